@@ -1,0 +1,46 @@
+import type { Message, FieldTable } from './message.js';
+import type { Queue } from './queue.js';
+
+/**
+ * One copy of a message in one queue. The queue owns it while it is ready; while it is delivered and
+ * not yet acknowledged, the consumer side (an AMQP channel) holds it and hands it back with ack/reject.
+ */
+export interface QueueEntry {
+  /** Position in the queue: strictly increasing per queue; requeued entries go back by this order. */
+  readonly seq: number;
+  readonly message: Message;
+  /** Set once the entry has been delivered and come back (AMQP's redelivered flag). */
+  redelivered: boolean;
+  /** How many times it has been handed out (for x-delivery-limit later). */
+  deliveryCount: number;
+}
+
+/** Identity of a client connection, for exclusive queues and exclusive consumers. Compared by reference. */
+export interface SessionOwner {
+  /** For reply texts and logs, e.g. "127.0.0.1:53412 -> 127.0.0.1:5672". */
+  readonly name: string;
+}
+
+/**
+ * What a queue dispatches to. Implemented by each front door (the AMQP channel's consumer); the queue
+ * never sees delivery tags or frames.
+ */
+export interface Consumer {
+  readonly tag: string;
+  /** The queue forgets an entry as soon as it is delivered to a no-ack consumer. */
+  readonly noAck: boolean;
+  readonly exclusive: boolean;
+  /** x-priority argument; higher is served first while it has capacity. Default 0. */
+  readonly priority: number;
+  readonly arguments: FieldTable;
+  readonly owner: SessionOwner;
+  /**
+   * Whether one more delivery may be made now: prefetch (per consumer and per channel), channel flow,
+   * socket back-pressure. When this turns true again the consumer side calls `queue.resumeDispatch()`.
+   */
+  canTake(): boolean;
+  /** Hand over one entry. Called synchronously from the queue's dispatch loop. */
+  deliver(entry: QueueEntry, queue: Queue): void;
+  /** The broker ended this consumer (its queue was deleted): tell the client (basic.cancel). */
+  cancelledByBroker(queue: Queue): void;
+}
