@@ -1,0 +1,6 @@
+export { UserRegistry } from './users.js';
+export type { User, AuthOutcome, UserRegistryOptions, PermissionEntry } from './users.js';
+export type { Permissions, PermissionPatterns, PermissionKind } from './permissions.js';
+export { compilePermissions } from './permissions.js';
+export { hashPassword, verifyPassword, isPasswordHash } from './password.js';
+export { isLoopbackAddress } from './loopback.js';

@@ -1,0 +1,156 @@
+import { accessRefused, describeResource } from '../broker/errors.js';
+import { isLoopbackAddress } from './loopback.js';
+import { hashPassword, isPasswordHash, verifyPassword } from './password.js';
+import { compilePermissions, patternSource } from './permissions.js';
+import type { PermissionKind, PermissionPatterns, Permissions } from './permissions.js';
+
+export interface User {
+  name: string;
+  /** base64(salt + sha256(salt + password)), RabbitMQ's format; '' = no password login possible. */
+  passwordHash: string;
+  tags: string[];
+}
+
+export type AuthOutcome = { ok: true; user: User } | { ok: false; reason: string };
+
+export interface UserRegistryOptions {
+  /** Users that may connect only from the local machine (RabbitMQ's loopback_users). Default ['guest']. */
+  loopbackUsers?: string[];
+}
+
+/** One row of the permission table, as `rabbitmqctl list_permissions` and definitions exports show it. */
+export interface PermissionEntry extends PermissionPatterns {
+  user: string;
+  vhost: string;
+}
+
+/**
+ * The internal user database: users, their tags, and per-vhost permissions. Everything lives on the
+ * instance so that two servers in one process (tests) never share users.
+ */
+export class UserRegistry {
+  private readonly users = new Map<string, User>();
+  /** user -> vhost -> compiled permissions */
+  private readonly grants = new Map<string, Map<string, Permissions>>();
+  private readonly loopbackUsers: ReadonlySet<string>;
+
+  constructor(options: UserRegistryOptions = {}) {
+    this.loopbackUsers = new Set(options.loopbackUsers ?? ['guest']);
+  }
+
+  addUser(name: string, password: string, tags: string[] = []): User {
+    return this.addUserWithHash(name, hashPassword(password), tags);
+  }
+
+  /** Imports a user with a hash made elsewhere (a RabbitMQ definitions export, the config file). */
+  addUserWithHash(name: string, passwordHash: string, tags: string[] = []): User {
+    if (name === '') throw new RangeError('user name must not be empty');
+    if (this.users.has(name)) throw new RangeError(`user '${name}' already exists`);
+    if (passwordHash !== '' && !isPasswordHash(passwordHash)) {
+      throw new RangeError(`user '${name}': password hash is not base64(4-byte salt + SHA-256 digest)`);
+    }
+    const user: User = { name, passwordHash, tags: [...tags] };
+    this.users.set(name, user);
+    return user;
+  }
+
+  getUser(name: string): User | undefined {
+    return this.users.get(name);
+  }
+
+  listUsers(): User[] {
+    return [...this.users.values()];
+  }
+
+  /** Removes the user and all of its permissions. Returns false when there was no such user. */
+  deleteUser(name: string): boolean {
+    this.grants.delete(name);
+    return this.users.delete(name);
+  }
+
+  changePassword(name: string, password: string): void {
+    this.requireUser(name).passwordHash = hashPassword(password);
+  }
+
+  setTags(name: string, tags: string[]): void {
+    this.requireUser(name).tags = [...tags];
+  }
+
+  isLoopbackOnly(name: string): boolean {
+    return this.loopbackUsers.has(name);
+  }
+
+  /**
+   * Checks credentials first and the loopback rule second, as RabbitMQ does, so a remote client with a
+   * wrong password learns nothing about whether the user is loopback-only.
+   */
+  authenticate(username: string, password: string, remoteAddress: string): AuthOutcome {
+    const user = this.users.get(username);
+    if (user === undefined || user.passwordHash === '' || !verifyPassword(password, user.passwordHash)) {
+      return { ok: false, reason: `user '${username}' - invalid credentials` };
+    }
+    if (this.loopbackUsers.has(username) && !isLoopbackAddress(remoteAddress)) {
+      return { ok: false, reason: `user '${username}' can only connect via localhost` };
+    }
+    return { ok: true, user };
+  }
+
+  setPermissions(user: string, vhost: string, patterns: PermissionPatterns): void {
+    this.requireUser(user);
+    const compiled = compilePermissions(patterns, `permissions of user '${user}' in vhost '${vhost}'`);
+    let byVhost = this.grants.get(user);
+    if (byVhost === undefined) {
+      byVhost = new Map();
+      this.grants.set(user, byVhost);
+    }
+    byVhost.set(vhost, compiled);
+  }
+
+  clearPermissions(user: string, vhost: string): void {
+    this.grants.get(user)?.delete(vhost);
+  }
+
+  /** A vhost was deleted: nobody keeps permissions on it (RabbitMQ drops them too). */
+  clearVhost(vhost: string): void {
+    for (const byVhost of this.grants.values()) byVhost.delete(vhost);
+  }
+
+  permissions(user: string, vhost: string): Permissions | undefined {
+    return this.grants.get(user)?.get(vhost);
+  }
+
+  listPermissions(): PermissionEntry[] {
+    const rows: PermissionEntry[] = [];
+    for (const [user, byVhost] of this.grants) {
+      for (const [vhost, p] of byVhost) {
+        rows.push({ user, vhost, configure: patternSource(p.configure), write: patternSource(p.write), read: patternSource(p.read) });
+      }
+    }
+    return rows;
+  }
+
+  /** connection.open may proceed when the user holds any permission row for the vhost (RabbitMQ's rule). */
+  canAccessVhost(user: User, vhost: string): boolean {
+    return this.permissions(user.name, vhost) !== undefined;
+  }
+
+  /**
+   * Throws ChannelError 403 with RabbitMQ's text, e.g. "write access to exchange 'amq.default' in vhost '/'
+   * refused for user 'bob'". Permission patterns are searched, not anchored (re:run semantics).
+   */
+  authorize(user: User, vhost: string, permission: PermissionKind, kind: 'queue' | 'exchange', name: string): void {
+    // RabbitMQ checks the default exchange under the name 'amq.default' (rabbit_access_control).
+    const resourceName = kind === 'exchange' && name === '' ? 'amq.default' : name;
+    const granted = this.grants.get(user.name)?.get(vhost);
+    if (granted !== undefined && granted[permission].test(resourceName)) return;
+    throw accessRefused(
+      `${permission} access to ${describeResource(kind, resourceName, vhost)} refused for user '${user.name}'`,
+    );
+  }
+
+  private requireUser(name: string): User {
+    const user = this.users.get(name);
+    if (user === undefined) throw new RangeError(`no such user '${name}'`);
+    return user;
+  }
+}
