@@ -1,0 +1,95 @@
+import { ConnectionError, ConnectionReplyCode } from '../broker/errors.js';
+import { TypedValue, type FieldTable, type FieldValue } from '../broker/message.js';
+
+/** Spec 4.2.3: the protocol header of AMQP 0-9-1, the only one Warren speaks. */
+export const PROTOCOL_HEADER: Buffer = Buffer.from([0x41, 0x4d, 0x51, 0x50, 0, 0, 9, 1]);
+
+/** Spec: frame-min-size; no peer may negotiate below it, and it applies until tune-ok. */
+export const FRAME_MIN_SIZE = 4096;
+
+export function isProtocolHeader(bytes: Buffer): boolean {
+  return bytes.length >= 8 && PROTOCOL_HEADER.equals(bytes.subarray(0, 8));
+}
+
+/** What connection.tune offers. */
+export interface TuneOffer {
+  channelMax: number;
+  frameMax: number;
+  heartbeat: number;
+}
+
+/**
+ * Checks the client's tune-ok against the offer and returns the values in force. A client may lower
+ * channel-max and frame-max but not raise them; 0 ("no limit") takes ours. A frame-max below the spec
+ * minimum, or any value above ours, is a 530 NOT_ALLOWED connection error with RabbitMQ's wording. The
+ * heartbeat is the client's choice (0 disables it), as RabbitMQ accepts it.
+ */
+export function negotiateTune(offer: TuneOffer, tuneOk: TuneOffer): TuneOffer {
+  return {
+    channelMax: negotiateLimit('channel_max', 1, offer.channelMax, tuneOk.channelMax),
+    frameMax: negotiateLimit('frame_max', FRAME_MIN_SIZE, offer.frameMax, tuneOk.frameMax),
+    heartbeat: tuneOk.heartbeat,
+  };
+}
+
+function negotiateLimit(field: string, min: number, server: number, client: number): number {
+  if (client === 0) return server;
+  if (client < min) {
+    throw new ConnectionError(
+      ConnectionReplyCode.NotAllowed,
+      `negotiated ${field} = ${client} is lower than the minimum allowed value (${min})`,
+    );
+  }
+  if (server !== 0 && client > server) {
+    throw new ConnectionError(
+      ConnectionReplyCode.NotAllowed,
+      `negotiated ${field} = ${client} is higher than the maximum allowed value (${server})`,
+    );
+  }
+  return client;
+}
+
+/** The client capabilities the connection and its channels act on. */
+export interface ClientCapabilities {
+  consumerCancelNotify: boolean;
+  publisherConfirms: boolean;
+  basicNack: boolean;
+  connectionBlocked: boolean;
+  authenticationFailureClose: boolean;
+}
+
+export const NO_CAPABILITIES: Readonly<ClientCapabilities> = Object.freeze({
+  consumerCancelNotify: false,
+  publisherConfirms: false,
+  basicNack: false,
+  connectionBlocked: false,
+  authenticationFailureClose: false,
+});
+
+/** Reads client-properties.capabilities; a capability counts only when it is boolean true. */
+export function clientCapabilities(clientProperties: FieldTable): ClientCapabilities {
+  const caps = clientProperties['capabilities'];
+  if (!isTable(caps)) return { ...NO_CAPABILITIES };
+  return {
+    consumerCancelNotify: caps['consumer_cancel_notify'] === true,
+    publisherConfirms: caps['publisher_confirms'] === true,
+    basicNack: caps['basic.nack'] === true,
+    connectionBlocked: caps['connection.blocked'] === true,
+    authenticationFailureClose: caps['authentication_failure_close'] === true,
+  };
+}
+
+function isTable(value: FieldValue | undefined): value is FieldTable {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    !Buffer.isBuffer(value) &&
+    !(value instanceof TypedValue)
+  );
+}
+
+/** RabbitMQ's text for a refused login; the reason itself goes only to the log. */
+export function loginRefusedText(mechanism: string): string {
+  return `Login was refused using authentication mechanism ${mechanism}. For details see the broker logfile.`;
+}
