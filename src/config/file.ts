@@ -1,0 +1,171 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import { isPasswordHash } from '../auth/password.js';
+import { ConfigError, LOG_LEVELS } from './types.js';
+import type { ConfigLayer, PermissionConfig, UserConfig, VhostConfig } from './types.js';
+import {
+  child, fail, integer, list, mapping, nonEmptyString, oneOf, optional, port, regexPattern, required, string,
+} from './validators.js';
+import type { Validator } from './validators.js';
+
+/** Reads and validates a YAML config file. Relative paths inside it are relative to the file's folder. */
+export function readConfigFile(path: string, cwd: string): { layer: ConfigLayer; file: string } {
+  const file = resolve(cwd, path);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  return { layer: parseConfigText(text, path, dirname(file)), file };
+}
+
+/** Parses config text; `label` names it in messages ("warren.yaml: limits.frameMax must be ..."). */
+export function parseConfigText(text: string, label: string, baseDir: string): ConfigLayer {
+  const document = parseDocument(text, { prettyErrors: true });
+  const firstError = document.errors[0];
+  if (firstError !== undefined) throw new ConfigError(`${label}: invalid YAML: ${firstError.message}`);
+  const root: unknown = document.toJS();
+  if (root === null || root === undefined) return {};
+  return readRoot(root, label, baseDir);
+}
+
+const ROOT_KEYS = ['amqp', 'amqps', 'http', 'dataDir', 'limits', 'log', 'users', 'vhosts', 'permissions', 'loopbackUsers'] as const;
+
+function readRoot(value: unknown, where: string, baseDir: string): ConfigLayer {
+  const root = mapping(value, where, ROOT_KEYS);
+  const layer: ConfigLayer = {};
+  const path: Validator<string> = (raw, at) => resolve(baseDir, nonEmptyString(raw, at));
+  assignDefined(layer, 'amqp', optional(root, 'amqp', where, listener));
+  assignDefined(layer, 'amqps', optional(root, 'amqps', where, tlsListener(path)));
+  assignDefined(layer, 'http', optional(root, 'http', where, listener));
+  assignDefined(layer, 'dataDir', optional(root, 'dataDir', where, path));
+  assignDefined(layer, 'limits', optional(root, 'limits', where, limits));
+  assignDefined(layer, 'log', optional(root, 'log', where, log));
+  assignDefined(layer, 'users', optional(root, 'users', where, list(user)));
+  assignDefined(layer, 'vhosts', optional(root, 'vhosts', where, list(vhost)));
+  assignDefined(layer, 'permissions', optional(root, 'permissions', where, list(permission)));
+  assignDefined(layer, 'loopbackUsers', optional(root, 'loopbackUsers', where, list(nonEmptyString)));
+  checkReferences(layer, where);
+  return layer;
+}
+
+function assignDefined<K extends keyof ConfigLayer>(layer: ConfigLayer, key: K, value: ConfigLayer[K] | undefined): void {
+  if (value !== undefined) layer[key] = value;
+}
+
+/** Builds an object from the fields that are present, so absent keys do not override lower layers. */
+function definedFields<T extends object>(fields: T): Partial<T> {
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+const listener: Validator<ConfigLayer['amqp'] & object> = (value, where) => {
+  const object = mapping(value, where, ['host', 'port']);
+  return definedFields({ host: optional(object, 'host', where, nonEmptyString), port: optional(object, 'port', where, port) });
+};
+
+function tlsListener(path: Validator<string>): Validator<ConfigLayer['amqps'] & object> {
+  return (value, where) => {
+    const object = mapping(value, where, ['host', 'port', 'cert', 'key', 'ca']);
+    return definedFields({
+      host: optional(object, 'host', where, nonEmptyString),
+      port: optional(object, 'port', where, port),
+      cert: optional(object, 'cert', where, path),
+      key: optional(object, 'key', where, path),
+      ca: optional(object, 'ca', where, path),
+    });
+  };
+}
+
+export const LIMIT_VALIDATORS = {
+  maxConnections: integer(1),
+  channelMax: integer(1, 65535),
+  // 4096 is the spec's frame-min-size; a frame size must fit in 32 bits.
+  frameMax: integer(4096, 0xffffffff),
+  heartbeatSeconds: integer(0, 65535),
+  // RabbitMQ caps max_message_size at 512 MiB.
+  maxMessageBytes: integer(1, 512 * 1024 * 1024),
+} as const;
+
+const limits: Validator<ConfigLayer['limits'] & object> = (value, where) => {
+  const object = mapping(value, where, Object.keys(LIMIT_VALIDATORS));
+  return definedFields({
+    maxConnections: optional(object, 'maxConnections', where, LIMIT_VALIDATORS.maxConnections),
+    channelMax: optional(object, 'channelMax', where, LIMIT_VALIDATORS.channelMax),
+    frameMax: optional(object, 'frameMax', where, LIMIT_VALIDATORS.frameMax),
+    heartbeatSeconds: optional(object, 'heartbeatSeconds', where, LIMIT_VALIDATORS.heartbeatSeconds),
+    maxMessageBytes: optional(object, 'maxMessageBytes', where, LIMIT_VALIDATORS.maxMessageBytes),
+  });
+};
+
+export const logLevel = oneOf(LOG_LEVELS);
+
+const log: Validator<ConfigLayer['log'] & object> = (value, where) => {
+  const object = mapping(value, where, ['level']);
+  return definedFields({ level: optional(object, 'level', where, logLevel) });
+};
+
+const passwordHash: Validator<string> = (value, where) => {
+  const hash = string(value, where);
+  if (!isPasswordHash(hash)) fail(where, "a RabbitMQ SHA-256 password hash (base64 of 36 bytes, as 'rabbitmqctl hash_password' prints)", value);
+  return hash;
+};
+
+const user: Validator<UserConfig> = (value, where) => {
+  const object = mapping(value, where, ['name', 'password', 'passwordHash', 'tags']);
+  const result: UserConfig = {
+    name: required(object, 'name', where, nonEmptyString),
+    tags: optional(object, 'tags', where, list(nonEmptyString)) ?? [],
+  };
+  const password = optional(object, 'password', where, string);
+  const hash = optional(object, 'passwordHash', where, passwordHash);
+  if ((password === undefined) === (hash === undefined)) {
+    throw new ConfigError(`${where} must have exactly one of password or passwordHash`);
+  }
+  if (password !== undefined) result.password = password;
+  if (hash !== undefined) result.passwordHash = hash;
+  return result;
+};
+
+const vhost: Validator<VhostConfig> = (value, where) => {
+  if (typeof value === 'string') return { name: nonEmptyString(value, where) };
+  const object = mapping(value, where, ['name']);
+  return { name: required(object, 'name', where, nonEmptyString) };
+};
+
+const permission: Validator<PermissionConfig> = (value, where) => {
+  const object = mapping(value, where, ['user', 'vhost', 'configure', 'write', 'read']);
+  return {
+    user: required(object, 'user', where, nonEmptyString),
+    vhost: optional(object, 'vhost', where, nonEmptyString) ?? '/',
+    configure: required(object, 'configure', where, regexPattern),
+    write: required(object, 'write', where, regexPattern),
+    read: required(object, 'read', where, regexPattern),
+  };
+};
+
+/** Users and vhosts named by permissions must be defined; names must be unique. */
+function checkReferences(layer: ConfigLayer, where: string): void {
+  const userNames = uniqueNames(layer.users ?? [], child(where, 'users'));
+  const vhostNames = uniqueNames(layer.vhosts ?? [], child(where, 'vhosts'));
+  vhostNames.add('/');
+  (layer.permissions ?? []).forEach((entry, index) => {
+    const at = `${child(where, 'permissions')}[${index}]`;
+    if (layer.users !== undefined && !userNames.has(entry.user)) {
+      throw new ConfigError(`${at}.user '${entry.user}' is not defined under users`);
+    }
+    if (layer.vhosts !== undefined && !vhostNames.has(entry.vhost)) {
+      throw new ConfigError(`${at}.vhost '${entry.vhost}' is not defined under vhosts`);
+    }
+  });
+}
+
+function uniqueNames(entries: readonly { name: string }[], where: string): Set<string> {
+  const names = new Set<string>();
+  entries.forEach((entry, index) => {
+    if (names.has(entry.name)) throw new ConfigError(`${where}[${index}].name '${entry.name}' is defined twice`);
+    names.add(entry.name);
+  });
+  return names;
+}

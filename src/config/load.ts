@@ -1,0 +1,110 @@
+import { resolve } from 'node:path';
+import { readConfigFile } from './file.js';
+import { layerFromEnvironment, layerFromFlags } from './settings.js';
+import type { Environment } from './settings.js';
+import { ConfigError } from './types.js';
+import type { ConfigLayer, LimitsConfig, ListenerConfig, PermissionConfig, UserConfig, WarrenConfig } from './types.js';
+
+export interface LoadConfigOptions {
+  /** Config file; else WARREN_CONFIG; else none (built-in defaults). */
+  file?: string | undefined;
+  /** Default: process.env. Pass {} in tests to ignore the real environment. */
+  env?: Environment;
+  /** Flag values keyed by flag name without dashes, e.g. { 'amqp-port': '0' }. */
+  flags?: Readonly<Record<string, string | undefined>>;
+  /** Base for relative paths given by environment and flags. Default: process.cwd(). */
+  cwd?: string;
+}
+
+/** RabbitMQ's limits, which clients are tuned for. */
+export const DEFAULT_LIMITS: Readonly<LimitsConfig> = {
+  maxConnections: 10000,
+  channelMax: 2047,
+  frameMax: 131072,
+  heartbeatSeconds: 60,
+  maxMessageBytes: 128 * 1024 * 1024,
+};
+
+export const DEFAULT_AMQP: Readonly<ListenerConfig> = { host: '0.0.0.0', port: 5672 };
+export const DEFAULT_AMQPS_PORT = 5671;
+export const DEFAULT_HTTP: Readonly<ListenerConfig> = { host: '0.0.0.0', port: 15672 };
+
+/**
+ * Resolves the configuration: defaults < config file < environment < flags. Throws ConfigError with a
+ * message naming the source and key of the first invalid setting.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): WarrenConfig {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const fileName = options.file ?? nonEmpty(env['WARREN_CONFIG']);
+  const fromFile = fileName === undefined ? undefined : readConfigFile(fileName, cwd);
+  const layers = [fromFile?.layer ?? {}, layerFromEnvironment(env, cwd), layerFromFlags(options.flags ?? {}, cwd)];
+  const config = resolveLayers(layers, env, cwd);
+  config.configFile = fromFile?.file;
+  checkPermissionReferences(config, fileName ?? 'config');
+  return config;
+}
+
+/** Merges layers over the defaults; later layers win field by field, lists are replaced whole. */
+export function resolveLayers(layers: readonly ConfigLayer[], env: Environment, cwd: string): WarrenConfig {
+  const pick = <K extends keyof ConfigLayer>(key: K): ConfigLayer[K] => {
+    let found: ConfigLayer[K] = undefined;
+    for (const layer of layers) if (layer[key] !== undefined) found = layer[key];
+    return found;
+  };
+  const section = <K extends 'amqp' | 'amqps' | 'http' | 'limits' | 'log'>(key: K): NonNullable<ConfigLayer[K]> =>
+    Object.assign({}, ...layers.map((layer) => layer[key] ?? {})) as NonNullable<ConfigLayer[K]>;
+
+  const amqp: ListenerConfig = { ...DEFAULT_AMQP, ...section('amqp') };
+  const defaultUser = builtInUser(env);
+  const users = pick('users');
+  return {
+    amqp,
+    amqps: resolveAmqps(section('amqps'), amqp.host),
+    http: { ...DEFAULT_HTTP, ...section('http') },
+    dataDir: pick('dataDir') ?? resolve(cwd, 'data'),
+    limits: { ...DEFAULT_LIMITS, ...section('limits') },
+    log: { level: 'info', ...section('log') },
+    users: users ?? [defaultUser.user],
+    vhosts: pick('vhosts') ?? [{ name: '/' }],
+    permissions: pick('permissions') ?? (users === undefined ? [defaultUser.permission] : []),
+    loopbackUsers: pick('loopbackUsers') ?? ['guest'],
+    configFile: undefined,
+  };
+}
+
+/** guest/guest, administrator, everything on '/': RabbitMQ's out-of-the-box user (WARREN_DEFAULT_USER/PASS rename it). */
+function builtInUser(env: Environment): { user: UserConfig; permission: PermissionConfig } {
+  const name = nonEmpty(env['WARREN_DEFAULT_USER']) ?? 'guest';
+  const password = nonEmpty(env['WARREN_DEFAULT_PASS']) ?? 'guest';
+  return {
+    user: { name, password, tags: ['administrator'] },
+    permission: { user: name, vhost: '/', configure: '.*', write: '.*', read: '.*' },
+  };
+}
+
+function resolveAmqps(merged: NonNullable<ConfigLayer['amqps']>, defaultHost: string): WarrenConfig['amqps'] {
+  const { cert, key } = merged;
+  if (cert === undefined && key === undefined) return undefined;
+  if (cert === undefined || key === undefined) {
+    throw new ConfigError(`amqps needs both cert and key (only ${cert === undefined ? 'key' : 'cert'} is set)`);
+  }
+  return { host: merged.host ?? defaultHost, port: merged.port ?? DEFAULT_AMQPS_PORT, cert, key, ca: merged.ca };
+}
+
+function checkPermissionReferences(config: WarrenConfig, label: string): void {
+  const users = new Set(config.users.map((user) => user.name));
+  const vhosts = new Set(['/', ...config.vhosts.map((vhost) => vhost.name)]);
+  config.permissions.forEach((entry, index) => {
+    if (!users.has(entry.user)) {
+      throw new ConfigError(`${label}: permissions[${index}].user '${entry.user}' is not defined under users`);
+    }
+    if (!vhosts.has(entry.vhost)) {
+      throw new ConfigError(`${label}: permissions[${index}].vhost '${entry.vhost}' is not defined under vhosts`);
+    }
+  });
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}

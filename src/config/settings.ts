@@ -1,0 +1,92 @@
+import { resolve } from 'node:path';
+import { LIMIT_VALIDATORS, logLevel } from './file.js';
+import type { ConfigLayer } from './types.js';
+import { nonEmptyString, port } from './validators.js';
+import type { Validator } from './validators.js';
+
+/**
+ * The settings that can also be given as an environment variable and a command-line flag. One table
+ * drives both, and the CLI's --help text, so the three never drift apart.
+ */
+export interface ScalarSetting {
+  /** Environment variable, e.g. WARREN_AMQP_PORT. */
+  env: string;
+  /** Long flag without dashes, e.g. amqp-port. */
+  flag: string;
+  /** Placeholder in --help, e.g. <port>. */
+  argument: string;
+  description: string;
+  /** Validates `raw` and stores it in the layer; `where` names the source in errors. */
+  apply(layer: ConfigLayer, raw: string, where: string, cwd: string): void;
+}
+
+type Section = 'amqp' | 'amqps' | 'http' | 'limits' | 'log';
+
+function into<T>(section: Section, key: string, validate: Validator<T>): ScalarSetting['apply'] {
+  return (layer, raw, where) => {
+    const target = (layer[section] ??= {}) as Record<string, unknown>;
+    target[key] = validate(raw, where);
+  };
+}
+
+function pathInto(section: 'amqps' | undefined, key: string): ScalarSetting['apply'] {
+  return (layer, raw, where, cwd) => {
+    const path = resolve(cwd, nonEmptyString(raw, where));
+    if (section === undefined) (layer as Record<string, unknown>)[key] = path;
+    else ((layer[section] ??= {}) as Record<string, unknown>)[key] = path;
+  };
+}
+
+export const SCALAR_SETTINGS: readonly ScalarSetting[] = [
+  { env: 'WARREN_AMQP_HOST', flag: 'amqp-host', argument: '<host>', description: 'AMQP listen address (default 0.0.0.0)', apply: into('amqp', 'host', nonEmptyString) },
+  { env: 'WARREN_AMQP_PORT', flag: 'amqp-port', argument: '<port>', description: 'AMQP port; 0 picks a free one (default 5672)', apply: into('amqp', 'port', port) },
+  { env: 'WARREN_AMQPS_HOST', flag: 'amqps-host', argument: '<host>', description: 'AMQPS (TLS) listen address (default: the AMQP host)', apply: into('amqps', 'host', nonEmptyString) },
+  { env: 'WARREN_AMQPS_PORT', flag: 'amqps-port', argument: '<port>', description: 'AMQPS port (default 5671); TLS listens only when cert and key are set', apply: into('amqps', 'port', port) },
+  { env: 'WARREN_AMQPS_CERT', flag: 'amqps-cert', argument: '<file>', description: 'PEM certificate (chain) for AMQPS', apply: pathInto('amqps', 'cert') },
+  { env: 'WARREN_AMQPS_KEY', flag: 'amqps-key', argument: '<file>', description: 'PEM private key for AMQPS', apply: pathInto('amqps', 'key') },
+  { env: 'WARREN_AMQPS_CA', flag: 'amqps-ca', argument: '<file>', description: 'PEM CA bundle for AMQPS clients (optional)', apply: pathInto('amqps', 'ca') },
+  { env: 'WARREN_HTTP_HOST', flag: 'http-host', argument: '<host>', description: 'management HTTP listen address (default 0.0.0.0)', apply: into('http', 'host', nonEmptyString) },
+  { env: 'WARREN_HTTP_PORT', flag: 'http-port', argument: '<port>', description: 'management HTTP port (default 15672)', apply: into('http', 'port', port) },
+  { env: 'WARREN_DATA_DIR', flag: 'data-dir', argument: '<dir>', description: 'where durable data lives (default ./data)', apply: pathInto(undefined, 'dataDir') },
+  { env: 'WARREN_LOG_LEVEL', flag: 'log-level', argument: '<level>', description: 'fatal, error, warn, info, debug, trace or silent (default info)', apply: into('log', 'level', logLevel) },
+  { env: 'WARREN_MAX_CONNECTIONS', flag: 'max-connections', argument: '<n>', description: 'most client connections at once (default 10000)', apply: into('limits', 'maxConnections', LIMIT_VALIDATORS.maxConnections) },
+  { env: 'WARREN_CHANNEL_MAX', flag: 'channel-max', argument: '<n>', description: 'most channels per connection (default 2047)', apply: into('limits', 'channelMax', LIMIT_VALIDATORS.channelMax) },
+  { env: 'WARREN_FRAME_MAX', flag: 'frame-max', argument: '<bytes>', description: 'largest frame offered to clients, >= 4096 (default 131072)', apply: into('limits', 'frameMax', LIMIT_VALIDATORS.frameMax) },
+  { env: 'WARREN_HEARTBEAT', flag: 'heartbeat', argument: '<seconds>', description: 'heartbeat interval offered to clients; 0 disables (default 60)', apply: into('limits', 'heartbeatSeconds', LIMIT_VALIDATORS.heartbeatSeconds) },
+  { env: 'WARREN_MAX_MESSAGE_BYTES', flag: 'max-message-bytes', argument: '<bytes>', description: 'largest message body accepted (default 134217728)', apply: into('limits', 'maxMessageBytes', LIMIT_VALIDATORS.maxMessageBytes) },
+];
+
+/** Environment variables read outside the table: where the file is, and the default user. */
+export const OTHER_ENV_VARIABLES = [
+  { env: 'WARREN_CONFIG', description: 'YAML config file (same as --config)' },
+  { env: 'WARREN_DEFAULT_USER', description: "name of the built-in user when the config file lists no users (default 'guest')" },
+  { env: 'WARREN_DEFAULT_PASS', description: "password of the built-in user (default 'guest')" },
+] as const;
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** The settings found in the environment, validated; empty variables count as unset. */
+export function layerFromEnvironment(env: Environment, cwd: string): ConfigLayer {
+  const layer: ConfigLayer = {};
+  for (const setting of SCALAR_SETTINGS) {
+    const raw = env[setting.env];
+    if (raw !== undefined && raw !== '') setting.apply(layer, raw, setting.env, cwd);
+  }
+  return layer;
+}
+
+/** Flag values keyed by flag name without dashes ('amqp-port' => '0'), as the CLI collected them. */
+export function layerFromFlags(flags: Readonly<Record<string, string | undefined>>, cwd: string): ConfigLayer {
+  const layer: ConfigLayer = {};
+  for (const setting of SCALAR_SETTINGS) {
+    const raw = flags[setting.flag];
+    if (raw !== undefined) setting.apply(layer, raw, `--${setting.flag}`, cwd);
+  }
+  return layer;
+}
+
+/** WARREN_* variables that Warren does not know: probably typos, worth a warning. */
+export function unknownEnvironmentVariables(env: Environment): string[] {
+  const known = new Set<string>([...SCALAR_SETTINGS.map((s) => s.env), ...OTHER_ENV_VARIABLES.map((v) => v.env)]);
+  return Object.keys(env).filter((name) => name.startsWith('WARREN_') && !known.has(name)).sort();
+}

@@ -1,0 +1,90 @@
+/** The resolved configuration: a plain object, every field present and validated. */
+export interface WarrenConfig {
+  amqp: ListenerConfig;
+  /** Present only when both a certificate and a key are configured. */
+  amqps: TlsListenerConfig | undefined;
+  /** For the management HTTP API. */
+  http: ListenerConfig;
+  /** Absolute path. */
+  dataDir: string;
+  limits: LimitsConfig;
+  log: LogConfig;
+  users: UserConfig[];
+  vhosts: VhostConfig[];
+  permissions: PermissionConfig[];
+  /** Users that may connect only from the local machine (RabbitMQ's loopback_users). */
+  loopbackUsers: string[];
+  /** Absolute path of the config file that was read, if any. */
+  configFile: string | undefined;
+}
+
+export interface ListenerConfig {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+}
+
+export interface TlsListenerConfig extends ListenerConfig {
+  /** Absolute paths of PEM files. */
+  cert: string;
+  key: string;
+  ca: string | undefined;
+}
+
+export interface LimitsConfig {
+  maxConnections: number;
+  channelMax: number;
+  frameMax: number;
+  heartbeatSeconds: number;
+  maxMessageBytes: number;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface LogConfig {
+  level: LogLevel;
+}
+
+/** Exactly one of password / passwordHash (RabbitMQ's base64 SHA-256 format) is set. */
+export interface UserConfig {
+  name: string;
+  password?: string;
+  passwordHash?: string;
+  tags: string[];
+}
+
+export interface VhostConfig {
+  name: string;
+}
+
+export interface PermissionConfig {
+  user: string;
+  vhost: string;
+  configure: string;
+  write: string;
+  read: string;
+}
+
+/** One source's contribution (defaults < file < environment < flags); later layers win field by field. */
+export interface ConfigLayer {
+  amqp?: Partial<ListenerConfig>;
+  amqps?: Partial<Omit<TlsListenerConfig, 'ca'>> & { ca?: string };
+  http?: Partial<ListenerConfig>;
+  dataDir?: string;
+  limits?: Partial<LimitsConfig>;
+  log?: Partial<LogConfig>;
+  /** Lists replace the lower layer's list as a whole. */
+  users?: UserConfig[];
+  vhosts?: VhostConfig[];
+  permissions?: PermissionConfig[];
+  loopbackUsers?: string[];
+}
+
+/** Thrown for any invalid setting; the message names the source and the key. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
