@@ -1,0 +1,132 @@
+import { ChannelError, ChannelReplyCode, ConnectionError, ConnectionReplyCode } from '../../broker/errors.js';
+import type { BasicProperties } from '../../broker/message.js';
+
+const BASIC_CLASS_ID = 60;
+
+const enum Phase {
+  Idle,
+  AwaitingHeader,
+  AwaitingBody,
+}
+
+/**
+ * Gathers one published message: basic.publish, then a content header, then body frames until
+ * body-size bytes (none when it is 0). Anything else in between is UNEXPECTED_FRAME (spec 4.2.6);
+ * the texts follow RabbitMQ's. One assembler per channel, reused for every publish.
+ */
+export class ContentAssembler {
+  private phase = Phase.Idle;
+  exchange = '';
+  routingKey = '';
+  mandatory = false;
+  properties: BasicProperties = {};
+  encodedProperties: Buffer | undefined = undefined;
+  private bodySize = 0;
+  private received = 0;
+  /** The first body frame, kept without copying in case it is the whole body (the usual case). */
+  private firstChunk: Buffer | undefined = undefined;
+  private assembled: Buffer | undefined = undefined;
+
+  constructor(private readonly maxMessageBytes: number) {}
+
+  get inProgress(): boolean {
+    return this.phase !== Phase.Idle;
+  }
+
+  start(exchange: string, routingKey: string, mandatory: boolean): void {
+    this.exchange = exchange;
+    this.routingKey = routingKey;
+    this.mandatory = mandatory;
+    this.phase = Phase.AwaitingHeader;
+  }
+
+  /** A method frame arrived: only legal between messages. */
+  assertIdle(): void {
+    if (this.phase === Phase.AwaitingHeader) {
+      this.reset();
+      throw unexpected(`expected content header for class ${BASIC_CLASS_ID}, got non content header frame instead`);
+    }
+    if (this.phase === Phase.AwaitingBody) {
+      this.reset();
+      throw unexpected('expected content body, got non content body frame instead');
+    }
+  }
+
+  /** Returns true when the message is complete (body-size 0). */
+  onHeader(classId: number, bodySize: number, properties: BasicProperties, encodedProperties: Buffer): boolean {
+    if (this.phase !== Phase.AwaitingHeader) {
+      const was = this.phase;
+      this.reset();
+      throw unexpected(
+        was === Phase.Idle
+          ? 'expected method frame, got non method frame instead'
+          : 'expected content body, got non content body frame instead',
+      );
+    }
+    if (classId !== BASIC_CLASS_ID) {
+      this.reset();
+      throw unexpected(`expected content header for class ${BASIC_CLASS_ID}, got one for class ${classId} instead`);
+    }
+    if (bodySize > this.maxMessageBytes) {
+      this.reset();
+      throw new ChannelError(
+        ChannelReplyCode.PreconditionFailed,
+        `message size ${bodySize} is larger than configured max size ${this.maxMessageBytes}`,
+      );
+    }
+    this.properties = properties;
+    this.encodedProperties = encodedProperties;
+    this.bodySize = bodySize;
+    this.received = 0;
+    if (bodySize === 0) return true;
+    this.phase = Phase.AwaitingBody;
+    return false;
+  }
+
+  /** Returns true when the body is complete. */
+  onBody(payload: Buffer): boolean {
+    if (this.phase !== Phase.AwaitingBody) {
+      const was = this.phase;
+      this.reset();
+      throw unexpected(
+        was === Phase.Idle
+          ? 'expected method frame, got non method frame instead'
+          : `expected content header for class ${BASIC_CLASS_ID}, got non content header frame instead`,
+      );
+    }
+    const end = this.received + payload.length;
+    if (end > this.bodySize) {
+      this.reset();
+      throw unexpected(`content body is larger than the ${this.bodySize} bytes announced in its header`);
+    }
+    if (this.received === 0 && end === this.bodySize) {
+      this.firstChunk = payload;
+    } else {
+      if (this.assembled === undefined) this.assembled = Buffer.allocUnsafe(this.bodySize);
+      payload.copy(this.assembled, this.received);
+    }
+    this.received = end;
+    return end === this.bodySize;
+  }
+
+  /** The finished body; the assembler is ready for the next publish. */
+  takeBody(): Buffer {
+    const body = this.bodySize === 0 ? EMPTY_BODY : (this.firstChunk ?? (this.assembled as Buffer));
+    this.reset();
+    return body;
+  }
+
+  private reset(): void {
+    this.phase = Phase.Idle;
+    this.firstChunk = undefined;
+    this.assembled = undefined;
+    this.bodySize = 0;
+    this.received = 0;
+  }
+}
+
+const EMPTY_BODY = Buffer.alloc(0);
+
+function unexpected(message: string): ConnectionError {
+  return new ConnectionError(ConnectionReplyCode.UnexpectedFrame, message);
+}

@@ -1,0 +1,103 @@
+import { MethodId, type QueueBind, type QueueDeclare, type QueueDelete, type QueuePurge, type QueueUnbind } from '../spec/generated.js';
+import { DIRECT_REPLY_TO, type Channel } from '../channel.js';
+import { assertNotDefaultExchange, assertNotReserved } from './names.js';
+import type { HandlerTable } from './types.js';
+
+function declare(ch: Channel, a: QueueDeclare): void {
+  if (a.passive) return declarePassive(ch, a);
+  const requested = a.queue;
+  if (requested !== '') {
+    assertNotReserved('queue', requested);
+    ch.authorize('configure', 'queue', requested);
+  }
+  const declared = ch.vhost.declareQueue(
+    { name: requested, durable: a.durable, exclusive: a.exclusive, autoDelete: a.autoDelete, arguments: a.arguments },
+    ch.host.owner,
+  );
+  const name = declared.queue.name;
+  if (requested === '') authorizeServerNamed(ch, name);
+  ch.lastQueueName = name;
+  if (!a.noWait) {
+    ch.send({
+      id: MethodId.QueueDeclareOk,
+      args: { queue: name, messageCount: declared.messageCount, consumerCount: declared.consumerCount },
+    });
+  }
+}
+
+/** The name of a server-named queue is only known once it exists: refused means it goes again. */
+function authorizeServerNamed(ch: Channel, name: string): void {
+  try {
+    ch.authorize('configure', 'queue', name);
+  } catch (error) {
+    ch.vhost.deleteQueue(name, { ifUnused: false, ifEmpty: false }, ch.host.owner);
+    throw error;
+  }
+}
+
+function declarePassive(ch: Channel, a: QueueDeclare): void {
+  // Clients probe the direct reply-to pseudo-queue; RabbitMQ answers as if it existed, empty.
+  if (a.queue === DIRECT_REPLY_TO) {
+    if (!a.noWait) ch.send({ id: MethodId.QueueDeclareOk, args: { queue: a.queue, messageCount: 0, consumerCount: 0 } });
+    return;
+  }
+  const name = ch.resolveQueueName(a.queue);
+  const queue = ch.vhost.checkQueue(name, ch.host.owner);
+  ch.lastQueueName = name;
+  if (!a.noWait) {
+    ch.send({
+      id: MethodId.QueueDeclareOk,
+      args: { queue: name, messageCount: queue.readyCount(), consumerCount: queue.consumerCount() },
+    });
+  }
+}
+
+/**
+ * queue.bind/unbind: "" names the last declared queue and, with it, an empty routing key means the
+ * queue name (spec, queue.bind). Write on the queue, read on the exchange.
+ */
+function resolveBinding(ch: Channel, a: QueueBind | QueueUnbind): { queue: string; routingKey: string } {
+  const queue = ch.resolveQueueName(a.queue);
+  const routingKey = a.queue === '' && a.routingKey === '' ? queue : a.routingKey;
+  assertNotDefaultExchange(a.exchange);
+  ch.authorize('write', 'queue', queue);
+  ch.authorize('read', 'exchange', a.exchange);
+  return { queue, routingKey };
+}
+
+function bind(ch: Channel, a: QueueBind): void {
+  const { queue, routingKey } = resolveBinding(ch, a);
+  ch.vhost.bindQueue(queue, a.exchange, routingKey, a.arguments, ch.host.owner);
+  if (!a.noWait) ch.send({ id: MethodId.QueueBindOk, args: {} });
+}
+
+function unbind(ch: Channel, a: QueueUnbind): void {
+  const { queue, routingKey } = resolveBinding(ch, a);
+  ch.vhost.unbindQueue(queue, a.exchange, routingKey, a.arguments, ch.host.owner);
+  ch.send({ id: MethodId.QueueUnbindOk, args: {} });
+}
+
+function purge(ch: Channel, a: QueuePurge): void {
+  const name = ch.resolveQueueName(a.queue);
+  ch.authorize('read', 'queue', name);
+  const messageCount = ch.vhost.purgeQueue(name, ch.host.owner);
+  if (!a.noWait) ch.send({ id: MethodId.QueuePurgeOk, args: { messageCount } });
+}
+
+function remove(ch: Channel, a: QueueDelete): void {
+  const name = ch.resolveQueueName(a.queue);
+  ch.authorize('configure', 'queue', name);
+  // Deleting a queue that does not exist succeeds with 0 messages, as in RabbitMQ 3.x.
+  const messageCount = ch.vhost.queues.has(name)
+    ? ch.vhost.deleteQueue(name, { ifUnused: a.ifUnused, ifEmpty: a.ifEmpty }, ch.host.owner)
+    : 0;
+  if (!a.noWait) ch.send({ id: MethodId.QueueDeleteOk, args: { messageCount } });
+}
+
+export const queueHandlers: HandlerTable = {
+  [MethodId.QueueDeclare]: declare,
+  [MethodId.QueueBind]: bind,
+  [MethodId.QueueUnbind]: unbind,
+  [MethodId.QueuePurge]: purge,
+  [MethodId.QueueDelete]: remove,
+};
