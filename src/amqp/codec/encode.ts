@@ -1,0 +1,134 @@
+/**
+ * Frame encoding into one growable FrameWriter per connection, so a tick's worth of frames goes out in
+ * a single socket write.
+ */
+import type { BasicProperties } from '../../broker/message.js';
+import { encodeMethodArgs, MethodId, type Method } from '../spec/generated.js';
+import { ByteWriter } from './byte-writer.js';
+import { FRAME_BODY, FRAME_END, FRAME_HEADER, FRAME_HEARTBEAT, FRAME_METHOD, FRAME_OVERHEAD, amqpProtocolHeader } from './frames.js';
+import { writeProperties } from './properties.js';
+
+export { encodeFieldTable, decodeFieldTable } from './field-table.js';
+export { encodeProperties, decodeProperties } from './properties.js';
+
+/** Bodies at least this large are appended by reference (see ByteWriter.appendRef) instead of copied. */
+export const BODY_BY_REFERENCE_BYTES = 64 * 1024;
+
+export class FrameWriter extends ByteWriter {
+  writeMethod(channel: number, method: Method): void {
+    const frame = this.beginFrame(FRAME_METHOD, channel);
+    this.u32(method.id);
+    encodeMethodArgs(this, method);
+    this.endFrame(frame);
+  }
+
+  /**
+   * A content-carrying method (basic.deliver/get-ok/return/publish), its content header and its body
+   * split into frames of at most frameMax - 8 payload bytes (frameMax 0: one body frame). When
+   * `encodedProperties` is given it is copied as is and `properties` is not looked at.
+   * A body of BODY_BY_REFERENCE_BYTES or more is not copied: leave it unmodified until written out.
+   */
+  writeContent(
+    channel: number,
+    method: Method,
+    properties: BasicProperties,
+    encodedProperties: Buffer | undefined,
+    body: Buffer,
+    frameMax: number,
+  ): void {
+    this.writeMethod(channel, method);
+    this.writeContentHeader(channel, method.id >>> 16, properties, encodedProperties, body.length);
+    this.writeBody(channel, body, frameMax);
+  }
+
+  /** basic.deliver + header + body without building a Method object: the per-message hot path. */
+  writeDeliver(
+    channel: number,
+    consumerTag: string,
+    deliveryTag: number,
+    redelivered: boolean,
+    exchange: string,
+    routingKey: string,
+    properties: BasicProperties,
+    encodedProperties: Buffer | undefined,
+    body: Buffer,
+    frameMax: number,
+  ): void {
+    const frame = this.beginFrame(FRAME_METHOD, channel);
+    this.u32(MethodId.BasicDeliver);
+    this.shortstr(consumerTag);
+    this.u64(deliveryTag);
+    this.u8(redelivered ? 1 : 0);
+    this.shortstr(exchange);
+    this.shortstr(routingKey);
+    this.endFrame(frame);
+    this.writeContentHeader(channel, MethodId.BasicDeliver >>> 16, properties, encodedProperties, body.length);
+    this.writeBody(channel, body, frameMax);
+  }
+
+  writeContentHeader(
+    channel: number,
+    classId: number,
+    properties: BasicProperties,
+    encodedProperties: Buffer | undefined,
+    bodySize: number,
+  ): void {
+    const frame = this.beginFrame(FRAME_HEADER, channel);
+    this.u16(classId);
+    this.u16(0); // weight, unused
+    this.u64(bodySize);
+    if (encodedProperties !== undefined) this.bytes(encodedProperties);
+    else writeProperties(this, properties);
+    this.endFrame(frame);
+  }
+
+  /** Body frames; none at all for an empty body (spec 4.2.6: zero-size content has no body frames). */
+  writeBody(channel: number, body: Buffer, frameMax: number): void {
+    const total = body.length;
+    const maxPayload = frameMax > 0 ? frameMax - FRAME_OVERHEAD : total;
+    if (maxPayload < 1 && total > 0) throw new RangeError(`frameMax ${frameMax} leaves no room for a body`);
+    const byReference = total >= BODY_BY_REFERENCE_BYTES;
+    for (let offset = 0; offset < total; offset += maxPayload) {
+      const size = Math.min(maxPayload, total - offset);
+      this.ensure(FRAME_OVERHEAD + (byReference ? 0 : size));
+      this.frameHeader(FRAME_BODY, channel, size);
+      if (byReference) this.appendRef(body.subarray(offset, offset + size));
+      else this.bytes(body.subarray(offset, offset + size));
+      this.u8(FRAME_END);
+    }
+  }
+
+  writeHeartbeat(): void {
+    this.frameHeader(FRAME_HEARTBEAT, 0, 0);
+    this.u8(FRAME_END);
+  }
+
+  /** "AMQP\0\0\x09\x01": for refusing a client's protocol version (spec 4.2.2). */
+  writeProtocolHeader(): void {
+    this.bytes(amqpProtocolHeader());
+  }
+
+  private frameHeader(type: number, channel: number, size: number): void {
+    this.ensure(7);
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = type;
+    b[p + 1] = channel >>> 8;
+    b[p + 2] = channel;
+    this.put32(p + 3, size);
+    this.pos = p + 7;
+  }
+
+  /** Starts a frame whose size is patched by endFrame; returns its mark. */
+  private beginFrame(type: number, channel: number): number {
+    const mark = this.mark();
+    this.frameHeader(type, channel, 0);
+    return mark;
+  }
+
+  private endFrame(mark: number): void {
+    this.u8(FRAME_END);
+    const p = this.at(mark);
+    this.put32(p + 3, this.pos - p - FRAME_OVERHEAD);
+  }
+}
