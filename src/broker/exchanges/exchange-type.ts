@@ -1,0 +1,29 @@
+import type { Binding, RouteSink } from '../binding.js';
+import type { FieldTable } from '../message.js';
+import type { Message } from '../message.js';
+
+/**
+ * The routing logic of one exchange. Each exchange gets its own router from its type, so a router may
+ * keep whatever index suits its matching (a map by key, a trie, a hash ring).
+ */
+export interface ExchangeRouter {
+  addBinding(binding: Binding): void;
+  removeBinding(binding: Binding): void;
+  /** Offers every matching binding's destination to the sink. Synchronous and allocation-light: hot path. */
+  route(message: Message, sink: RouteSink): void;
+}
+
+/**
+ * An exchange type ("direct", "x-consistent-hash", ...). Registered by name in an ExchangeTypeRegistry;
+ * plugins add types without touching the VHost.
+ */
+export interface ExchangeType {
+  readonly name: string;
+  /** Arguments that are part of an exchange's identity on redeclare (besides 'alternate-exchange'). */
+  readonly identityArguments?: readonly string[];
+  /** Throws a 406 ChannelError when the declare arguments are unusable (e.g. x-delayed-type missing). */
+  validateDeclare?(args: FieldTable, resource: string): void;
+  /** Throws a 406 ChannelError when a binding's key or arguments are unusable. */
+  validateBinding?(routingKey: string, args: FieldTable): void;
+  createRouter(args: FieldTable): ExchangeRouter;
+}

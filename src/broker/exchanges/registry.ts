@@ -1,0 +1,32 @@
+import { directExchangeType } from './direct.js';
+import type { ExchangeType } from './exchange-type.js';
+import { fanoutExchangeType } from './fanout.js';
+import { headersExchangeType } from './headers.js';
+import { topicExchangeType } from './topic.js';
+
+/** Exchange types by name. One per Broker (no module-level state), so tests can register their own. */
+export class ExchangeTypeRegistry {
+  private readonly types = new Map<string, ExchangeType>();
+
+  /** A registry with AMQP's four standard types. */
+  static withBuiltins(): ExchangeTypeRegistry {
+    const registry = new ExchangeTypeRegistry();
+    for (const type of [directExchangeType, fanoutExchangeType, topicExchangeType, headersExchangeType]) {
+      registry.register(type);
+    }
+    return registry;
+  }
+
+  /** Adds or replaces a type. Existing exchanges keep the router they were created with. */
+  register(type: ExchangeType): void {
+    this.types.set(type.name, type);
+  }
+
+  get(name: string): ExchangeType | undefined {
+    return this.types.get(name);
+  }
+
+  names(): string[] {
+    return [...this.types.keys()];
+  }
+}
