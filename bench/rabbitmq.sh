@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Starts Debian's RabbitMQ on 127.0.0.1:5672 for side-by-side benchmarks, and stops only what it
+# started (by PID, recorded in $STATE_DIR). If something already listens on 5672 we reuse it and
+# never stop it: another engineer or a CI job may own that broker.
+#
+#   bench/rabbitmq.sh start     # prints the AMQP URL; exit 0 once the node accepts connections
+#   bench/rabbitmq.sh stop      # stops the node (and epmd) only if this script started them
+#   bench/rabbitmq.sh pid       # the beam.smp PID of the node on 5672 (for RSS readings)
+#   bench/rabbitmq.sh status
+set -euo pipefail
+
+STATE_DIR=${WARREN_RABBITMQ_STATE:-/tmp/warren-bench-rabbitmq}
+URL="amqp://guest:guest@127.0.0.1:5672"
+mkdir -p "$STATE_DIR"
+
+listening() { ss -ltn "sport = :$1" | grep -q LISTEN; }
+
+# PID of the process listening on a TCP port (first one), or nothing.
+listener_pid() { ss -ltnpH "sport = :$1" | grep -o 'pid=[0-9]*' | head -n1 | cut -d= -f2; }
+
+start() {
+  if ! command -v rabbitmq-server >/dev/null; then
+    echo "rabbitmq-server is not installed: DEBIAN_FRONTEND=noninteractive apt-get install -y rabbitmq-server" >&2
+    exit 1
+  fi
+  if listening 5672; then
+    echo "5672 already listens; reusing it (not ours, will not stop it)" >&2
+    echo "$URL"
+    return
+  fi
+  local epmd_was_running=0
+  listening 4369 && epmd_was_running=1
+
+  export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 ERL_EPMD_ADDRESS=127.0.0.1
+  export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+  export RABBITMQ_PID_FILE="$STATE_DIR/rabbitmq.pid"
+  rm -f "$RABBITMQ_PID_FILE" "$STATE_DIR/epmd.pid"
+  (cd /tmp && rabbitmq-server -detached)
+
+  for _ in $(seq 1 60); do
+    listening 5672 && break
+    sleep 0.5
+  done
+  rabbitmqctl await_startup >/dev/null
+  # -detached does not always honour RABBITMQ_PID_FILE: record the listener (beam.smp) ourselves.
+  [[ -s $RABBITMQ_PID_FILE ]] || listener_pid 5672 >"$RABBITMQ_PID_FILE"
+  if [[ $epmd_was_running == 0 ]] && listening 4369; then
+    listener_pid 4369 >"$STATE_DIR/epmd.pid"
+  fi
+  echo started >"$STATE_DIR/owned"
+  echo "$URL"
+}
+
+stop() {
+  if [[ ! -f $STATE_DIR/owned ]]; then
+    echo "RabbitMQ was not started by this script; leaving it alone" >&2
+    return
+  fi
+  local pid
+  pid=$(cat "$STATE_DIR/rabbitmq.pid" 2>/dev/null || true)
+  rabbitmqctl shutdown >/dev/null 2>&1 || { [[ -n $pid ]] && kill "$pid" 2>/dev/null || true; }
+  if [[ -n $pid ]]; then
+    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+  fi
+  if [[ -s $STATE_DIR/epmd.pid ]]; then
+    kill "$(cat "$STATE_DIR/epmd.pid")" 2>/dev/null || true
+  fi
+  rm -f "$STATE_DIR/owned" "$STATE_DIR/epmd.pid" "$STATE_DIR/rabbitmq.pid"
+}
+
+pid() {
+  # The node's OS process is beam.smp; the listener on 5672 is that process.
+  listener_pid 5672
+}
+
+status() {
+  if listening 5672; then
+    echo "listening on 5672 (pid $(pid))$([[ -f $STATE_DIR/owned ]] && echo ', started by this script')"
+  else
+    echo "not running"
+  fi
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  pid) pid ;;
+  status) status ;;
+  *) echo "usage: $0 start|stop|pid|status" >&2; exit 2 ;;
+esac
