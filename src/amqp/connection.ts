@@ -108,6 +108,9 @@ export interface ConnectionInfo {
 }
 
 const HEADER_LENGTH = 8;
+const EMPTY = Buffer.alloc(0);
+/** Malformed frames in one chunk tolerated while closing before input is dropped altogether. */
+const MAX_PARSE_RETRIES = 64;
 /** basic.publish: errors in its content frames are reported against it, as RabbitMQ does. */
 const BASIC_PUBLISH_CLASS = 60;
 const BASIC_PUBLISH_METHOD = 40;
@@ -172,8 +175,8 @@ export class AmqpConnection implements ChannelHost, SessionOwner {
     this.name = `${this.peerHost}:${this.peerPort} -> ${socket.localAddress ?? '?'}:${socket.localPort ?? 0}`;
     this.log = context.logger.child({ connection: this.name });
     this.closedPromise = new Promise((resolve) => (this.resolveClosed = resolve));
-    this.parser = new FrameParser(this, { frameMax: FRAME_MIN_SIZE });
-    this.parser.expectProtocolHeader = false;
+    // Spec 4.2.3: until tune-ok both peers accept frames of at most frame-min-size.
+    this.parser = new FrameParser(this, { frameMax: FRAME_MIN_SIZE, expectProtocolHeader: false });
     this.attachSocket();
     this.handshakeTimer = setTimeout(() => this.onHandshakeTimeout(), this.settings.handshakeTimeoutMs);
     this.handshakeTimer.unref();
@@ -229,11 +232,25 @@ export class AmqpConnection implements ChannelHost, SessionOwner {
       chunk = rest;
     }
     if (this.inputBroken || this.state === ConnectionState.Closed) return;
-    try {
-      this.parser.push(chunk);
-    } catch (err) {
-      this.onParseError(err);
+    this.feedParser(chunk);
+  }
+
+  /**
+   * After a non-fatal decode error the parser keeps the rest of the chunk; pushing again parses it, so
+   * a close-ok that came in the same chunk is not left waiting for more input.
+   */
+  private feedParser(chunk: Buffer): void {
+    for (let attempt = 0; attempt < MAX_PARSE_RETRIES; attempt++) {
+      try {
+        this.parser.push(chunk);
+        return;
+      } catch (err) {
+        this.onParseError(err);
+        if (this.inputBroken || this.state === ConnectionState.Closed) return;
+        chunk = EMPTY;
+      }
     }
+    this.inputBroken = true;
   }
 
   /** Spec 4.2.2: the client starts with the 8-byte protocol header; returns the bytes after it. */
@@ -258,12 +275,21 @@ export class AmqpConnection implements ChannelHost, SessionOwner {
 
   private onParseError(err: unknown): void {
     if (err instanceof FrameDecodeError) {
-      if (err.fatal) this.inputBroken = true;
       this.closeWithError(err, 0, 0);
+      if (err.fatal) this.stopReading();
       return;
     }
-    this.inputBroken = true;
     this.internalError(err, 'frame parser failed');
+    this.stopReading();
+  }
+
+  /**
+   * Framing is lost, so a close-ok could never be recognised: after the connection.close, half-close
+   * our side at once and let the peer finish.
+   */
+  private stopReading(): void {
+    this.inputBroken = true;
+    if (this.state !== ConnectionState.Closed) this.endSocket();
   }
 
   /** FrameParser handler: every complete frame, in order. */
@@ -470,8 +496,6 @@ export class AmqpConnection implements ChannelHost, SessionOwner {
       } else if (id === MethodId.ChannelOpen) {
         throw new ConnectionError(ConnectionReplyCode.ChannelError, "second 'channel.open' seen");
       }
-    } else if (frame.type === 8) {
-      throw new ConnectionError(ConnectionReplyCode.FrameError, `heartbeat frame on channel ${frame.channel}`);
     }
     slot.channel.handleFrame(frame);
   }
@@ -651,13 +675,24 @@ export class AmqpConnection implements ChannelHost, SessionOwner {
     if (this.resumeOnDrain && this.socket.writableLength < this.settings.highWaterMark) this.onDrain();
   };
 
-  /** Writes everything appended so far as one socket write. */
+  /**
+   * Writes everything appended so far: one write, or one corked batch (writev) when large bodies were
+   * appended by reference.
+   */
   flush(): void {
-    if (this.writer.length === 0) return;
-    const bytes = this.writer.take();
-    if (this.socket.destroyed || !this.socket.writable) return;
-    this.bytesOut += bytes.length;
-    this.socket.write(bytes);
+    const length = this.writer.length;
+    if (length === 0) return;
+    const parts = this.writer.takeChunks();
+    const socket = this.socket;
+    if (socket.destroyed || !socket.writable) return;
+    this.bytesOut += length;
+    if (parts.length === 1) {
+      socket.write(parts[0]!);
+      return;
+    }
+    socket.cork();
+    for (const part of parts) socket.write(part);
+    socket.uncork();
   }
 
   private onDrain(): void {

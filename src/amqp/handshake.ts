@@ -1,11 +1,12 @@
 import { ConnectionError, ConnectionReplyCode } from '../broker/errors.js';
 import { TypedValue, type FieldTable, type FieldValue } from '../broker/message.js';
+import { FRAME_MIN_SIZE } from './codec/frames.js';
+
+/** Spec frame-min-size: nobody may negotiate below it, and it is the limit until tune-ok. */
+export { FRAME_MIN_SIZE };
 
 /** Spec 4.2.3: the protocol header of AMQP 0-9-1, the only one Warren speaks. */
 export const PROTOCOL_HEADER: Buffer = Buffer.from([0x41, 0x4d, 0x51, 0x50, 0, 0, 9, 1]);
-
-/** Spec: frame-min-size; no peer may negotiate below it, and it applies until tune-ok. */
-export const FRAME_MIN_SIZE = 4096;
 
 export function isProtocolHeader(bytes: Buffer): boolean {
   return bytes.length >= 8 && PROTOCOL_HEADER.equals(bytes.subarray(0, 8));
