@@ -1,6 +1,6 @@
 import { MethodId, type ExchangeBind, type ExchangeDeclare, type ExchangeDelete, type ExchangeUnbind } from '../spec/generated.js';
 import type { Channel } from '../channel.js';
-import { assertNotDefaultExchange, assertNotReserved } from './names.js';
+import { assertNotDefaultExchange } from './names.js';
 import type { HandlerTable } from './types.js';
 
 function declare(ch: Channel, a: ExchangeDeclare): void {
@@ -10,8 +10,7 @@ function declare(ch: Channel, a: ExchangeDeclare): void {
     ch.vhost.checkExchange(name);
   } else {
     ch.authorize('configure', 'exchange', name);
-    // As RabbitMQ: an existing amq.* exchange may be redeclared equivalently; a new one is refused.
-    if (!ch.vhost.exchanges.has(name)) assertNotReserved('exchange', name);
+    // The core refuses new amq.* names but, as RabbitMQ, lets existing ones be redeclared equivalently.
     ch.vhost.declareExchange({
       name,
       type: a.type,
@@ -28,8 +27,8 @@ function remove(ch: Channel, a: ExchangeDelete): void {
   const name = a.exchange;
   assertNotDefaultExchange(name);
   ch.authorize('configure', 'exchange', name);
-  // Deleting an exchange that does not exist succeeds (RabbitMQ 3.x: delete is idempotent).
-  if (ch.vhost.exchanges.has(name)) ch.vhost.deleteExchange(name, a.ifUnused);
+  // Idempotent in the core: deleting a missing exchange succeeds, as in RabbitMQ 3.x.
+  ch.vhost.deleteExchange(name, a.ifUnused);
   if (!a.noWait) ch.send({ id: MethodId.ExchangeDeleteOk, args: {} });
 }
 

@@ -1,5 +1,5 @@
 import { MethodId, type QueueBind, type QueueDeclare, type QueueDelete, type QueuePurge, type QueueUnbind } from '../spec/generated.js';
-import { DIRECT_REPLY_TO, type Channel } from '../channel.js';
+import type { Channel } from '../channel.js';
 import { assertNotDefaultExchange, assertNotReserved } from './names.js';
 import type { HandlerTable } from './types.js';
 
@@ -7,6 +7,7 @@ function declare(ch: Channel, a: QueueDeclare): void {
   if (a.passive) return declarePassive(ch, a);
   const requested = a.queue;
   if (requested !== '') {
+    // Checked before permissions, and for existing queues too (RabbitMQ refuses to redeclare amq.gen-*).
     assertNotReserved('queue', requested);
     ch.authorize('configure', 'queue', requested);
   }
@@ -36,11 +37,6 @@ function authorizeServerNamed(ch: Channel, name: string): void {
 }
 
 function declarePassive(ch: Channel, a: QueueDeclare): void {
-  // Clients probe the direct reply-to pseudo-queue; RabbitMQ answers as if it existed, empty.
-  if (a.queue === DIRECT_REPLY_TO) {
-    if (!a.noWait) ch.send({ id: MethodId.QueueDeclareOk, args: { queue: a.queue, messageCount: 0, consumerCount: 0 } });
-    return;
-  }
   const name = ch.resolveQueueName(a.queue);
   const queue = ch.vhost.checkQueue(name, ch.host.owner);
   ch.lastQueueName = name;
@@ -87,10 +83,8 @@ function purge(ch: Channel, a: QueuePurge): void {
 function remove(ch: Channel, a: QueueDelete): void {
   const name = ch.resolveQueueName(a.queue);
   ch.authorize('configure', 'queue', name);
-  // Deleting a queue that does not exist succeeds with 0 messages, as in RabbitMQ 3.x.
-  const messageCount = ch.vhost.queues.has(name)
-    ? ch.vhost.deleteQueue(name, { ifUnused: a.ifUnused, ifEmpty: a.ifEmpty }, ch.host.owner)
-    : 0;
+  // Idempotent in the core: a missing queue is deleted with 0 messages, as in RabbitMQ 3.x.
+  const messageCount = ch.vhost.deleteQueue(name, { ifUnused: a.ifUnused, ifEmpty: a.ifEmpty }, ch.host.owner);
   if (!a.noWait) ch.send({ id: MethodId.QueueDeleteOk, args: { messageCount } });
 }
 
