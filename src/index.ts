@@ -1,6 +1,6 @@
 /** Warren's public API for embedding the broker in a Node.js program. Internals stay unexported. */
 export { WarrenServer, buildUserRegistry } from './server.js';
-export type { ListenAddress, ListeningAddresses } from './server.js';
+export type { ListenAddress, ListeningAddresses, WarrenServerOptions } from './server.js';
 export { loadConfig, parseConfigText, ConfigError, DEFAULT_LIMITS as DEFAULT_CONFIG_LIMITS } from './config/index.js';
 export type {
   WarrenConfig, LoadConfigOptions, ListenerConfig, TlsListenerConfig, LimitsConfig, LogConfig, LogLevel, UserConfig, VhostConfig, PermissionConfig,

@@ -3,6 +3,7 @@ import { AmqpListener } from './amqp/server.js';
 import type { AmqpListenerOptions } from './amqp/server.js';
 import { UserRegistry } from './auth/users.js';
 import { Broker } from './broker/broker.js';
+import type { DurabilityStore } from './broker/durability.js';
 import type { TlsListenerConfig, WarrenConfig } from './config/types.js';
 import { createLogger } from './log.js';
 import type { Logger } from './log.js';
@@ -10,6 +11,11 @@ import type { Logger } from './log.js';
 export interface ListenAddress {
   host: string;
   port: number;
+}
+
+export interface WarrenServerOptions {
+  /** Persistence for durable queues and messages. Default: in memory (nothing survives a restart). */
+  store?: DurabilityStore;
 }
 
 export interface ListeningAddresses {
@@ -33,10 +39,12 @@ export class WarrenServer {
   constructor(
     readonly config: WarrenConfig,
     logger?: Logger,
+    options: WarrenServerOptions = {},
   ) {
     this.logger = logger ?? createLogger({ level: config.log.level });
     this.users = buildUserRegistry(config);
-    this.broker = new Broker({ logger: this.logger.child({ component: 'broker' }) });
+    const brokerLogger = this.logger.child({ component: 'broker' });
+    this.broker = new Broker(options.store === undefined ? { logger: brokerLogger } : { logger: brokerLogger, store: options.store });
   }
 
   /** The AMQP listeners, once started (for the management API and for alarms). */
