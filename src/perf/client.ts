@@ -255,6 +255,8 @@ export class PerfConnection implements RawFrameHandler {
         consumer_cancel_notify: true,
         'basic.nack': true,
         'connection.blocked': true,
+        // Without it RabbitMQ (and Warren) drop the socket on a refused login instead of saying why.
+        authentication_failure_close: true,
       },
     };
     if (this.options.connectionName !== undefined) clientProperties['connection_name'] = this.options.connectionName;
