@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { accessRefused, describeResource } from '../broker/errors.js';
 import { isLoopbackAddress } from './loopback.js';
 import { hashPassword, isPasswordHash, verifyPassword } from './password.js';
@@ -33,6 +34,8 @@ export class UserRegistry {
   /** user -> vhost -> compiled permissions */
   private readonly grants = new Map<string, Map<string, Permissions>>();
   private readonly loopbackUsers: ReadonlySet<string>;
+  /** A hash of a random secret nobody knows, verified against when the user has no usable hash. */
+  private readonly decoyHash = hashPassword(randomBytes(16).toString('hex'));
 
   constructor(options: UserRegistryOptions = {}) {
     this.loopbackUsers = new Set(options.loopbackUsers ?? ['guest']);
@@ -86,7 +89,9 @@ export class UserRegistry {
    */
   authenticate(username: string, password: string, remoteAddress: string): AuthOutcome {
     const user = this.users.get(username);
-    if (user === undefined || user.passwordHash === '' || !verifyPassword(password, user.passwordHash)) {
+    // Unknown users cost one hash too, so response time does not reveal which user names exist.
+    const hash = user === undefined || user.passwordHash === '' ? this.decoyHash : user.passwordHash;
+    if (!verifyPassword(password, hash) || user === undefined || user.passwordHash === '') {
       return { ok: false, reason: `user '${username}' - invalid credentials` };
     }
     if (this.loopbackUsers.has(username) && !isLoopbackAddress(remoteAddress)) {
