@@ -10,8 +10,9 @@
  */
 export class TypedValue {
   constructor(
-    readonly type: 'b' | 'B' | 's' | 'u' | 'i' | 'l' | 'f' | 'D' | 'T',
-    /** number for integers and floats (bigint for 'l' beyond 2^53), {scale, value} for 'D', seconds for 'T' */
+    readonly type: 'b' | 'B' | 's' | 'u' | 'i' | 'l' | 'f' | 'd' | 'D' | 'T',
+    /** number for integers and floats (bigint for 'l' beyond 2^53), {scale, value} for 'D', seconds for 'T'.
+     * 'd' is wrapped only when the double holds a whole number, which would otherwise re-encode as 'I'. */
     readonly value: number | bigint | { scale: number; value: number },
   ) {}
 }

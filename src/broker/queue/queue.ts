@@ -207,7 +207,9 @@ export class Queue {
     const own: Entry[] = [];
     for (const entry of entries) {
       const candidate = this.unackedEntry(entry);
-      if (candidate !== undefined) own.push(candidate);
+      if (candidate === undefined) continue;
+      candidate.state = EntryState.Ready; // a duplicate in `entries` is then skipped
+      own.push(candidate);
     }
     if (own.length === 0) return;
     // Newest first: each then lands in front of the previous one, O(1) per entry in the usual case.

@@ -102,9 +102,14 @@ test('requeue puts entries back at their original place in order, marked redeliv
     assert.deepEqual(second.received.map((r) => r.redelivered), [true, true, true, true, false, false]);
     assert.deepEqual(second.received.map((r) => r.entry.deliveryCount), [2, 2, 2, 2, 1, 1]);
     assert.equal(queue.counters.redelivered, 4);
-    // A second requeue of already-requeued entries is a no-op.
-    queue.requeue([e0!]);
-    assert.equal(queue.readyCount(), 0);
+    // The same entry twice in one requeue goes back once.
+    queue.removeConsumer(second);
+    const held = second.outstanding[0]!.entry;
+    queue.requeue([held, held]);
+    assert.equal(queue.readyCount(), 1);
+    assert.equal(queue.unackedCount(), 5);
+    queue.requeue([held]); // no longer unacked: ignored
+    assert.equal(queue.readyCount(), 1);
   } finally {
     await broker.stop();
   }
