@@ -92,6 +92,45 @@ describe('AMQP connection handshake', () => {
     await assert.rejects(client.nextFrame(100), /socket closed/);
   });
 
+  it('treats a malformed PLAIN response as a refused login', async () => {
+    const client = await RawAmqpClient.connect(server.port);
+    client.sendHeader();
+    await client.expectMethod(MethodId.ConnectionStart);
+    client.sendMethod(0, {
+      id: MethodId.ConnectionStartOk,
+      args: { clientProperties: { capabilities: { authentication_failure_close: true } }, mechanism: 'PLAIN', response: Buffer.from('no-nul-here'), locale: 'en_US' },
+    });
+    const close = await client.expectMethod(MethodId.ConnectionClose);
+    assert.equal(close.args.replyCode, 403);
+    client.sendMethod(0, { id: MethodId.ConnectionCloseOk, args: {} });
+    assert.equal(await client.closedWithin(2000), true);
+  });
+
+  it('refuses an unknown SASL mechanism with 503', async () => {
+    const client = await RawAmqpClient.connect(server.port);
+    client.sendHeader();
+    await client.expectMethod(MethodId.ConnectionStart);
+    client.sendMethod(0, {
+      id: MethodId.ConnectionStartOk,
+      args: { clientProperties: {}, mechanism: 'EXTERNAL', response: Buffer.alloc(0), locale: 'en_US' },
+    });
+    const close = await client.expectMethod(MethodId.ConnectionClose);
+    assert.equal(close.args.replyCode, 503);
+    assert.equal(close.args.replyText, "COMMAND_INVALID - unknown authentication mechanism 'EXTERNAL'");
+    client.destroy();
+  });
+
+  it('refuses connection methods out of order with 504', async () => {
+    const client = await RawAmqpClient.connect(server.port);
+    client.sendHeader();
+    await client.expectMethod(MethodId.ConnectionStart);
+    client.sendMethod(0, { id: MethodId.ConnectionOpen, args: { virtualHost: '/', reserved1: '', reserved2: false } });
+    const close = await client.expectMethod(MethodId.ConnectionClose);
+    assert.equal(close.args.replyCode, 504);
+    assert.equal(close.args.replyText, 'CHANNEL_ERROR - unexpected method in connection state starting');
+    client.destroy();
+  });
+
   it('closes with 530 for an unknown vhost, as RabbitMQ words it', async () => {
     // amqplib only says it got connection.close instead of open-ok; the raw client reads the close.
     await assert.rejects(amqp.connect(`${server.url}/nope`), /Expected ConnectionOpenOk; got <ConnectionClose/);
