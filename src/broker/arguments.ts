@@ -13,6 +13,7 @@ const typedNames: Record<TypedValue['type'], string> = {
   u: 'unsignedshort',
   i: 'unsignedint',
   l: 'long',
+  d: 'double',
   f: 'float',
   D: 'decimal',
   T: 'timestamp',

@@ -4,8 +4,8 @@
  *   D decimal, S longstr, x byte array, A array, T timestamp, F table, V void.
  *
  * Decoding follows src/broker/message.ts: t S I d x A F V become plain JS values, every other type is
- * wrapped in a TypedValue so encoding it again gives back the same bytes. (One gap in that model: a
- * 'd' holding an integral value decodes to a plain number and re-encodes as 'I'/'l'.)
+ * wrapped in a TypedValue so encoding it again gives back the same bytes. A 'd' holding a whole number
+ * is wrapped too, since a plain whole number would re-encode as 'I'/'l'.
  */
 import { TypedValue, type FieldTable, type FieldValue } from '../../broker/message.js';
 import { ByteReader } from './byte-reader.js';
@@ -65,8 +65,11 @@ export function readFieldValue(r: ByteReader, depth: number): FieldValue {
       return r.longstr();
     case 0x49: // I
       return r.i32();
-    case 0x64: // d
-      return r.f64();
+    case 0x64: {
+      // d
+      const value = r.f64();
+      return wouldEncodeAsDouble(value) ? value : new TypedValue('d', value);
+    }
     case 0x78: // x
       return r.longbytes();
     case 0x41: // A
@@ -141,19 +144,22 @@ export function writeFieldValue(w: ByteWriter, value: FieldValue): void {
   }
 }
 
+/** Whether a plain number goes out as 'd'; a decoded double that would not is kept in a TypedValue. */
+function wouldEncodeAsDouble(n: number): boolean {
+  return !Number.isSafeInteger(n) || Object.is(n, -0);
+}
+
 /** Integer within int32 'I', other safe integer 'l', any other number 'd' (message.ts rules). */
 function writeNumber(w: ByteWriter, n: number): void {
-  if (Number.isInteger(n) && !Object.is(n, -0)) {
+  if (!wouldEncodeAsDouble(n)) {
     if (n >= INT32_MIN && n <= INT32_MAX) {
       w.u8(0x49);
       w.i32(n);
       return;
     }
-    if (Number.isSafeInteger(n)) {
-      w.u8(0x6c);
-      w.i64(n);
-      return;
-    }
+    w.u8(0x6c);
+    w.i64(n);
+    return;
   }
   w.u8(0x64);
   w.f64(n);
@@ -205,6 +211,9 @@ function writeTypedValue(w: ByteWriter, v: TypedValue): void {
       return;
     case 'f':
       w.f32(typedNumber(v));
+      return;
+    case 'd':
+      w.f64(typedNumber(v));
       return;
     case 'l':
     case 'T': {

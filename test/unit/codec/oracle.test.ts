@@ -38,6 +38,7 @@ const TYPE_NAMES: Record<TypedValue['type'], string> = {
   u: 'uint16',
   i: 'uint32',
   l: 'int64',
+  d: 'double',
   f: 'float',
   D: 'decimal',
   T: 'timestamp',

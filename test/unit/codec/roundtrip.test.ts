@@ -111,3 +111,11 @@ test('undefined and null properties are absent; shortstrs over 255 bytes are cut
   assert.ok(frame && frame.type === 1 && frame.method.id === MethodId.ChannelClose);
   assert.equal(frame.method.args.replyText, 'x'.repeat(255));
 });
+
+test("a double holding a whole number stays a double ('d') through decode and encode", () => {
+  const wire = Buffer.from([0, 0, 0, 11, 1, 0x6b, 0x64, 0x40, 0x00, 0, 0, 0, 0, 0, 0]); // {k: d 2.0}
+  const decoded = decodeFieldTable(wire);
+  assert.deepEqual(decoded, { k: new TypedValue('d', 2) });
+  assert.deepEqual(encodeFieldTable(decoded), wire);
+  assert.deepEqual(decodeFieldTable(encodeFieldTable({ k: 2.5 })), { k: 2.5 });
+});
