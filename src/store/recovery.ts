@@ -55,6 +55,7 @@ export function recoverSegments(fs: FileSystem, dir: string, queues: QueueDirect
     result.segments.set(number, segment);
     result.newestNumber = number;
   });
+  for (const segment of result.segments.values()) segment.singleHolder = undefined;
   if (numbers.length > 0) result.newestNumber = Math.max(result.newestNumber, numbers[numbers.length - 1] ?? 0);
   return result;
 }
@@ -141,6 +142,7 @@ class SegmentScanner {
     if (holders.length === 0) return void this.segment.addDeadMessage(index, at);
     this.segment.addMessage(index, at, delivered);
     if (count > 1) this.segment.setHolders(index, holders);
+    else this.segment.setSingleHolder(index, holders[0] ?? 0);
     const handle = makeHandle(this.segment.number, index);
     for (const queue of holders) this.listOf(queue).push(handle);
   }

@@ -40,6 +40,11 @@ export class Segment {
   /** Message records physically present / still held by some queue. */
   present = 0;
   live = 0;
+  /**
+   * During recovery only: the queue of each single-holder record, so that a Remove record written by
+   * another queue before a compaction folded it in does not kill the record. Dropped after recovery.
+   */
+  singleHolder: Uint32Array | undefined;
   /** Holder queue ids of MULTI records. */
   holders: Map<number, number[]> | undefined;
   /** Remove/Deliver records in this file, by the segment they point at: they pin this file (FORMAT.md). */
@@ -80,6 +85,16 @@ export class Segment {
     this.state[index] = 0;
     if (index >= this.count) this.count = index + 1;
     this.present++;
+  }
+
+  /** Recovery: remembers the one queue of a single-holder record. */
+  setSingleHolder(index: number, queueId: number): void {
+    if (!this.singleHolder || this.singleHolder.length < this.offsets.length) {
+      const bigger = new Uint32Array(this.offsets.length);
+      if (this.singleHolder) bigger.set(this.singleHolder);
+      this.singleHolder = bigger;
+    }
+    this.singleHolder[index] = queueId;
   }
 
   setHolders(index: number, queues: number[]): void {
@@ -142,6 +157,7 @@ export class Segment {
     if (index >= this.count) return Released.NotHeld;
     const s = this.state[index] ?? 0;
     if (!(s & LIVE)) return Released.NotHeld;
+    if (!(s & MULTI) && this.singleHolder && this.singleHolder[index] !== queueId) return Released.NotHeld;
     if (s & MULTI) {
       const list = this.holders?.get(index);
       const at = list ? list.indexOf(queueId) : -1;
