@@ -1,16 +1,23 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
+import type { User, UserRegistry } from '../auth/users.js';
 import type { Broker } from '../broker/broker.js';
 import type { SessionOwner } from '../broker/consumer.js';
-import { ChannelError, ConnectionError, ConnectionReplyCode, WarrenError } from '../broker/errors.js';
+import { ChannelError, ConnectionError, ConnectionReplyCode, type WarrenError } from '../broker/errors.js';
 import type { FieldTable } from '../broker/message.js';
 import type { VHost } from '../broker/vhost.js';
-import type { User, UserRegistry } from '../auth/users.js';
 import type { ChannelHost } from './channel/host.js';
-import { FrameWriter } from './codec/encode.js';
+import type { FrameWriter } from './codec/encode.js';
 import { FrameDecodeError } from './codec/errors.js';
 import { FrameParser, type Frame } from './codec/frames.js';
-import { MethodId } from './spec/generated.js';
+import {
+  ConnectionState,
+  STATE_NAMES,
+  type ChannelLike,
+  type ConnectionContext,
+  type ConnectionInfo,
+  type ConnectionSettings,
+} from './connection-types.js';
 import {
   FRAME_MIN_SIZE,
   NO_CAPABILITIES,
@@ -23,88 +30,25 @@ import {
   type TuneOffer,
 } from './handshake.js';
 import { HeartbeatMonitor } from './heartbeat.js';
+import { SocketOutput } from './output.js';
+import { PublisherFlow } from './publisher-flow.js';
 import { isSupportedMechanism, parseSaslResponse } from './sasl.js';
 import { LOCALES, SASL_MECHANISMS, serverProperties } from './server-properties.js';
-import type { AmqpLimits } from './limits.js';
+import { MethodId } from './spec/generated.js';
 
-/** What the connection layer needs of a channel (the channel layer's Channel implements it). */
-export interface ChannelLike {
-  handleFrame(frame: Frame): void;
-  resume(): void;
-  teardown(): void;
-}
-
-export type ChannelFactory = (id: number, host: ChannelHost) => ChannelLike;
-
-/** Settings shared by all connections of one listener. */
-export interface ConnectionSettings {
-  readonly limits: AmqpLimits;
-  /** A client that has not sent connection.open by then is dropped (RabbitMQ: handshake_timeout 10 s). */
-  readonly handshakeTimeoutMs: number;
-  /** How long to wait for connection.close-ok (or the peer's FIN) before destroying the socket. */
-  readonly closeTimeoutMs: number;
-  /** Socket bytes queued (plus frames not yet flushed) above which writable() turns false. */
-  readonly highWaterMark: number;
-}
-
-/** What a connection needs of its listener. */
-export interface ConnectionContext {
-  readonly broker: Broker;
-  readonly users: UserRegistry;
-  readonly logger: Logger;
-  readonly settings: ConnectionSettings;
-  readonly channelFactory: ChannelFactory;
-  /** The alarm in force, if any (publishers get blocked). */
-  blockedReason(): string | undefined;
-  /** Connections past connection.open, for the node connection limit. */
-  openConnectionCount(): number;
-  connectionOpened(connection: AmqpConnection): void;
-  connectionClosed(connection: AmqpConnection): void;
-}
-
-/** Connection life cycle, in order; comparisons like `state < State.Open` rely on the order. */
-export const ConnectionState = {
-  AwaitingHeader: 0,
-  AwaitingStartOk: 1,
-  AwaitingTuneOk: 2,
-  AwaitingOpen: 3,
-  Open: 4,
-  /** We sent connection.close and wait for close-ok. */
-  Closing: 5,
-  /** Close handshake done or socket gone: nothing more is read or written. */
-  Closed: 6,
-} as const;
-export type ConnectionState = (typeof ConnectionState)[keyof typeof ConnectionState];
-
-const STATE_NAMES = ['starting', 'starting', 'tuning', 'opening', 'running', 'closing', 'closed'] as const;
-
-/** Publishing flow under a resource alarm, as RabbitMQ names it in rabbitmqctl. */
-const Flow = { Running: 0, Blocking: 1, Blocked: 2 } as const;
-type Flow = (typeof Flow)[keyof typeof Flow];
+export {
+  ConnectionState,
+  type ChannelFactory,
+  type ChannelLike,
+  type ConnectionContext,
+  type ConnectionInfo,
+  type ConnectionSettings,
+} from './connection-types.js';
 
 interface ChannelSlot {
   readonly channel: ChannelLike;
   /** We sent channel.close and wait for close-ok; every other frame is ignored (spec 2.3.5.2). */
   closing: boolean;
-}
-
-/** A snapshot for the management API. */
-export interface ConnectionInfo {
-  name: string;
-  peerHost: string;
-  peerPort: number;
-  user: string | undefined;
-  vhost: string | undefined;
-  state: string;
-  channels: number;
-  clientProperties: FieldTable;
-  connectedAt: number;
-  bytesIn: number;
-  bytesOut: number;
-  frameMax: number;
-  channelMax: number;
-  heartbeat: number;
-  tls: boolean;
 }
 
 const HEADER_LENGTH = 8;
@@ -126,12 +70,11 @@ export class AmqpConnection implements ChannelHost, SessionOwner {
   readonly connectedAt = Date.now();
   readonly broker: Broker;
   readonly users: UserRegistry;
-  readonly writer = new FrameWriter();
+  readonly writer: FrameWriter;
   readonly maxMessageBytes: number;
 
   state: ConnectionState = ConnectionState.AwaitingHeader;
   bytesIn = 0;
-  bytesOut = 0;
   frameMax = FRAME_MIN_SIZE;
   channelMax: number;
   heartbeatSeconds = 0;
@@ -148,11 +91,9 @@ export class AmqpConnection implements ChannelHost, SessionOwner {
   private readonly settings: ConnectionSettings;
   private header: Buffer | undefined;
   private inputBroken = false;
-  private flushScheduled = false;
-  private resumeOnDrain = false;
-  private flow: Flow = Flow.Running;
-  private blockedNotified = false;
-  private blockReason = '';
+  private readonly output: SocketOutput;
+  /** Created at connection.open, once the client's capabilities are known. */
+  private flow: PublisherFlow | undefined;
   private heartbeat: HeartbeatMonitor | undefined;
   private handshakeTimer: NodeJS.Timeout | undefined;
   private closeTimer: NodeJS.Timeout | undefined;
@@ -175,6 +116,8 @@ export class AmqpConnection implements ChannelHost, SessionOwner {
     this.name = `${this.peerHost}:${this.peerPort} -> ${socket.localAddress ?? '?'}:${socket.localPort ?? 0}`;
     this.log = context.logger.child({ connection: this.name });
     this.closedPromise = new Promise((resolve) => (this.resolveClosed = resolve));
+    this.output = new SocketOutput(socket, this.settings.highWaterMark, () => this.resumeChannels());
+    this.writer = this.output.writer;
     // Spec 4.2.3: until tune-ok both peers accept frames of at most frame-min-size.
     this.parser = new FrameParser(this, { frameMax: FRAME_MIN_SIZE, expectProtocolHeader: false });
     this.attachSocket();
@@ -195,18 +138,18 @@ export class AmqpConnection implements ChannelHost, SessionOwner {
     return this.channels.size;
   }
 
+  get bytesOut(): number {
+    return this.output.bytesOut;
+  }
+
   // ---- ChannelHost ---------------------------------------------------------------------------------
 
   scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(this.flushTick);
+    this.output.scheduleFlush();
   }
 
   writable(): boolean {
-    if (this.socket.writableLength + this.writer.length < this.settings.highWaterMark) return true;
-    this.resumeOnDrain = true;
-    return false;
+    return this.output.writable();
   }
 
   reportAsyncError(channelId: number, error: unknown): void {
@@ -219,7 +162,6 @@ export class AmqpConnection implements ChannelHost, SessionOwner {
     const socket = this.socket;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('drain', () => this.onDrain());
     socket.on('error', (err) => this.log.debug({ err }, 'socket error'));
     socket.on('close', () => this.cleanUp());
   }
@@ -438,6 +380,7 @@ export class AmqpConnection implements ChannelHost, SessionOwner {
       throw new ConnectionError(ConnectionReplyCode.NotAllowed, `connection refused: node connection limit (${limit}) is reached`);
     }
     this.vhost = vhost;
+    this.flow = this.createPublisherFlow();
     this.state = ConnectionState.Open;
     this.clearHandshakeTimer();
     this.context.connectionOpened(this);
@@ -487,7 +430,7 @@ export class AmqpConnection implements ChannelHost, SessionOwner {
     if (frame.type === 1) {
       const id = frame.method.id;
       if (id === MethodId.BasicPublish) {
-        if (this.flow === Flow.Blocking) this.blockPublisher();
+        if (this.flow?.blocking === true) this.flow.block();
       } else if (id === MethodId.ChannelClose) {
         this.onClientChannelClose(frame.channel, slot);
         return;
@@ -669,35 +612,14 @@ export class AmqpConnection implements ChannelHost, SessionOwner {
 
   // ---- output --------------------------------------------------------------------------------------
 
-  private readonly flushTick = (): void => {
-    this.flushScheduled = false;
-    this.flush();
-    if (this.resumeOnDrain && this.socket.writableLength < this.settings.highWaterMark) this.onDrain();
-  };
-
-  /**
-   * Writes everything appended so far: one write, or one corked batch (writev) when large bodies were
-   * appended by reference.
-   */
+  /** Writes everything appended so far, now (handshake, heartbeats, closes). */
   flush(): void {
-    const length = this.writer.length;
-    if (length === 0) return;
-    const parts = this.writer.takeChunks();
-    const socket = this.socket;
-    if (socket.destroyed || !socket.writable) return;
-    this.bytesOut += length;
-    if (parts.length === 1) {
-      socket.write(parts[0]!);
-      return;
-    }
-    socket.cork();
-    for (const part of parts) socket.write(part);
-    socket.uncork();
+    this.output.flush();
   }
 
-  private onDrain(): void {
-    if (!this.resumeOnDrain || this.state !== ConnectionState.Open) return;
-    this.resumeOnDrain = false;
+  /** The socket has room again: consumers may deliver more. */
+  private resumeChannels(): void {
+    if (this.state !== ConnectionState.Open) return;
     for (const [id, slot] of this.channels) {
       if (slot.closing) continue;
       try {
@@ -710,43 +632,37 @@ export class AmqpConnection implements ChannelHost, SessionOwner {
 
   // ---- resource alarms -----------------------------------------------------------------------------
 
-  /**
-   * An alarm is raised (reason) or cleared (undefined). Like RabbitMQ, a raised alarm only marks the
-   * connection 'blocking'; it is 'blocked' (socket no longer read) at its next basic.publish, so
-   * consumers keep acknowledging.
-   */
+  /** An alarm was raised (reason) or cleared (undefined); see PublisherFlow. */
   setAlarm(reason: string | undefined): void {
-    if (this.state !== ConnectionState.Open) return;
-    if (reason !== undefined) {
-      this.blockReason = reason;
-      if (this.flow === Flow.Running) this.flow = Flow.Blocking;
-      return;
-    }
-    const wasBlocked = this.flow === Flow.Blocked;
-    this.flow = Flow.Running;
-    if (!wasBlocked) return;
-    this.heartbeat?.pauseReceive(false);
-    this.socket.resume();
-    if (this.blockedNotified) {
-      this.blockedNotified = false;
-      this.writer.writeMethod(0, { id: MethodId.ConnectionUnblocked, args: {} });
-      this.scheduleFlush();
-    }
+    this.flow?.setAlarm(reason);
   }
 
-  private blockPublisher(): void {
-    this.flow = Flow.Blocked;
-    this.socket.pause();
-    this.heartbeat?.pauseReceive(true);
-    if (this.clientCapabilities.connectionBlocked && !this.blockedNotified) {
-      this.blockedNotified = true;
-      this.writer.writeMethod(0, { id: MethodId.ConnectionBlocked, args: { reason: this.blockReason } });
-      this.scheduleFlush();
-    }
+  private createPublisherFlow(): PublisherFlow {
+    return new PublisherFlow(
+      {
+        pauseInput: () => {
+          this.socket.pause();
+          this.heartbeat?.pauseReceive(true);
+        },
+        resumeInput: () => {
+          this.heartbeat?.pauseReceive(false);
+          this.socket.resume();
+        },
+        notifyBlocked: (reason) => {
+          this.writer.writeMethod(0, { id: MethodId.ConnectionBlocked, args: { reason } });
+          this.scheduleFlush();
+        },
+        notifyUnblocked: () => {
+          this.writer.writeMethod(0, { id: MethodId.ConnectionUnblocked, args: {} });
+          this.scheduleFlush();
+        },
+      },
+      this.clientCapabilities.connectionBlocked,
+    );
   }
 
   get isBlocked(): boolean {
-    return this.flow === Flow.Blocked;
+    return this.flow?.stateName === 'blocked';
   }
 
   // ---- management ----------------------------------------------------------------------------------
@@ -754,11 +670,12 @@ export class AmqpConnection implements ChannelHost, SessionOwner {
   info(): ConnectionInfo {
     return {
       name: this.name,
+      protocol: 'AMQP 0-9-1',
       peerHost: this.peerHost,
       peerPort: this.peerPort,
       user: this.state >= ConnectionState.AwaitingTuneOk ? this.user?.name : undefined,
       vhost: this.state >= ConnectionState.Open ? this.vhost?.name : undefined,
-      state: this.flow === Flow.Running || this.state !== ConnectionState.Open ? STATE_NAMES[this.state] : this.flow === Flow.Blocked ? 'blocked' : 'blocking',
+      state: this.state === ConnectionState.Open && this.flow !== undefined ? this.flow.stateName : STATE_NAMES[this.state],
       channels: this.channels.size,
       clientProperties: this.clientProperties,
       connectedAt: this.connectedAt,
