@@ -83,6 +83,8 @@ export class LogStore implements Store, CommitHost, CompactionHost {
   private lastSegment: Segment | undefined;
   private lastIndex = 0;
   private lastQueue = 0;
+  /** Queues that already hold the newest message (a repeat append to one of them is a new message). */
+  private lastQueues: number[] = [];
 
   private headDirty = false;
   private dirDirty = false;
@@ -235,7 +237,9 @@ export class LogStore implements Store, CommitHost, CompactionHost {
 
   append(queueId: number, header: Buffer, body: Buffer): MessageHandle {
     this.assertWritable();
-    if (body === this.lastBody && this.lastSegment === this.head && this.sameHeader(header)) return this.appendFanout(queueId);
+    if (body === this.lastBody && this.lastSegment === this.head && this.sameHeader(header) && !this.lastQueues.includes(queueId)) {
+      return this.appendFanout(queueId);
+    }
     const size = messageRecordSize(1, header.length, body.length);
     if (this.head.size + size > this.segmentBytes && this.head.size > FILE_HEADER_SIZE) this.roll();
     const head = this.head;
@@ -259,6 +263,8 @@ export class LogStore implements Store, CommitHost, CompactionHost {
     this.lastSegment = head;
     this.lastIndex = index;
     this.lastQueue = queueId;
+    this.lastQueues.length = 0;
+    this.lastQueues.push(queueId);
     return makeHandle(head.number, index);
   }
 
@@ -277,6 +283,7 @@ export class LogStore implements Store, CommitHost, CompactionHost {
     out.writeUInt32LE(index, at + RECORD_PREFIX + 5);
     sealRecord(out, at, at + ENQUEUE_SIZE);
     head.addHolder(index, queueId, this.lastQueue);
+    this.lastQueues.push(queueId);
     return makeHandle(head.number, index);
   }
 

@@ -58,7 +58,7 @@ export class MemoryStore implements Store {
     const last = this.last;
     if (last && last.body === body && last.header.equals(header)) {
       const held = this.messages.get(last.handle);
-      if (held) {
+      if (held && !held.queues.includes(queueId)) {
         held.queues.push(queueId);
         return last.handle;
       }

@@ -81,7 +81,8 @@ export interface Store {
 
   /**
    * Stores one message for one queue. Appending the same body Buffer with an equal header to several
-   * queues in a row (fanout) stores the bytes once. Throws StoreFailedError after an I/O failure.
+   * queues in a row (fanout) stores the bytes once, so a body must not be mutated after it was appended
+   * (the broker's Message bodies never are). Throws StoreFailedError after an I/O failure.
    */
   append(queueId: number, header: Buffer, body: Buffer): MessageHandle;
   /** The queue no longer holds the message (ack, reject without requeue, purge, expiry). Each pair once. */

@@ -150,6 +150,23 @@ export function runStoreSuite(label: string, makeFixture: () => Promise<StoreFix
       });
     }));
 
+  test(`${label}: the same body appended twice to one queue is two messages`, () =>
+    withStore(makeFixture, async (fixture, store) => {
+      const q = store.queueId('/twice');
+      const header = Buffer.from('h');
+      const b = body(7);
+      const first = store.append(q, header, b);
+      const second = store.append(q, header, b);
+      assert.notEqual(first, second);
+      store.remove(q, first);
+      await durable(store);
+      assert.deepEqual(store.read(second).body, body(7));
+      await reopen(fixture, store, (again, state) => {
+        if (!again.persistent) return;
+        assert.deepEqual(idsOf(again, queueNamed(state, '/twice')), [7]);
+      });
+    }));
+
   test(`${label}: definitions are put, replaced and deleted`, () =>
     withStore(makeFixture, async (fixture, store) => {
       store.putDefinition('exchange', '/|logs', { type: 'fanout', durable: true });
