@@ -294,3 +294,22 @@ test('505: a content body with no basic.publish before it', async (t) => {
   assert.equal(args.replyCode, 505);
   assert.equal(args.replyText, 'UNEXPECTED_FRAME - expected method frame, got non method frame instead');
 });
+
+test('a client without consumer_cancel_notify gets no basic.cancel when the queue goes', async (t) => {
+  const s = await session(t);
+  const client = await RawAmqpClient.connect(s.broker.port);
+  t.after(() => client.destroy());
+  await client.handshake({ capabilities: {} });
+  await client.openChannel(1);
+  const declare = { reserved1: 0, passive: false, durable: false, exclusive: false, autoDelete: false, noWait: false, arguments: {} };
+  client.sendMethod(1, { id: MethodId.QueueDeclare, args: { ...declare, queue: 'q' } });
+  await client.expectMethod(MethodId.QueueDeclareOk);
+  client.sendMethod(1, {
+    id: MethodId.BasicConsume,
+    args: { reserved1: 0, queue: 'q', consumerTag: 'c1', noLocal: false, noAck: true, exclusive: false, noWait: false, arguments: {} },
+  });
+  await client.expectMethod(MethodId.BasicConsumeOk);
+  client.sendMethod(1, { id: MethodId.QueueDelete, args: { reserved1: 0, queue: 'q', ifUnused: false, ifEmpty: false, noWait: false } });
+  // Straight to delete-ok: a basic.cancel in between would fail this expectation.
+  await client.expectMethod(MethodId.QueueDeleteOk);
+});
