@@ -82,8 +82,10 @@ function machine(): string {
 }
 
 async function runScenario(scenario: Scenario, broker: BrokerUnderTest, durationS: number): Promise<ScenarioOutcome | Error> {
-  process.stderr.write(`\n== ${scenario.name} on ${broker.name} (${broker.url.replace(/\/\/[^@]*@/, '//')})\n`);
   try {
+    const crashed = await broker.ensureAlive();
+    if (crashed !== undefined) process.stderr.write(`\n!! ${broker.name} had died; restarted. Its last output:\n${crashed}\n`);
+    process.stderr.write(`\n== ${scenario.name} on ${broker.name} (${broker.url.replace(/\/\/[^@]*@/, '//')})\n`);
     return await scenario.run(broker, { durationS, progress: (line) => process.stderr.write(`   ${line}\n`) });
   } catch (error) {
     process.stderr.write(`   failed: ${(error as Error).message}\n`);

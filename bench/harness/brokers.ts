@@ -13,6 +13,11 @@ export interface BrokerUnderTest {
   url: string;
   /** The OS process doing the broker's work (Warren's node, RabbitMQ's beam.smp), when known. */
   pid: number | undefined;
+  /**
+   * A broker started here that died (crash) is started again, so one crash does not void the remaining
+   * scenarios; returns the dead process's last output lines, or undefined if it was alive.
+   */
+  ensureAlive(): Promise<string | undefined>;
   stop(): Promise<void>;
 }
 
@@ -24,31 +29,60 @@ const START_TIMEOUT_MS = 15_000;
  * "AMQP listening on host:port" line. `nodeArgs` lets a caller add --cpu-prof and the like.
  */
 export async function startWarren(nodeArgs: string[] = []): Promise<BrokerUnderTest> {
+  let current = await spawnWarren(nodeArgs);
+  const broker: BrokerUnderTest = {
+    name: 'Warren',
+    url: current.url,
+    pid: current.child.pid,
+    ensureAlive: async () => {
+      if (current.child.exitCode === null && current.child.signalCode === null) return undefined;
+      const last = current.output.slice(-30).join('\n');
+      await current.cleanup();
+      current = await spawnWarren(nodeArgs);
+      broker.url = current.url;
+      broker.pid = current.child.pid;
+      return last;
+    },
+    stop: () => current.cleanup(),
+  };
+  return broker;
+}
+
+interface WarrenChild {
+  child: ChildProcess;
+  url: string;
+  /** The latest lines it printed (kept for crash reports). */
+  output: string[];
+  cleanup(): Promise<void>;
+}
+
+async function spawnWarren(nodeArgs: string[]): Promise<WarrenChild> {
   const dataDir = mkdtempSync(join(tmpdir(), 'warren-bench-'));
   const child = spawn(
     process.execPath,
     [...nodeArgs, WARREN_MAIN.pathname, 'server', '--amqp-host', '127.0.0.1', '--amqp-port', '0', '--http-port', '0', '--data-dir', dataDir],
     { stdio: ['ignore', 'pipe', 'pipe'], cwd: dataDir },
   );
+  const output: string[] = [];
   const cleanup = async (): Promise<void> => {
     await stopChild(child);
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
-    const port = await waitForPort(child);
-    return { name: 'Warren', url: `amqp://guest:guest@127.0.0.1:${port}`, pid: child.pid, stop: cleanup };
+    const port = await waitForPort(child, output);
+    return { child, url: `amqp://guest:guest@127.0.0.1:${port}`, output, cleanup };
   } catch (error) {
     await cleanup();
     throw error;
   }
 }
 
-function waitForPort(child: ChildProcess): Promise<number> {
+function waitForPort(child: ChildProcess, output: string[]): Promise<number> {
   return new Promise<number>((resolve, reject) => {
-    const output: string[] = [];
     const timer = setTimeout(() => reject(new Error(`Warren did not report its port:\n${output.join('\n')}`)), START_TIMEOUT_MS);
     const onLine = (line: string): void => {
-      if (output.length < 50) output.push(line);
+      output.push(line);
+      if (output.length > 200) output.splice(0, 100);
       const match = /AMQP listening on [^\s"]*:(\d+)/.exec(line);
       if (match !== null) {
         clearTimeout(timer);
@@ -76,7 +110,13 @@ async function stopChild(child: ChildProcess): Promise<void> {
 
 /** A broker someone else runs (RabbitMQ): never stopped here. */
 export function externalBroker(name: string, url: string): BrokerUnderTest {
-  return { name, url, pid: listenerPid(new URL(url).port || '5672'), stop: async () => undefined };
+  return {
+    name,
+    url,
+    pid: listenerPid(new URL(url).port || '5672'),
+    ensureAlive: async () => undefined,
+    stop: async () => undefined,
+  };
 }
 
 /** The PID listening on a local TCP port (via ss), e.g. RabbitMQ's beam.smp on 5672. */

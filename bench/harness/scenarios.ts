@@ -156,6 +156,12 @@ export const scenarios: Scenario[] = [
     (r) => [rate('consumed', r.consumeRate, 2), rate('published', r.publishRate), millis('latency p99', r.latency.p99)],
   ),
   perfScenario(
+    'throughput-confirm',
+    '1b. As 1, but publisher confirms (1000 outstanding): the rate both can sustain',
+    { publishers: 1, consumers: 1, size: 100, prefetch: 1000, confirm: 1000 },
+    (r) => [rate('consumed', r.consumeRate), rate('confirmed', r.confirmRate), millis('latency p99', r.latency.p99)],
+  ),
+  perfScenario(
     'fanout',
     '2. Fanout to 10 queues, a consumer on each (deliveries summed)',
     { publishers: 1, consumers: 10, queues: 10, fanout: true, size: 100, prefetch: 1000 },

@@ -47,7 +47,9 @@ function unitOf(metrics: (Metric | undefined)[]): string {
 
 function valueCell(outcome: ScenarioOutcome | Error | undefined, metric: Metric | undefined): string {
   if (outcome instanceof Error) return `failed: ${outcome.message.split('\n')[0]}`;
-  return metric === undefined ? '' : fmt(metric.value);
+  if (metric === undefined) return '';
+  // Numbers from a run where a client lost its connection are not comparable: say so in the cell.
+  return outcome !== undefined && outcome.errors.length > 0 ? `${fmt(metric.value)} (run failed: ${outcome.errors[0]})` : fmt(metric.value);
 }
 
 function advantage(a: Metric | undefined, b: Metric | undefined): string {

@@ -74,6 +74,7 @@ export class PerfConnection implements RawFrameHandler {
   private handshake: PendingRpc | undefined;
   private closing: PendingRpc | undefined;
   private drainWaiters: (() => void)[] = [];
+  private failure: Error | undefined;
 
   private constructor(
     private readonly socket: net.Socket,
@@ -98,6 +99,7 @@ export class PerfConnection implements RawFrameHandler {
   }
 
   async openChannel(): Promise<PerfChannel> {
+    if (this.closed) throw this.closedError();
     let id = 1;
     while (this.channels[id] !== undefined) id++;
     if (id > this.channelMax) throw new ConnectionError(ConnectionReplyCode.ChannelError, 'no free channel id');
@@ -296,9 +298,15 @@ export class PerfConnection implements RawFrameHandler {
     for (const waiter of waiters) waiter();
   }
 
+  /** Why the connection is gone (for calls made after it closed). */
+  closedError(): Error {
+    return this.failure ?? new ConnectionError(ConnectionReplyCode.ConnectionForced, 'connection closed');
+  }
+
   private fail(error: Error): void {
     if (this.closed) return;
     this.closed = true;
+    this.failure = error;
     this.socket.destroy();
     this.handshake?.reject(error);
     this.closing?.resolve(undefined as never);
@@ -335,6 +343,7 @@ export class PerfChannel {
   ) {}
 
   rpc(method: Method, expect: MethodId): Promise<Method> {
+    if (this.connection.closed) return Promise.reject(this.connection.closedError());
     if (this.closed) return Promise.reject(new ChannelError(406 as ChannelReplyCode, 'channel is closed'));
     return new Promise<Method>((resolve, reject) => {
       this.rpcs.push({ expect, resolve, reject });

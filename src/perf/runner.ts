@@ -114,20 +114,25 @@ class PerfRun {
         });
         return this.wake?.();
       case 'error':
+        // A lost connection makes the rest of the run meaningless: end it now.
         this.errors.push(`${worker.spec.role}: ${message.message}`);
-        return;
+        return this.wake?.();
       default:
         return;
     }
   }
 
-  /** Until the duration is over, or every publisher reached its message limit (and consumers caught up). */
+  /**
+   * Until the duration is over, or every publisher reached its message limit (and consumers caught up),
+   * or a worker lost its connection.
+   */
   private waitForEnd(): Promise<void> {
     const o = this.options;
     const publisherWorkers = this.workers.filter((w) => w.spec.role === 'publisher').length;
     return new Promise<void>((resolve) => {
       const finishedByCount = (): boolean =>
-        o.messagesPerPublisher > 0 && this.publishersDone >= publisherWorkers && this.consumersCaughtUp();
+        this.errors.length > 0 ||
+        (o.messagesPerPublisher > 0 && this.publishersDone >= publisherWorkers && this.consumersCaughtUp());
       const reportEveryMs = o.reportIntervalS > 0 ? o.reportIntervalS * 1000 : 1000;
       const timer = setInterval(() => {
         if (o.reportIntervalS > 0) this.report();

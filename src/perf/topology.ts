@@ -22,7 +22,9 @@ export class Topology {
     return topology;
   }
 
+  /** Best effort: a broker that died or closed the connection leaves nothing to delete here. */
   async deleteAll(): Promise<void> {
+    if (this.connection.closed) return;
     if (!this.options.keepQueues) {
       const channel = await this.connection.openChannel();
       for (const queue of queueNames(this.options)) await channel.deleteQueue(queue);
