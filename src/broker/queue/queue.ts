@@ -180,6 +180,17 @@ export class Queue {
     return entry;
   }
 
+  /**
+   * Up to `count` ready entries from position `offset` (0 = next to deliver), left exactly as they are:
+   * no delivery counted, no redelivered flag (management API message browsing).
+   */
+  peek(offset: number, count: number): QueueEntry[] {
+    const entries: QueueEntry[] = [];
+    const end = Math.min(this.ready.length, offset + count);
+    for (let i = Math.max(0, offset); i < end; i++) entries.push(this.ready.at(i)!);
+    return entries;
+  }
+
   ack(entry: QueueEntry): void {
     const own = this.unackedEntry(entry);
     if (own === undefined) return;
