@@ -667,6 +667,13 @@ export class AmqpConnection implements ChannelHost, SessionOwner {
 
   // ---- management ----------------------------------------------------------------------------------
 
+  /** Channels by number, those being closed left out (for the management API's channel list). */
+  openChannels(): [number, ChannelLike][] {
+    const open: [number, ChannelLike][] = [];
+    for (const [id, slot] of this.channels) if (!slot.closing) open.push([id, slot.channel]);
+    return open;
+  }
+
   info(): ConnectionInfo {
     return {
       name: this.name,
