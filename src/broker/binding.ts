@@ -32,6 +32,11 @@ export function bindingIdentity(destination: BindingDestination, routingKey: str
 /** Receives routing results. Destinations may be offered several times; the sink keeps the first. */
 export interface RouteSink {
   add(destination: BindingDestination): void;
+  /**
+   * The exchange took the message to route it later (x-delayed-message): it counts as routed for the
+   * publisher (no basic.return) and the alternate exchange is not consulted now.
+   */
+  hold?(): void;
 }
 
 /**
@@ -44,11 +49,18 @@ export class RouteCollector implements RouteSink {
   readonly queues: Queue[] = [];
   /** Exchanges reached through e2e bindings and not yet routed through. */
   readonly pending: Exchange[] = [];
+  /** Messages an exchange kept to route later (see RouteSink.hold). */
+  held = 0;
 
   begin(epoch: number): void {
     this.epoch = epoch;
     this.queues.length = 0;
     this.pending.length = 0;
+    this.held = 0;
+  }
+
+  hold(): void {
+    this.held++;
   }
 
   add(destination: BindingDestination): void {

@@ -14,6 +14,7 @@ import { Exchange } from './exchanges/exchange.js';
 import type { ExchangeTypeRegistry } from './exchanges/registry.js';
 import type { FieldTable, Message } from './message.js';
 import { hasReservedPrefix, REPLY_TO_PREFIX, REPLY_TO_QUEUE, serverQueueName } from './names.js';
+import { VHostPolicies } from './policies/vhost-policies.js';
 import { Queue } from './queue/queue.js';
 import { DirectReplyTo } from './reply-to.js';
 
@@ -113,11 +114,14 @@ export class VHost {
   private readonly defaultExchange: Exchange;
   /** The pseudo queue direct reply-to deliveries carry; not in `queues`. */
   readonly replyToQueue: Queue;
+  /** Policies of this vhost (src/broker/policies/README.md). */
+  readonly policies: VHostPolicies;
 
   constructor(
     readonly name: string,
     private readonly context: VHostContext,
   ) {
+    this.policies = new VHostPolicies(name, this);
     for (const [exchangeName, type, internal] of PREDECLARED_EXCHANGES) {
       this.createExchange({ name: exchangeName, type, durable: true, autoDelete: false, internal, arguments: {} });
     }
@@ -233,6 +237,7 @@ export class VHost {
     });
     this.queueTable.set(name, queue);
     if (req.exclusive) this.ownedBy(owner).add(queue);
+    this.policies.attach(queue);
     return { queue, messageCount: 0, consumerCount: 0 };
   }
 
@@ -327,7 +332,10 @@ export class VHost {
   /** Everything goes: queues closed (consumers cancelled), exchanges dropped. @internal Broker.deleteVhost */
   close(): void {
     for (const queue of [...this.queueTable.values()]) this.destroyQueue(queue);
-    for (const exchange of this.exchangeTable.values()) exchange.deleted = true;
+    for (const exchange of this.exchangeTable.values()) {
+      exchange.deleted = true;
+      exchange.router.close?.();
+    }
     this.exchangeTable.clear();
     this.ownedQueues.clear();
     this.replyTo.clear();
@@ -336,6 +344,17 @@ export class VHost {
   /** Cancels pending dispatch continuations. @internal Broker.stop */
   stopTimers(): void {
     for (const queue of this.queueTable.values()) queue.stopTimers();
+    for (const exchange of this.exchangeTable.values()) exchange.router.stop?.();
+  }
+
+  /**
+   * Routes a message from `exchange` as if just published there, without the publish checks and
+   * counters: how an exchange that holds messages (x-delayed-message) releases them later.
+   * @internal exchange routers
+   */
+  routeFrom(exchange: Exchange, message: Message): PublishOutcome {
+    if (exchange.deleted) return outcome(0, false);
+    return this.publishRouted(exchange, message);
   }
 
   /** The default exchange: the queue named by the routing key, or a direct reply-to consumer. */
@@ -366,7 +385,7 @@ export class VHost {
         else refused = true;
       }
       queues.length = 0;
-      return outcome(routed, refused);
+      return outcome(routed + collector.held, refused);
     } finally {
       this.publishDepth--;
     }
@@ -384,7 +403,7 @@ export class VHost {
       current.router.route(message, collector);
       const pending = collector.pending;
       while (pending.length !== 0) pending.pop()!.router.route(message, collector);
-      if (collector.queues.length !== 0 || current.alternateExchange === undefined) return;
+      if (collector.queues.length !== 0 || collector.held !== 0 || current.alternateExchange === undefined) return;
       const alternate = this.exchangeTable.get(current.alternateExchange);
       current = alternate === undefined || alternate.routeMark === collector.epoch ? undefined : alternate;
     }
@@ -404,6 +423,7 @@ export class VHost {
       req.arguments,
     );
     this.exchangeTable.set(req.name, exchange);
+    this.policies.attach(exchange);
     return exchange;
   }
 
@@ -503,6 +523,7 @@ export class VHost {
       else destination.inbound.delete(binding);
     }
     exchange.bindings.clear();
+    exchange.router.close?.();
     for (const binding of [...exchange.inbound]) this.removeBinding(binding);
     this.context.logger.debug({ vhost: this.name, exchange: exchange.name }, 'exchange deleted');
   }

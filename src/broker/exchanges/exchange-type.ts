@@ -1,6 +1,7 @@
 import type { Binding, RouteSink } from '../binding.js';
 import type { FieldTable } from '../message.js';
 import type { Message } from '../message.js';
+import type { Exchange } from './exchange.js';
 
 /**
  * The routing logic of one exchange. Each exchange gets its own router from its type, so a router may
@@ -11,6 +12,10 @@ export interface ExchangeRouter {
   removeBinding(binding: Binding): void;
   /** Offers every matching binding's destination to the sink. Synchronous and allocation-light: hot path. */
   route(message: Message, sink: RouteSink): void;
+  /** The exchange was deleted: drop whatever the router holds (timers, pending messages). */
+  close?(): void;
+  /** The broker is stopping: cancel timers, keep state. */
+  stop?(): void;
 }
 
 /**
@@ -25,5 +30,6 @@ export interface ExchangeType {
   validateDeclare?(args: FieldTable, resource: string): void;
   /** Throws a 406 ChannelError when a binding's key or arguments are unusable. */
   validateBinding?(routingKey: string, args: FieldTable): void;
-  createRouter(args: FieldTable): ExchangeRouter;
+  /** `exchange` is the one being created (routers that act later, like x-delayed-message, keep it). */
+  createRouter(args: FieldTable, exchange: Exchange): ExchangeRouter;
 }

@@ -1,6 +1,8 @@
 import type { Binding } from '../binding.js';
 import { describeResource } from '../errors.js';
 import { fieldString, type FieldTable } from '../message.js';
+import { resolveExchangeSettings } from '../policies/effective.js';
+import type { Policy } from '../policies/policy.js';
 import type { VHost } from '../vhost.js';
 import type { ExchangeRouter, ExchangeType } from './exchange-type.js';
 
@@ -22,8 +24,8 @@ export class Exchange {
   /** Bindings with this exchange as destination (exchange-to-exchange). */
   readonly inbound = new Set<Binding>();
   readonly router: ExchangeRouter;
-  /** Where messages go that this exchange routes nowhere (the 'alternate-exchange' argument). */
-  readonly alternateExchange: string | undefined;
+  /** Where messages go that this exchange routes nowhere: the 'alternate-exchange' argument, else the policy's. */
+  alternateExchange: string | undefined;
   deleted = false;
   readonly arguments: FieldTable;
 
@@ -37,8 +39,13 @@ export class Exchange {
     args: FieldTable,
   ) {
     this.arguments = args;
-    this.router = exchangeType.createRouter(args);
+    this.router = exchangeType.createRouter(args, this);
     this.alternateExchange = fieldString(args['alternate-exchange']);
+  }
+
+  /** The vhost's policies changed what applies here (see policies/README.md). */
+  applyPolicy(policy: Policy | undefined): void {
+    this.alternateExchange = resolveExchangeSettings(this.arguments, policy).alternateExchange;
   }
 
   get type(): string {
