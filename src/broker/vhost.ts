@@ -483,7 +483,7 @@ export class VHost {
   private addBinding(source: Exchange, destination: BindingDestination, routingKey: string, args: FieldTable): void {
     const identity = bindingIdentity(destination, routingKey, fieldTableKey(args));
     if (source.bindings.has(identity)) return;
-    source.exchangeType.validateBinding?.(routingKey, args);
+    source.exchangeType.validateBinding?.(routingKey, args, source);
     const binding = new Binding(source, destination, routingKey, args, identity);
     source.bindings.set(identity, binding);
     source.router.addBinding(binding);

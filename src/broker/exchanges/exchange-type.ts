@@ -29,7 +29,7 @@ export interface ExchangeType {
   /** Throws a 406 ChannelError when the declare arguments are unusable (e.g. x-delayed-type missing). */
   validateDeclare?(args: FieldTable, resource: string): void;
   /** Throws a 406 ChannelError when a binding's key or arguments are unusable. */
-  validateBinding?(routingKey: string, args: FieldTable): void;
+  validateBinding?(routingKey: string, args: FieldTable, exchange: Exchange): void;
   /** `exchange` is the one being created (routers that act later, like x-delayed-message, keep it). */
   createRouter(args: FieldTable, exchange: Exchange): ExchangeRouter;
 }

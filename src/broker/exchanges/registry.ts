@@ -1,3 +1,5 @@
+import { consistentHashExchangeType } from './consistent-hash.js';
+import { createDelayedMessageType } from './delayed/delayed-type.js';
 import { directExchangeType } from './direct.js';
 import type { ExchangeType } from './exchange-type.js';
 import { fanoutExchangeType } from './fanout.js';
@@ -8,12 +10,17 @@ import { topicExchangeType } from './topic.js';
 export class ExchangeTypeRegistry {
   private readonly types = new Map<string, ExchangeType>();
 
-  /** A registry with AMQP's four standard types. */
+  /**
+   * A registry with AMQP's four standard types plus the two RabbitMQ plugin types Warren has built in:
+   * x-consistent-hash and x-delayed-message (which delays for any type in this registry).
+   */
   static withBuiltins(): ExchangeTypeRegistry {
     const registry = new ExchangeTypeRegistry();
     for (const type of [directExchangeType, fanoutExchangeType, topicExchangeType, headersExchangeType]) {
       registry.register(type);
     }
+    registry.register(consistentHashExchangeType);
+    registry.register(createDelayedMessageType(registry));
     return registry;
   }
 
