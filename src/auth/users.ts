@@ -75,6 +75,14 @@ export class UserRegistry {
     this.requireUser(name).passwordHash = hashPassword(password);
   }
 
+  /** Replaces the hash (RabbitMQ's format, or '' for no password login), e.g. from imported definitions. */
+  setPasswordHash(name: string, passwordHash: string): void {
+    if (passwordHash !== '' && !isPasswordHash(passwordHash)) {
+      throw new RangeError(`user '${name}': password hash is not base64(4-byte salt + SHA-256 digest)`);
+    }
+    this.requireUser(name).passwordHash = passwordHash;
+  }
+
   setTags(name: string, tags: string[]): void {
     this.requireUser(name).tags = [...tags];
   }
