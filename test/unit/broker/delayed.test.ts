@@ -1,0 +1,278 @@
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { test } from 'node:test';
+import { ChannelError, ConnectionError } from '../../../src/broker/errors.js';
+import {
+  createDelayedMessageType,
+  DelayedMessageRouter,
+  DueHeap,
+  requestedDelay,
+  type DelayedMessageStore,
+  type PendingDelayedMessage,
+} from '../../../src/broker/exchanges/delayed/index.js';
+import type { Exchange } from '../../../src/broker/exchanges/exchange.js';
+import { TypedValue, type FieldTable, type FieldValue } from '../../../src/broker/message.js';
+import type { VHost } from '../../../src/broker/vhost.js';
+import { declareExchange, declareQueue, FakeConsumer, message, owner, startedVhost } from './fakes.js';
+
+const me = owner();
+
+function delayed(vhost: VHost, delayMs: FieldValue | undefined, body: string, routingKey = 'k', exchange = 'dx') {
+  const headers: FieldTable = delayMs === undefined ? {} : { 'x-delay': delayMs };
+  return vhost.publish(message(exchange, routingKey, body, { headers, deliveryMode: 2 }));
+}
+
+function routerOf(vhost: VHost, name = 'dx'): DelayedMessageRouter {
+  return vhost.getExchange(name)!.router as DelayedMessageRouter;
+}
+
+test('DueHeap pops in (due, insertion) order and gives memory back when drained', () => {
+  const heap = new DueHeap<number>();
+  const dues: number[] = [];
+  let seed = 42;
+  const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  for (let i = 0; i < 5000; i++) {
+    const due = Math.floor(random() * 100); // many equal due times
+    dues.push(due);
+    heap.push(due, i, i);
+  }
+  const expected = dues.map((due, i) => ({ due, i })).sort((a, b) => a.due - b.due || a.i - b.i).map((x) => x.i);
+  const popped: number[] = [];
+  while (heap.size > 0) {
+    const item = heap.pop()!;
+    assert.equal(heap.poppedSeq, item);
+    assert.equal(heap.poppedDue, dues[item]);
+    popped.push(item);
+  }
+  assert.deepEqual(popped, expected);
+  assert.equal(heap.pop(), undefined);
+  assert.equal(heap.peekDue(), Infinity);
+});
+
+test('x-delay parsing follows the plugin: ints, numeric strings, truncated floats; others route now', () => {
+  const delayOf = (v: FieldValue) => requestedDelay(message('dx', 'k', '', { headers: { 'x-delay': v } }));
+  assert.equal(delayOf(1500), 1500);
+  assert.equal(delayOf('250'), 250);
+  assert.equal(delayOf(12.9), 12);
+  assert.equal(delayOf(new TypedValue('b', 7)), 7);
+  assert.equal(delayOf(5n), 5);
+  assert.equal(delayOf(-5), 0);
+  assert.equal(delayOf(0), 0);
+  assert.equal(delayOf('soon'), 0);
+  assert.equal(delayOf(2 ** 32), 0, 'beyond the plugin limit: at once');
+  assert.equal(requestedDelay(message('dx', 'k')), 0);
+});
+
+test('declare needs an existing x-delayed-type (406 missing, 503 unknown) and inherits its checks', async () => {
+  const { broker, vhost } = await startedVhost();
+  try {
+    assert.throws(
+      () => declareExchange(vhost, 'd1', 'x-delayed-message'),
+      (e: unknown) => e instanceof ChannelError && e.replyCode === 406 && /x-delayed-type/.test(e.message),
+    );
+    assert.throws(
+      () => declareExchange(vhost, 'd2', 'x-delayed-message', { arguments: { 'x-delayed-type': 'x-delayed-message' } }),
+      (e: unknown) => e instanceof ChannelError && e.replyCode === 406,
+    );
+    assert.throws(
+      () => declareExchange(vhost, 'd3', 'x-delayed-message', { arguments: { 'x-delayed-type': 'nope' } }),
+      (e: unknown) => e instanceof ConnectionError && e.replyCode === 503 && e.message === "invalid exchange type 'nope'",
+    );
+    assert.throws(
+      () =>
+        declareExchange(vhost, 'd4', 'x-delayed-message', {
+          arguments: { 'x-delayed-type': 'x-consistent-hash', 'hash-property': 'nope' },
+        }),
+      (e: unknown) => e instanceof ChannelError && e.message === 'Unsupported property: nope',
+    );
+    declareExchange(vhost, 'dh', 'x-delayed-message', { arguments: { 'x-delayed-type': 'headers' } });
+    declareQueue(vhost, 'q', me);
+    assert.throws(
+      () => vhost.bindQueue('q', 'dh', '', { 'x-match': 'some' }, me),
+      (e: unknown) => e instanceof ChannelError && e.replyCode === 406 && /x-match/.test(e.message),
+    );
+    assert.deepEqual([...vhost.exchanges.keys()].filter((n) => n.startsWith('d')), ['dh']);
+  } finally {
+    await broker.stop();
+  }
+});
+
+test('delayed messages count as routed, wait, then arrive in due order with x-delay negated', async () => {
+  const { broker, vhost } = await startedVhost();
+  try {
+    declareExchange(vhost, 'dx', 'x-delayed-message', { arguments: { 'x-delayed-type': 'direct' } });
+    declareQueue(vhost, 'q', me);
+    vhost.bindQueue('q', 'dx', 'k', {}, me);
+    const consumer = new FakeConsumer('c', { noAck: true });
+    vhost.getQueue('q')!.addConsumer(consumer);
+    const start = Date.now();
+    assert.equal(delayed(vhost, 120, 'late').routed, 1);
+    assert.equal(delayed(vhost, 40, 'early').routed, 1);
+    assert.equal(delayed(vhost, 80, 'middle').routed, 1);
+    assert.equal(delayed(vhost, -10, 'now').routed, 1, 'negative delay routes at once');
+    assert.equal(delayed(vhost, 80, 'unroutable', 'other').routed, 1, 'held messages count as routed');
+    assert.deepEqual(consumer.bodies(), ['now']);
+    assert.equal(routerOf(vhost).pendingCount, 4);
+    const arrivals = new Map<string, number>();
+    const poll = async () => {
+      while (consumer.received.length < 4) {
+        for (const r of consumer.received) if (!arrivals.has(r.body)) arrivals.set(r.body, Date.now() - start);
+        await sleep(2);
+      }
+      for (const r of consumer.received) if (!arrivals.has(r.body)) arrivals.set(r.body, Date.now() - start);
+    };
+    await poll();
+    assert.deepEqual(consumer.bodies(), ['now', 'early', 'middle', 'late']);
+    for (const [body, due] of [['early', 40], ['middle', 80], ['late', 120]] as const) {
+      const at = arrivals.get(body)!;
+      assert.ok(at >= due && at < due + 50, `${body} due ${due} ms arrived at ${at} ms`);
+    }
+    const late = consumer.received[3]!.entry.message;
+    assert.equal(late.properties.headers?.['x-delay'], -120);
+    assert.equal(late.properties.deliveryMode, 2, 'other properties kept');
+    await sleep(20);
+    const stats = routerOf(vhost).stats;
+    assert.deepEqual({ ...stats }, { delayed: 4, released: 4, unroutable: 1, failed: 0 });
+    assert.equal(routerOf(vhost).pendingCount, 0);
+  } finally {
+    await broker.stop();
+  }
+});
+
+test('each x-delayed-type routes once due; the alternate exchange is used at due time', async () => {
+  const { broker, vhost } = await startedVhost();
+  try {
+    declareQueue(vhost, 'ae-q', me);
+    declareExchange(vhost, 'ae', 'fanout');
+    vhost.bindQueue('ae-q', 'ae', '', {}, me);
+    const cases = [
+      ['direct', 'a.b', {}],
+      ['fanout', 'ignored', {}],
+      ['topic', 'a.*', {}],
+      ['headers', '', { 'x-match': 'all', kind: 'x' }],
+    ] as const;
+    for (const [type, bindingKey, bindArgs] of cases) {
+      declareExchange(vhost, `d-${type}`, 'x-delayed-message', {
+        arguments: { 'x-delayed-type': type, 'alternate-exchange': 'ae' },
+      });
+      declareQueue(vhost, `q-${type}`, me);
+      vhost.bindQueue(`q-${type}`, `d-${type}`, bindingKey, bindArgs, me);
+      const props = { headers: { 'x-delay': 30, kind: 'x' } };
+      vhost.publish(message(`d-${type}`, 'a.b', type, props));
+      vhost.publish(message(`d-${type}`, 'zzz', 'miss', { headers: { 'x-delay': 30, kind: 'y' } }));
+    }
+    assert.equal(vhost.getQueue('ae-q')!.readyCount(), 0, 'the alternate exchange is not used at publish time');
+    await sleep(90);
+    for (const [type] of cases) {
+      const queue = vhost.getQueue(`q-${type}`)!;
+      const bodies: string[] = [];
+      for (let e = queue.get(true); e !== undefined; e = queue.get(true)) bodies.push(e.message.body.toString());
+      assert.deepEqual(bodies, type === 'fanout' ? [type, 'miss'] : [type], type);
+    }
+    assert.equal(vhost.getQueue('ae-q')!.readyCount(), 3, 'misses of direct, topic, headers');
+  } finally {
+    await broker.stop();
+  }
+});
+
+test('a publish from inside a delivery of a released message is delayed, not routed at once', async () => {
+  const { broker, vhost } = await startedVhost();
+  try {
+    declareExchange(vhost, 'dx', 'x-delayed-message', { arguments: { 'x-delayed-type': 'fanout' } });
+    declareQueue(vhost, 'q', me);
+    vhost.bindQueue('q', 'dx', '', {}, me);
+    const consumer = new FakeConsumer('c', { noAck: true });
+    const deliver = consumer.deliver.bind(consumer);
+    consumer.deliver = (entry, queue) => {
+      deliver(entry, queue);
+      if (entry.message.body.toString() === 'first') delayed(vhost, 30, 'second');
+    };
+    vhost.getQueue('q')!.addConsumer(consumer);
+    delayed(vhost, 10, 'first');
+    await sleep(25);
+    assert.deepEqual(consumer.bodies(), ['first']);
+    await sleep(50);
+    assert.deepEqual(consumer.bodies(), ['first', 'second']);
+  } finally {
+    await broker.stop();
+  }
+});
+
+test('deleting the exchange drops its pending messages and its timer', async () => {
+  const { broker, vhost } = await startedVhost();
+  try {
+    declareExchange(vhost, 'dx', 'x-delayed-message', { arguments: { 'x-delayed-type': 'fanout' } });
+    declareQueue(vhost, 'q', me);
+    vhost.bindQueue('q', 'dx', '', {}, me);
+    const router = routerOf(vhost);
+    delayed(vhost, 20, 'gone');
+    vhost.deleteExchange('dx', false);
+    assert.equal(router.pendingCount, 0);
+    await sleep(40);
+    assert.equal(vhost.getQueue('q')!.readyCount(), 0);
+    assert.equal(router.stats.released, 0);
+  } finally {
+    await broker.stop();
+  }
+});
+
+/** Records what the router asks of the durability seam. */
+class RecordingStore implements DelayedMessageStore {
+  readonly kept = new Map<string, Map<number, PendingDelayedMessage>>();
+  dropped: string[] = [];
+  private of(exchange: Exchange) {
+    const key = `${exchange.vhost.name}/${exchange.name}`;
+    let map = this.kept.get(key);
+    if (map === undefined) this.kept.set(key, (map = new Map()));
+    return map;
+  }
+  add(exchange: Exchange, pending: PendingDelayedMessage): void {
+    this.of(exchange).set(pending.id, pending);
+  }
+  remove(exchange: Exchange, id: number): void {
+    this.of(exchange).delete(id);
+  }
+  dropExchange(exchange: Exchange): void {
+    this.dropped.push(exchange.name);
+    this.kept.delete(`${exchange.vhost.name}/${exchange.name}`);
+  }
+  recover(exchange: Exchange): Iterable<PendingDelayedMessage> {
+    return [...this.of(exchange).values()];
+  }
+}
+
+test('durability seam: persistent messages of a durable exchange are kept, removed on release, recovered', async () => {
+  const store = new RecordingStore();
+  const { broker, vhost } = await startedVhost();
+  broker.exchangeTypes.register(createDelayedMessageType(broker.exchangeTypes, { store }));
+  try {
+    declareExchange(vhost, 'dx', 'x-delayed-message', { durable: true, arguments: { 'x-delayed-type': 'fanout' } });
+    declareExchange(vhost, 'transient', 'x-delayed-message', { arguments: { 'x-delayed-type': 'fanout' } });
+    declareQueue(vhost, 'q', me);
+    vhost.bindQueue('q', 'dx', '', {}, me);
+    delayed(vhost, 30, 'kept');
+    delayed(vhost, 10_000, 'survives');
+    vhost.publish(message('dx', 'k', 'transient-message', { headers: { 'x-delay': 30 }, deliveryMode: 1 }));
+    delayed(vhost, 30, 'not-durable-exchange', 'k', 'transient');
+    assert.deepEqual([...store.kept.get('//dx')!.values()].map((p) => p.message.body.toString()), ['kept', 'survives']);
+    assert.equal(store.kept.has('//transient'), false);
+    await sleep(60);
+    assert.deepEqual([...store.kept.get('//dx')!.values()].map((p) => p.message.body.toString()), ['survives']);
+
+    // "Restart": a second broker recovers the pending message through the same store.
+    const second = await startedVhost();
+    second.broker.exchangeTypes.register(createDelayedMessageType(second.broker.exchangeTypes, { store }));
+    try {
+      declareExchange(second.vhost, 'dx', 'x-delayed-message', { durable: true, arguments: { 'x-delayed-type': 'fanout' } });
+      const recovered = routerOf(second.vhost);
+      assert.equal(recovered.pendingCount, 1);
+      assert.equal(recovered.nextDue, store.kept.get('//dx')!.values().next().value!.dueAt);
+      second.vhost.deleteExchange('dx', false);
+      assert.deepEqual(store.dropped, ['dx']);
+    } finally {
+      await second.broker.stop();
+    }
+  } finally {
+    await broker.stop();
+  }
+});
