@@ -19,6 +19,7 @@ export interface BrokerOptions {
 export const DEFAULT_LIMITS: Readonly<BrokerLimits> = Object.freeze({
   maxQueues: 1_000_000,
   maxExchanges: 100_000,
+  consumerTimeoutMs: 0,
 });
 
 export const DEFAULT_VHOST = '/';

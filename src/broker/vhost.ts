@@ -15,6 +15,7 @@ import type { ExchangeTypeRegistry } from './exchanges/registry.js';
 import type { FieldTable, Message } from './message.js';
 import { hasReservedPrefix, REPLY_TO_PREFIX, REPLY_TO_QUEUE, serverQueueName } from './names.js';
 import { VHostPolicies } from './policies/vhost-policies.js';
+import { isDeadLetterCycle, type DeathReason } from './queue/dead-letter.js';
 import { Queue } from './queue/queue.js';
 import { DirectReplyTo } from './reply-to.js';
 
@@ -47,6 +48,11 @@ export interface BrokerLimits {
   maxQueues: number;
   /** Per vhost, not counting the predeclared ones. */
   maxExchanges: number;
+  /**
+   * Default consumer timeout in ms for queues without x-consumer-timeout: an unacked delivery older
+   * than this is taken back and requeued. 0 = off (the default).
+   */
+  consumerTimeoutMs: number;
 }
 
 /** What a VHost needs from its Broker. */
@@ -143,6 +149,10 @@ export class VHost {
     return this.queueTable;
   }
 
+  get logger(): Logger {
+    return this.context.logger;
+  }
+
   getExchange(name: string): Exchange | undefined {
     return this.exchangeTable.get(name);
   }
@@ -218,6 +228,7 @@ export class VHost {
     const existing = req.name === '' ? undefined : this.queueTable.get(req.name);
     if (existing !== undefined) {
       this.assertQueueEquivalent(existing, req, owner);
+      existing.redeclared();
       return { queue: existing, messageCount: existing.readyCount(), consumerCount: existing.consumerCount() };
     }
     const name = req.name === '' ? this.uniqueQueueName() : req.name;
@@ -234,6 +245,7 @@ export class VHost {
       autoDelete: req.autoDelete,
       exclusiveOwner: req.exclusive ? owner : undefined,
       arguments: req.arguments,
+      defaultConsumerTimeoutMs: this.context.limits.consumerTimeoutMs,
     });
     this.queueTable.set(name, queue);
     if (req.exclusive) this.ownedBy(owner).add(queue);
@@ -318,6 +330,42 @@ export class VHost {
     const result = exchange === this.defaultExchange ? this.publishDirect(message) : this.publishRouted(exchange, message);
     if (result.routed === 0) exchange.counters.unroutable++;
     return result;
+  }
+
+  /**
+   * A queue dead-letters a message (already rewritten with x-death): routed like a publish to its
+   * exchange, except that internal exchanges are allowed, a missing exchange drops it silently, and a
+   * queue it would cycle back to without a rejection is skipped (RabbitMQ's rules).
+   * @internal called by Queue
+   */
+  publishDeadLetter(message: Message, reason: DeathReason): void {
+    const exchange = this.exchangeTable.get(message.exchange);
+    if (exchange === undefined) {
+      this.context.logger.debug({ vhost: this.name, exchange: message.exchange }, 'dead-letter exchange missing: message dropped');
+      return;
+    }
+    const checkCycles = reason !== 'rejected';
+    if (exchange === this.defaultExchange) {
+      const queue = this.queueTable.get(message.routingKey);
+      if (queue !== undefined && !(checkCycles && this.isCycle(message, queue))) queue.enqueue(message);
+      return;
+    }
+    const collector = this.publishDepth === 0 ? this.collector : new RouteCollector();
+    this.publishDepth++;
+    try {
+      this.collectDestinations(exchange, message, collector);
+      const queues = collector.queues.slice();
+      collector.queues.length = 0;
+      for (const queue of queues) if (!(checkCycles && this.isCycle(message, queue))) queue.enqueue(message);
+    } finally {
+      this.publishDepth--;
+    }
+  }
+
+  private isCycle(message: Message, queue: Queue): boolean {
+    if (!isDeadLetterCycle(message, queue.name)) return false;
+    this.context.logger.debug({ vhost: this.name, queue: queue.name }, 'dead-letter cycle: message dropped');
+    return true;
   }
 
   /** Direct reply-to: the address a consumer's callers put in reply_to. */

@@ -6,7 +6,11 @@ export const EntryState = {
   Ready: 0,
   /** Handed to an acking consumer (or basic.get without no-ack); waits for ack/reject. */
   Unacked: 1,
-  /** Acked, rejected, delivered with no-ack, purged, or its queue was deleted. */
+  /**
+   * Acked, rejected, delivered with no-ack, purged, expired, dropped, taken back from a late consumer,
+   * or its queue was deleted. A settled entry may still sit in a ready list as a tombstone (expired in
+   * the middle): ready lists skip those.
+   */
   Settled: 2,
 } as const;
 export type EntryState = (typeof EntryState)[keyof typeof EntryState];
@@ -19,10 +23,27 @@ export class Entry implements QueueEntry {
   redelivered = false;
   deliveryCount = 0;
   state: EntryState = EntryState.Ready;
+  /** Date.now() after which the entry is expired (TTL); 0 = never. */
+  expiresAt = 0;
+  /** Date.now() by which an unacked delivery must be settled (consumer timeout); 0 = none. */
+  deadline = 0;
+  /** The message group it belongs to (x-message-group-header queues only). */
+  group: object | undefined = undefined;
 
   constructor(
     readonly queue: object,
     readonly seq: number,
-    readonly message: Message,
+    /** Replaced only by the queue itself (x-delivery-count on redelivery). */
+    public message: Message,
   ) {}
+
+  /** The same queue position as a fresh object: a delivery taken back from a late consumer. */
+  cloneForRequeue(): Entry {
+    const copy = new Entry(this.queue, this.seq, this.message);
+    copy.redelivered = true;
+    copy.deliveryCount = this.deliveryCount;
+    copy.expiresAt = this.expiresAt;
+    copy.group = this.group;
+    return copy;
+  }
 }

@@ -3,10 +3,21 @@ import type { Consumer, QueueEntry, SessionOwner } from '../consumer.js';
 import { accessRefused, describeResource, notFound, resourceLocked } from '../errors.js';
 import type { FieldTable, Message } from '../message.js';
 import type { VHost } from '../vhost.js';
+import { ConsumerTimeouts } from './consumer-timeout.js';
 import { ConsumerSet } from './consumer-set.js';
 import { QueueCounters } from './counters.js';
+import { deadLetteredMessage, type DeadLetterTarget, type DeathReason } from './dead-letter.js';
+import { DeduplicationCache } from './deduplication.js';
+import { withDeliveryCount } from './delivery-limit.js';
 import { Entry, EntryState } from './entry.js';
-import { ReadyList } from './ready-list.js';
+import { ExpiryTimer, messageTtl } from './expiry-timer.js';
+import { IdleExpiry } from './idle-expiry.js';
+import { LengthLimit } from './length-limit.js';
+import { GroupedReady } from './message-groups.js';
+import { PriorityReady } from './priority-ready.js';
+import { parseQueueArguments, PLAIN_QUEUE, type QueueSettings } from './queue-arguments.js';
+import { FifoReady, type ReadyEntries } from './ready-entries.js';
+import { SingleActiveConsumerSet, type ConsumerRoster } from './single-active-consumer.js';
 
 /**
  * Most entries one dispatch pass hands out before yielding to the event loop (a consumer with no
@@ -21,11 +32,17 @@ export interface QueueOptions {
   arguments: FieldTable;
   /** The direct reply-to pseudo queue: never enqueued to, never in the vhost's queue table. */
   directReplyTo?: boolean;
+  /** The broker's consumer timeout (limits.consumerTimeoutMs) for queues without x-consumer-timeout; 0 = off. */
+  defaultConsumerTimeoutMs?: number;
 }
 
 /**
- * One queue: FIFO of ready entries, the consumers it dispatches to, and the count of entries handed out
+ * One queue: the ready entries, the consumers it dispatches to, and the count of entries handed out
  * and not yet settled (the entries themselves are held by the consumer side until ack/reject).
+ *
+ * Features (TTL, dead-lettering, length limits, priorities, delivery limit, consumer timeout, single
+ * active consumer, deduplication, message groups, x-expires) are objects chosen from the arguments at
+ * declare time; a queue declared without them takes the same fast path as before they existed.
  */
 export class Queue {
   readonly kind = 'queue' as const;
@@ -38,11 +55,13 @@ export class Queue {
   readonly autoDelete: boolean;
   readonly exclusiveOwner: SessionOwner | undefined;
   readonly arguments: FieldTable;
+  /** The parsed x-arguments. */
+  readonly settings: Readonly<QueueSettings>;
   /** True for the pseudo queue that direct reply-to deliveries name; lets a front door tell them apart. */
   readonly isDirectReplyTo: boolean;
 
-  private readonly ready = new ReadyList<Entry>();
-  private readonly consumerSet = new ConsumerSet();
+  private readonly ready: ReadyEntries;
+  private readonly consumerSet: ConsumerRoster;
   private nextSeq = 1;
   private unacked = 0;
   private readyBodyBytes = 0;
@@ -58,6 +77,20 @@ export class Queue {
     this.dispatch();
   };
 
+  // ---- features; undefined when the queue does not use them ----------------------------------
+  /** No TTL, length limit or deduplication: enqueue takes the short path (unless a message has `expiration`). */
+  private readonly plainEnqueue: boolean;
+  private readonly messageTtl: number | undefined;
+  private expiry: ExpiryTimer | undefined;
+  private readonly deadLetterTarget: DeadLetterTarget | undefined;
+  private readonly lengthLimit: LengthLimit | undefined;
+  private readonly deliveryLimit: number | undefined;
+  private readonly timeouts: ConsumerTimeouts | undefined;
+  private readonly dedup: DeduplicationCache | undefined;
+  private readonly idleExpiry: IdleExpiry | undefined;
+  /** Message groups or deduplication by presence need to hear when an entry is settled. */
+  private readonly watchesSettlement: boolean;
+
   constructor(
     readonly vhost: VHost,
     readonly name: string,
@@ -68,6 +101,28 @@ export class Queue {
     this.exclusiveOwner = options.exclusiveOwner;
     this.arguments = options.arguments;
     this.isDirectReplyTo = options.directReplyTo === true;
+    const settings = this.isDirectReplyTo
+      ? PLAIN_QUEUE
+      : parseQueueArguments(options.arguments, describeResource('queue', name, vhost.name));
+    this.settings = settings;
+    this.ready = readyEntriesFor(settings);
+    this.consumerSet = settings.singleActiveConsumer ? new SingleActiveConsumerSet() : new ConsumerSet();
+    this.messageTtl = settings.messageTtl;
+    this.deadLetterTarget =
+      settings.deadLetterExchange === undefined
+        ? undefined
+        : { exchange: settings.deadLetterExchange, routingKey: settings.deadLetterRoutingKey };
+    this.lengthLimit = LengthLimit.of(settings.maxLength, settings.maxLengthBytes, settings.overflow);
+    this.deliveryLimit = settings.deliveryLimit;
+    const timeoutMs = settings.consumerTimeout ?? options.defaultConsumerTimeoutMs ?? 0;
+    this.timeouts = timeoutMs > 0 ? new ConsumerTimeouts(timeoutMs, (entry) => this.takeBack(entry)) : undefined;
+    this.dedup = settings.deduplication === undefined ? undefined : new DeduplicationCache(settings.deduplication);
+    this.watchesSettlement = settings.messageGroupHeader !== undefined || this.dedup?.tracksPresence === true;
+    this.plainEnqueue = this.messageTtl === undefined && this.lengthLimit === undefined && this.dedup === undefined;
+    if (settings.expires !== undefined) {
+      this.idleExpiry = new IdleExpiry(settings.expires, () => this.expireIdle());
+      this.idleExpiry.start();
+    }
   }
 
   /** "queue 'q' in vhost '/'" for reply texts. */
@@ -100,6 +155,11 @@ export class Queue {
     return this.consumerSet.consumers;
   }
 
+  /** The consumer deliveries go to (x-single-active-consumer), if any. */
+  get activeConsumer(): Consumer | undefined {
+    return this.consumerSet instanceof SingleActiveConsumerSet ? this.consumerSet.active : undefined;
+  }
+
   /** 405 unless `owner` may use this queue: an exclusive queue belongs to one connection. */
   checkAccess(owner: SessionOwner): void {
     if (this.exclusiveOwner !== undefined && this.exclusiveOwner !== owner) throw this.lockedError();
@@ -113,11 +173,14 @@ export class Queue {
   }
 
   /**
-   * Takes a routed message. Returns false if the queue refused it (deleted; later: overflow
-   * reject-publish). Dispatch happens synchronously, so a waiting consumer gets it before this returns.
+   * Takes a routed message. Returns false if the queue refused it (deleted, or x-overflow
+   * reject-publish when full): the publisher gets basic.nack. A duplicate (x-message-deduplication) is
+   * dropped but counts as taken. Dispatch happens synchronously, so a waiting consumer gets it before
+   * this returns.
    */
   enqueue(message: Message): boolean {
     if (this.deletedFlag) return false;
+    if (!this.plainEnqueue || message.properties.expiration !== undefined) return this.enqueueWithFeatures(message);
     const entry = new Entry(this, this.nextSeq++, message);
     this.counters.published++;
     this.ready.push(entry);
@@ -151,6 +214,7 @@ export class Queue {
     this.consumerSet.add(consumer);
     if (consumer.exclusive) this.exclusiveConsumer = consumer;
     this.hadConsumer = true;
+    this.idleExpiry?.pause();
     this.resumeDispatch();
   }
 
@@ -167,28 +231,42 @@ export class Queue {
     if (this.exclusiveConsumer === consumer) this.exclusiveConsumer = undefined;
     if (this.consumerSet.size === 0 && this.autoDelete && this.hadConsumer && !this.deletedFlag) {
       this.vhost.destroyQueue(this);
+      return;
+    }
+    if (this.consumerSet.size === 0) this.idleExpiry?.start();
+    // A single active consumer handed over: the next one may take what is ready.
+    else if (this.activeConsumer !== undefined) this.resumeDispatch();
+  }
+
+  /** basic.get: the next ready entry. With noAck it is settled at once; otherwise the caller acks it. */
+  get(noAck: boolean): QueueEntry | undefined {
+    if (this.deletedFlag) return undefined;
+    this.idleExpiry?.touch();
+    for (;;) {
+      const entry = this.ready.take();
+      if (entry === undefined) return undefined;
+      this.readyBodyBytes -= entry.message.bodySize;
+      if (entry.expiresAt !== 0 && entry.expiresAt < Date.now()) {
+        this.expireTaken(entry);
+        continue;
+      }
+      this.markHandedOut(entry, noAck);
+      return entry;
     }
   }
 
-  /** basic.get: the oldest ready entry. With noAck it is settled at once; otherwise the caller acks it. */
-  get(noAck: boolean): QueueEntry | undefined {
-    if (this.deletedFlag) return undefined;
-    const entry = this.ready.shift();
-    if (entry === undefined) return undefined;
-    this.readyBodyBytes -= entry.message.bodySize;
-    this.markHandedOut(entry, noAck);
-    return entry;
+  /**
+   * Up to `count` ready entries from position `offset` (0 = next to deliver), in delivery order, left
+   * exactly as they are: no delivery counted, no redelivered flag (management API message browsing).
+   */
+  browse(offset: number, count: number): QueueEntry[] {
+    if (count <= 0) return [];
+    return this.ready.browse(offset, count);
   }
 
-  /**
-   * Up to `count` ready entries from position `offset` (0 = next to deliver), left exactly as they are:
-   * no delivery counted, no redelivered flag (management API message browsing).
-   */
+  /** Same as browse (the name the management API first used). */
   peek(offset: number, count: number): QueueEntry[] {
-    const entries: QueueEntry[] = [];
-    const end = Math.min(this.ready.length, offset + count);
-    for (let i = Math.max(0, offset); i < end; i++) entries.push(this.ready.at(i)!);
-    return entries;
+    return this.browse(offset, count);
   }
 
   ack(entry: QueueEntry): void {
@@ -197,20 +275,26 @@ export class Queue {
     own.state = EntryState.Settled;
     this.unacked--;
     this.counters.acked++;
+    if (this.watchesSettlement) this.settledAfterDelivery(own);
   }
 
-  /** requeue=true: back to its original place, redelivered. false: dropped (dead-lettering later). */
+  /**
+   * requeue=true: back to its original place, redelivered (unless the delivery limit is reached).
+   * false: dead-lettered (reason rejected) or dropped.
+   */
   reject(entry: QueueEntry, requeue: boolean): void {
     const own = this.unackedEntry(entry);
     if (own === undefined) return;
     if (requeue) {
-      this.putBack(own);
+      this.returnEntry(own);
       this.resumeDispatch();
       return;
     }
     own.state = EntryState.Settled;
     this.unacked--;
     this.counters.rejected++;
+    if (this.watchesSettlement) this.settledAfterDelivery(own);
+    this.deadLetter(own.message, 'rejected');
   }
 
   /** Many entries back at once (channel closed, basic.recover), each to its original place. */
@@ -225,14 +309,23 @@ export class Queue {
     if (own.length === 0) return;
     // Newest first: each then lands in front of the previous one, O(1) per entry in the usual case.
     own.sort((a, b) => b.seq - a.seq);
-    for (const entry of own) this.putBack(entry);
+    for (const entry of own) this.returnEntry(entry);
     this.resumeDispatch();
+  }
+
+  /**
+   * Consumer timeout extension: the unacked delivery `entry` gets the full timeout again from now.
+   * False when the queue has no consumer timeout or the entry is not an unacked delivery of this queue.
+   */
+  extendDelivery(entry: QueueEntry): boolean {
+    const own = this.unackedEntry(entry);
+    if (own === undefined || this.timeouts === undefined) return false;
+    return this.timeouts.extend(own, Date.now(), this.unacked);
   }
 
   /** Drops every ready entry; unacked ones are not touched. Returns how many were dropped. */
   purge(): number {
-    const purged = this.ready.clear();
-    this.readyBodyBytes = 0;
+    const purged = this.dropAllReady();
     this.counters.purged += purged;
     return purged;
   }
@@ -240,7 +333,12 @@ export class Queue {
   /** A consumer may take more now (ack freed prefetch, socket drained, flow resumed). */
   resumeDispatch(): void {
     this.stalled = false;
-    if (this.ready.length !== 0 && this.consumerSet.size !== 0) this.dispatch();
+    if (this.ready.hasDeliverable() && this.consumerSet.size !== 0) this.dispatch();
+  }
+
+  /** A non-passive redeclare: counts as use for x-expires. @internal VHost.declareQueue */
+  redeclared(): void {
+    this.idleExpiry?.touch();
   }
 
   /**
@@ -252,20 +350,23 @@ export class Queue {
     if (this.deletedFlag) return 0;
     this.deletedFlag = true;
     this.stopTimers();
-    const dropped = this.ready.clear();
-    this.readyBodyBytes = 0;
+    const dropped = this.dropAllReady();
     this.unacked = 0;
     this.exclusiveConsumer = undefined;
+    this.dedup?.clear();
     for (const consumer of this.consumerSet.drain()) consumer.cancelledByBroker(this);
     return dropped;
   }
 
-  /** Cancels a pending dispatch continuation (broker stopping, queue deleted). */
+  /** Cancels pending dispatch continuations and feature timers (broker stopping, queue deleted). */
   stopTimers(): void {
     if (this.continuation !== undefined) {
       clearImmediate(this.continuation);
       this.continuation = undefined;
     }
+    this.expiry?.stop();
+    this.timeouts?.stop();
+    this.idleExpiry?.stop();
   }
 
   private dispatch(): void {
@@ -273,7 +374,7 @@ export class Queue {
     this.dispatching = true;
     try {
       let budget = DISPATCH_BATCH;
-      while (this.ready.length !== 0) {
+      while (this.ready.hasDeliverable()) {
         if (budget-- === 0) {
           this.continuation ??= setImmediate(this.continueDispatch);
           return;
@@ -283,8 +384,12 @@ export class Queue {
           this.stalled = true;
           return;
         }
-        const entry = this.ready.shift()!;
+        const entry = this.ready.take()!;
         this.readyBodyBytes -= entry.message.bodySize;
+        if (entry.expiresAt !== 0 && entry.expiresAt < Date.now()) {
+          this.expireTaken(entry);
+          continue;
+        }
         this.markHandedOut(entry, consumer.noAck);
         consumer.deliver(entry, this);
         if (this.deletedFlag) return;
@@ -300,19 +405,176 @@ export class Queue {
     this.counters.delivered++;
     if (noAck) {
       entry.state = EntryState.Settled;
+      if (this.watchesSettlement) this.settledAfterDelivery(entry);
     } else {
       entry.state = EntryState.Unacked;
       this.unacked++;
+      if (this.timeouts !== undefined) this.timeouts.track(entry, Date.now(), this.unacked);
     }
   }
 
-  private putBack(entry: Entry): void {
+  /** A delivered entry came back (reject/nack with requeue, recover, channel closed). */
+  private returnEntry(entry: Entry): void {
+    if (this.deliveryLimit !== undefined && entry.deliveryCount > this.deliveryLimit) {
+      this.dropOverDeliveryLimit(entry);
+      return;
+    }
     entry.state = EntryState.Ready;
     entry.redelivered = true;
     this.unacked--;
     this.counters.requeued++;
-    this.ready.insertBySeq(entry);
+    if (this.deliveryLimit !== undefined) entry.message = withDeliveryCount(entry.message, entry.deliveryCount);
+    this.putBackReady(entry);
+    // Put back before releasing, so a message group is never forgotten while its entry is on the way back.
+    if (this.watchesSettlement) this.ready.release(entry);
+  }
+
+  private putBackReady(entry: Entry): void {
+    this.ready.putBack(entry);
     this.readyBodyBytes += entry.message.bodySize;
+    if (entry.expiresAt !== 0) this.trackExpiry(entry);
+  }
+
+  /** x-delivery-limit: returned more often than allowed; dead-lettered (delivery_limit) or dropped. */
+  private dropOverDeliveryLimit(entry: Entry): void {
+    entry.state = EntryState.Settled;
+    this.unacked--;
+    this.counters.deliveryLimited++;
+    if (this.watchesSettlement) this.settledAfterDelivery(entry);
+    this.deadLetter(entry.message, 'delivery_limit');
+  }
+
+  /**
+   * Consumer timeout: the delivery was not settled in time. It goes back to its place as a fresh entry
+   * (redelivered); the late consumer's copy is settled, so its ack or reject later is a no-op.
+   */
+  private takeBack(late: Entry): void {
+    if (this.deletedFlag || late.state !== EntryState.Unacked) return;
+    this.counters.timedOut++;
+    this.vhost.logger.debug({ queue: this.name, vhost: this.vhost.name, seq: late.seq }, 'consumer timeout: delivery taken back');
+    const fresh = late.cloneForRequeue();
+    late.state = EntryState.Settled;
+    if (this.deliveryLimit !== undefined && fresh.deliveryCount > this.deliveryLimit) {
+      this.dropOverDeliveryLimit(lateCopyUnacked(fresh));
+      return;
+    }
+    this.unacked--;
+    this.counters.requeued++;
+    if (this.deliveryLimit !== undefined) fresh.message = withDeliveryCount(fresh.message, fresh.deliveryCount);
+    this.putBackReady(fresh);
+    if (this.watchesSettlement) this.ready.release(late);
+    this.resumeDispatch();
+  }
+
+  /** A handed-out entry is done with (acked, rejected, delivered no-ack): groups and dedup hear of it. */
+  private settledAfterDelivery(entry: Entry): void {
+    this.ready.release(entry);
+    if (this.dedup?.tracksPresence) this.dedup.forget(entry.message);
+    // A message group may be free now; basic.get acks do not resume dispatch on their own.
+    if (this.settings.messageGroupHeader !== undefined && !this.dispatching) this.resumeDispatch();
+  }
+
+  /** The rare path: TTL, length limit, deduplication, or a message with its own expiration. */
+  private enqueueWithFeatures(message: Message): boolean {
+    const now = Date.now();
+    const limit = this.lengthLimit;
+    if (limit?.rejectsPublish && limit.wouldOverflow(this.ready.length, this.readyBodyBytes, message.bodySize)) {
+      this.counters.refused++;
+      if (limit.deadLettersRefused) this.deadLetter(message, 'maxlen');
+      return false;
+    }
+    if (this.dedup !== undefined && !this.dedup.admit(message, now)) {
+      this.counters.duplicates++;
+      return true;
+    }
+    const entry = new Entry(this, this.nextSeq++, message);
+    this.counters.published++;
+    const ttl = lowerTtl(this.messageTtl, messageTtl(message.properties.expiration));
+    if (ttl !== undefined) entry.expiresAt = now + ttl;
+    this.ready.push(entry);
+    this.readyBodyBytes += message.bodySize;
+    if (!this.stalled && !this.dispatching && this.continuation === undefined && this.consumerSet.size !== 0) {
+      this.dispatch();
+    }
+    if (ttl !== undefined && entry.state === EntryState.Ready) {
+      // TTL 0: delivered at once if a consumer could take it, else expired now (RabbitMQ's rule).
+      if (ttl === 0) this.expireReady(entry);
+      else this.trackExpiry(entry);
+    }
+    if (limit !== undefined && !limit.rejectsPublish) this.dropHeadOverflow(limit);
+    return true;
+  }
+
+  /** x-overflow drop-head: the oldest ready entries go (dead-lettered, reason maxlen) until within limits. */
+  private dropHeadOverflow(limit: LengthLimit): void {
+    while (limit.isOver(this.ready.length, this.readyBodyBytes)) {
+      const entry = this.ready.takeOldest();
+      if (entry === undefined) return;
+      entry.state = EntryState.Settled;
+      this.readyBodyBytes -= entry.message.bodySize;
+      this.counters.overflowDropped++;
+      this.leftWhileReady(entry, 'maxlen');
+    }
+  }
+
+  private trackExpiry(entry: Entry): void {
+    this.expiry ??= new ExpiryTimer(() => this.expireDue());
+    this.expiry.track(entry, this.ready.length);
+  }
+
+  /** Timer: every ready entry past its expiry leaves, wherever it is in the queue. */
+  private expireDue(): void {
+    const expiry = this.expiry;
+    if (expiry === undefined || this.deletedFlag) return;
+    const now = Date.now();
+    for (let entry = expiry.nextExpired(now); entry !== undefined; entry = expiry.nextExpired(now)) {
+      this.expireReady(entry);
+    }
+    expiry.rearm();
+  }
+
+  /** An expired entry still in the ready list (anywhere): left as a tombstone. */
+  private expireReady(entry: Entry): void {
+    entry.state = EntryState.Settled;
+    this.ready.discard(entry);
+    this.readyBodyBytes -= entry.message.bodySize;
+    this.counters.expired++;
+    this.leftWhileReady(entry, 'expired');
+  }
+
+  /** An expired entry just taken from the ready list for delivery. */
+  private expireTaken(entry: Entry): void {
+    entry.state = EntryState.Settled;
+    this.counters.expired++;
+    this.leftWhileReady(entry, 'expired');
+  }
+
+  private leftWhileReady(entry: Entry, reason: DeathReason): void {
+    if (this.dedup?.tracksPresence) this.dedup.forget(entry.message);
+    this.deadLetter(entry.message, reason);
+  }
+
+  private deadLetter(message: Message, reason: DeathReason): void {
+    const target = this.deadLetterTarget;
+    if (target === undefined) return;
+    this.counters.deadLettered++;
+    this.vhost.publishDeadLetter(deadLetteredMessage(message, reason, this.name, target, Date.now()), reason);
+  }
+
+  private dropAllReady(): number {
+    const dropped = this.ready.clear();
+    for (const entry of dropped) entry.state = EntryState.Settled;
+    if (this.dedup?.tracksPresence) for (const entry of dropped) this.dedup.forget(entry.message);
+    this.readyBodyBytes = 0;
+    this.expiry?.clear();
+    return dropped.length;
+  }
+
+  /** x-expires: unused for that long. Deleted like queue.delete (consumers would have paused the clock). */
+  private expireIdle(): void {
+    if (this.deletedFlag || this.consumerSet.size !== 0) return;
+    this.vhost.logger.debug({ queue: this.name, vhost: this.vhost.name }, 'queue expired (x-expires)');
+    this.vhost.destroyQueue(this);
   }
 
   /** The entry as this queue's own, if it is one of ours and still waiting for a settlement. */
@@ -321,4 +583,23 @@ export class Queue {
     if (entry.queue !== this || entry.state !== EntryState.Unacked) return undefined;
     return entry;
   }
+}
+
+function readyEntriesFor(settings: QueueSettings): ReadyEntries {
+  if (settings.messageGroupHeader !== undefined) return new GroupedReady(settings.messageGroupHeader);
+  if (settings.maxPriority !== undefined) return new PriorityReady(settings.maxPriority);
+  return new FifoReady();
+}
+
+/** Queue TTL and message TTL: the lower applies (RabbitMQ). */
+function lowerTtl(queueTtl: number | undefined, ownTtl: number | undefined): number | undefined {
+  if (queueTtl === undefined) return ownTtl;
+  if (ownTtl === undefined) return queueTtl;
+  return ownTtl < queueTtl ? ownTtl : queueTtl;
+}
+
+/** The clone of a taken-back delivery counts as unacked until dropOverDeliveryLimit settles it. */
+function lateCopyUnacked(fresh: Entry): Entry {
+  fresh.state = EntryState.Unacked;
+  return fresh;
 }
