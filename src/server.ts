@@ -5,6 +5,7 @@ import { UserRegistry } from './auth/users.js';
 import { Broker } from './broker/broker.js';
 import type { DurabilityStore } from './broker/durability.js';
 import type { TlsListenerConfig, WarrenConfig } from './config/types.js';
+import { HttpServer } from './http/server.js';
 import { createLogger } from './log.js';
 import type { Logger } from './log.js';
 
@@ -21,6 +22,8 @@ export interface WarrenServerOptions {
 export interface ListeningAddresses {
   amqp: ListenAddress;
   amqps?: ListenAddress;
+  /** The management HTTP API. */
+  http: ListenAddress;
 }
 
 /**
@@ -32,6 +35,7 @@ export class WarrenServer {
   readonly users: UserRegistry;
   readonly logger: Logger;
   private readonly listeners: AmqpListener[] = [];
+  private http: HttpServer | undefined;
   private starting: Promise<ListeningAddresses> | undefined;
   private stopping: Promise<void> | undefined;
   private tearingDown: Promise<void> | undefined;
@@ -74,9 +78,9 @@ export class WarrenServer {
       for (const vhost of this.config.vhosts) this.broker.addVhost(vhost.name);
       const amqp = await this.listen({ host: this.config.amqp.host, port: this.config.amqp.port }, 'AMQP');
       const tls = this.config.amqps;
-      if (tls === undefined) return { amqp };
-      const amqps = await this.listen({ host: tls.host, port: tls.port, tls: await readTlsFiles(tls) }, 'AMQPS');
-      return { amqp, amqps };
+      const amqps = tls === undefined ? undefined : await this.listen({ host: tls.host, port: tls.port, tls: await readTlsFiles(tls) }, 'AMQPS');
+      const http = await this.listenHttp();
+      return amqps === undefined ? { amqp, http } : { amqp, amqps, http };
     } catch (error) {
       await this.tearDown('startup failed');
       throw error;
@@ -97,6 +101,17 @@ export class WarrenServer {
     return address;
   }
 
+  private async listenHttp(): Promise<ListenAddress> {
+    this.http = new HttpServer(
+      { broker: this.broker, users: this.users, connections: () => this.listeners.flatMap((listener) => [...listener.connections]) },
+      { host: this.config.http.host, port: this.config.http.port, dataDir: this.config.dataDir },
+      this.logger.child({ component: 'http' }),
+    );
+    const address = await this.http.listen();
+    this.logger.info({ protocol: 'http', host: address.host, port: address.port }, `HTTP listening on ${address.host}:${address.port}`);
+    return address;
+  }
+
   /** Lets a start in progress finish first, so nothing it opens is left behind. */
   private async stopAll(reason: string): Promise<void> {
     if (this.starting === undefined) return; // never started: nothing is open
@@ -106,6 +121,7 @@ export class WarrenServer {
 
   private tearDown(reason: string): Promise<void> {
     this.tearingDown ??= (async () => {
+      await this.http?.close();
       await Promise.all(this.listeners.map((listener) => listener.close(reason)));
       await this.broker.stop();
       this.logger.info({ reason }, 'Warren stopped');

@@ -19,7 +19,7 @@ async function withTempDir(run: (dir: string) => Promise<void>): Promise<void> {
 
 test('warren server: prints its port, serves amqplib, and on SIGTERM closes clients with 320 and exits 0', async () => {
   await withTempDir(async (dataDir) => {
-    const cli = runCli(['server', '--amqp-port', '0', '--amqp-host', '127.0.0.1', '--data-dir', dataDir]);
+    const cli = runCli(['server', '--amqp-port', '0', '--amqp-host', '127.0.0.1', '--http-port', '0', '--data-dir', dataDir]);
     try {
       const [, host, port] = await cli.waitForOutput(LISTENING);
       assert.equal(host, '127.0.0.1');
@@ -48,7 +48,7 @@ test('warren server: prints its port, serves amqplib, and on SIGTERM closes clie
 
 test('warren server: SIGINT without clients also exits 0', async () => {
   await withTempDir(async (dataDir) => {
-    const cli = runCli(['server', '--amqp-port', '0', '--amqp-host', '127.0.0.1', '--data-dir', dataDir]);
+    const cli = runCli(['server', '--amqp-port', '0', '--amqp-host', '127.0.0.1', '--http-port', '0', '--data-dir', dataDir]);
     try {
       await cli.waitForOutput(LISTENING);
       cli.child.kill('SIGINT');
@@ -74,7 +74,7 @@ test('warren server: the config file and environment are applied, the user from 
       ].join('\n'),
     );
     // The environment overrides the file's port with 0 (a free port).
-    const cli = runCli(['server', '--config', file], cleanEnvironment({ WARREN_AMQP_PORT: '0' }));
+    const cli = runCli(['server', '--config', file], cleanEnvironment({ WARREN_AMQP_PORT: '0', WARREN_HTTP_PORT: '0' }));
     try {
       const [, , port] = await cli.waitForOutput(LISTENING);
       assert.notEqual(port, '5672');
@@ -118,10 +118,10 @@ test('warren server: an invalid config file names file, key and value', async ()
 
 test('warren server: a port already in use fails startup with exit code 1', async () => {
   await withTempDir(async (dataDir) => {
-    const first = runCli(['server', '--amqp-port', '0', '--amqp-host', '127.0.0.1', '--data-dir', dataDir]);
+    const first = runCli(['server', '--amqp-port', '0', '--amqp-host', '127.0.0.1', '--http-port', '0', '--data-dir', dataDir]);
     try {
       const [, , port] = await first.waitForOutput(LISTENING);
-      const second = runCli(['server', '--amqp-port', String(port), '--amqp-host', '127.0.0.1', '--data-dir', dataDir]);
+      const second = runCli(['server', '--amqp-port', String(port), '--amqp-host', '127.0.0.1', '--http-port', '0', '--data-dir', dataDir]);
       try {
         assert.equal(await second.exited, 1);
         assert.match(second.stdout(), /Warren failed to start: .*EADDRINUSE/);

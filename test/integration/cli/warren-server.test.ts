@@ -11,7 +11,7 @@ import { loadConfig, silentLogger, WarrenServer } from '../../../src/index.js';
 import type { WarrenConfig } from '../../../src/index.js';
 
 function localConfig(overrides: Record<string, string> = {}): WarrenConfig {
-  return loadConfig({ env: {}, flags: { 'amqp-host': '127.0.0.1', 'amqp-port': '0', 'log-level': 'silent', ...overrides } });
+  return loadConfig({ env: {}, flags: { 'amqp-host': '127.0.0.1', 'amqp-port': '0', 'http-host': '127.0.0.1', 'http-port': '0', 'log-level': 'silent', ...overrides } });
 }
 
 async function withTempDir(run: (dir: string) => Promise<void>): Promise<void> {

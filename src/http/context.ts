@@ -1,0 +1,31 @@
+import type { Logger } from 'pino';
+import type { AmqpConnection } from '../amqp/connection.js';
+import type { UserRegistry } from '../auth/users.js';
+import type { Broker } from '../broker/broker.js';
+import type { SessionOwner } from '../broker/consumer.js';
+import type { RateSampler } from './rates.js';
+
+/** One listener as /api/overview lists it. */
+export interface ListenerInfo {
+  protocol: 'amqp' | 'amqp/ssl' | 'http';
+  host: string;
+  port: number;
+}
+
+/** Everything a route handler may use: the broker's state and the node's identity. One per HttpServer. */
+export interface ManagementContext {
+  readonly broker: Broker;
+  readonly users: UserRegistry;
+  /** Live AMQP connections of every listener. */
+  connections(): Iterable<AmqpConnection>;
+  listeners(): ListenerInfo[];
+  readonly rates: RateSampler;
+  /** RabbitMQ-style node name, e.g. "warren@myhost". */
+  readonly nodeName: string;
+  readonly startedAt: number;
+  /** Where disk free space is measured (the data directory). */
+  readonly dataDir: string;
+  /** Owner of exclusive queues declared through the API, and identity for access checks. */
+  readonly owner: SessionOwner;
+  readonly logger: Logger;
+}

@@ -1,0 +1,159 @@
+import { WARREN_VERSION } from '../amqp/server-properties.js';
+import type { VHost } from '../broker/vhost.js';
+import type { ManagementContext } from './context.js';
+import { badRequest } from './errors.js';
+import { tableToJson } from './format.js';
+import { addBinding } from './routes/bindings.js';
+import { declareExchangeFromJson } from './routes/exchanges.js';
+import { permissionJson, putPermissions } from './routes/permissions.js';
+import { declareQueueFromJson } from './routes/queues.js';
+import { RABBITMQ_API_VERSION } from './routes/shared.js';
+import { parseUserUpdate, putUser, userJson } from './routes/users.js';
+
+/**
+ * RabbitMQ's definitions format (export/import of users, vhosts, permissions, queues, exchanges,
+ * bindings). Queues and exchanges are definitions, not messages: nothing in them is a message.
+ */
+export interface Definitions {
+  rabbit_version?: string;
+  rabbitmq_version?: string;
+  product_name?: string;
+  product_version?: string;
+  users?: unknown[];
+  vhosts?: unknown[];
+  permissions?: unknown[];
+  topic_permissions?: unknown[];
+  parameters?: unknown[];
+  global_parameters?: unknown[];
+  policies?: unknown[];
+  queues?: unknown[];
+  exchanges?: unknown[];
+  bindings?: unknown[];
+}
+
+/** Predeclared exchanges are not definitions (RabbitMQ leaves out '' and amq.*). */
+function isUserExchange(name: string): boolean {
+  return name !== '' && !name.startsWith('amq.');
+}
+
+function vhostObjects(vhost: VHost, withVhost: boolean): Pick<Definitions, 'queues' | 'exchanges' | 'bindings'> {
+  const tag = (row: Record<string, unknown>): Record<string, unknown> => (withVhost ? { ...row, vhost: vhost.name } : row);
+  const queues = [...vhost.queues.values()]
+    .filter((q) => q.exclusiveOwner === undefined)
+    .map((q) => tag({ name: q.name, durable: q.durable, auto_delete: q.autoDelete, arguments: tableToJson(q.arguments) }));
+  const exchanges = [...vhost.exchanges.values()]
+    .filter((x) => isUserExchange(x.name))
+    .map((x) =>
+      tag({ name: x.name, type: x.type, durable: x.durable, auto_delete: x.autoDelete, internal: x.internal, arguments: tableToJson(x.arguments) }),
+    );
+  const bindings = [...vhost.exchanges.values()]
+    .filter((x) => x.name !== '')
+    .flatMap((x) => [...x.bindings.values()])
+    .filter((b) => b.destination.kind === 'exchange' || b.destination.exclusiveOwner === undefined)
+    .map((b) =>
+      tag({
+        source: b.source.name,
+        destination: b.destination.name,
+        destination_type: b.destination.kind,
+        routing_key: b.routingKey,
+        arguments: tableToJson(b.arguments),
+      }),
+    );
+  return { queues, exchanges, bindings };
+}
+
+function header(): Definitions {
+  return { rabbit_version: RABBITMQ_API_VERSION, rabbitmq_version: RABBITMQ_API_VERSION, product_name: 'Warren', product_version: WARREN_VERSION };
+}
+
+/** The whole broker's definitions (GET /api/definitions). */
+export function exportDefinitions(context: ManagementContext): Definitions {
+  const vhosts = [...context.broker.vhosts.values()];
+  const objects = vhosts.map((v) => vhostObjects(v, true));
+  return {
+    ...header(),
+    users: context.users.listUsers().map(userJson),
+    vhosts: vhosts.map((v) => ({ name: v.name })),
+    permissions: context.users.listPermissions().map(permissionJson),
+    topic_permissions: [],
+    parameters: [],
+    global_parameters: [],
+    policies: [],
+    queues: objects.flatMap((o) => o.queues ?? []),
+    exchanges: objects.flatMap((o) => o.exchanges ?? []),
+    bindings: objects.flatMap((o) => o.bindings ?? []),
+  };
+}
+
+/** One vhost's definitions, without vhost fields (GET /api/definitions/{vhost}). */
+export function exportVhostDefinitions(vhost: VHost): Definitions {
+  return { rabbit_version: RABBITMQ_API_VERSION, parameters: [], policies: [], ...vhostObjects(vhost, false) };
+}
+
+export interface ImportReport {
+  /** Things Warren does not have yet (policies, parameters): skipped, not failed. */
+  skipped: string[];
+}
+
+function records(definitions: Definitions, key: keyof Definitions): Record<string, unknown>[] {
+  const list = definitions[key];
+  if (list === undefined) return [];
+  if (!Array.isArray(list)) throw badRequest(`${key} must be an array`);
+  return list.map((item, i) => {
+    if (item === null || typeof item !== 'object' || Array.isArray(item)) throw badRequest(`${key}[${i}] must be an object`);
+    return item as Record<string, unknown>;
+  });
+}
+
+function field(record: Record<string, unknown>, key: string, where: string): string {
+  const value = record[key];
+  if (typeof value !== 'string') throw badRequest(`${where}: '${key}' must be a string`);
+  return value;
+}
+
+/**
+ * Imports definitions (a RabbitMQ export works as is). Existing queues and exchanges are kept as they
+ * are, as RabbitMQ's import does, so importing twice is harmless. `onlyVhost` imports a per-vhost file.
+ */
+export function importDefinitions(context: ManagementContext, body: unknown, onlyVhost?: string): ImportReport {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('definitions must be a JSON object');
+  const definitions = body as Definitions;
+  const skipped: string[] = [];
+  const vhostOf = (record: Record<string, unknown>, where: string): string => onlyVhost ?? field(record, 'vhost', where);
+
+  if (onlyVhost === undefined) {
+    for (const user of records(definitions, 'users')) putUser(context, field(user, 'name', 'users'), parseUserUpdate(user));
+    for (const vhost of records(definitions, 'vhosts')) context.broker.addVhost(field(vhost, 'name', 'vhosts'));
+    for (const grant of records(definitions, 'permissions')) {
+      putPermissions(context, field(grant, 'user', 'permissions'), field(grant, 'vhost', 'permissions'), grant);
+    }
+  }
+  for (const key of ['policies', 'parameters', 'topic_permissions'] as const) {
+    const count = records(definitions, key).length;
+    if (count !== 0) skipped.push(`${count} ${key}`);
+  }
+  for (const queue of records(definitions, 'queues')) {
+    const vhost = vhostOf(queue, 'queues');
+    const name = field(queue, 'name', 'queues');
+    if (context.broker.getVhost(vhost)?.getQueue(name) === undefined) declareQueueFromJson(context, vhost, name, queue);
+  }
+  for (const exchange of records(definitions, 'exchanges')) {
+    const vhost = vhostOf(exchange, 'exchanges');
+    const name = field(exchange, 'name', 'exchanges');
+    if (!isUserExchange(name)) continue;
+    if (context.broker.getVhost(vhost)?.getExchange(name) === undefined) declareExchangeFromJson(context, vhost, name, exchange);
+  }
+  for (const binding of records(definitions, 'bindings')) importBinding(context, binding, vhostOf(binding, 'bindings'));
+  if (skipped.length !== 0) context.logger.warn({ skipped }, `definitions import skipped what Warren does not support yet: ${skipped.join(', ')}`);
+  return { skipped };
+}
+
+function importBinding(context: ManagementContext, binding: Record<string, unknown>, vhostName: string): void {
+  const vhost = context.broker.getVhost(vhostName);
+  if (vhost === undefined) throw badRequest(`bindings: no vhost '${vhostName}'`);
+  const kind = binding['destination_type'];
+  if (kind !== 'queue' && kind !== 'exchange') throw badRequest("bindings: 'destination_type' must be queue or exchange");
+  const args = (binding['arguments'] ?? {}) as Record<string, unknown>;
+  const routingKey = typeof binding['routing_key'] === 'string' ? binding['routing_key'] : '';
+  addBinding(context, vhost, field(binding, 'source', 'bindings'), kind, field(binding, 'destination', 'bindings'), routingKey, args);
+}

@@ -1,0 +1,101 @@
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { ManagementContext } from './context.js';
+import { GLOBAL_STATS } from './rates.js';
+import { diskFree } from './routes/nodes.js';
+import { objectTotals } from './routes/overview.js';
+
+type Labels = 'vhost' | 'queue';
+
+/** Node-wide counters in GLOBAL_STATS order, under rabbitmq_prometheus's names. */
+const GLOBAL_COUNTERS: readonly (readonly [name: string, help: string])[] = [
+  ['rabbitmq_global_messages_received_total', 'Total number of messages received from publishers'],
+  ['rabbitmq_global_messages_delivered_total', 'Total number of messages delivered to consumers (basic.get included)'],
+  ['rabbitmq_global_messages_acknowledged_total', 'Total number of messages acknowledged by consumers'],
+  ['rabbitmq_global_messages_redelivered_total', 'Total number of messages redelivered to consumers'],
+  ['rabbitmq_global_messages_unroutable_dropped_total', 'Total number of messages published as non-mandatory into an exchange and dropped as unroutable'],
+];
+
+/**
+ * Prometheus metrics in rabbitmq_prometheus's names (so existing dashboards and alerts work), read
+ * from the broker on each scrape: nothing is counted per message beyond the core's own counters.
+ * One Registry per instance (prom-client's global one would be shared by every server in a process).
+ */
+export class MetricsCollector {
+  readonly registry = new Registry();
+  private readonly queueGauges: Record<'ready' | 'unacked' | 'messages' | 'consumers' | 'bytes', Gauge<Labels>>;
+  private readonly nodeGauges: Record<'connections' | 'channels' | 'consumers' | 'queues' | 'exchanges' | 'resident' | 'diskFree', Gauge>;
+  private readonly globals: Counter[];
+
+  constructor(private readonly context: ManagementContext) {
+    const registers = [this.registry];
+    const queueGauge = (name: string, help: string): Gauge<Labels> => new Gauge({ name, help, labelNames: ['vhost', 'queue'], registers });
+    const gauge = (name: string, help: string): Gauge => new Gauge({ name, help, registers });
+    this.queueGauges = {
+      ready: queueGauge('rabbitmq_queue_messages_ready', 'Messages ready to be delivered to consumers'),
+      unacked: queueGauge('rabbitmq_queue_messages_unacked', 'Messages delivered to consumers but not yet acknowledged'),
+      messages: queueGauge('rabbitmq_queue_messages', 'Sum of ready and unacknowledged messages'),
+      consumers: queueGauge('rabbitmq_queue_consumers', 'Consumers on a queue'),
+      bytes: queueGauge('rabbitmq_queue_messages_ready_bytes', 'Size in bytes of ready messages'),
+    };
+    this.nodeGauges = {
+      connections: gauge('rabbitmq_connections', 'Connections currently open'),
+      channels: gauge('rabbitmq_channels', 'Channels currently open'),
+      consumers: gauge('rabbitmq_consumers', 'Consumers currently connected'),
+      queues: gauge('rabbitmq_queues', 'Queues available'),
+      exchanges: gauge('rabbitmq_exchanges', 'Exchanges available'),
+      resident: gauge('rabbitmq_process_resident_memory_bytes', 'Memory used in bytes'),
+      diskFree: gauge('rabbitmq_disk_space_available_bytes', 'Disk space available in bytes'),
+    };
+    this.globals = GLOBAL_COUNTERS.map(([name, help]) => new Counter({ name, help, registers }));
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** Reads the broker's current state into the metrics and renders the text exposition format. */
+  async scrape(): Promise<string> {
+    this.collectQueues();
+    this.collectNode();
+    this.collectGlobals();
+    this.nodeGauges.diskFree.set((await diskFree(this.context.dataDir)) ?? 0);
+    return this.registry.metrics();
+  }
+
+  private collectQueues(): void {
+    const g = this.queueGauges;
+    for (const gauge of Object.values(g)) gauge.reset(); // deleted queues must disappear
+    for (const vhost of this.context.broker.vhosts.values()) {
+      for (const queue of vhost.queues.values()) {
+        const labels = { vhost: vhost.name, queue: queue.name };
+        const ready = queue.readyCount();
+        const unacked = queue.unackedCount();
+        g.ready.set(labels, ready);
+        g.unacked.set(labels, unacked);
+        g.messages.set(labels, ready + unacked);
+        g.consumers.set(labels, queue.consumerCount());
+        g.bytes.set(labels, queue.readyBytes());
+      }
+    }
+  }
+
+  private collectNode(): void {
+    const totals = objectTotals(this.context);
+    const g = this.nodeGauges;
+    g.connections.set(totals['connections'] ?? 0);
+    g.channels.set(totals['channels'] ?? 0);
+    g.consumers.set(totals['consumers'] ?? 0);
+    g.queues.set(totals['queues'] ?? 0);
+    g.exchanges.set(totals['exchanges'] ?? 0);
+    g.resident.set(process.memoryUsage.rss());
+  }
+
+  private collectGlobals(): void {
+    const totals = this.context.rates.globalTotals();
+    for (let i = 0; i < GLOBAL_STATS.length; i++) {
+      const counter = this.globals[i]!;
+      counter.reset();
+      counter.inc(totals[i] ?? 0);
+    }
+  }
+}

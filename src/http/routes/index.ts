@@ -1,0 +1,36 @@
+import type { FastifyInstance } from 'fastify';
+import type { ManagementContext } from '../context.js';
+import { registerBindingRoutes } from './bindings.js';
+import { registerChannelRoutes } from './channels.js';
+import { registerConnectionRoutes } from './connections.js';
+import { registerConsumerRoutes } from './consumers.js';
+import { registerDefinitionRoutes } from './definitions.js';
+import { registerExchangeRoutes } from './exchanges.js';
+import { registerNodeRoutes } from './nodes.js';
+import { registerOverviewRoutes } from './overview.js';
+import { registerPermissionRoutes } from './permissions.js';
+import { registerPolicyRoutes } from './policies.js';
+import { registerQueueRoutes } from './queues.js';
+import { registerUserRoutes } from './users.js';
+import { registerVhostRoutes } from './vhosts.js';
+
+/** Every /api resource, one module each. */
+export function registerRoutes(app: FastifyInstance, context: ManagementContext): void {
+  for (const register of [
+    registerOverviewRoutes,
+    registerNodeRoutes,
+    registerVhostRoutes,
+    registerUserRoutes,
+    registerPermissionRoutes,
+    registerExchangeRoutes,
+    registerQueueRoutes,
+    registerBindingRoutes,
+    registerConnectionRoutes,
+    registerChannelRoutes,
+    registerConsumerRoutes,
+    registerPolicyRoutes,
+    registerDefinitionRoutes,
+  ]) {
+    register(app, context);
+  }
+}

@@ -1,0 +1,49 @@
+import { statfs } from 'node:fs/promises';
+import { availableParallelism, totalmem } from 'node:os';
+import type { FastifyInstance } from 'fastify';
+import { requireMonitor } from '../auth.js';
+import type { ManagementContext } from '../context.js';
+import { objectNotFound } from '../errors.js';
+import { shapeItem, shapeList, type ListQuery } from '../query.js';
+import { exchangeTypes } from './overview.js';
+
+/** Free bytes on the data directory's file system; undefined if it cannot be measured. */
+export async function diskFree(path: string): Promise<number | undefined> {
+  try {
+    const stats = await statfs(path);
+    return stats.bavail * stats.bsize;
+  } catch {
+    return undefined;
+  }
+}
+
+async function nodeJson(context: ManagementContext): Promise<Record<string, unknown>> {
+  const memory = process.memoryUsage();
+  return {
+    name: context.nodeName,
+    type: 'disc',
+    running: true,
+    os_pid: String(process.pid),
+    mem_used: memory.rss,
+    mem_limit: Math.floor(totalmem() * 0.4), // RabbitMQ's default vm_memory_high_watermark
+    mem_alarm: false,
+    disk_free: (await diskFree(context.dataDir)) ?? 0,
+    disk_free_alarm: false,
+    processors: availableParallelism(),
+    uptime: Date.now() - context.startedAt,
+    run_queue: 0,
+    exchange_types: exchangeTypes(context),
+  };
+}
+
+export function registerNodeRoutes(app: FastifyInstance, context: ManagementContext): void {
+  app.get<{ Querystring: ListQuery }>('/api/nodes', async (request) => {
+    requireMonitor(request.managementUser);
+    return shapeList([await nodeJson(context)], request.query);
+  });
+  app.get<{ Params: { node: string }; Querystring: ListQuery }>('/api/nodes/:node', async (request) => {
+    requireMonitor(request.managementUser);
+    if (request.params.node !== context.nodeName) throw objectNotFound();
+    return shapeItem(await nodeJson(context), request.query);
+  });
+}
