@@ -1,4 +1,5 @@
 import { statfs } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { availableParallelism, totalmem } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { requireMonitor } from '../auth.js';
@@ -7,13 +8,18 @@ import { objectNotFound } from '../errors.js';
 import { shapeItem, shapeList, type ListQuery } from '../query.js';
 import { exchangeTypes } from './overview.js';
 
-/** Free bytes on the data directory's file system; undefined if it cannot be measured. */
+/**
+ * Free bytes on the data directory's file system (its nearest existing parent while the store has not
+ * created it yet); undefined if it cannot be measured.
+ */
 export async function diskFree(path: string): Promise<number | undefined> {
-  try {
-    const stats = await statfs(path);
-    return stats.bavail * stats.bsize;
-  } catch {
-    return undefined;
+  for (let current = path; ; current = dirname(current)) {
+    try {
+      const stats = await statfs(current);
+      return stats.bavail * stats.bsize;
+    } catch {
+      if (dirname(current) === current) return undefined;
+    }
   }
 }
 

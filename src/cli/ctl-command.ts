@@ -1,0 +1,98 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { CtlActions, LISTABLE, type CtlOptions } from './ctl/actions.js';
+import { ManagementApiError } from './ctl/client.js';
+
+const EXIT_FAILURE = 1;
+
+function count(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer');
+  return n;
+}
+
+/**
+ * `warren ctl`: operator commands over a running broker's management HTTP API (so it works remotely and
+ * against RabbitMQ too). Connection options come before or after the subcommand.
+ */
+export function registerCtlCommand(program: Command): void {
+  const ctl = program
+    .command('ctl')
+    .description("manage a running broker through its management HTTP API (list, purge, declare, publish, get, users, definitions)")
+    .addOption(new Option('--url <url>', 'management API base URL').default('http://127.0.0.1:15672').env('WARREN_CTL_URL'))
+    .addOption(new Option('--user <name>', 'user name').default('guest'))
+    .addOption(new Option('--password <password>', 'password').default('guest').env('WARREN_CTL_PASSWORD'))
+    .option('--vhost <vhost>', "virtual host (lists: all vhosts when not given; changes: '/')")
+    .option('--json', 'print JSON instead of tables');
+
+  const run = (work: (actions: CtlActions, command: Command) => Promise<void>) =>
+    async function (this: Command): Promise<void> {
+      const options = this.optsWithGlobals<CtlOptions>();
+      try {
+        await work(new CtlActions(options), this);
+      } catch (error) {
+        process.stderr.write(`warren ctl: ${describe(error, options.url)}\n`);
+        process.exitCode = EXIT_FAILURE;
+      }
+    };
+
+  ctl.command('list <kind>').description(`list ${Object.keys(LISTABLE).join('|')}`).action(
+    run((actions, command) => actions.list(command.args[0]!)),
+  );
+  ctl.command('purge <queue>').description('drop the ready messages of a queue').action(run((a, c) => a.purge(c.args[0]!)));
+  ctl.command('delete <kind> <name>').description('delete a queue or an exchange').action(run((a, c) => a.delete(c.args[0]!, c.args[1]!)));
+  ctl
+    .command('declare <kind> <name>')
+    .description('declare a queue or an exchange')
+    .option('--type <type>', 'exchange type', 'direct')
+    .option('--durable', 'survives a restart (default)', true)
+    .option('--no-durable', 'transient')
+    .option('--auto-delete', 'deleted when its last consumer / binding goes', false)
+    .action(
+      run((a, c) => {
+        const o = c.opts<{ type: string; durable: boolean; autoDelete: boolean }>();
+        return a.declare(c.args[0]!, c.args[1]!, o);
+      }),
+    );
+  ctl.command('publish <exchange> <routing-key> <body>').description("publish a text message ('' = default exchange)").action(
+    run((a, c) => a.publish(c.args[0]!, c.args[1]!, c.args[2]!)),
+  );
+  ctl
+    .command('get <queue>')
+    .description('fetch messages; by default they are put back (peek)')
+    .option('--count <n>', 'how many', count, 1)
+    .option('--requeue', 'put them back (default)', true)
+    .option('--no-requeue', 'take them (acknowledge)')
+    .action(
+      run((a, c) => {
+        const o = c.opts<{ count: number; requeue: boolean }>();
+        return a.get(c.args[0]!, o.count, o.requeue);
+      }),
+    );
+  ctl
+    .command('move <queue> <destination>')
+    .description('move ready messages to another queue of the vhost')
+    .option('--count <n>', 'how many (default all)', count)
+    .action(run((a, c) => a.move(c.args[0]!, c.args[1]!, c.opts<{ count?: number }>().count)));
+  ctl
+    .command('add-user <name> <password>')
+    .description('add or update a user')
+    .option('--tags <tags>', 'comma-separated tags, e.g. administrator', '')
+    .action(run((a, c) => a.addUser(c.args[0]!, c.args[1]!, c.opts<{ tags: string }>().tags)));
+  ctl.command('delete-user <name>').description('delete a user').action(run((a, c) => a.deleteUser(c.args[0]!)));
+  ctl
+    .command('set-permissions <user>')
+    .description('grant a user permissions on --vhost (regular expressions)')
+    .option('--configure <regex>', 'configure permission', '.*')
+    .option('--write <regex>', 'write permission', '.*')
+    .option('--read <regex>', 'read permission', '.*')
+    .action(run((a, c) => a.setPermissions(c.args[0]!, c.opts<{ configure: string; write: string; read: string }>())));
+  ctl.command('export <file>').description('write the definitions (RabbitMQ format) to a file').action(run((a, c) => a.exportDefinitions(c.args[0]!)));
+  ctl.command('import <file>').description('load definitions (a RabbitMQ export works)').action(run((a, c) => a.importDefinitions(c.args[0]!)));
+}
+
+function describe(error: unknown, url: string): string {
+  if (error instanceof ManagementApiError) return error.message;
+  const cause = (error as { cause?: { code?: string } }).cause;
+  if (cause?.code === 'ECONNREFUSED') return `cannot connect to ${url} (is the broker running with its HTTP API?)`;
+  return error instanceof Error ? error.message : String(error);
+}

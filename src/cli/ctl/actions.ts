@@ -1,0 +1,121 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { ManagementClient, segment } from './client.js';
+import { formatTable } from './table.js';
+
+export interface CtlOptions {
+  url: string;
+  user: string;
+  password: string;
+  vhost?: string;
+  json?: boolean;
+}
+
+/** What `warren ctl list <kind>` shows per kind, and whether the API path takes a vhost. */
+export const LISTABLE: Readonly<Record<string, { columns: string[]; perVhost: boolean }>> = {
+  queues: { columns: ['vhost', 'name', 'messages', 'messages_ready', 'messages_unacknowledged', 'consumers', 'durable'], perVhost: true },
+  exchanges: { columns: ['vhost', 'name', 'type', 'durable', 'auto_delete', 'internal'], perVhost: true },
+  bindings: { columns: ['vhost', 'source', 'destination', 'destination_type', 'routing_key'], perVhost: true },
+  consumers: { columns: ['queue.vhost', 'queue.name', 'consumer_tag', 'ack_required', 'prefetch_count', 'channel_details.name'], perVhost: true },
+  connections: { columns: ['name', 'user', 'vhost', 'state', 'channels'], perVhost: false },
+  users: { columns: ['name', 'tags'], perVhost: false },
+  vhosts: { columns: ['name', 'messages', 'messages_ready', 'messages_unacknowledged'], perVhost: false },
+  permissions: { columns: ['user', 'vhost', 'configure', 'write', 'read'], perVhost: false },
+};
+
+/** Runs commands against one broker and writes their output; every method is one subcommand. */
+export class CtlActions {
+  private readonly client: ManagementClient;
+
+  constructor(
+    private readonly options: CtlOptions,
+    private readonly out: (text: string) => void = (text) => process.stdout.write(text),
+  ) {
+    this.client = new ManagementClient(options);
+  }
+
+  private get vhost(): string {
+    return this.options.vhost ?? '/';
+  }
+
+  private print(value: unknown, human: () => string): void {
+    this.out(this.options.json === true ? `${JSON.stringify(value, null, 2)}\n` : human());
+  }
+
+  async list(kind: string): Promise<void> {
+    const listing = LISTABLE[kind];
+    if (listing === undefined) throw new Error(`cannot list '${kind}'; one of: ${Object.keys(LISTABLE).join(', ')}`);
+    const scoped = listing.perVhost && this.options.vhost !== undefined;
+    const rows = await this.client.get<unknown[]>(scoped ? `/${kind}/${segment(this.vhost)}` : `/${kind}`);
+    this.print(rows, () => formatTable(rows, listing.columns));
+  }
+
+  async purge(queue: string): Promise<void> {
+    await this.client.delete(`/queues/${segment(this.vhost)}/${segment(queue)}/contents`);
+    this.print({ purged: queue }, () => `purged queue '${queue}'\n`);
+  }
+
+  async delete(kind: string, name: string): Promise<void> {
+    const collection = objectCollection(kind);
+    await this.client.delete(`/${collection}/${segment(this.vhost)}/${segment(name)}`);
+    this.print({ deleted: { [kind]: name } }, () => `deleted ${kind} '${name}'\n`);
+  }
+
+  async declare(kind: string, name: string, settings: { type: string; durable: boolean; autoDelete: boolean }): Promise<void> {
+    const collection = objectCollection(kind);
+    const body: Record<string, unknown> = { durable: settings.durable, auto_delete: settings.autoDelete, arguments: {} };
+    if (kind === 'exchange') body['type'] = settings.type;
+    await this.client.put(`/${collection}/${segment(this.vhost)}/${segment(name)}`, body);
+    this.print({ declared: { [kind]: name } }, () => `declared ${kind} '${name}'\n`);
+  }
+
+  async publish(exchange: string, routingKey: string, payload: string): Promise<void> {
+    const path = `/exchanges/${segment(this.vhost)}/${segment(exchange === '' ? 'amq.default' : exchange)}/publish`;
+    const result = await this.client.post<{ routed: boolean }>(path, { routing_key: routingKey, payload, payload_encoding: 'string', properties: {} });
+    this.print(result, () => (result.routed ? 'published (routed)\n' : 'published, but routed to no queue\n'));
+  }
+
+  async get(queue: string, count: number, requeue: boolean): Promise<void> {
+    const ackmode = requeue ? 'ack_requeue_true' : 'ack_requeue_false';
+    const rows = await this.client.post<unknown[]>(`/queues/${segment(this.vhost)}/${segment(queue)}/get`, { count, ackmode, encoding: 'auto' });
+    this.print(rows, () => formatTable(rows, ['routing_key', 'exchange', 'redelivered', 'payload_bytes', 'payload_encoding', 'payload']));
+  }
+
+  async move(queue: string, destination: string, count: number | undefined): Promise<void> {
+    const body = count === undefined ? { destination } : { destination, count };
+    const result = await this.client.post<{ moved: number }>(`/queues/${segment(this.vhost)}/${segment(queue)}/move`, body);
+    this.print(result, () => `moved ${result.moved} message(s) from '${queue}' to '${destination}'\n`);
+  }
+
+  async addUser(name: string, password: string, tags: string): Promise<void> {
+    await this.client.put(`/users/${segment(name)}`, { password, tags });
+    this.print({ user: name }, () => `added user '${name}'\n`);
+  }
+
+  async deleteUser(name: string): Promise<void> {
+    await this.client.delete(`/users/${segment(name)}`);
+    this.print({ deleted: { user: name } }, () => `deleted user '${name}'\n`);
+  }
+
+  async setPermissions(user: string, patterns: { configure: string; write: string; read: string }): Promise<void> {
+    await this.client.put(`/permissions/${segment(this.vhost)}/${segment(user)}`, patterns);
+    this.print({ user, vhost: this.vhost, ...patterns }, () => `set permissions of '${user}' on vhost '${this.vhost}'\n`);
+  }
+
+  async exportDefinitions(file: string): Promise<void> {
+    const definitions = await this.client.get('/definitions');
+    await writeFile(file, `${JSON.stringify(definitions, null, 2)}\n`);
+    this.print({ exported: file }, () => `exported definitions to ${file}\n`);
+  }
+
+  async importDefinitions(file: string): Promise<void> {
+    const definitions: unknown = JSON.parse(await readFile(file, 'utf8'));
+    await this.client.post('/definitions', definitions);
+    this.print({ imported: file }, () => `imported definitions from ${file}\n`);
+  }
+}
+
+function objectCollection(kind: string): 'queues' | 'exchanges' {
+  if (kind === 'queue') return 'queues';
+  if (kind === 'exchange') return 'exchanges';
+  throw new Error(`expected 'queue' or 'exchange', got '${kind}'`);
+}
