@@ -18,7 +18,7 @@ const bodyBytes = Number(process.argv[5] ?? 64);
 
 const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 
-/** Records lateness = arrival - (publishedAt + delay); the released message carries x-delay = -delay. */
+/** Records lateness = arrival - due time (the publisher's `due` header: publish time + x-delay). */
 class LatenessConsumer implements Consumer {
   readonly tag = 'bench';
   readonly noAck = true;
@@ -36,9 +36,7 @@ class LatenessConsumer implements Consumer {
   }
 
   deliver(entry: QueueEntry, _queue: Queue): void {
-    const m = entry.message;
-    const delay = -(fieldNumber(m.properties.headers?.['x-delay']) ?? 0);
-    const late = Date.now() - (m.publishedAt + delay);
+    const late = Date.now() - (fieldNumber(entry.message.properties.headers?.['due']) ?? 0);
     if (late < 0) this.early++;
     this.lateness[this.received++] = late;
     if (this.received === total) this.onDone();
@@ -81,7 +79,8 @@ async function main(): Promise<void> {
     for (; sent < end; sent++) {
       const delay = Math.floor(minDelay + random() * (maxDelay - minDelay));
       const body = Buffer.allocUnsafe(bodyBytes);
-      vhost.publish(new Message('delayed', `k${sent & 1023}`, { headers: { 'x-delay': delay }, deliveryMode: 1 }, body));
+      const headers = { 'x-delay': delay, due: Date.now() + delay };
+      vhost.publish(new Message('delayed', `k${sent & 1023}`, { headers, deliveryMode: 1 }, body));
     }
     await new Promise((resolve) => setImmediate(resolve));
   }

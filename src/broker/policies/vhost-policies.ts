@@ -93,8 +93,9 @@ export class VHostPolicies {
   /** A queue or exchange was just created: give it its policy, if one matches. @internal VHost */
   attach(target: PolicyTarget): void {
     const policy = this.policyOf(target);
+    if (policy === undefined) return; // never told: the same as "no policy" for reapply
     this.applied.set(target, policy);
-    if (policy !== undefined) target.applyPolicy?.(policy);
+    target.applyPolicy?.(policy);
   }
 
   /** Called on every change (for persistence and the management API's event stream). Returns an unsubscribe. */

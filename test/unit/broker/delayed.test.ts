@@ -130,6 +130,7 @@ test('delayed messages count as routed, wait, then arrive in due order with x-de
     const late = consumer.received[3]!.entry.message;
     assert.equal(late.properties.headers?.['x-delay'], -120);
     assert.equal(late.properties.deliveryMode, 2, 'other properties kept');
+    assert.ok(late.publishedAt >= start + 120, 'counts as published when due (queue TTL starts then)');
     await sleep(20);
     const stats = routerOf(vhost).stats;
     assert.deepEqual({ ...stats }, { delayed: 4, released: 4, unroutable: 1, failed: 0 });

@@ -3,7 +3,7 @@
  * integers as they are, strings parsed as integers, floats and decimals truncated. A delay that is
  * missing, unparsable, zero, negative or above 2^32-1 ms (Erlang's timer limit) means "route now".
  */
-import { fieldNumber, TypedValue, type FieldValue, type Message } from '../../message.js';
+import { fieldNumber, Message, TypedValue, type FieldValue } from '../../message.js';
 
 export const DELAY_HEADER = 'x-delay';
 /** The plugin routes messages with a larger delay at once (it cannot arm an Erlang timer that long). */
@@ -27,8 +27,10 @@ export function requestedDelay(message: Message): number {
 /**
  * The message as it leaves the exchange once due: `x-delay` set to minus the delay, as the plugin does,
  * so a delayed exchange further along (e2e) does not delay it again and consumers can tell it was delayed.
+ * It counts as published now (the plugin re-publishes it), so a queue's message TTL starts when it is due.
  */
-export function releasedMessage(message: Message, delay: number): Message {
+export function releasedMessage(message: Message, delay: number, now: number): Message {
   const properties = message.properties;
-  return message.withProperties({ ...properties, headers: { ...properties.headers, [DELAY_HEADER]: -delay } });
+  const headers = { ...properties.headers, [DELAY_HEADER]: -delay };
+  return new Message(message.exchange, message.routingKey, { ...properties, headers }, message.body, undefined, now);
 }

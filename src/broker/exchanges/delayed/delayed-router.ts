@@ -126,7 +126,7 @@ export class DelayedMessageRouter implements ExchangeRouter {
 
   private release(message: Message): void {
     this.stats.released++;
-    const released = releasedMessage(message, requestedDelay(message));
+    const released = releasedMessage(message, requestedDelay(message), this.now());
     this.releasing = released;
     try {
       if (this.exchange.vhost.routeFrom(this.exchange, released).routed === 0) this.stats.unroutable++;
