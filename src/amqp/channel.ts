@@ -30,6 +30,13 @@ export type { ChannelHost } from './channel/host.js';
 /** The pseudo-queue of direct reply-to (RabbitMQ's "fast reply-to"). */
 export const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
 
+/**
+ * Consumer-timeout extension (Warren): publishing to this exchange, on the channel that got the
+ * delivery, with the delivery tag as the routing key (decimal) gives that delivery the queue's full
+ * consumer timeout again. Nothing is routed; with confirms, ack = extended, nack = no such delivery.
+ */
+export const TOUCH_EXCHANGE = 'amq.warren.touch';
+
 type AnyHandler = (channel: Channel, args: unknown) => void;
 
 /** Method id -> handler, built once from the per-class tables; immutable. */
@@ -198,6 +205,7 @@ export class Channel implements ConsumerChannel, AckHost, ConfirmSink {
         `user_id property set to '${properties.userId}' but authenticated user was '${this.host.user.name}'`,
       );
     }
+    if (exchange === TOUCH_EXCHANGE) return this.touchDelivery(routingKey);
     let message = new Message(exchange, routingKey, properties, body, encodedProperties);
     if (properties.replyTo === DIRECT_REPLY_TO) message = this.withReplyAddress(message);
     if (this.tx !== undefined) {
@@ -212,6 +220,14 @@ export class Channel implements ConsumerChannel, AckHost, ConfirmSink {
     const outcome = this.vhost.publish(message);
     if (outcome.routed === 0 && mandatory) this.returnMessage(message, 312, 'NO_ROUTE');
     if (this.confirms !== undefined) this.confirms.accept(outcome.refused);
+  }
+
+  /** amq.warren.touch: extend the consumer timeout of one outstanding delivery of this channel. */
+  private touchDelivery(routingKey: string): void {
+    const tag = /^[1-9][0-9]*$/.test(routingKey) ? Number(routingKey) : 0;
+    const delivery = tag === 0 ? undefined : this.acks.lookup(tag);
+    const extended = delivery !== undefined && delivery.queue.extendDelivery(delivery.entry);
+    if (this.confirms !== undefined) this.confirms.accept(!extended);
   }
 
   private withReplyAddress(message: Message): Message {

@@ -53,6 +53,11 @@ export class Acknowledgements implements UnackedVisitor<AmqpConsumer> {
     return tag;
   }
 
+  /** The outstanding delivery with this tag (consumer-timeout extension); nothing changes. */
+  lookup(tag: number): { entry: QueueEntry; queue: Queue } | undefined {
+    return this.ledger.lookup(tag);
+  }
+
   /** basic.ack / nack / reject. Throws 406 "unknown delivery tag N" as RabbitMQ does. */
   settle(tag: number, multiple: boolean, how: Settlement): void {
     this.collect(tag, multiple);

@@ -42,6 +42,12 @@ export class UnackedLedger<C> {
     return this.indexOf(tag) >= 0;
   }
 
+  /** The outstanding delivery with this tag, left in place. */
+  lookup(tag: number): { entry: QueueEntry; queue: Queue } | undefined {
+    const i = this.indexOf(tag);
+    return i < 0 ? undefined : { entry: this.entries[i] as QueueEntry, queue: this.queues[i] as Queue };
+  }
+
   /** Removes one delivery; false when the tag is not outstanding. */
   removeOne(tag: number, visitor: UnackedVisitor<C>): boolean {
     const i = this.indexOf(tag);
