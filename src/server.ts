@@ -3,8 +3,11 @@ import { AmqpListener } from './amqp/server.js';
 import type { AmqpListenerOptions } from './amqp/server.js';
 import { UserRegistry } from './auth/users.js';
 import { Broker } from './broker/broker.js';
-import type { DurabilityStore } from './broker/durability.js';
 import type { TlsListenerConfig, WarrenConfig } from './config/types.js';
+import { DiskAlarm } from './durability/disk-alarm.js';
+import { restoreUsers, UserJournal } from './durability/users.js';
+import { LogStore } from './store/log-store.js';
+import type { Store, SyncPolicy } from './store/store.js';
 import { HttpServer } from './http/server.js';
 import { createLogger } from './log.js';
 import type { Logger } from './log.js';
@@ -15,8 +18,25 @@ export interface ListenAddress {
 }
 
 export interface WarrenServerOptions {
-  /** Persistence for durable queues and messages. Default: in memory (nothing survives a restart). */
-  store?: DurabilityStore;
+  /**
+   * Persistence for definitions and messages. Default: a LogStore in config.dataDir (locked while the
+   * server runs). Pass `new MemoryStore()` for a server that keeps nothing (in-process tests).
+   */
+  store?: Store;
+  /** Disk alarm poll interval (default 2000 ms). */
+  diskCheckIntervalMs?: number;
+  /**
+   * The message store failed: nothing can be made durable any more. Default: the server stops (clients
+   * see connection.close); pending confirms are never sent. The CLI also exits with status 1.
+   */
+  onStoreFailure?: (error: Error) => void;
+}
+
+/** The connection.blocked reason RabbitMQ sends for its disk alarm. */
+export const DISK_ALARM_REASON = 'low on disk';
+
+function syncPolicy(config: WarrenConfig): SyncPolicy {
+  return config.store.sync === 'periodic' ? { mode: 'periodic', intervalMs: config.store.syncIntervalMs } : { mode: 'always' };
 }
 
 export interface ListeningAddresses {
@@ -34,6 +54,8 @@ export class WarrenServer {
   readonly broker: Broker;
   readonly users: UserRegistry;
   readonly logger: Logger;
+  readonly store: Store;
+  readonly diskAlarm: DiskAlarm;
   private readonly listeners: AmqpListener[] = [];
   private http: HttpServer | undefined;
   private starting: Promise<ListeningAddresses> | undefined;
@@ -46,9 +68,17 @@ export class WarrenServer {
     options: WarrenServerOptions = {},
   ) {
     this.logger = logger ?? createLogger({ level: config.log.level });
-    this.users = buildUserRegistry(config);
-    const brokerLogger = this.logger.child({ component: 'broker' });
-    this.broker = new Broker(options.store === undefined ? { logger: brokerLogger } : { logger: brokerLogger, store: options.store });
+    // Filled at start: from the data dir, then the config's users that were never seeded there.
+    this.users = new UserRegistry({ loopbackUsers: config.loopbackUsers });
+    this.store = options.store ?? new LogStore({ dataDir: config.dataDir, sync: syncPolicy(config) });
+    const onStoreFailure = options.onStoreFailure ?? ((): void => void this.stop('message store failed'));
+    this.broker = new Broker({ logger: this.logger.child({ component: 'broker' }), store: this.store, onStoreFailure });
+    this.diskAlarm = new DiskAlarm(this.store, {
+      limitBytes: config.store.diskFreeLimitBytes,
+      ...(options.diskCheckIntervalMs === undefined ? {} : { intervalMs: options.diskCheckIntervalMs }),
+      onChange: (alarmed, free) => this.diskAlarmChanged(alarmed, free),
+      onError: (error) => this.logger.warn({ err: error }, 'cannot read free disk space'),
+    });
   }
 
   /** The AMQP listeners, once started (for the management API and for alarms). */
@@ -74,8 +104,11 @@ export class WarrenServer {
 
   private async startAll(): Promise<ListeningAddresses> {
     try {
-      await this.broker.start();
+      const recovered = await this.broker.start();
       for (const vhost of this.config.vhosts) this.broker.addVhost(vhost.name);
+      restoreUsers(this.users, recovered.definitions, this.config, this.store);
+      if (this.store.persistent) this.users.observe(new UserJournal(this.store));
+      await this.diskAlarm.start();
       const amqp = await this.listen({ host: this.config.amqp.host, port: this.config.amqp.port }, 'AMQP');
       const tls = this.config.amqps;
       const amqps = tls === undefined ? undefined : await this.listen({ host: tls.host, port: tls.port, tls: await readTlsFiles(tls) }, 'AMQPS');
@@ -95,6 +128,7 @@ export class WarrenServer {
       this.logger.child({ component: label.toLowerCase() }),
     );
     this.listeners.push(listener);
+    if (this.diskAlarm.active) listener.setBlocked(DISK_ALARM_REASON);
     const address = await listener.listen();
     // Tests and scripts parse this line to learn the port when it was 0.
     this.logger.info({ protocol: label.toLowerCase(), host: address.host, port: address.port }, `${label} listening on ${address.host}:${address.port}`);
@@ -122,15 +156,24 @@ export class WarrenServer {
   private tearDown(reason: string): Promise<void> {
     this.tearingDown ??= (async () => {
       await this.http?.close();
+      this.diskAlarm.stop();
       await Promise.all(this.listeners.map((listener) => listener.close(reason)));
+      this.users.observe(undefined);
       await this.broker.stop();
       this.logger.info({ reason }, 'Warren stopped');
     })();
     return this.tearingDown;
   }
+
+  private diskAlarmChanged(alarmed: boolean, free: number): void {
+    const limit = this.config.store.diskFreeLimitBytes;
+    if (alarmed) this.logger.warn({ free, limit }, `disk alarm: ${free} bytes free on ${this.config.dataDir}, limit ${limit}; publishers blocked`);
+    else this.logger.info({ free, limit }, `disk alarm cleared: ${free} bytes free`);
+    for (const listener of this.listeners) listener.setBlocked(alarmed ? DISK_ALARM_REASON : undefined);
+  }
 }
 
-/** Users, their permissions and the loopback rule from the config. */
+/** Users, their permissions and the loopback rule from the config (without a data dir). */
 export function buildUserRegistry(config: Pick<WarrenConfig, 'users' | 'permissions' | 'loopbackUsers'>): UserRegistry {
   const registry = new UserRegistry({ loopbackUsers: config.loopbackUsers });
   for (const user of config.users) {

@@ -1,5 +1,5 @@
 export { UserRegistry } from './users.js';
-export type { User, AuthOutcome, UserRegistryOptions, PermissionEntry } from './users.js';
+export type { User, AuthOutcome, UserRegistryOptions, PermissionEntry, UserRegistryObserver } from './users.js';
 export type { Permissions, PermissionPatterns, PermissionKind } from './permissions.js';
 export { compilePermissions } from './permissions.js';
 export { hashPassword, verifyPassword, isPasswordHash } from './password.js';

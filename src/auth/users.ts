@@ -25,6 +25,16 @@ export interface PermissionEntry extends PermissionPatterns {
   vhost: string;
 }
 
+/** Told about every change, so that the server can persist users and permissions (src/durability). */
+export interface UserRegistryObserver {
+  /** Added, or its password hash or tags changed. */
+  userChanged(user: User): void;
+  /** Deleted; its permissions were reported cleared just before. */
+  userDeleted(name: string): void;
+  /** Set (patterns) or cleared (undefined). */
+  permissionsChanged(user: string, vhost: string, patterns: PermissionPatterns | undefined): void;
+}
+
 /**
  * The internal user database: users, their tags, and per-vhost permissions. Everything lives on the
  * instance so that two servers in one process (tests) never share users.
@@ -36,9 +46,15 @@ export class UserRegistry {
   private readonly loopbackUsers: ReadonlySet<string>;
   /** A hash of a random secret nobody knows, verified against when the user has no usable hash. */
   private readonly decoyHash = hashPassword(randomBytes(16).toString('hex'));
+  private observer: UserRegistryObserver | undefined;
 
   constructor(options: UserRegistryOptions = {}) {
     this.loopbackUsers = new Set(options.loopbackUsers ?? ['guest']);
+  }
+
+  /** One observer (the server's persistence); undefined stops reporting. */
+  observe(observer: UserRegistryObserver | undefined): void {
+    this.observer = observer;
   }
 
   addUser(name: string, password: string, tags: string[] = []): User {
@@ -54,6 +70,7 @@ export class UserRegistry {
     }
     const user: User = { name, passwordHash, tags: [...tags] };
     this.users.set(name, user);
+    this.observer?.userChanged(user);
     return user;
   }
 
@@ -67,12 +84,17 @@ export class UserRegistry {
 
   /** Removes the user and all of its permissions. Returns false when there was no such user. */
   deleteUser(name: string): boolean {
+    for (const vhost of this.grants.get(name)?.keys() ?? []) this.observer?.permissionsChanged(name, vhost, undefined);
     this.grants.delete(name);
-    return this.users.delete(name);
+    const deleted = this.users.delete(name);
+    if (deleted) this.observer?.userDeleted(name);
+    return deleted;
   }
 
   changePassword(name: string, password: string): void {
-    this.requireUser(name).passwordHash = hashPassword(password);
+    const user = this.requireUser(name);
+    user.passwordHash = hashPassword(password);
+    this.observer?.userChanged(user);
   }
 
   /** Replaces the hash (RabbitMQ's format, or '' for no password login), e.g. from imported definitions. */
@@ -80,11 +102,15 @@ export class UserRegistry {
     if (passwordHash !== '' && !isPasswordHash(passwordHash)) {
       throw new RangeError(`user '${name}': password hash is not base64(4-byte salt + SHA-256 digest)`);
     }
-    this.requireUser(name).passwordHash = passwordHash;
+    const user = this.requireUser(name);
+    user.passwordHash = passwordHash;
+    this.observer?.userChanged(user);
   }
 
   setTags(name: string, tags: string[]): void {
-    this.requireUser(name).tags = [...tags];
+    const user = this.requireUser(name);
+    user.tags = [...tags];
+    this.observer?.userChanged(user);
   }
 
   isLoopbackOnly(name: string): boolean {
@@ -117,15 +143,18 @@ export class UserRegistry {
       this.grants.set(user, byVhost);
     }
     byVhost.set(vhost, compiled);
+    this.observer?.permissionsChanged(user, vhost, patterns);
   }
 
   clearPermissions(user: string, vhost: string): void {
-    this.grants.get(user)?.delete(vhost);
+    if (this.grants.get(user)?.delete(vhost) === true) this.observer?.permissionsChanged(user, vhost, undefined);
   }
 
   /** A vhost was deleted: nobody keeps permissions on it (RabbitMQ drops them too). */
   clearVhost(vhost: string): void {
-    for (const byVhost of this.grants.values()) byVhost.delete(vhost);
+    for (const [user, byVhost] of this.grants) {
+      if (byVhost.delete(vhost)) this.observer?.permissionsChanged(user, vhost, undefined);
+    }
   }
 
   permissions(user: string, vhost: string): Permissions | undefined {

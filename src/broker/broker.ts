@@ -1,14 +1,21 @@
 import { pino, type Logger } from 'pino';
-import { MemoryDurability, type DurabilityStore } from './durability.js';
+import { MemoryStore } from '../store/memory-store.js';
+import type { RecoveredState, Store } from '../store/store.js';
 import type { ExchangeType } from './exchanges/exchange-type.js';
 import { ExchangeTypeRegistry } from './exchanges/registry.js';
+import { DefinitionJournal } from './persistence/definitions.js';
 import { VHost, type BrokerLimits, type VHostContext } from './vhost.js';
 
 export type { BrokerLimits } from './vhost.js';
 
 export interface BrokerOptions {
-  /** Persistence; default: nothing survives a restart. */
-  store?: DurabilityStore;
+  /** Persistence (src/store): LogStore for a data dir; default MemoryStore, nothing survives a restart. */
+  store?: Store;
+  /**
+   * The store failed (a write or fsync error): nothing accepted from now on can be made durable, and no
+   * pending confirm or tx.commit-ok will ever be sent. The server stops serving (fail closed). Default: log.
+   */
+  onStoreFailure?: (error: Error) => void;
   /** Default: silent. */
   logger?: Logger;
   limits?: Partial<BrokerLimits>;
@@ -32,13 +39,32 @@ export class Broker implements VHostContext {
   readonly exchangeTypes: ExchangeTypeRegistry;
   readonly limits: BrokerLimits;
   readonly logger: Logger;
-  private readonly store: DurabilityStore;
+  readonly store: Store;
+  readonly definitions: DefinitionJournal;
   private readonly vhostTable = new Map<string, VHost>();
   private started = false;
+  private recovered: RecoveredState | undefined;
+  /** Callbacks waiting for durability, in the order their store callbacks will run (the store keeps order). */
+  private readonly durableWaiters: ((() => void) | undefined)[] = [];
+  private durableWaitersHead = 0;
+  private storeFailure: Error | undefined;
+  private readonly onStoreFailure: ((error: Error) => void) | undefined;
+  private readonly onStoreDurable = (error?: Error): void => {
+    const callback = this.durableWaiters[this.durableWaitersHead];
+    this.durableWaiters[this.durableWaitersHead++] = undefined;
+    if (this.durableWaitersHead === this.durableWaiters.length) {
+      this.durableWaiters.length = 0;
+      this.durableWaitersHead = 0;
+    }
+    if (error !== undefined) this.failStore(error);
+    else if (this.storeFailure === undefined) callback?.();
+  };
 
   constructor(options: BrokerOptions = {}) {
-    this.store = options.store ?? new MemoryDurability();
+    this.store = options.store ?? new MemoryStore();
+    this.onStoreFailure = options.onStoreFailure;
     this.logger = options.logger ?? pino({ level: 'silent' });
+    this.definitions = new DefinitionJournal(this.store, this.logger);
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.exchangeTypes = ExchangeTypeRegistry.withBuiltins();
     for (const type of options.exchangeTypes ?? []) this.exchangeTypes.register(type);
@@ -48,12 +74,21 @@ export class Broker implements VHostContext {
     return this.vhostTable;
   }
 
-  /** Opens the store (recovery of durable state comes with the disk store) and ensures vhost '/'. */
-  async start(): Promise<void> {
-    if (this.started) return;
-    await this.store.open();
+  /**
+   * Opens the store (locks the data dir), ensures vhost '/', re-creates the durable definitions and
+   * messages found there. Returns what the store recovered (the server restores users from it).
+   */
+  async start(): Promise<RecoveredState> {
+    if (this.recovered !== undefined) return this.recovered;
+    const recovered = await this.store.open();
+    for (const problem of recovered.problems) this.logger.warn({ problem }, `store recovery: ${problem}`);
     this.addVhost(DEFAULT_VHOST);
+    this.definitions.restore(this, recovered.definitions);
+    this.definitions.activate();
+    this.definitions.vhostCreated(DEFAULT_VHOST);
     this.started = true;
+    this.recovered = recovered;
+    return recovered;
   }
 
   /** Stops timers and closes the store. Queues keep their state in memory. */
@@ -61,6 +96,7 @@ export class Broker implements VHostContext {
     for (const vhost of this.vhostTable.values()) vhost.stopTimers();
     if (!this.started) return;
     this.started = false;
+    this.definitions.deactivate();
     await this.store.close();
   }
 
@@ -74,6 +110,7 @@ export class Broker implements VHostContext {
     if (vhost === undefined) {
       vhost = new VHost(name, this);
       this.vhostTable.set(name, vhost);
+      this.definitions.vhostCreated(name);
     }
     return vhost;
   }
@@ -83,11 +120,31 @@ export class Broker implements VHostContext {
     const vhost = this.vhostTable.get(name);
     if (vhost === undefined) return;
     this.vhostTable.delete(name);
+    this.definitions.vhostDeleted(vhost);
     vhost.close();
   }
 
-  /** Calls `callback` once everything accepted so far is durable (group commit); memory: next tick. */
+  /**
+   * Calls `callback` once everything accepted so far is durable (group commit). Fails closed: after a
+   * store failure the callback is never called (no confirm, no commit-ok for data that may be lost).
+   */
   whenDurable(callback: () => void): void {
-    this.store.whenDurable(callback);
+    if (this.storeFailure !== undefined) return;
+    this.durableWaiters.push(callback);
+    this.store.whenDurable(this.onStoreDurable);
+  }
+
+  /** The store error that stopped durability, if any. */
+  get failure(): Error | undefined {
+    return this.storeFailure;
+  }
+
+  private failStore(error: Error): void {
+    if (this.storeFailure !== undefined) return;
+    this.storeFailure = error;
+    this.durableWaiters.length = 0;
+    this.durableWaitersHead = 0;
+    this.logger.error({ err: error }, `message store failed, nothing more can be made durable: ${error.message}`);
+    this.onStoreFailure?.(error);
   }
 }

@@ -14,7 +14,7 @@ export type { ExchangeRouter, ExchangeType } from './exchanges/exchange-type.js'
 export { ExchangeTypeRegistry } from './exchanges/registry.js';
 export { topicWords } from './exchanges/topic.js';
 export { Binding, type BindingDestination, type RouteSink } from './binding.js';
-export { MemoryDurability, type DurabilityStore } from './durability.js';
+export { DefinitionJournal, type DefinitionObserver } from './persistence/definitions.js';
 export { REPLY_TO_PREFIX, REPLY_TO_QUEUE, SERVER_NAMED_PREFIX } from './names.js';
 export type { Consumer, QueueEntry, SessionOwner } from './consumer.js';
 export * from './errors.js';

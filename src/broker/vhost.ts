@@ -14,6 +14,7 @@ import { Exchange } from './exchanges/exchange.js';
 import type { ExchangeTypeRegistry } from './exchanges/registry.js';
 import type { FieldTable, Message } from './message.js';
 import { hasReservedPrefix, REPLY_TO_PREFIX, REPLY_TO_QUEUE, serverQueueName } from './names.js';
+import type { DefinitionObserver } from './persistence/definitions.js';
 import { VHostPolicies } from './policies/vhost-policies.js';
 import { isDeadLetterCycle, type DeathReason } from './queue/dead-letter.js';
 import { Queue } from './queue/queue.js';
@@ -60,6 +61,8 @@ export interface VHostContext {
   readonly exchangeTypes: ExchangeTypeRegistry;
   readonly limits: BrokerLimits;
   readonly logger: Logger;
+  /** Told about every topology change; records the durable ones (persistence/definitions.ts). */
+  readonly definitions: DefinitionObserver;
 }
 
 /** Outcomes are immutable, so the common ones are shared instead of allocated per publish. */
@@ -250,6 +253,7 @@ export class VHost {
     this.queueTable.set(name, queue);
     if (req.exclusive) this.ownedBy(owner).add(queue);
     this.policies.attach(queue);
+    this.context.definitions.queueCreated(queue);
     return { queue, messageCount: 0, consumerCount: 0 };
   }
 
@@ -314,6 +318,7 @@ export class VHost {
       if (owned?.size === 0) this.ownedQueues.delete(queue.exclusiveOwner);
     }
     for (const binding of [...queue.bindings]) this.removeBinding(binding);
+    this.context.definitions.queueDeleted(queue);
     const dropped = queue.close();
     this.context.logger.debug({ vhost: this.name, queue: queue.name }, 'queue deleted');
     return dropped;
@@ -472,6 +477,7 @@ export class VHost {
     );
     this.exchangeTable.set(req.name, exchange);
     this.policies.attach(exchange);
+    this.context.definitions.exchangeCreated(exchange);
     return exchange;
   }
 
@@ -537,6 +543,7 @@ export class VHost {
     source.router.addBinding(binding);
     if (destination.kind === 'queue') destination.bindings.add(binding);
     else destination.inbound.add(binding);
+    this.context.definitions.bindingAdded(binding);
   }
 
   private removeBindingByKey(
@@ -557,6 +564,7 @@ export class VHost {
     const destination = binding.destination;
     if (destination.kind === 'queue') destination.bindings.delete(binding);
     else destination.inbound.delete(binding);
+    this.context.definitions.bindingRemoved(binding);
     if (source.autoDelete && source.bindings.size === 0) this.destroyExchange(source);
   }
 
@@ -569,8 +577,10 @@ export class VHost {
       const destination = binding.destination;
       if (destination.kind === 'queue') destination.bindings.delete(binding);
       else destination.inbound.delete(binding);
+      this.context.definitions.bindingRemoved(binding);
     }
     exchange.bindings.clear();
+    this.context.definitions.exchangeDeleted(exchange);
     exchange.router.close?.();
     for (const binding of [...exchange.inbound]) this.removeBinding(binding);
     this.context.logger.debug({ vhost: this.name, exchange: exchange.name }, 'exchange deleted');

@@ -4,6 +4,7 @@ import type { WarrenConfig } from '../config/index.js';
 import { createLogger } from '../log.js';
 import type { Logger } from '../log.js';
 import { WarrenServer } from '../server.js';
+import { DataDirLockedError } from '../store/errors.js';
 
 /** Exit status for a configuration that cannot be used (bad file, bad flag, bad variable). */
 const EXIT_CONFIG = 2;
@@ -43,12 +44,21 @@ async function runServer(command: Command): Promise<void> {
   const logger = createLogger({ level: config.log.level });
   for (const name of unknownEnvironmentVariables(process.env)) logger.warn(`ignoring unknown environment variable ${name}`);
   if (config.configFile !== undefined) logger.info({ file: config.configFile }, `config read from ${config.configFile}`);
-  const server = new WarrenServer(config, logger);
+  // Fail closed: once the store cannot write, stop serving and exit non-zero (a restart recovers).
+  const server: WarrenServer = new WarrenServer(config, logger, {
+    onStoreFailure: (error) => {
+      logger.fatal({ err: error }, `message store failed, stopping: ${error.message}`);
+      process.exitCode = EXIT_FAILURE;
+      void server.stop('message store failed').finally(() => process.exit(EXIT_FAILURE));
+    },
+  });
   stopOnSignals(server, logger);
   try {
     await server.start();
   } catch (error) {
     logger.fatal({ err: error }, `Warren failed to start: ${(error as Error).message}`);
+    // The one mistake an operator makes by hand (a second broker on the same data dir): say it plainly.
+    if (error instanceof DataDirLockedError) process.stderr.write(`warren: ${error.message}\n`);
     process.exitCode = EXIT_FAILURE;
     await server.stop('startup failed');
   }

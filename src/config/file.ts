@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { isPasswordHash } from '../auth/password.js';
-import { ConfigError, LOG_LEVELS } from './types.js';
+import { ConfigError, LOG_LEVELS, SYNC_MODES } from './types.js';
 import type { ConfigLayer, PermissionConfig, UserConfig, VhostConfig } from './types.js';
 import {
   child, fail, integer, list, mapping, nonEmptyString, oneOf, optional, port, regexPattern, required, string,
@@ -31,7 +31,7 @@ export function parseConfigText(text: string, label: string, baseDir: string): C
   return readRoot(root, label, baseDir);
 }
 
-const ROOT_KEYS = ['amqp', 'amqps', 'http', 'dataDir', 'limits', 'log', 'users', 'vhosts', 'permissions', 'loopbackUsers'] as const;
+const ROOT_KEYS = ['amqp', 'amqps', 'http', 'dataDir', 'limits', 'store', 'log', 'users', 'vhosts', 'permissions', 'loopbackUsers'] as const;
 
 function readRoot(value: unknown, where: string, baseDir: string): ConfigLayer {
   const root = mapping(value, where, ROOT_KEYS);
@@ -42,6 +42,7 @@ function readRoot(value: unknown, where: string, baseDir: string): ConfigLayer {
   assignDefined(layer, 'http', optional(root, 'http', where, listener));
   assignDefined(layer, 'dataDir', optional(root, 'dataDir', where, path));
   assignDefined(layer, 'limits', optional(root, 'limits', where, limits));
+  assignDefined(layer, 'store', optional(root, 'store', where, store));
   assignDefined(layer, 'log', optional(root, 'log', where, log));
   assignDefined(layer, 'users', optional(root, 'users', where, list(user)));
   assignDefined(layer, 'vhosts', optional(root, 'vhosts', where, list(vhost)));
@@ -96,6 +97,24 @@ const limits: Validator<ConfigLayer['limits'] & object> = (value, where) => {
     frameMax: optional(object, 'frameMax', where, LIMIT_VALIDATORS.frameMax),
     heartbeatSeconds: optional(object, 'heartbeatSeconds', where, LIMIT_VALIDATORS.heartbeatSeconds),
     maxMessageBytes: optional(object, 'maxMessageBytes', where, LIMIT_VALIDATORS.maxMessageBytes),
+  });
+};
+
+export const STORE_VALIDATORS = {
+  sync: oneOf(SYNC_MODES),
+  syncIntervalMs: integer(1, 60_000),
+  diskFreeLimitBytes: integer(0),
+  // Below 64 KiB a queue could not keep even one typical batch of bodies in memory.
+  queueMemoryBytes: integer(64 * 1024),
+} as const;
+
+const store: Validator<ConfigLayer['store'] & object> = (value, where) => {
+  const object = mapping(value, where, Object.keys(STORE_VALIDATORS));
+  return definedFields({
+    sync: optional(object, 'sync', where, STORE_VALIDATORS.sync),
+    syncIntervalMs: optional(object, 'syncIntervalMs', where, STORE_VALIDATORS.syncIntervalMs),
+    diskFreeLimitBytes: optional(object, 'diskFreeLimitBytes', where, STORE_VALIDATORS.diskFreeLimitBytes),
+    queueMemoryBytes: optional(object, 'queueMemoryBytes', where, STORE_VALIDATORS.queueMemoryBytes),
   });
 };
 

@@ -3,7 +3,7 @@ import { readConfigFile } from './file.js';
 import { layerFromEnvironment, layerFromFlags } from './settings.js';
 import type { Environment } from './settings.js';
 import { ConfigError } from './types.js';
-import type { ConfigLayer, LimitsConfig, ListenerConfig, PermissionConfig, UserConfig, WarrenConfig } from './types.js';
+import type { ConfigLayer, LimitsConfig, ListenerConfig, PermissionConfig, StoreConfig, UserConfig, WarrenConfig } from './types.js';
 
 export interface LoadConfigOptions {
   /** Config file; else WARREN_CONFIG; else none (built-in defaults). */
@@ -23,6 +23,14 @@ export const DEFAULT_LIMITS: Readonly<LimitsConfig> = {
   frameMax: 131072,
   heartbeatSeconds: 60,
   maxMessageBytes: 128 * 1024 * 1024,
+};
+
+/** RabbitMQ's disk_free_limit default is 50 MB; the others are Warren's. */
+export const DEFAULT_STORE: Readonly<StoreConfig> = {
+  sync: 'always',
+  syncIntervalMs: 200,
+  diskFreeLimitBytes: 50_000_000,
+  queueMemoryBytes: 16 * 1024 * 1024,
 };
 
 export const DEFAULT_AMQP: Readonly<ListenerConfig> = { host: '0.0.0.0', port: 5672 };
@@ -52,7 +60,7 @@ export function resolveLayers(layers: readonly ConfigLayer[], env: Environment, 
     for (const layer of layers) if (layer[key] !== undefined) found = layer[key];
     return found;
   };
-  const section = <K extends 'amqp' | 'amqps' | 'http' | 'limits' | 'log'>(key: K): NonNullable<ConfigLayer[K]> =>
+  const section = <K extends 'amqp' | 'amqps' | 'http' | 'limits' | 'store' | 'log'>(key: K): NonNullable<ConfigLayer[K]> =>
     Object.assign({}, ...layers.map((layer) => layer[key] ?? {})) as NonNullable<ConfigLayer[K]>;
 
   const amqp: ListenerConfig = { ...DEFAULT_AMQP, ...section('amqp') };
@@ -64,6 +72,7 @@ export function resolveLayers(layers: readonly ConfigLayer[], env: Environment, 
     http: { ...DEFAULT_HTTP, ...section('http') },
     dataDir: pick('dataDir') ?? resolve(cwd, 'data'),
     limits: { ...DEFAULT_LIMITS, ...section('limits') },
+    store: { ...DEFAULT_STORE, ...section('store') },
     log: { level: 'info', ...section('log') },
     users: users ?? [defaultUser.user],
     vhosts: pick('vhosts') ?? [{ name: '/' }],

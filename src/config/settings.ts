@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { LIMIT_VALIDATORS, logLevel } from './file.js';
+import { LIMIT_VALIDATORS, logLevel, STORE_VALIDATORS } from './file.js';
 import type { ConfigLayer } from './types.js';
 import { nonEmptyString, port } from './validators.js';
 import type { Validator } from './validators.js';
@@ -20,7 +20,7 @@ export interface ScalarSetting {
   apply(layer: ConfigLayer, raw: string, where: string, cwd: string): void;
 }
 
-type Section = 'amqp' | 'amqps' | 'http' | 'limits' | 'log';
+type Section = 'amqp' | 'amqps' | 'http' | 'limits' | 'store' | 'log';
 
 function into<T>(section: Section, key: string, validate: Validator<T>): ScalarSetting['apply'] {
   return (layer, raw, where) => {
@@ -48,6 +48,10 @@ export const SCALAR_SETTINGS: readonly ScalarSetting[] = [
   { env: 'WARREN_HTTP_HOST', flag: 'http-host', argument: '<host>', description: 'management HTTP listen address (default 0.0.0.0)', apply: into('http', 'host', nonEmptyString) },
   { env: 'WARREN_HTTP_PORT', flag: 'http-port', argument: '<port>', description: 'management HTTP port (default 15672)', apply: into('http', 'port', port) },
   { env: 'WARREN_DATA_DIR', flag: 'data-dir', argument: '<dir>', description: 'where durable data lives (default ./data)', apply: pathInto(undefined, 'dataDir') },
+  { env: 'WARREN_STORE_SYNC', flag: 'store-sync', argument: '<mode>', description: "'always': confirm after fdatasync (default); 'periodic': confirm once written to the OS, fdatasync every --store-sync-interval", apply: into('store', 'sync', STORE_VALIDATORS.sync) },
+  { env: 'WARREN_STORE_SYNC_INTERVAL', flag: 'store-sync-interval', argument: '<ms>', description: "fdatasync interval of the 'periodic' sync mode (default 200)", apply: into('store', 'syncIntervalMs', STORE_VALIDATORS.syncIntervalMs) },
+  { env: 'WARREN_DISK_FREE_LIMIT', flag: 'disk-free-limit', argument: '<bytes>', description: 'block publishers while the data dir has less free space (default 50000000)', apply: into('store', 'diskFreeLimitBytes', STORE_VALIDATORS.diskFreeLimitBytes) },
+  { env: 'WARREN_QUEUE_MEMORY', flag: 'queue-memory', argument: '<bytes>', description: 'message bodies a durable queue keeps in memory; the rest are read from disk when needed (default 16777216)', apply: into('store', 'queueMemoryBytes', STORE_VALIDATORS.queueMemoryBytes) },
   { env: 'WARREN_LOG_LEVEL', flag: 'log-level', argument: '<level>', description: 'fatal, error, warn, info, debug, trace or silent (default info)', apply: into('log', 'level', logLevel) },
   { env: 'WARREN_MAX_CONNECTIONS', flag: 'max-connections', argument: '<n>', description: 'most client connections at once (default 10000)', apply: into('limits', 'maxConnections', LIMIT_VALIDATORS.maxConnections) },
   { env: 'WARREN_CHANNEL_MAX', flag: 'channel-max', argument: '<n>', description: 'most channels per connection (default 2047)', apply: into('limits', 'channelMax', LIMIT_VALIDATORS.channelMax) },

@@ -8,6 +8,8 @@ export interface WarrenConfig {
   /** Absolute path. */
   dataDir: string;
   limits: LimitsConfig;
+  /** How durable data is written (see README "Durability"). */
+  store: StoreConfig;
   log: LogConfig;
   users: UserConfig[];
   vhosts: VhostConfig[];
@@ -37,6 +39,23 @@ export interface LimitsConfig {
   frameMax: number;
   heartbeatSeconds: number;
   maxMessageBytes: number;
+}
+
+export const SYNC_MODES = ['always', 'periodic'] as const;
+export type SyncMode = (typeof SYNC_MODES)[number];
+
+export interface StoreConfig {
+  /**
+   * 'always': a confirm / tx.commit-ok is sent only after fdatasync (survives power loss).
+   * 'periodic': once written to the OS (survives a broker crash); fdatasync every syncIntervalMs.
+   */
+  sync: SyncMode;
+  /** fdatasync interval for 'periodic'. */
+  syncIntervalMs: number;
+  /** Below this many free bytes on the data dir's filesystem publishers are blocked (disk alarm). */
+  diskFreeLimitBytes: number;
+  /** Message bodies a durable queue keeps in memory; beyond that they are read back from disk. */
+  queueMemoryBytes: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -73,6 +92,7 @@ export interface ConfigLayer {
   http?: Partial<ListenerConfig>;
   dataDir?: string;
   limits?: Partial<LimitsConfig>;
+  store?: Partial<StoreConfig>;
   log?: Partial<LogConfig>;
   /** Lists replace the lower layer's list as a whole. */
   users?: UserConfig[];

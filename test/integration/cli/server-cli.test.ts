@@ -121,7 +121,8 @@ test('warren server: a port already in use fails startup with exit code 1', asyn
     const first = runCli(['server', '--amqp-port', '0', '--amqp-host', '127.0.0.1', '--http-port', '0', '--data-dir', dataDir]);
     try {
       const [, , port] = await first.waitForOutput(LISTENING);
-      const second = runCli(['server', '--amqp-port', String(port), '--amqp-host', '127.0.0.1', '--http-port', '0', '--data-dir', dataDir]);
+      // Its own data dir: the same one would be refused for the lock before the port is tried.
+      const second = runCli(['server', '--amqp-port', String(port), '--amqp-host', '127.0.0.1', '--http-port', '0', '--data-dir', join(dataDir, 'second')]);
       try {
         assert.equal(await second.exited, 1);
         assert.match(second.stdout(), /Warren failed to start: .*EADDRINUSE/);

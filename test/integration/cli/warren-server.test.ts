@@ -1,6 +1,7 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -10,8 +11,17 @@ import amqp from 'amqplib';
 import { loadConfig, silentLogger, WarrenServer } from '../../../src/index.js';
 import type { WarrenConfig } from '../../../src/index.js';
 
+/** Each server gets its own data dir (the dir is locked while a server runs); removed after the tests. */
+const dataDirs: string[] = [];
+after(async () => {
+  await Promise.all(dataDirs.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
 function localConfig(overrides: Record<string, string> = {}): WarrenConfig {
-  return loadConfig({ env: {}, flags: { 'amqp-host': '127.0.0.1', 'amqp-port': '0', 'http-host': '127.0.0.1', 'http-port': '0', 'log-level': 'silent', ...overrides } });
+  const dataDir = mkdtempSync(join(tmpdir(), 'warren-server-data-'));
+  dataDirs.push(dataDir);
+  const flags = { 'amqp-host': '127.0.0.1', 'amqp-port': '0', 'http-host': '127.0.0.1', 'http-port': '0', 'log-level': 'silent', 'data-dir': dataDir };
+  return loadConfig({ env: {}, flags: { ...flags, ...overrides } });
 }
 
 async function withTempDir(run: (dir: string) => Promise<void>): Promise<void> {

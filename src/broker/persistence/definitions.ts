@@ -1,0 +1,223 @@
+import type { Logger } from 'pino';
+import type { DefinitionRecord, Store } from '../../store/store.js';
+import type { Binding } from '../binding.js';
+import type { SessionOwner } from '../consumer.js';
+import type { Exchange } from '../exchanges/exchange.js';
+import type { Queue } from '../queue/queue.js';
+import type { VHost } from '../vhost.js';
+import { fieldTableFromJson, fieldTableToJson } from './field-json.js';
+
+/**
+ * What a VHost reports about its topology as it changes. The durable-definitions journal implements it;
+ * the VHost does not need to know which entities are durable.
+ */
+export interface DefinitionObserver {
+  exchangeCreated(exchange: Exchange): void;
+  exchangeDeleted(exchange: Exchange): void;
+  queueCreated(queue: Queue): void;
+  queueDeleted(queue: Queue): void;
+  bindingAdded(binding: Binding): void;
+  bindingRemoved(binding: Binding): void;
+}
+
+/** What the journal needs from the broker to restore: a way to reach (and create) vhosts. */
+export interface DefinitionTarget {
+  addVhost(name: string): VHost;
+}
+
+/** Values as stored in the journal (JSON). Changing a field's meaning needs a new store format version. */
+interface StoredExchange {
+  vhost: string;
+  name: string;
+  type: string;
+  autoDelete: boolean;
+  internal: boolean;
+  arguments: unknown;
+}
+
+interface StoredQueue {
+  vhost: string;
+  name: string;
+  autoDelete: boolean;
+  arguments: unknown;
+}
+
+interface StoredBinding {
+  vhost: string;
+  source: string;
+  destinationKind: 'queue' | 'exchange';
+  destination: string;
+  routingKey: string;
+  arguments: unknown;
+}
+
+/** Key of an exchange or queue definition, and the store's stream name of a durable queue. */
+export function entityKey(vhost: string, name: string): string {
+  return JSON.stringify([vhost, name]);
+}
+
+function bindingKey(binding: Binding): string {
+  return JSON.stringify([binding.source.vhost.name, binding.source.name, binding.identity]);
+}
+
+/** The predeclared exchanges ('' and amq.*) exist in every vhost by construction: never journaled. */
+function isPredeclared(exchange: Exchange): boolean {
+  return exchange.name === '' || exchange.name.startsWith('amq.');
+}
+
+/** RabbitMQ: exclusive queues never survive a restart, whatever their durable flag says. */
+export function isDurableQueue(queue: Queue): boolean {
+  return queue.durable && queue.exclusiveOwner === undefined && !queue.isDirectReplyTo;
+}
+
+function isDurableBinding(binding: Binding): boolean {
+  const destination = binding.destination;
+  const durableDestination = destination.kind === 'queue' ? isDurableQueue(destination) : destination.durable;
+  return binding.source.durable && durableDestination;
+}
+
+/**
+ * Records durable vhosts, exchanges, queues and bindings in the store's definitions journal as they are
+ * created and deleted, and re-creates them on start. Writes are synchronous and join the next group
+ * commit; a declare-ok may go out before that commit (as in RabbitMQ, declarations are not confirmed).
+ */
+export class DefinitionJournal implements DefinitionObserver {
+  /**
+   * Writes only between start and stop, and only to a persistent store (a MemoryStore keeps nothing
+   * across restarts, so journaling into it would be wasted work). While restoring, re-created entities
+   * are already in the journal: nothing is written either.
+   */
+  private active = false;
+  /** Owner of the queues re-created on start (none is exclusive, so it is never compared). */
+  private readonly recoveryOwner: SessionOwner = { name: 'recovery' };
+
+  constructor(
+    private readonly store: Store,
+    private readonly logger: Logger,
+  ) {}
+
+  vhostCreated(name: string): void {
+    if (!this.active) return;
+    this.store.putDefinition('vhost', name, { name });
+  }
+
+  /** Call before the vhost closes: exchanges and their bindings are dropped without per-entity events. */
+  vhostDeleted(vhost: VHost): void {
+    if (!this.active) return;
+    for (const exchange of vhost.exchanges.values()) {
+      for (const binding of exchange.bindings.values()) this.bindingRemoved(binding);
+      this.exchangeDeleted(exchange);
+    }
+    this.store.deleteDefinition('vhost', vhost.name);
+  }
+
+  exchangeCreated(exchange: Exchange): void {
+    if (!this.active || !exchange.durable || isPredeclared(exchange)) return;
+    const value: StoredExchange = {
+      vhost: exchange.vhost.name,
+      name: exchange.name,
+      type: exchange.type,
+      autoDelete: exchange.autoDelete,
+      internal: exchange.internal,
+      arguments: fieldTableToJson(exchange.arguments),
+    };
+    this.store.putDefinition('exchange', entityKey(exchange.vhost.name, exchange.name), value);
+  }
+
+  exchangeDeleted(exchange: Exchange): void {
+    if (!this.active || !exchange.durable || isPredeclared(exchange)) return;
+    this.store.deleteDefinition('exchange', entityKey(exchange.vhost.name, exchange.name));
+  }
+
+  queueCreated(queue: Queue): void {
+    if (!this.active || !isDurableQueue(queue)) return;
+    const value: StoredQueue = {
+      vhost: queue.vhost.name,
+      name: queue.name,
+      autoDelete: queue.autoDelete,
+      arguments: fieldTableToJson(queue.arguments),
+    };
+    this.store.putDefinition('queue', entityKey(queue.vhost.name, queue.name), value);
+  }
+
+  queueDeleted(queue: Queue): void {
+    if (!this.active || !isDurableQueue(queue)) return;
+    this.store.deleteDefinition('queue', entityKey(queue.vhost.name, queue.name));
+  }
+
+  bindingAdded(binding: Binding): void {
+    if (!this.active || !isDurableBinding(binding)) return;
+    const value: StoredBinding = {
+      vhost: binding.source.vhost.name,
+      source: binding.source.name,
+      destinationKind: binding.destination.kind,
+      destination: binding.destination.name,
+      routingKey: binding.routingKey,
+      arguments: fieldTableToJson(binding.arguments),
+    };
+    this.store.putDefinition('binding', bindingKey(binding), value);
+  }
+
+  bindingRemoved(binding: Binding): void {
+    if (!this.active || !isDurableBinding(binding)) return;
+    this.store.deleteDefinition('binding', bindingKey(binding));
+  }
+
+  /**
+   * Re-creates what the journal holds: vhosts, then exchanges, queues, bindings (so every binding finds
+   * both ends). An entity that cannot be re-created (an exchange type whose plugin is gone) is logged and
+   * skipped; its bindings then fail and are skipped too, as RabbitMQ does.
+   */
+  restore(target: DefinitionTarget, records: readonly DefinitionRecord[]): void {
+    for (const record of records) if (record.kind === 'vhost') target.addVhost(record.key);
+    for (const kind of ['exchange', 'queue', 'binding'] as const) {
+      for (const record of records) if (record.kind === kind) this.restoreOne(target, record);
+    }
+  }
+
+  /** Start journaling (after restore, with the store open). No-op for a non-persistent store. */
+  activate(): void {
+    this.active = this.store.persistent;
+  }
+
+  /** Stop journaling (the store is about to close). */
+  deactivate(): void {
+    this.active = false;
+  }
+
+  private restoreOne(target: DefinitionTarget, record: DefinitionRecord): void {
+    try {
+      if (record.kind === 'exchange') this.restoreExchange(target, record.value as StoredExchange);
+      else if (record.kind === 'queue') this.restoreQueue(target, record.value as StoredQueue);
+      else this.restoreBinding(target, record.value as StoredBinding);
+    } catch (error) {
+      this.logger.warn({ err: error, kind: record.kind, key: record.key }, `durable ${record.kind} not restored: ${(error as Error).message}`);
+    }
+  }
+
+  private restoreExchange(target: DefinitionTarget, stored: StoredExchange): void {
+    target.addVhost(stored.vhost).declareExchange({
+      name: stored.name,
+      type: stored.type,
+      durable: true,
+      autoDelete: stored.autoDelete,
+      internal: stored.internal,
+      arguments: fieldTableFromJson(stored.arguments),
+    });
+  }
+
+  private restoreQueue(target: DefinitionTarget, stored: StoredQueue): void {
+    const request = { name: stored.name, durable: true, exclusive: false, autoDelete: stored.autoDelete, arguments: fieldTableFromJson(stored.arguments) };
+    target.addVhost(stored.vhost).declareQueue(request, this.recoveryOwner);
+  }
+
+  private restoreBinding(target: DefinitionTarget, stored: StoredBinding): void {
+    const vhost = target.addVhost(stored.vhost);
+    const args = fieldTableFromJson(stored.arguments);
+    if (stored.destinationKind === 'queue') {
+      vhost.bindQueue(stored.destination, stored.source, stored.routingKey, args, this.recoveryOwner);
+    } else {
+      vhost.bindExchange(stored.destination, stored.source, stored.routingKey, args);
+    }
+  }
+}
