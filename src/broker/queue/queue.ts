@@ -490,16 +490,20 @@ export class Queue {
     const entry = new Entry(this, this.nextSeq++, message);
     this.counters.published++;
     const ttl = lowerTtl(this.messageTtl, messageTtl(message.properties.expiration));
-    if (ttl !== undefined) entry.expiresAt = now + ttl;
+    // TTL 0 is set only after the dispatch attempt: the clock may tick in between.
+    if (ttl !== undefined && ttl !== 0) entry.expiresAt = now + ttl;
     this.ready.push(entry);
     this.readyBodyBytes += message.bodySize;
     if (!this.stalled && !this.dispatching && this.continuation === undefined && this.consumerSet.size !== 0) {
       this.dispatch();
     }
-    if (ttl !== undefined && entry.state === EntryState.Ready) {
-      // TTL 0: delivered at once if a consumer could take it, else expired now (RabbitMQ's rule).
-      if (ttl === 0) this.expireReady(entry);
-      else this.trackExpiry(entry);
+    if (ttl === 0) {
+      // Delivered at once if a consumer could take it, else expired now (RabbitMQ's rule). If it comes
+      // back later it is past its expiry.
+      entry.expiresAt = now;
+      if (entry.state === EntryState.Ready) this.expireReady(entry);
+    } else if (ttl !== undefined && entry.state === EntryState.Ready) {
+      this.trackExpiry(entry);
     }
     if (limit !== undefined && !limit.rejectsPublish) this.dropHeadOverflow(limit);
     return true;
