@@ -234,8 +234,12 @@ export class Queue {
       return;
     }
     if (this.consumerSet.size === 0) this.idleExpiry?.start();
-    // A single active consumer handed over: the next one may take what is ready.
-    else if (this.activeConsumer !== undefined) this.resumeDispatch();
+    // A single active consumer handed over. The next one starts on the next turn, so that the deliveries
+    // the old one held (requeued by its closing channel right after this) go out first, in order.
+    else if (this.activeConsumer !== undefined && !this.deletedFlag) {
+      this.stalled = false;
+      this.continuation ??= setImmediate(this.continueDispatch);
+    }
   }
 
   /** basic.get: the next ready entry. With noAck it is settled at once; otherwise the caller acks it. */
