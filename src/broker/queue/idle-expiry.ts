@@ -6,7 +6,7 @@ export class IdleExpiry {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly ms: number,
+    readonly ms: number,
     private readonly expire: () => void,
   ) {}
 

@@ -2,6 +2,7 @@ import type { Binding } from '../binding.js';
 import type { Consumer, QueueEntry, SessionOwner } from '../consumer.js';
 import { accessRefused, describeResource, notFound, resourceLocked } from '../errors.js';
 import type { FieldTable, Message } from '../message.js';
+import { resolveQueueSettings, type Policy } from '../policies/index.js';
 import type { VHost } from '../vhost.js';
 import { ConsumerTimeouts } from './consumer-timeout.js';
 import { ConsumerSet } from './consumer-set.js';
@@ -79,15 +80,17 @@ export class Queue {
 
   // ---- features; undefined when the queue does not use them ----------------------------------
   /** No TTL, length limit or deduplication: enqueue takes the short path (unless a message has `expiration`). */
-  private readonly plainEnqueue: boolean;
-  private readonly messageTtl: number | undefined;
+  private plainEnqueue: boolean;
+  private messageTtl: number | undefined;
   private expiry: ExpiryTimer | undefined;
-  private readonly deadLetterTarget: DeadLetterTarget | undefined;
-  private readonly lengthLimit: LengthLimit | undefined;
-  private readonly deliveryLimit: number | undefined;
-  private readonly timeouts: ConsumerTimeouts | undefined;
+  private deadLetterTarget: DeadLetterTarget | undefined;
+  private lengthLimit: LengthLimit | undefined;
+  private deliveryLimit: number | undefined;
+  private timeouts: ConsumerTimeouts | undefined;
   private readonly dedup: DeduplicationCache | undefined;
-  private readonly idleExpiry: IdleExpiry | undefined;
+  private idleExpiry: IdleExpiry | undefined;
+  private readonly defaultConsumerTimeoutMs: number;
+  private readonly takeBackLate = (entry: Entry): void => this.takeBack(entry);
   /** Message groups or deduplication by presence need to hear when an entry is settled. */
   private readonly watchesSettlement: boolean;
 
@@ -114,8 +117,9 @@ export class Queue {
         : { exchange: settings.deadLetterExchange, routingKey: settings.deadLetterRoutingKey };
     this.lengthLimit = LengthLimit.of(settings.maxLength, settings.maxLengthBytes, settings.overflow);
     this.deliveryLimit = settings.deliveryLimit;
-    const timeoutMs = settings.consumerTimeout ?? options.defaultConsumerTimeoutMs ?? 0;
-    this.timeouts = timeoutMs > 0 ? new ConsumerTimeouts(timeoutMs, (entry) => this.takeBack(entry)) : undefined;
+    this.defaultConsumerTimeoutMs = options.defaultConsumerTimeoutMs ?? 0;
+    const timeoutMs = settings.consumerTimeout ?? this.defaultConsumerTimeoutMs;
+    this.timeouts = timeoutMs > 0 ? new ConsumerTimeouts(timeoutMs, this.takeBackLate) : undefined;
     this.dedup = settings.deduplication === undefined ? undefined : new DeduplicationCache(settings.deduplication);
     this.watchesSettlement = settings.messageGroupHeader !== undefined || this.dedup?.tracksPresence === true;
     this.plainEnqueue = this.messageTtl === undefined && this.lengthLimit === undefined && this.dedup === undefined;
@@ -338,6 +342,40 @@ export class Queue {
   resumeDispatch(): void {
     this.stalled = false;
     if (this.ready.hasDeliverable() && this.consumerSet.size !== 0) this.dispatch();
+  }
+
+  /**
+   * The policy that applies changed (src/broker/policies): TTL, x-expires, length limits, overflow,
+   * dead-lettering, delivery limit and consumer timeout are recomputed from the x-arguments and the
+   * policy with RabbitMQ's precedence (resolveQueueSettings). A new length limit is enforced at once;
+   * a new TTL applies to messages enqueued from now on; a changed consumer timeout applies to
+   * deliveries made from now on. @internal VHostPolicies
+   */
+  applyPolicy(policy: Policy | undefined): void {
+    if (this.isDirectReplyTo || this.deletedFlag) return;
+    const s = resolveQueueSettings(this.arguments, policy);
+    this.messageTtl = s.messageTtl;
+    this.deadLetterTarget =
+      s.deadLetterExchange === undefined ? undefined : { exchange: s.deadLetterExchange, routingKey: s.deadLetterRoutingKey };
+    this.lengthLimit = LengthLimit.of(s.maxLength, s.maxLengthBytes, s.overflow ?? 'drop-head');
+    this.deliveryLimit = s.deliveryLimit;
+    this.plainEnqueue = this.messageTtl === undefined && this.lengthLimit === undefined && this.dedup === undefined;
+    this.reconfigureConsumerTimeout(s.consumerTimeout ?? this.defaultConsumerTimeoutMs);
+    this.reconfigureIdleExpiry(s.expires);
+    if (this.lengthLimit !== undefined && !this.lengthLimit.rejectsPublish) this.dropHeadOverflow(this.lengthLimit);
+  }
+
+  private reconfigureConsumerTimeout(ms: number): void {
+    if ((this.timeouts?.timeoutMs ?? 0) === ms) return;
+    this.timeouts?.stop();
+    this.timeouts = ms > 0 ? new ConsumerTimeouts(ms, this.takeBackLate) : undefined;
+  }
+
+  private reconfigureIdleExpiry(ms: number | undefined): void {
+    if (this.idleExpiry?.ms === ms) return;
+    this.idleExpiry?.stop();
+    this.idleExpiry = ms === undefined ? undefined : new IdleExpiry(ms, () => this.expireIdle());
+    if (this.consumerSet.size === 0) this.idleExpiry?.start();
   }
 
   /** A non-passive redeclare: counts as use for x-expires. @internal VHost.declareQueue */
