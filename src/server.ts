@@ -2,7 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { AmqpListener } from './amqp/server.js';
 import type { AmqpListenerOptions } from './amqp/server.js';
 import { UserRegistry } from './auth/users.js';
+import { decodeProperties, encodeProperties } from './amqp/codec/properties.js';
 import { Broker } from './broker/broker.js';
+import { AMQP_PROPERTIES_CODEC_ID, type PropertiesCodec } from './broker/persistence/message-header.js';
 import type { TlsListenerConfig, WarrenConfig } from './config/types.js';
 import { DiskAlarm } from './durability/disk-alarm.js';
 import { restoreUsers, UserJournal } from './durability/users.js';
@@ -34,6 +36,14 @@ export interface WarrenServerOptions {
 
 /** The connection.blocked reason RabbitMQ sends for its disk alarm. */
 export const DISK_ALARM_REASON = 'low on disk';
+
+/** Stored messages keep their AMQP content-header property bytes: no re-encoding per message. */
+const AMQP_PROPERTIES: PropertiesCodec = {
+  id: AMQP_PROPERTIES_CODEC_ID,
+  acceptsWireBytes: true,
+  encode: encodeProperties,
+  decode: decodeProperties,
+};
 
 function syncPolicy(config: WarrenConfig): SyncPolicy {
   return config.store.sync === 'periodic' ? { mode: 'periodic', intervalMs: config.store.syncIntervalMs } : { mode: 'always' };
@@ -72,7 +82,13 @@ export class WarrenServer {
     this.users = new UserRegistry({ loopbackUsers: config.loopbackUsers });
     this.store = options.store ?? new LogStore({ dataDir: config.dataDir, sync: syncPolicy(config) });
     const onStoreFailure = options.onStoreFailure ?? ((): void => void this.stop('message store failed'));
-    this.broker = new Broker({ logger: this.logger.child({ component: 'broker' }), store: this.store, onStoreFailure });
+    this.broker = new Broker({
+      logger: this.logger.child({ component: 'broker' }),
+      store: this.store,
+      onStoreFailure,
+      propertiesCodec: AMQP_PROPERTIES,
+      queueMemoryBytes: config.store.queueMemoryBytes,
+    });
     this.diskAlarm = new DiskAlarm(this.store, {
       limitBytes: config.store.diskFreeLimitBytes,
       ...(options.diskCheckIntervalMs === undefined ? {} : { intervalMs: options.diskCheckIntervalMs }),

@@ -3,7 +3,10 @@ import { MemoryStore } from '../store/memory-store.js';
 import type { RecoveredState, Store } from '../store/store.js';
 import type { ExchangeType } from './exchanges/exchange-type.js';
 import { ExchangeTypeRegistry } from './exchanges/registry.js';
-import { DefinitionJournal } from './persistence/definitions.js';
+import { DefinitionJournal, entityKey } from './persistence/definitions.js';
+import { JSON_PROPERTIES_CODEC, MessageHeaderCodec, type PropertiesCodec } from './persistence/message-header.js';
+import type { DurableStoreAccess } from './queue/durable-messages.js';
+import type { Queue } from './queue/queue.js';
 import { VHost, type BrokerLimits, type VHostContext } from './vhost.js';
 
 export type { BrokerLimits } from './vhost.js';
@@ -16,6 +19,10 @@ export interface BrokerOptions {
    * pending confirm or tx.commit-ok will ever be sent. The server stops serving (fail closed). Default: log.
    */
   onStoreFailure?: (error: Error) => void;
+  /** How message properties are stored; the server injects the AMQP encoding. Default: JSON. */
+  propertiesCodec?: PropertiesCodec;
+  /** Body bytes a durable queue keeps in memory before paging to disk. Default 16 MiB. */
+  queueMemoryBytes?: number;
   /** Default: silent. */
   logger?: Logger;
   limits?: Partial<BrokerLimits>;
@@ -49,6 +56,8 @@ export class Broker implements VHostContext {
   private durableWaitersHead = 0;
   private storeFailure: Error | undefined;
   private readonly onStoreFailure: ((error: Error) => void) | undefined;
+  private readonly storeAccess: DurableStoreAccess;
+  private persisting = false;
   private readonly onStoreDurable = (error?: Error): void => {
     const callback = this.durableWaiters[this.durableWaitersHead];
     this.durableWaiters[this.durableWaitersHead++] = undefined;
@@ -65,9 +74,19 @@ export class Broker implements VHostContext {
     this.onStoreFailure = options.onStoreFailure;
     this.logger = options.logger ?? pino({ level: 'silent' });
     this.definitions = new DefinitionJournal(this.store, this.logger);
+    this.storeAccess = {
+      store: this.store,
+      headers: new MessageHeaderCodec(options.propertiesCodec ?? JSON_PROPERTIES_CODEC),
+      queueMemoryBytes: options.queueMemoryBytes ?? 16 * 1024 * 1024,
+    };
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.exchangeTypes = ExchangeTypeRegistry.withBuiltins();
     for (const type of options.exchangeTypes ?? []) this.exchangeTypes.register(type);
+  }
+
+  /** Present while persistent messages are written: a persistent store, between start and stop. */
+  get durableStore(): DurableStoreAccess | undefined {
+    return this.persisting ? this.storeAccess : undefined;
   }
 
   get vhosts(): ReadonlyMap<string, VHost> {
@@ -82,8 +101,10 @@ export class Broker implements VHostContext {
     if (this.recovered !== undefined) return this.recovered;
     const recovered = await this.store.open();
     for (const problem of recovered.problems) this.logger.warn({ problem }, `store recovery: ${problem}`);
+    this.persisting = this.store.persistent;
     this.addVhost(DEFAULT_VHOST);
     this.definitions.restore(this, recovered.definitions);
+    this.restoreMessages(recovered);
     this.definitions.activate();
     this.definitions.vhostCreated(DEFAULT_VHOST);
     this.started = true;
@@ -97,6 +118,7 @@ export class Broker implements VHostContext {
     if (!this.started) return;
     this.started = false;
     this.definitions.deactivate();
+    this.persisting = false;
     await this.store.close();
   }
 
@@ -132,6 +154,37 @@ export class Broker implements VHostContext {
     if (this.storeFailure !== undefined) return;
     this.durableWaiters.push(callback);
     this.store.whenDurable(this.onStoreDurable);
+  }
+
+  /**
+   * Gives each durable queue its recovered messages. A stream without a queue (its definition could not
+   * be restored) is dropped, so its messages do not pin disk space forever.
+   */
+  private restoreMessages(recovered: RecoveredState): void {
+    let messages = 0;
+    for (const stream of recovered.queues) {
+      const queue = this.queueForStream(stream.name);
+      if (queue === undefined || !queue.durable) {
+        if (stream.handles.length !== 0) this.logger.warn({ stream: stream.name, messages: stream.handles.length }, 'stored messages of an unknown queue dropped');
+        this.store.dropQueue(stream.id, stream.handles);
+        continue;
+      }
+      queue.restoreStored(stream.handles, stream.delivered);
+      messages += stream.handles.length;
+    }
+    if (messages !== 0) this.logger.info({ messages, queues: recovered.queues.length }, `recovered ${messages} persistent messages`);
+  }
+
+  private queueForStream(name: string): Queue | undefined {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(name);
+    } catch {
+      return undefined;
+    }
+    if (!Array.isArray(parsed) || typeof parsed[0] !== 'string' || typeof parsed[1] !== 'string') return undefined;
+    const queue = this.vhostTable.get(parsed[0])?.getQueue(parsed[1]);
+    return queue !== undefined && entityKey(queue.vhost.name, queue.name) === name ? queue : undefined;
   }
 
   /** The store error that stopped durability, if any. */

@@ -14,7 +14,8 @@ import { Exchange } from './exchanges/exchange.js';
 import type { ExchangeTypeRegistry } from './exchanges/registry.js';
 import type { FieldTable, Message } from './message.js';
 import { hasReservedPrefix, REPLY_TO_PREFIX, REPLY_TO_QUEUE, serverQueueName } from './names.js';
-import type { DefinitionObserver } from './persistence/definitions.js';
+import { entityKey, type DefinitionObserver } from './persistence/definitions.js';
+import type { DurableStoreAccess } from './queue/durable-messages.js';
 import { VHostPolicies } from './policies/vhost-policies.js';
 import { isDeadLetterCycle, type DeathReason } from './queue/dead-letter.js';
 import { Queue } from './queue/queue.js';
@@ -63,6 +64,8 @@ export interface VHostContext {
   readonly logger: Logger;
   /** Told about every topology change; records the durable ones (persistence/definitions.ts). */
   readonly definitions: DefinitionObserver;
+  /** Where durable queues write persistent messages; undefined while nothing is persisted. */
+  readonly durableStore: DurableStoreAccess | undefined;
 }
 
 /** Outcomes are immutable, so the common ones are shared instead of allocated per publish. */
@@ -249,6 +252,8 @@ export class VHost {
       exclusiveOwner: req.exclusive ? owner : undefined,
       arguments: req.arguments,
       defaultConsumerTimeoutMs: this.context.limits.consumerTimeoutMs,
+      durableStore: this.context.durableStore,
+      streamName: entityKey(this.name, name),
     });
     this.queueTable.set(name, queue);
     if (req.exclusive) this.ownedBy(owner).add(queue);

@@ -29,6 +29,8 @@ export class Entry implements QueueEntry {
   deadline = 0;
   /** The message group it belongs to (x-message-group-header queues only). */
   group: object | undefined = undefined;
+  /** The message's handle in the durable store (durable-messages.ts); 0 = not stored. */
+  handle = 0;
 
   constructor(
     readonly queue: object,
@@ -44,6 +46,7 @@ export class Entry implements QueueEntry {
     copy.deliveryCount = this.deliveryCount;
     copy.expiresAt = this.expiresAt;
     copy.group = this.group;
+    copy.handle = this.handle;
     return copy;
   }
 }

@@ -9,12 +9,14 @@ import { ConsumerSet } from './consumer-set.js';
 import { QueueCounters } from './counters.js';
 import { deadLetteredMessage, type DeadLetterTarget, type DeathReason } from './dead-letter.js';
 import { DeduplicationCache } from './deduplication.js';
+import { DurableMessages, type DurableStoreAccess } from './durable-messages.js';
 import { withDeliveryCount } from './delivery-limit.js';
 import { Entry, EntryState } from './entry.js';
 import { ExpiryTimer, messageTtl } from './expiry-timer.js';
 import { IdleExpiry } from './idle-expiry.js';
 import { LengthLimit } from './length-limit.js';
 import { GroupedReady } from './message-groups.js';
+import { NOT_LOADED, PagedFifoReady } from './paged-ready.js';
 import { PriorityReady } from './priority-ready.js';
 import { parseQueueArguments, PLAIN_QUEUE, type QueueSettings } from './queue-arguments.js';
 import { FifoReady, type ReadyEntries } from './ready-entries.js';
@@ -35,6 +37,10 @@ export interface QueueOptions {
   directReplyTo?: boolean;
   /** The broker's consumer timeout (limits.consumerTimeoutMs) for queues without x-consumer-timeout; 0 = off. */
   defaultConsumerTimeoutMs?: number;
+  /** The durable store, when persistent messages of durable queues are written to disk. */
+  durableStore?: DurableStoreAccess | undefined;
+  /** The store's stream name of this queue (when durableStore is given). */
+  streamName?: string;
 }
 
 /**
@@ -93,6 +99,8 @@ export class Queue {
   private readonly takeBackLate = (entry: Entry): void => this.takeBack(entry);
   /** Message groups or deduplication by presence need to hear when an entry is settled. */
   private readonly watchesSettlement: boolean;
+  /** Durable queue with a disk store: persistent messages are written (durable-messages.ts). */
+  private readonly persisted: DurableMessages | undefined;
 
   constructor(
     readonly vhost: VHost,
@@ -108,7 +116,11 @@ export class Queue {
       ? PLAIN_QUEUE
       : parseQueueArguments(options.arguments, describeResource('queue', name, vhost.name));
     this.settings = settings;
-    this.ready = readyEntriesFor(settings);
+    this.persisted =
+      options.durableStore !== undefined && this.durable && this.exclusiveOwner === undefined
+        ? new DurableMessages(options.durableStore, options.streamName ?? name, (bytes) => void (this.readyBodyBytes += bytes))
+        : undefined;
+    this.ready = this.persisted?.readyEntriesFor(settings) ?? readyEntriesFor(settings);
     this.consumerSet = settings.singleActiveConsumer ? new SingleActiveConsumerSet() : new ConsumerSet();
     this.messageTtl = settings.messageTtl;
     this.deadLetterTarget =
@@ -186,6 +198,7 @@ export class Queue {
     if (this.deletedFlag) return false;
     if (!this.plainEnqueue || message.properties.expiration !== undefined) return this.enqueueWithFeatures(message);
     const entry = new Entry(this, this.nextSeq++, message);
+    if (this.persisted !== undefined) this.persisted.stored(entry);
     this.counters.published++;
     this.ready.push(entry);
     this.readyBodyBytes += message.bodySize;
@@ -281,6 +294,7 @@ export class Queue {
     const own = this.unackedEntry(entry);
     if (own === undefined) return;
     own.state = EntryState.Settled;
+    this.persisted?.settled(own);
     this.unacked--;
     this.counters.acked++;
     if (this.watchesSettlement) this.settledAfterDelivery(own);
@@ -299,6 +313,7 @@ export class Queue {
       return;
     }
     own.state = EntryState.Settled;
+    this.persisted?.settled(own);
     this.unacked--;
     this.counters.rejected++;
     if (this.watchesSettlement) this.settledAfterDelivery(own);
@@ -392,6 +407,7 @@ export class Queue {
     if (this.deletedFlag) return 0;
     this.deletedFlag = true;
     this.stopTimers();
+    this.persisted?.beginClose();
     const dropped = this.dropAllReady();
     this.unacked = 0;
     this.exclusiveConsumer = undefined;
@@ -442,6 +458,7 @@ export class Queue {
   }
 
   private markHandedOut(entry: Entry, noAck: boolean): void {
+    this.persisted?.handedOut(entry, noAck);
     entry.deliveryCount++;
     if (entry.redelivered) this.counters.redelivered++;
     this.counters.delivered++;
@@ -472,6 +489,7 @@ export class Queue {
   }
 
   private putBackReady(entry: Entry): void {
+    this.persisted?.returned(entry);
     this.ready.putBack(entry);
     this.readyBodyBytes += entry.message.bodySize;
     if (entry.expiresAt !== 0) this.trackExpiry(entry);
@@ -480,6 +498,7 @@ export class Queue {
   /** x-delivery-limit: returned more often than allowed; dead-lettered (delivery_limit) or dropped. */
   private dropOverDeliveryLimit(entry: Entry): void {
     entry.state = EntryState.Settled;
+    this.persisted?.settled(entry);
     this.unacked--;
     this.counters.deliveryLimited++;
     if (this.watchesSettlement) this.settledAfterDelivery(entry);
@@ -530,6 +549,7 @@ export class Queue {
       return true;
     }
     const entry = new Entry(this, this.nextSeq++, message);
+    this.persisted?.stored(entry);
     this.counters.published++;
     const ttl = lowerTtl(this.messageTtl, messageTtl(message.properties.expiration));
     // TTL 0 is set only after the dispatch attempt: the clock may tick in between.
@@ -596,6 +616,7 @@ export class Queue {
   }
 
   private leftWhileReady(entry: Entry, reason: DeathReason): void {
+    this.persisted?.settled(entry);
     if (this.dedup?.tracksPresence) this.dedup.forget(entry.message);
     this.deadLetter(entry.message, reason);
   }
@@ -610,6 +631,7 @@ export class Queue {
   private dropAllReady(): number {
     const dropped = this.ready.clear();
     for (const entry of dropped) entry.state = EntryState.Settled;
+    this.persisted?.dropped(dropped);
     if (this.dedup?.tracksPresence) for (const entry of dropped) this.dedup.forget(entry.message);
     this.readyBodyBytes = 0;
     this.expiry?.clear();
@@ -621,6 +643,28 @@ export class Queue {
     if (this.deletedFlag || this.consumerSet.size !== 0) return;
     this.vhost.logger.debug({ queue: this.name, vhost: this.vhost.name }, 'queue expired (x-expires)');
     this.vhost.destroyQueue(this);
+  }
+
+  /**
+   * Messages recovered from the store, in queue order, behind whatever is ready. Delivered ones come back
+   * redelivered. A paging queue reads them when they reach the head; others read them now.
+   * @internal Broker.start
+   */
+  restoreStored(handles: Float64Array, delivered: Uint8Array): void {
+    const persisted = this.persisted;
+    if (persisted === undefined) return;
+    const ready = this.ready;
+    for (let i = 0; i < handles.length; i++) {
+      const entry = persisted.restoredEntry(this, this.nextSeq++, handles[i]!, delivered[i] === 1, NOT_LOADED);
+      if (ready instanceof PagedFifoReady) {
+        ready.pushNotLoaded(entry);
+        continue;
+      }
+      entry.message = persisted.load(entry.handle);
+      ready.push(entry);
+      this.readyBodyBytes += entry.message.bodySize;
+    }
+    if (handles.length !== 0) this.resumeDispatch();
   }
 
   /** The entry as this queue's own, if it is one of ours and still waiting for a settlement. */
