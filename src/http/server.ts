@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { AmqpConnection } from '../amqp/connection.js';
 import type { UserRegistry } from '../auth/users.js';
@@ -69,7 +69,8 @@ export class HttpServer {
       logger,
     };
     this.metrics = new MetricsCollector(this.context);
-    this.app = Fastify({ loggerInstance: logger as FastifyBaseLogger, disableRequestLogging: true, bodyLimit: BODY_LIMIT, return503OnClosing: true });
+    // Fastify's own per-request logging stays off; failures are logged by the error handler below.
+    this.app = Fastify({ bodyLimit: BODY_LIMIT, return503OnClosing: true });
     this.configure(options.dashboard);
     rates.start();
   }
