@@ -48,15 +48,11 @@ test('confirm.select twice is fine and numbering continues', async (t) => {
   assert.equal((await ch.checkQueue('c')).messageCount, 2);
 });
 
-test(
-  'a publish refused by a queue (x-overflow reject-publish) is nacked',
-  { todo: 'needs x-overflow reject-publish in the broker core' },
-  async (t) => {
-    const s = await session(t);
-    const ch = await s.confirmChannel();
-    await ch.assertQueue('bounded', { arguments: { 'x-max-length': 1, 'x-overflow': 'reject-publish' } });
-    await publishConfirmed(ch, '', 'bounded', 'fits');
-    await assert.rejects(withTimeout(publishConfirmed(ch, '', 'bounded', 'refused'), 2000, 'nack'));
-    await publishConfirmed(ch, 'amq.direct', 'nowhere', 'still acked');
-  },
-);
+test('a publish refused by a queue (x-overflow reject-publish) is nacked', async (t) => {
+  const s = await session(t);
+  const ch = await s.confirmChannel();
+  await ch.assertQueue('bounded', { arguments: { 'x-max-length': 1, 'x-overflow': 'reject-publish' } });
+  await publishConfirmed(ch, '', 'bounded', 'fits');
+  await assert.rejects(withTimeout(publishConfirmed(ch, '', 'bounded', 'refused'), 2000, 'nack'));
+  await publishConfirmed(ch, 'amq.direct', 'nowhere', 'still acked');
+});
