@@ -89,6 +89,7 @@ export function readFieldValue(r: ByteReader, depth: number): FieldValue {
     case 0x69: // i
       return new TypedValue('i', r.u32());
     case 0x6c: // l
+    case 0x4c: // L: py-amqp (so kombu and Celery) sends it for big ints; RabbitMQ reads it as signed 64-bit too
       return new TypedValue('l', r.i64Exact());
     case 0x66: // f
       return new TypedValue('f', r.f32());
