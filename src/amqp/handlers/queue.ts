@@ -1,10 +1,13 @@
 import { MethodId, type QueueBind, type QueueDeclare, type QueueDelete, type QueuePurge, type QueueUnbind } from '../spec/generated.js';
-import type { Channel } from '../channel.js';
+import { DIRECT_REPLY_TO, type Channel } from '../channel.js';
+import type { Queue } from '../../broker/queue.js';
 import { assertNotDefaultExchange, assertNotReserved } from './names.js';
 import type { HandlerTable } from './types.js';
 
 function declare(ch: Channel, a: QueueDeclare): void {
-  if (a.passive) return declarePassive(ch, a);
+  // RabbitMQ treats every declare of the direct reply-to pseudo queue (or of a reply address) as passive;
+  // kombu and Celery declare 'amq.rabbitmq.reply-to' before consuming from it.
+  if (a.passive || a.queue.startsWith(DIRECT_REPLY_TO)) return declarePassive(ch, a);
   const requested = a.queue;
   if (requested !== '') {
     // Checked before permissions, and for existing queues too (RabbitMQ refuses to redeclare amq.gen-*).
@@ -43,9 +46,14 @@ function declarePassive(ch: Channel, a: QueueDeclare): void {
   if (!a.noWait) {
     ch.send({
       id: MethodId.QueueDeclareOk,
-      args: { queue: name, messageCount: queue.readyCount(), consumerCount: queue.consumerCount() },
+      args: { queue: name, messageCount: queue.readyCount(), consumerCount: consumerCountOf(ch, queue) },
     });
   }
+}
+
+/** A reply-to pseudo queue that exists has, by definition, its one consumer (RabbitMQ says 1 too). */
+function consumerCountOf(ch: Channel, queue: Queue): number {
+  return queue === ch.vhost.replyToQueue ? 1 : queue.consumerCount();
 }
 
 /**
