@@ -92,7 +92,9 @@ export function registerCtlCommand(program: Command): void {
 
 function describe(error: unknown, url: string): string {
   if (error instanceof ManagementApiError) return error.message;
-  const cause = (error as { cause?: { code?: string } }).cause;
+  // fetch reports network failures as "fetch failed" with the real reason in `cause`.
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
   if (cause?.code === 'ECONNREFUSED') return `cannot connect to ${url} (is the broker running with its HTTP API?)`;
+  if (cause?.message !== undefined) return `cannot reach ${url}: ${cause.message}`;
   return error instanceof Error ? error.message : String(error);
 }
