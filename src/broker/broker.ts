@@ -50,6 +50,7 @@ export class Broker implements VHostContext {
   readonly definitions: DefinitionJournal;
   private readonly vhostTable = new Map<string, VHost>();
   private started = false;
+  private stopped = false;
   private recovered: RecoveredState | undefined;
   /** Callbacks waiting for durability, in the order their store callbacks will run (the store keeps order). */
   private readonly durableWaiters: ((() => void) | undefined)[] = [];
@@ -117,6 +118,7 @@ export class Broker implements VHostContext {
     for (const vhost of this.vhostTable.values()) vhost.stopTimers();
     if (!this.started) return;
     this.started = false;
+    this.stopped = true;
     this.definitions.deactivate();
     this.persisting = false;
     await this.store.close();
@@ -151,7 +153,8 @@ export class Broker implements VHostContext {
    * store failure the callback is never called (no confirm, no commit-ok for data that may be lost).
    */
   whenDurable(callback: () => void): void {
-    if (this.storeFailure !== undefined) return;
+    // A stopped broker's store is closed: nothing more becomes durable, so nothing is confirmed.
+    if (this.storeFailure !== undefined || this.stopped) return;
     this.durableWaiters.push(callback);
     this.store.whenDurable(this.onStoreDurable);
   }

@@ -2,7 +2,7 @@ import type { MessageHandle, Store } from '../../store/store.js';
 import type { Message } from '../message.js';
 import type { MessageHeaderCodec } from '../persistence/message-header.js';
 import { Entry } from './entry.js';
-import { PagedFifoReady } from './paged-ready.js';
+import { NOT_LOADED, PagedFifoReady, type EntryReviver } from './paged-ready.js';
 import type { QueueSettings } from './queue-arguments.js';
 
 /** What a durable queue needs to store its persistent messages. Absent when nothing is persisted. */
@@ -27,14 +27,16 @@ export class DurableMessages {
   /** Handles of delivered, unsettled stored entries: dropQueue must name every message the queue holds. */
   private readonly unacked = new Set<MessageHandle>();
   private closing = false;
-  private readonly loader = {
-    load: (handle: number): Message => this.load(handle),
-    restoredSize: (bytes: number): void => this.onRestoredSize(bytes),
+  private readonly reviver: EntryReviver = {
+    revive: (seq, handle, redelivered, load) => this.revive(seq, handle, redelivered, load),
+    restoredSize: (bytes) => this.onRestoredSize(bytes),
   };
 
   constructor(
     private readonly access: DurableStoreAccess,
     streamName: string,
+    /** The owning Queue (typed loosely, as Entry.queue, to keep this module free of an import cycle). */
+    private readonly queue: object,
     private readonly onRestoredSize: (bytes: number) => void,
   ) {
     this.id = access.store.queueId(streamName);
@@ -47,7 +49,7 @@ export class DurableMessages {
   readyEntriesFor(settings: QueueSettings): PagedFifoReady | undefined {
     if (settings.messageGroupHeader !== undefined || settings.maxPriority !== undefined) return undefined;
     if (settings.deduplication !== undefined) return undefined;
-    return new PagedFifoReady(this.access.queueMemoryBytes, this.loader);
+    return new PagedFifoReady(this.access.queueMemoryBytes, this.reviver);
   }
 
   /** A new entry: persistent messages are written (into the store's buffer; durable at the next commit). */
@@ -97,11 +99,11 @@ export class DurableMessages {
     this.closing = true;
   }
 
-  /** A recovered message as a ready entry; its body is read when it reaches the head of the queue. */
-  restoredEntry(queue: object, seq: number, handle: MessageHandle, delivered: boolean, placeholder: Message): Entry {
-    const entry = new Entry(queue, seq, placeholder);
+  /** An Entry for a stored message (recovered, or paged out), its message read now unless !load. */
+  revive(seq: number, handle: MessageHandle, redelivered: boolean, load: boolean): Entry {
+    const entry = new Entry(this.queue, seq, load ? this.load(handle) : NOT_LOADED);
     entry.handle = handle;
-    entry.redelivered = delivered;
+    entry.redelivered = redelivered;
     return entry;
   }
 

@@ -1,75 +1,95 @@
 import { Message } from '../message.js';
+import { ColdFlag, ColdRing } from './cold-ring.js';
 import { type Entry, EntryState } from './entry.js';
 import { browseList, liveEntries, type ReadyEntries } from './ready-entries.js';
 import { ReadyList } from './ready-list.js';
 
-/**
- * Stand-ins for the message of an entry whose body lives only on disk. Shared by every such entry, so a
- * paged-out entry costs its Entry object and nothing else (no Message, properties or body).
- */
-const EMPTY = Buffer.alloc(0);
-/** Paged out after the queue counted its body in readyBytes. */
-export const PAGED_OUT = new Message('', '', Object.freeze({}), EMPTY, undefined, 0);
-/** Recovered from the store and not read yet: its size is not known to the queue. */
-export const NOT_LOADED = new Message('', '', Object.freeze({}), EMPTY, undefined, 0);
+/** Stand-in message of an Entry made for a cold record without reading it (purge, queue deletion). */
+export const NOT_LOADED = new Message('', '', Object.freeze({}), Buffer.alloc(0), undefined, 0);
 
-/** How a paged entry gets its message back. */
-export interface MessageLoader {
-  /** Reads the stored message (synchronous pread, or the store's write buffer). */
-  load(handle: number): Message;
-  /** A recovered entry's size became known (the queue adds it to readyBytes before it subtracts it). */
+/** How cold records become entries again. */
+export interface EntryReviver {
+  /** An Entry for a stored message, with its message read from the store (or NOT_LOADED if !load). */
+  revive(seq: number, handle: number, redelivered: boolean, load: boolean): Entry;
+  /** A recovered message's size became known (the queue adds it to readyBytes before it subtracts it). */
   restoredSize(bytes: number): void;
 }
 
 /**
- * The plain FIFO of a durable queue, with a memory budget for bodies: entries beyond `budgetBytes` keep
- * only their store handle (their message is PAGED_OUT) and are read back synchronously when they are
- * taken, browsed or dropped from the head. Only entries that are stored and have no expiry are paged (the
- * expiry timer and dead-lettering need the message while it waits).
+ * The plain FIFO of a durable queue, with a memory budget for bodies. The oldest entries are "hot":
+ * Entry objects holding their message, up to `budgetBytes` of bodies. Once the budget is reached, stored
+ * messages go "cold": only (seq, handle, flags) in a typed-array ring (17 bytes each; the Entry and the
+ * Message are dropped) and are read back synchronously when they reach the front. Entries that cannot
+ * be cold (transient messages, entries with an expiry) queued behind cold ones are "pinned": their
+ * record has handle 0 and the Entry waits in a map by seq. Order is kept because every hot entry is
+ * older than every cold record (new entries go hot only while nothing is cold; a requeued entry is
+ * always older than what is still cold).
  */
 export class PagedFifoReady implements ReadyEntries {
-  private readonly list = new ReadyList<Entry>();
+  private readonly hot = new ReadyList<Entry>();
+  private readonly cold = new ColdRing();
+  private readonly pinned = new Map<number, Entry>();
+  /** Settled entries still in the hot list or pinned (expired in place). */
   private tombstones = 0;
-  /** Body bytes of the entries in the list that hold their message. */
+  /** Body bytes held by hot and pinned entries. */
   private residentBytes = 0;
 
   constructor(
     private readonly budgetBytes: number,
-    private readonly loader: MessageLoader,
+    private readonly reviver: EntryReviver,
   ) {}
 
   get length(): number {
-    return this.list.length - this.tombstones;
+    return this.hot.length + this.cold.size - this.tombstones;
   }
 
-  /** Body bytes held in memory by ready entries (for tests and metrics). */
+  /** Body bytes held in memory by ready entries. */
   get memoryBytes(): number {
     return this.residentBytes;
   }
 
+  /** Ready messages held only as cold records. */
+  get coldCount(): number {
+    return this.cold.size - this.pinned.size;
+  }
+
   hasDeliverable(): boolean {
-    return this.list.length !== this.tombstones;
+    return this.length !== 0;
   }
 
   push(entry: Entry): void {
-    this.admit(entry);
-    this.list.push(entry);
+    const size = entry.message.bodySize;
+    const storable = entry.handle !== 0 && entry.expiresAt === 0;
+    if (this.cold.size === 0 && (!storable || this.residentBytes + size <= this.budgetBytes)) {
+      this.hot.push(entry);
+      this.residentBytes += size;
+    } else if (storable) {
+      this.cold.push(entry.seq, entry.handle, entry.redelivered ? ColdFlag.Redelivered : 0);
+    } else {
+      this.cold.push(entry.seq, 0, 0);
+      this.pinned.set(entry.seq, entry);
+      this.residentBytes += size;
+    }
   }
 
-  /** A recovered entry: stored, not read. It is loaded when it reaches the head. */
-  pushNotLoaded(entry: Entry): void {
-    entry.message = NOT_LOADED;
-    this.list.push(entry);
+  /** A recovered message: a cold record from the start, read when it reaches the front. */
+  pushStored(seq: number, handle: number, delivered: boolean): void {
+    this.cold.push(seq, handle, ColdFlag.Uncounted | (delivered ? ColdFlag.Redelivered : 0));
   }
 
   take(): Entry | undefined {
-    let entry = this.list.shift();
-    while (entry !== undefined && entry.state !== EntryState.Ready) {
-      this.tombstones--;
-      entry = this.list.shift();
+    for (;;) {
+      const hot = this.hot.shift();
+      const entry = hot ?? this.takeCold();
+      if (entry === undefined) return undefined;
+      if (entry.state !== EntryState.Ready) {
+        this.tombstones--;
+        continue;
+      }
+      if (entry !== this.revived) this.residentBytes -= entry.message.bodySize;
+      this.revived = undefined;
+      return entry;
     }
-    if (entry !== undefined) this.leave(entry);
-    return entry;
   }
 
   takeOldest(): Entry | undefined {
@@ -77,9 +97,9 @@ export class PagedFifoReady implements ReadyEntries {
   }
 
   putBack(entry: Entry): void {
-    // A delivered entry comes back with its message; it is near the head, where bodies stay resident.
+    // A taken entry is older than everything still cold, so it belongs in the hot list.
     this.residentBytes += entry.message.bodySize;
-    this.list.insertBySeq(entry);
+    this.hot.insertBySeq(entry);
   }
 
   discard(entry: Entry): void {
@@ -91,42 +111,67 @@ export class PagedFifoReady implements ReadyEntries {
     // Nothing waits on a settlement in a plain queue.
   }
 
+  /**
+   * Drops everything. Cold records become Entry objects without their messages (the caller needs their
+   * handles and the count), so a purge of a huge paged queue costs one short-lived Entry per message.
+   */
   clear(): Entry[] {
-    const live = liveEntries(this.list);
-    this.list.clear();
+    const live = liveEntries(this.hot);
+    while (this.cold.shift()) {
+      const { seq, handle, flag } = this.cold;
+      if (handle === 0) {
+        const pinned = this.pinned.get(seq)!;
+        if (pinned.state === EntryState.Ready) live.push(pinned);
+      } else {
+        live.push(this.reviver.revive(seq, handle, (flag & ColdFlag.Redelivered) !== 0, false));
+      }
+    }
+    this.hot.clear();
+    this.cold.clear();
+    this.pinned.clear();
     this.tombstones = 0;
     this.residentBytes = 0;
     return live;
   }
 
+  /** Hot entries as they are; cold ones read into fresh entries that are not kept (browsing only). */
   browse(offset: number, count: number): Entry[] {
-    const entries = browseList(this.list, offset, count, []);
-    for (const entry of entries) this.load(entry, true);
-    return entries;
-  }
-
-  /** Keeps the body in memory while within budget; otherwise drops the reference to it. */
-  private admit(entry: Entry): void {
-    const size = entry.message.bodySize;
-    if (entry.handle !== 0 && entry.expiresAt === 0 && this.residentBytes + size > this.budgetBytes) {
-      entry.message = PAGED_OUT;
-      return;
+    const out = browseList(this.hot, offset, count, []);
+    let skip = Math.max(0, offset - this.liveHot());
+    for (let i = 0; i < this.cold.size && out.length < count; i++) {
+      this.cold.peekAt(i);
+      const { seq, handle, flag } = this.cold;
+      const entry = handle === 0 ? this.pinned.get(seq)! : undefined;
+      if (entry !== undefined && entry.state !== EntryState.Ready) continue;
+      if (skip > 0) {
+        skip--;
+        continue;
+      }
+      out.push(entry ?? this.reviver.revive(seq, handle, (flag & ColdFlag.Redelivered) !== 0, true));
     }
-    this.residentBytes += size;
+    return out;
   }
 
-  /** An entry leaves the list: it must carry its message from here on. */
-  private leave(entry: Entry): void {
-    if (entry.message === PAGED_OUT || entry.message === NOT_LOADED) this.load(entry, false);
-    else this.residentBytes -= entry.message.bodySize;
+  /** The entry `take` just made from a cold record (its body was never counted as resident). */
+  private revived: Entry | undefined;
+
+  private takeCold(): Entry | undefined {
+    if (!this.cold.shift()) return undefined;
+    const { seq, handle, flag } = this.cold;
+    if (handle === 0) {
+      const pinned = this.pinned.get(seq)!;
+      this.pinned.delete(seq);
+      return pinned;
+    }
+    const entry = this.reviver.revive(seq, handle, (flag & ColdFlag.Redelivered) !== 0, true);
+    if ((flag & ColdFlag.Uncounted) !== 0) this.reviver.restoredSize(entry.message.bodySize);
+    this.revived = entry;
+    return entry;
   }
 
-  private load(entry: Entry, staysInList: boolean): void {
-    const placeholder = entry.message;
-    if (placeholder !== PAGED_OUT && placeholder !== NOT_LOADED) return;
-    entry.message = this.loader.load(entry.handle);
-    const size = entry.message.bodySize;
-    if (placeholder === NOT_LOADED) this.loader.restoredSize(size);
-    if (staysInList) this.residentBytes += size;
+  private liveHot(): number {
+    let live = 0;
+    for (const entry of this.hot) if (entry.state === EntryState.Ready) live++;
+    return live;
   }
 }

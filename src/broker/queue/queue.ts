@@ -16,7 +16,7 @@ import { ExpiryTimer, messageTtl } from './expiry-timer.js';
 import { IdleExpiry } from './idle-expiry.js';
 import { LengthLimit } from './length-limit.js';
 import { GroupedReady } from './message-groups.js';
-import { NOT_LOADED, PagedFifoReady } from './paged-ready.js';
+import { PagedFifoReady } from './paged-ready.js';
 import { PriorityReady } from './priority-ready.js';
 import { parseQueueArguments, PLAIN_QUEUE, type QueueSettings } from './queue-arguments.js';
 import { FifoReady, type ReadyEntries } from './ready-entries.js';
@@ -118,7 +118,7 @@ export class Queue {
     this.settings = settings;
     this.persisted =
       options.durableStore !== undefined && this.durable && this.exclusiveOwner === undefined
-        ? new DurableMessages(options.durableStore, options.streamName ?? name, (bytes) => void (this.readyBodyBytes += bytes))
+        ? new DurableMessages(options.durableStore, options.streamName ?? name, this, (bytes) => void (this.readyBodyBytes += bytes))
         : undefined;
     this.ready = this.persisted?.readyEntriesFor(settings) ?? readyEntriesFor(settings);
     this.consumerSet = settings.singleActiveConsumer ? new SingleActiveConsumerSet() : new ConsumerSet();
@@ -655,12 +655,11 @@ export class Queue {
     if (persisted === undefined) return;
     const ready = this.ready;
     for (let i = 0; i < handles.length; i++) {
-      const entry = persisted.restoredEntry(this, this.nextSeq++, handles[i]!, delivered[i] === 1, NOT_LOADED);
       if (ready instanceof PagedFifoReady) {
-        ready.pushNotLoaded(entry);
+        ready.pushStored(this.nextSeq++, handles[i]!, delivered[i] === 1);
         continue;
       }
-      entry.message = persisted.load(entry.handle);
+      const entry = persisted.revive(this.nextSeq++, handles[i]!, delivered[i] === 1, true);
       ready.push(entry);
       this.readyBodyBytes += entry.message.bodySize;
     }
