@@ -87,6 +87,8 @@ export class Channel implements ConsumerChannel, AckHost, ConfirmSink {
   private consumerUnacked = 0;
   /** While a tx.commit waits to be durable, later frames wait too, so replies keep their order. */
   private heldFrames: Frame[] | undefined = undefined;
+  /** Queues the current publish reached, for publisher flow control. Reused. */
+  private readonly reachedQueues: Queue[] = [];
   /** Queues to resume once a batch of acks has freed prefetch. Reused. */
   private readonly queuesToResume: Queue[] = [];
   /** Exchanges this user was already allowed to publish to (RabbitMQ caches these checks too). */
@@ -217,7 +219,12 @@ export class Channel implements ConsumerChannel, AckHost, ConfirmSink {
 
   /** Routes one message; an unroutable mandatory one comes back as basic.return before its confirm. */
   route(message: Message, mandatory: boolean): void {
-    const outcome = this.vhost.publish(message);
+    const reached = this.reachedQueues;
+    const outcome = this.vhost.publish(message, reached);
+    if (reached.length !== 0) {
+      this.host.publishedTo?.(reached);
+      reached.length = 0;
+    }
     if (outcome.routed === 0 && mandatory) this.returnMessage(message, 312, 'NO_ROUTE');
     if (this.confirms !== undefined) this.confirms.accept(outcome.refused);
   }

@@ -6,6 +6,7 @@ import type { ChannelHost } from './channel/host.js';
 import type { Frame } from './codec/frames.js';
 import type { AmqpConnection } from './connection.js';
 import type { AmqpLimits } from './limits.js';
+import type { PublisherFlowSettings } from './publisher-flow.js';
 
 /** What the connection layer needs of a channel (the channel layer's Channel implements it). */
 export interface ChannelLike {
@@ -25,6 +26,8 @@ export interface ConnectionSettings {
   readonly closeTimeoutMs: number;
   /** Socket bytes queued (plus frames not yet flushed) above which writable() turns false. */
   readonly highWaterMark: number;
+  /** Input budget per event-loop turn and credit-flow water marks (default DEFAULT_PUBLISHER_FLOW). */
+  readonly publisherFlow?: PublisherFlowSettings;
 }
 
 /** What a connection needs of its listener. */

@@ -31,7 +31,7 @@ import {
 } from './handshake.js';
 import { HeartbeatMonitor } from './heartbeat.js';
 import { SocketOutput } from './output.js';
-import { PublisherFlow } from './publisher-flow.js';
+import { PublisherFlow, type FlowQueue } from './publisher-flow.js';
 import { isSupportedMechanism, parseSaslResponse } from './sasl.js';
 import { LOCALES, SASL_MECHANISMS, serverProperties } from './server-properties.js';
 import { MethodId } from './spec/generated.js';
@@ -156,6 +156,10 @@ export class AmqpConnection implements ChannelHost, SessionOwner {
     this.onChannelError(channelId, error, 0, 0);
   }
 
+  publishedTo(queues: readonly FlowQueue[]): void {
+    if (this.flow !== undefined) this.flow.publishedTo(queues);
+  }
+
   // ---- socket input --------------------------------------------------------------------------------
 
   private attachSocket(): void {
@@ -168,6 +172,8 @@ export class AmqpConnection implements ChannelHost, SessionOwner {
 
   private onData(chunk: Buffer): void {
     this.bytesIn += chunk.length;
+    // Fairness: a connection that has had its share of this event-loop turn yields to the others.
+    if (this.flow !== undefined) this.flow.countInput(chunk.length);
     if (this.state === ConnectionState.AwaitingHeader) {
       const rest = this.takeProtocolHeader(chunk);
       if (rest === undefined || rest.length === 0) return;
@@ -596,6 +602,7 @@ export class AmqpConnection implements ChannelHost, SessionOwner {
     this.clearHandshakeTimer();
     if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
     this.heartbeat?.stop();
+    this.flow?.stop();
     this.teardownChannels();
     if (wasOpen) this.releaseExclusiveResources();
     this.context.connectionClosed(this);
@@ -658,6 +665,7 @@ export class AmqpConnection implements ChannelHost, SessionOwner {
         },
       },
       this.clientCapabilities.connectionBlocked,
+      this.settings.publisherFlow,
     );
   }
 

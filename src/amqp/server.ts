@@ -6,6 +6,7 @@ import type { UserRegistry } from '../auth/users.js';
 import { AmqpConnection, type ChannelFactory, type ConnectionContext, type ConnectionSettings } from './connection.js';
 import { createChannel } from './default-channel.js';
 import { resolveLimits, type AmqpLimits } from './limits.js';
+import { DEFAULT_PUBLISHER_FLOW, type PublisherFlowSettings } from './publisher-flow.js';
 
 export type { AmqpLimits } from './limits.js';
 
@@ -21,6 +22,8 @@ export interface AmqpListenerOptions {
   highWaterMark?: number;
   /** How channels are made; tests substitute their own. Default: the channel layer's Channel. */
   channelFactory?: ChannelFactory;
+  /** Publisher flow control tuning (default DEFAULT_PUBLISHER_FLOW, see publisher-flow.ts). */
+  publisherFlow?: Partial<PublisherFlowSettings>;
 }
 
 export interface ListenerTimeouts {
@@ -61,6 +64,7 @@ export class AmqpListener {
       handshakeTimeoutMs: timeouts.handshakeMs,
       closeTimeoutMs: timeouts.closeMs,
       highWaterMark: options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK,
+      publisherFlow: { ...DEFAULT_PUBLISHER_FLOW, ...options.publisherFlow },
     };
     this.context = {
       broker,

@@ -331,13 +331,17 @@ export class VHost {
 
   // ---- publishing ------------------------------------------------------------------------------
 
-  /** Routes and enqueues; dispatch to consumers happens synchronously inside. */
-  publish(message: Message): PublishOutcome {
+  /**
+   * Routes and enqueues; dispatch to consumers happens synchronously inside. When `reached` is given,
+   * the queues the message was offered to are appended to it (publisher flow control looks at them).
+   */
+  publish(message: Message, reached?: Queue[]): PublishOutcome {
     const exchange = this.exchangeTable.get(message.exchange);
     if (exchange === undefined) throw notFound('exchange', message.exchange, this.name);
     if (exchange.internal) throw accessRefused(`cannot publish to internal ${exchange.resource}`);
     exchange.counters.publishedIn++;
-    const result = exchange === this.defaultExchange ? this.publishDirect(message) : this.publishRouted(exchange, message);
+    const result =
+      exchange === this.defaultExchange ? this.publishDirect(message, reached) : this.publishRouted(exchange, message, reached);
     if (result.routed === 0) exchange.counters.unroutable++;
     return result;
   }
@@ -416,10 +420,13 @@ export class VHost {
   }
 
   /** The default exchange: the queue named by the routing key, or a direct reply-to consumer. */
-  private publishDirect(message: Message): PublishOutcome {
+  private publishDirect(message: Message, reached: Queue[] | undefined): PublishOutcome {
     const key = message.routingKey;
     const queue = this.queueTable.get(key);
-    if (queue !== undefined) return outcome(1, !queue.enqueue(message));
+    if (queue !== undefined) {
+      if (reached !== undefined) reached.push(queue);
+      return outcome(1, !queue.enqueue(message));
+    }
     if (key.startsWith(REPLY_TO_PREFIX)) {
       const consumer = this.replyTo.lookup(key);
       if (consumer === undefined) return outcome(0, false);
@@ -429,7 +436,7 @@ export class VHost {
     return outcome(0, false);
   }
 
-  private publishRouted(exchange: Exchange, message: Message): PublishOutcome {
+  private publishRouted(exchange: Exchange, message: Message, reached?: Queue[]): PublishOutcome {
     // A consumer may publish from inside deliver(); the nested call must not reuse the busy collector.
     const collector = this.publishDepth === 0 ? this.collector : new RouteCollector();
     this.publishDepth++;
@@ -442,6 +449,7 @@ export class VHost {
         if (queues[i]!.enqueue(message)) routed++;
         else refused = true;
       }
+      if (reached !== undefined) for (let i = 0; i < queues.length; i++) reached.push(queues[i]!);
       queues.length = 0;
       return outcome(routed + collector.held, refused);
     } finally {

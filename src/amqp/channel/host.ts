@@ -1,4 +1,5 @@
 import type { Broker } from '../../broker/broker.js';
+import type { Queue } from '../../broker/queue.js';
 import type { VHost } from '../../broker/vhost.js';
 import type { SessionOwner } from '../../broker/consumer.js';
 import type { User, UserRegistry } from '../../auth/users.js';
@@ -36,4 +37,9 @@ export interface ChannelHost {
    * it the channel is torn down silently.
    */
   reportAsyncError?(channelId: number, error: unknown): void;
+  /**
+   * After every publish: the queues it reached, for publisher flow control (the host may stop reading
+   * its socket while one of them falls behind its consumers). Optional.
+   */
+  publishedTo?(queues: readonly Queue[]): void;
 }
