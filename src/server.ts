@@ -11,6 +11,7 @@ import { restoreUsers, UserJournal } from './durability/users.js';
 import { LogStore } from './store/log-store.js';
 import type { Store, SyncPolicy } from './store/store.js';
 import { HttpServer } from './http/server.js';
+import { dashboardIfInstalled } from './http/dashboard/plugin.js';
 import { createLogger } from './log.js';
 import type { Logger } from './log.js';
 
@@ -154,12 +155,16 @@ export class WarrenServer {
   private async listenHttp(): Promise<ListenAddress> {
     this.http = new HttpServer(
       { broker: this.broker, users: this.users, connections: () => this.listeners.flatMap((listener) => [...listener.connections]) },
-      { host: this.config.http.host, port: this.config.http.port, dataDir: this.config.dataDir },
+      { host: this.config.http.host, port: this.config.http.port, dataDir: this.config.dataDir, dashboard: this.dashboard() },
       this.logger.child({ component: 'http' }),
     );
     const address = await this.http.listen();
     this.logger.info({ protocol: 'http', host: address.host, port: address.port }, `HTTP listening on ${address.host}:${address.port}`);
     return address;
+  }
+
+  private dashboard(): ReturnType<typeof dashboardIfInstalled> {
+    return dashboardIfInstalled((error) => this.logger.warn({ err: error }, 'web dashboard not served'));
   }
 
   /** Lets a start in progress finish first, so nothing it opens is left behind. */

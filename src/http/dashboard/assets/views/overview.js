@@ -1,0 +1,89 @@
+// Overview: object totals, queued messages and message rates over time, listeners.
+
+import { facts, h, panel, replaceChildren } from '../lib/dom.js';
+import { createChart } from '../lib/chart.js';
+import { count, rate, statRate } from '../lib/format.js';
+import { createTable } from '../lib/table.js';
+
+const TOTALS = [
+  ['connections', 'Connections', '#/connections'],
+  ['channels', 'Channels', '#/channels'],
+  ['exchanges', 'Exchanges', '#/exchanges'],
+  ['queues', 'Queues', '#/queues'],
+  ['consumers', 'Consumers', '#/queues'],
+];
+
+export function createOverviewView(ctx) {
+  const totals = h('ul', { class: 'totals', 'aria-label': 'Totals' });
+  const queued = createChart('Queued messages', count);
+  const rates = createChart('Message rates', rate);
+  const node = h('div');
+  const listeners = createTable(
+    [
+      { id: 'protocol', label: 'Protocol', value: (l) => l.protocol },
+      { id: 'ip', label: 'Bound to', value: (l) => l.ip_address },
+      { id: 'port', label: 'Port', value: (l) => l.port, numeric: true },
+    ],
+    { caption: 'Listeners', empty: 'No listeners.' },
+  );
+  const element = h(
+    'section',
+    { class: 'view' },
+    h('h1', {}, 'Overview'),
+    totals,
+    h('div', { class: 'charts' }, panel('Queued messages', queued.element), panel('Message rates', rates.element)),
+    h('div', { class: 'columns' }, panel('Node', node), panel('Listening ports', listeners.element)),
+  );
+
+  async function refresh() {
+    const overview = ctx.overview;
+    if (overview === undefined) return;
+    const objects = overview.object_totals ?? {};
+    const queueTotals = overview.queue_totals ?? {};
+    replaceChildren(
+      totals,
+      TOTALS.map(([key, label, href]) => total(label, count(objects[key] ?? 0), href, key)),
+      total('Ready', count(queueTotals.messages_ready ?? 0), undefined, 'ready'),
+      total('Unacked', count(queueTotals.messages_unacknowledged ?? 0), undefined, 'unacked'),
+      total('Total messages', count(queueTotals.messages ?? 0), undefined, 'messages'),
+    );
+    queued.update([
+      { label: 'Ready', points: ctx.history.gauge('ready') },
+      { label: 'Unacked', points: ctx.history.gauge('unacked') },
+    ]);
+    const stats = overview.message_stats ?? {};
+    rates.update([
+      { label: 'Publish', points: ratePoints(ctx, 'publish', statRate(stats, 'publish')) },
+      { label: 'Deliver / get', points: ratePoints(ctx, 'deliver_get', statRate(stats, 'deliver_get')) },
+      { label: 'Ack', points: ratePoints(ctx, 'ack', statRate(stats, 'ack')) },
+    ]);
+    replaceChildren(
+      node,
+      facts([
+        ['Product', `${overview.product_name} ${overview.product_version}`],
+        ['Node', overview.node],
+        ['Runtime', `Node.js ${overview.node_version}`],
+        ['Messages published', count(stats.publish ?? 0)],
+        ['Delivered or got', count(stats.deliver_get ?? 0)],
+        ['Acknowledged', count(stats.ack ?? 0)],
+        ['Unroutable (dropped)', count(stats.drop_unroutable ?? 0)],
+      ]),
+    );
+    listeners.update(overview.listeners ?? []);
+  }
+
+  return { title: 'Overview', element, refresh };
+}
+
+function total(label, value, href, key) {
+  const content = [h('span', { class: 'total-label' }, label), h('span', { class: 'total-value', 'data-total': key }, value)];
+  return h('li', {}, href === undefined ? h('div', { class: 'total' }, content) : h('a', { class: 'total', href }, content));
+}
+
+/** Rates measured between polls; before the second poll, the broker's own sampled rate. */
+function ratePoints(ctx, name, serverRate) {
+  const points = ctx.history.rate(name);
+  if (points.length > 0) return points;
+  const latest = ctx.history.latest;
+  return latest === undefined ? [] : [{ t: latest.t, v: serverRate }];
+}
