@@ -23,7 +23,7 @@ import { exchangeHandlers } from './handlers/exchange.js';
 import { queueHandlers } from './handlers/queue.js';
 import { txHandlers } from './handlers/tx.js';
 import type { HandlerTable } from './handlers/types.js';
-import { MethodId, methodNames, type BasicDeliver, type Method } from './spec/generated.js';
+import { MethodId, methodNames, type Method } from './spec/generated.js';
 
 export type { ChannelHost } from './channel/host.js';
 
@@ -93,11 +93,6 @@ export class Channel implements ConsumerChannel, AckHost, ConfirmSink {
   private readonly queuesToResume: Queue[] = [];
   /** Exchanges this user was already allowed to publish to (RabbitMQ caches these checks too). */
   private readonly writableExchanges = new Set<string>();
-  /** basic.deliver is rewritten in place for every delivery: the writer encodes it at once. */
-  private readonly deliverMethod: { id: MethodId.BasicDeliver; args: BasicDeliver } = {
-    id: MethodId.BasicDeliver,
-    args: { consumerTag: '', deliveryTag: 0, redelivered: false, exchange: '', routingKey: '' },
-  };
 
   constructor(
     readonly id: number,
@@ -260,11 +255,8 @@ export class Channel implements ConsumerChannel, AckHost, ConfirmSink {
   /** ConfirmSink: basic.ack / basic.nack to the publisher. */
   confirm(deliveryTag: number, multiple: boolean, ack: boolean): void {
     if (this.closed) return;
-    this.send(
-      ack
-        ? { id: MethodId.BasicAck, args: { deliveryTag, multiple } }
-        : { id: MethodId.BasicNack, args: { deliveryTag, multiple, requeue: false } },
-    );
+    this.host.writer.writeConfirm(this.id, deliveryTag, multiple, ack);
+    this.host.scheduleFlush();
   }
 
   // ---- consumers and deliveries ----------------------------------------------------------------
@@ -286,15 +278,13 @@ export class Channel implements ConsumerChannel, AckHost, ConfirmSink {
       this.consumerUnacked++;
     }
     const message = entry.message;
-    const args = this.deliverMethod.args;
-    args.consumerTag = consumer.tag;
-    args.deliveryTag = tag;
-    args.redelivered = entry.redelivered;
-    args.exchange = message.exchange;
-    args.routingKey = message.routingKey;
-    this.host.writer.writeContent(
+    this.host.writer.writeDeliver(
       this.id,
-      this.deliverMethod,
+      consumer.tag,
+      tag,
+      entry.redelivered,
+      message.exchange,
+      message.routingKey,
       message.properties,
       message.encodedProperties,
       message.body,

@@ -1,6 +1,7 @@
 import type { FieldTable } from '../../broker/message.js';
 import { syntaxError } from './errors.js';
 import { readFieldTableBody } from './field-table.js';
+import { REMEMBERED_MAX_BYTES, ShortStringMemo } from './short-strings.js';
 
 const TWO_32 = 4294967296;
 
@@ -15,6 +16,7 @@ export class ByteReader {
   buf: Buffer;
   pos: number;
   end: number;
+  private memo: ShortStringMemo | undefined = undefined;
 
   constructor(buf: Buffer = Buffer.alloc(0), pos = 0, end = buf.length) {
     this.buf = buf;
@@ -101,8 +103,16 @@ export class ByteReader {
 
   shortstr(): string {
     const len = this.u8();
+    if (len === 0) return '';
     const at = this.take(len);
+    const memo = this.memo;
+    if (memo !== undefined && len <= REMEMBERED_MAX_BYTES) return memo.decode(this.buf, at, len);
     return this.buf.toString('utf8', at, at + len);
+  }
+
+  /** Long-lived readers (one per connection) remember recent short strings; see ShortStringMemo. */
+  rememberShortStrings(): void {
+    this.memo ??= new ShortStringMemo();
   }
 
   longstr(): string {

@@ -66,6 +66,19 @@ export class FrameWriter extends ByteWriter {
     this.writeBody(channel, body, frameMax);
   }
 
+  /**
+   * basic.ack / basic.nack (requeue false) without building a Method object: publisher confirms, one
+   * per batch of publishes.
+   */
+  writeConfirm(channel: number, deliveryTag: number, multiple: boolean, ack: boolean): void {
+    const frame = this.beginFrame(FRAME_METHOD, channel);
+    this.u32(ack ? MethodId.BasicAck : MethodId.BasicNack);
+    this.u64(deliveryTag);
+    // basic.ack has one bit (multiple); basic.nack packs multiple and requeue (false) into one octet.
+    this.u8(multiple ? 1 : 0);
+    this.endFrame(frame);
+  }
+
   writeContentHeader(
     channel: number,
     classId: number,

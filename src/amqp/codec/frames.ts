@@ -5,7 +5,7 @@ import type { BasicProperties } from '../../broker/message.js';
 import { decodeMethodArgs, type Method } from '../spec/generated.js';
 import { ByteReader } from './byte-reader.js';
 import { FrameDecodeError, ProtocolHeaderError, frameError, notImplemented, syntaxError, unexpectedFrame } from './errors.js';
-import { readProperties } from './properties.js';
+import { PropertiesDecoder } from './properties.js';
 
 export const FRAME_METHOD = 1;
 export const FRAME_HEADER = 2;
@@ -88,6 +88,8 @@ export class FrameParser {
   expectProtocolHeader: boolean;
   private readonly handler: FrameHandler;
   private readonly reader = new ByteReader();
+  /** Content properties, decoded once per distinct block (see PropertiesDecoder). */
+  private readonly properties = new PropertiesDecoder(this.reader);
   /** Set after a fatal error or a refused protocol header: input is ignored from then on. */
   private stopped = false;
   /** Protocol or frame header bytes received so far, when one is split across chunks. */
@@ -104,6 +106,7 @@ export class FrameParser {
   private resumeAt = 0;
 
   constructor(handler: FrameHandler, options: FrameParserOptions) {
+    this.reader.rememberShortStrings();
     this.handler = handler;
     this.frameMax = options.frameMax;
     this.expectProtocolHeader = options.expectProtocolHeader ?? true;
@@ -297,14 +300,15 @@ export class FrameParser {
     const r = this.reader;
     r.reset(buf, start + 4, end);
     const bodySize = r.u64();
-    const properties = readProperties(r);
+    const decoder = this.properties;
+    decoder.decode(buf, start + CONTENT_HEADER_PREFIX, end);
     this.handler.onFrame({
       type: FRAME_HEADER,
       channel,
       classId,
       bodySize,
-      properties,
-      encodedProperties: buf.subarray(start + CONTENT_HEADER_PREFIX, end),
+      properties: decoder.properties,
+      encodedProperties: decoder.encoded,
     });
   }
 }

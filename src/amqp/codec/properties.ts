@@ -117,3 +117,56 @@ export function encodeProperties(p: BasicProperties): Buffer {
 export function decodeProperties(buf: Buffer): BasicProperties {
   return readProperties(new ByteReader(buf));
 }
+
+/** Longest property block compared against the previous one; longer blocks are just decoded. */
+const REPEAT_MAX_BYTES = 512;
+
+/**
+ * Content properties of consecutive messages on one connection, decoded once per distinct value.
+ * Publishers mostly send the same properties again and again (the same delivery mode, content type,
+ * empty headers table), so when a block is byte for byte the previous one, the previous decoded object
+ * and bytes are handed out again: no 14-field object, no strings, no Buffer view per message. A shared
+ * object is frozen before its first reuse (Message.properties is immutable by contract: this enforces
+ * it). Anything else is decoded and validated in full, so malformed properties still fail at once.
+ */
+export class PropertiesDecoder {
+  /** The last block: a view of the input it came in. */
+  encoded: Buffer = EMPTY_BLOCK;
+  /** Its decoded form. */
+  properties: BasicProperties = {};
+  private cachedLength = -1;
+  private shared = false;
+
+  /** `reader` may be one the owner uses for other things too (it is re-aimed for every block). */
+  constructor(private readonly reader: ByteReader = new ByteReader()) {}
+
+  /** Decodes buf[start, end) into `properties` and `encoded`; throws FrameDecodeError 502. */
+  decode(buf: Buffer, start: number, end: number): void {
+    const length = end - start;
+    if (length === this.cachedLength && sameBytes(buf, start, this.encoded, length)) {
+      if (!this.shared) this.share();
+      return;
+    }
+    const r = this.reader;
+    r.reset(buf, start, end);
+    const properties = readProperties(r);
+    this.properties = properties;
+    this.encoded = buf.subarray(start, end);
+    this.cachedLength = length <= REPEAT_MAX_BYTES ? length : -1;
+    this.shared = false;
+  }
+
+  private share(): void {
+    this.shared = true;
+    const headers = this.properties.headers;
+    if (headers !== undefined) Object.freeze(headers);
+    Object.freeze(this.properties);
+  }
+}
+
+const EMPTY_BLOCK = Buffer.alloc(0);
+
+function sameBytes(buf: Buffer, start: number, previous: Buffer, length: number): boolean {
+  for (let i = 0; i < length; i++) if (buf[start + i] !== previous[i]) return false;
+  return true;
+}
