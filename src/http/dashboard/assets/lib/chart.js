@@ -78,7 +78,7 @@ function draw(canvas, series, format) {
   ctx.textAlign = 'center';
   ctx.textBaseline = 'top';
   ctx.fillText(clockTime(t0), left + 24, bottom + 6);
-  ctx.fillText(clockTime(t1), right - 24, bottom + 6);
+  if (t1 - t0 >= 1000) ctx.fillText(clockTime(t1), right - 24, bottom + 6);
 
   ctx.lineWidth = 2;
   ctx.lineJoin = 'round';

@@ -47,7 +47,7 @@ export function createExchangeView(ctx, vhost, urlName) {
     },
   );
   const remove = h('button', { type: 'button', class: 'danger', onclick: () => deleteExchange() }, 'Delete exchange');
-  const heading = h('h1', {}, 'Exchange ', h('q', {}, exchangeLabel(name)));
+  const heading = h('h1', {}, 'Exchange ', h('span', { class: 'object-name' }, exchangeLabel(name)));
   const element = h(
     'section',
     { class: 'view' },

@@ -53,7 +53,7 @@ export function createQueueView(ctx, vhost, name) {
   const purge = h('button', { type: 'button', class: 'danger', onclick: () => purgeQueue() }, 'Purge messages');
   const remove = h('button', { type: 'button', class: 'danger', onclick: () => deleteQueue() }, 'Delete queue');
   const browser = createMessageBrowser(ctx, path);
-  const heading = h('h1', {}, 'Queue ', h('q', {}, name));
+  const heading = h('h1', {}, 'Queue ', h('span', { class: 'object-name' }, name));
   const element = h(
     'section',
     { class: 'view' },
