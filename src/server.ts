@@ -11,6 +11,7 @@ import { restoreUsers, UserJournal } from './durability/users.js';
 import { LogStore } from './store/log-store.js';
 import type { Store, SyncPolicy } from './store/store.js';
 import { HttpServer } from './http/server.js';
+import type { ListenerInfo } from './http/context.js';
 import { dashboardIfInstalled } from './http/dashboard/plugin.js';
 import { createLogger } from './log.js';
 import type { Logger } from './log.js';
@@ -69,6 +70,8 @@ export class WarrenServer {
   readonly diskAlarm: DiskAlarm;
   private readonly listeners: AmqpListener[] = [];
   private http: HttpServer | undefined;
+  /** AMQP(S) addresses, listed by /api/overview next to the HTTP one. */
+  private readonly amqpAddresses: ListenerInfo[] = [];
   private starting: Promise<ListeningAddresses> | undefined;
   private stopping: Promise<void> | undefined;
   private tearingDown: Promise<void> | undefined;
@@ -129,6 +132,8 @@ export class WarrenServer {
       const amqp = await this.listen({ host: this.config.amqp.host, port: this.config.amqp.port }, 'AMQP');
       const tls = this.config.amqps;
       const amqps = tls === undefined ? undefined : await this.listen({ host: tls.host, port: tls.port, tls: await readTlsFiles(tls) }, 'AMQPS');
+      this.amqpAddresses.push({ protocol: 'amqp', ...amqp });
+      if (amqps !== undefined) this.amqpAddresses.push({ protocol: 'amqp/ssl', ...amqps });
       const http = await this.listenHttp();
       return amqps === undefined ? { amqp, http } : { amqp, amqps, http };
     } catch (error) {
@@ -155,7 +160,7 @@ export class WarrenServer {
   private async listenHttp(): Promise<ListenAddress> {
     this.http = new HttpServer(
       { broker: this.broker, users: this.users, connections: () => this.listeners.flatMap((listener) => [...listener.connections]) },
-      { host: this.config.http.host, port: this.config.http.port, dataDir: this.config.dataDir, dashboard: this.dashboard() },
+      { host: this.config.http.host, port: this.config.http.port, dataDir: this.config.dataDir, dashboard: this.dashboard(), listeners: () => this.amqpAddresses },
       this.logger.child({ component: 'http' }),
     );
     const address = await this.http.listen();
