@@ -41,7 +41,8 @@ test('amqp-tools (rabbitmq-c) work unmodified against Warren', { skip, timeout: 
   assertExit(got, 0, 'amqp-get');
   assert.equal(got.stdout, 'first');
 
-  const consumed = await tool(t, broker, 'consume', ['-q', queue, '-c', '3', '-p', '1', '--', 'sh', '-c', 'cat; echo']);
+  // amqp-publish -l keeps each line's newline in the body; amqp-consume pipes each body into `cat`.
+  const consumed = await tool(t, broker, 'consume', ['-q', queue, '-c', '3', '-p', '1', 'cat']);
   assertExit(consumed, 0, 'amqp-consume -c 3');
   assert.equal(consumed.stdout, 'line-a\nline-b\nline-c\n');
 

@@ -1,7 +1,7 @@
 /**
  * RabbitMQ's official Java client (Debian's librabbitmq-client-java): connect with a heartbeat, declare,
  * every Java header type, 1000 persistent messages under publisher confirms, consume them in order with
- * prefetch, a 404 channel error with the connection surviving, close. Compiled with javac per run.
+ * prefetch, a 3 MiB body, basic.cancel when a consumed queue is deleted, a 404 channel error with the connection surviving, close. Compiled with javac per run.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,7 +22,7 @@ test('the RabbitMQ Java client works unmodified against Warren', { skip, timeout
 
   const broker = await brokerFor(t);
   const result = await runClient(t, '/usr/bin/java', ['-cp', [classes, ...JARS].join(':'), 'JavaCompatClient', broker.url]);
-  const details = assertSteps(result, ['connect', 'declare', 'headers', 'confirm-publish', 'consume', 'channel-error', 'close']);
+  const details = assertSteps(result, ['connect', 'declare', 'headers', 'confirm-publish', 'consume', 'large-message', 'cancel-notify', 'channel-error', 'close']);
   t.diagnostic(`negotiated ${details.get('connect')}`);
   await assertAllConnectionsClosed(broker);
 });

@@ -2,6 +2,7 @@
  * pika 1.x BlockingConnection against Warren: declare, properties and every header type pika encodes,
  * basic.get, consume with acks (callback and generator), prefetch, confirms with mandatory returns
  * (UnroutableError), basic.return without confirms, channel errors with the connection surviving,
+ * basic.recover, consumer cancel notification,
  * exchange types, transactions, and 1-second heartbeats both ways.
  */
 import { test } from 'node:test';
@@ -22,6 +23,7 @@ test('pika BlockingConnection works unmodified against Warren', { skip, timeout:
     'confirms-and-unroutable',
     'return-callback',
     'channel-error-404',
+    'recover-and-cancel-notify',
     'exchange-types',
     'tx',
     'close',

@@ -43,6 +43,8 @@ public final class JavaCompatClient {
       headers(connection, queue);
       publishConfirmed(connection, queue);
       consumeAll(connection, queue);
+      largeMessage(connection, queue);
+      cancelNotification(connection);
       channelError(connection);
       Channel cleanup = connection.createChannel();
       cleanup.queueDelete(queue);
@@ -166,6 +168,39 @@ public final class JavaCompatClient {
     check(channel.messageCount(queue) == 0, "queue drained");
     channel.close();
     ok("consume", Integer.toString(received.size()));
+  }
+
+  /** A body many frames long (frame_max is 128 KiB), split by the client and reassembled by Warren. */
+  private static void largeMessage(Connection connection, String queue) throws Exception {
+    Channel channel = connection.createChannel();
+    byte[] body = new byte[3 * 1024 * 1024 + 17];
+    for (int index = 0; index < body.length; index++) body[index] = (byte) (index * 31);
+    channel.basicPublish("", queue, null, body);
+    GetResponse got = waitForGet(channel, queue);
+    check(Arrays.equals(body, got.getBody()), "large body differs (" + got.getBody().length + " bytes)");
+    channel.basicAck(got.getEnvelope().getDeliveryTag(), false);
+    channel.close();
+    ok("large-message", Integer.toString(body.length));
+  }
+
+  /** consumer_cancel_notify: deleting a consumed queue reaches the consumer as handleCancel. */
+  private static void cancelNotification(Connection connection) throws Exception {
+    Channel channel = connection.createChannel();
+    String queue = channel.queueDeclare(PREFIX + ".doomed", false, false, false, null).getQueue();
+    CountDownLatch cancelled = new CountDownLatch(1);
+    String tag = channel.basicConsume(queue, true, new DefaultConsumer(channel) {
+      @Override
+      public void handleCancel(String consumerTag) {
+        cancelled.countDown();
+      }
+    });
+    Channel other = connection.createChannel();
+    other.queueDelete(queue);
+    other.close();
+    check(cancelled.await(5, TimeUnit.SECONDS), "no basic.cancel for consumer " + tag);
+    check(channel.isOpen(), "channel still open after the server cancelled its consumer");
+    channel.close();
+    ok("cancel-notify", null);
   }
 
   private static void channelError(Connection connection) throws Exception {

@@ -8,7 +8,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "celery_app"))
 os.environ["COMPAT_BROKER_URL"] = sys.argv[1]
 
-from celery import group  # noqa: E402
+from celery import chain, group  # noqa: E402
 
 from compat_check import expect, expect_equal, ok  # noqa: E402
 import tasks  # noqa: E402
@@ -48,6 +48,11 @@ def main():
     grouped = group(tasks.add.s(i, 1) for i in range(5))().get(timeout=TIMEOUT)
     expect_equal(grouped, [1, 2, 3, 4, 5], "group results")
     ok("group")
+
+    # The worker itself publishes each next step of a chain.
+    chained = chain(tasks.add.s(1, 2), tasks.add.s(10), tasks.add.s(100))().get(timeout=TIMEOUT)
+    expect_equal(chained, 113, "chain result")
+    ok("chain")
 
     replies = tasks.app.control.ping(timeout=2)
     expect(len(replies) == 1, "control.ping replies (broadcast over a fanout exchange): %r" % (replies,))

@@ -241,6 +241,29 @@ def channel_error_keeps_connection(connection, queue):
     ok("channel-error-404")
 
 
+def recover_and_cancel_notify(connection, exchange, queue):
+    channel = connection.channel()
+    channel.basic_publish(exchange=exchange, routing_key="rk", body=b"recover-me")
+    method, _, _ = get_one(channel, queue)
+    channel.basic_recover(requeue=True)
+    method, _, body = get_one(channel, queue)
+    expect_equal((body, method.redelivered), (b"recover-me", True), "message after basic.recover")
+    channel.basic_ack(method.delivery_tag)
+    doomed = channel.queue_declare(queue=PREFIX + ".doomed").method.queue
+    cancelled = []
+    channel.add_on_cancel_callback(lambda frame: cancelled.append(frame.method.consumer_tag))
+    tag = channel.basic_consume(queue=doomed, on_message_callback=lambda *args: None, auto_ack=True)
+    other = connection.channel()
+    other.queue_delete(queue=doomed)
+    other.close()
+    deadline = time.monotonic() + 5
+    while not cancelled and time.monotonic() < deadline:
+        connection.process_data_events(time_limit=0.1)
+    expect_equal(cancelled, [tag], "basic.cancel from the broker when the consumed queue is deleted")
+    channel.close()
+    ok("recover-and-cancel-notify")
+
+
 def exchange_kinds(channel):
     """topic, fanout and headers exchanges plus exchange-to-exchange bindings."""
     topic = PREFIX + ".topic"
@@ -321,6 +344,7 @@ def main():
     confirms_and_returns(connection, exchange, queue)
     returns_without_confirms(connection, exchange)
     channel_error_keeps_connection(connection, queue)
+    recover_and_cancel_notify(connection, exchange, queue)
     channel = connection.channel()
     exchange_kinds(channel)
     transactions(channel, exchange, queue)
