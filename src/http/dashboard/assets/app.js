@@ -26,6 +26,7 @@ const ROUTES = [
 ];
 
 const $ = (id) => document.getElementById(id);
+const MAX_NOTICES = 3;
 
 class Dashboard {
   constructor() {
@@ -181,8 +182,11 @@ class Dashboard {
 
   notify(text, kind = 'info') {
     const notice = h('p', { class: `notice ${kind}`, role: kind === 'error' ? 'alert' : undefined }, text, h('button', { type: 'button', class: 'close', 'aria-label': 'Dismiss', onclick: () => notice.remove() }, '×'));
-    $('notices').append(notice);
-    setTimeout(() => notice.remove(), kind === 'error' ? 10_000 : 5_000);
+    const notices = $('notices');
+    notices.append(notice);
+    // Only the latest few stay, so notices never hide the page they report on.
+    while (notices.childElementCount > MAX_NOTICES) notices.firstElementChild.remove();
+    setTimeout(() => notice.remove(), kind === 'error' ? 10_000 : 4_000);
   }
 }
 
