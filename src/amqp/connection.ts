@@ -669,6 +669,11 @@ export class AmqpConnection implements ChannelHost, SessionOwner {
     );
   }
 
+  /** Times credit flow held this connection's input (see PublisherFlow). */
+  get creditHolds(): number {
+    return this.flow?.creditHolds ?? 0;
+  }
+
   get isBlocked(): boolean {
     return this.flow?.stateName === 'blocked';
   }
