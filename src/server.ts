@@ -6,11 +6,14 @@ import { decodeProperties, encodeProperties } from './amqp/codec/properties.js';
 import { Broker } from './broker/broker.js';
 import { AMQP_PROPERTIES_CODEC_ID, type PropertiesCodec } from './broker/persistence/message-header.js';
 import type { TlsListenerConfig, WarrenConfig } from './config/types.js';
-import { DiskAlarm } from './durability/disk-alarm.js';
+import { DiskAlarm } from './alarms/disk-alarm.js';
+import { MemoryAlarm, memoryLimitBytes } from './alarms/memory-alarm.js';
+import { ResourceAlarms } from './alarms/resource-alarms.js';
 import { restoreUsers, UserJournal } from './durability/users.js';
 import { LogStore } from './store/log-store.js';
 import type { Store, SyncPolicy } from './store/store.js';
 import { HttpServer } from './http/server.js';
+import type { AlarmStatus } from './http/context.js';
 import type { ListenerInfo } from './http/context.js';
 import { dashboardIfInstalled } from './http/dashboard/plugin.js';
 import { createLogger } from './log.js';
@@ -29,6 +32,8 @@ export interface WarrenServerOptions {
   store?: Store;
   /** Disk alarm poll interval (default 2000 ms). */
   diskCheckIntervalMs?: number;
+  /** Where the memory alarm reads used memory (default: process RSS); tests inject one. */
+  memoryUsedBytes?: () => number;
   /**
    * The message store failed: nothing can be made durable any more. Default: the server stops (clients
    * see connection.close); pending confirms are never sent. The CLI also exits with status 1.
@@ -36,8 +41,6 @@ export interface WarrenServerOptions {
   onStoreFailure?: (error: Error) => void;
 }
 
-/** The connection.blocked reason RabbitMQ sends for its disk alarm. */
-export const DISK_ALARM_REASON = 'low on disk';
 
 /** Stored messages keep their AMQP content-header property bytes: no re-encoding per message. */
 const AMQP_PROPERTIES: PropertiesCodec = {
@@ -68,6 +71,9 @@ export class WarrenServer {
   readonly logger: Logger;
   readonly store: Store;
   readonly diskAlarm: DiskAlarm;
+  readonly memoryAlarm: MemoryAlarm;
+  /** Raised alarms block publishers on every listener until all have cleared. */
+  readonly alarms: ResourceAlarms;
   private readonly listeners: AmqpListener[] = [];
   private http: HttpServer | undefined;
   /** AMQP(S) addresses, listed by /api/overview next to the HTTP one. */
@@ -92,6 +98,15 @@ export class WarrenServer {
       onStoreFailure,
       propertiesCodec: AMQP_PROPERTIES,
       queueMemoryBytes: config.store.queueMemoryBytes,
+      limits: { consumerTimeoutMs: config.limits.consumerTimeoutMs },
+    });
+    this.alarms = new ResourceAlarms((reason) => {
+      for (const listener of this.listeners) listener.setBlocked(reason);
+    });
+    this.memoryAlarm = new MemoryAlarm({
+      limitBytes: memoryLimitBytes(config.limits.memoryHighWatermark),
+      onChange: (alarmed, used) => this.memoryAlarmChanged(alarmed, used),
+      ...(options.memoryUsedBytes === undefined ? {} : { usedBytes: options.memoryUsedBytes }),
     });
     this.diskAlarm = new DiskAlarm(this.store, {
       limitBytes: config.store.diskFreeLimitBytes,
@@ -129,6 +144,7 @@ export class WarrenServer {
       restoreUsers(this.users, recovered.definitions, this.config, this.store);
       if (this.store.persistent) this.users.observe(new UserJournal(this.store));
       await this.diskAlarm.start();
+      this.memoryAlarm.start();
       const amqp = await this.listen({ host: this.config.amqp.host, port: this.config.amqp.port }, 'AMQP');
       const tls = this.config.amqps;
       const amqps = tls === undefined ? undefined : await this.listen({ host: tls.host, port: tls.port, tls: await readTlsFiles(tls) }, 'AMQPS');
@@ -146,11 +162,11 @@ export class WarrenServer {
     const listener = new AmqpListener(
       this.broker,
       this.users,
-      { ...options, limits: { ...this.config.limits } },
+      { ...options, limits: amqpLimits(this.config) },
       this.logger.child({ component: label.toLowerCase() }),
     );
     this.listeners.push(listener);
-    if (this.diskAlarm.active) listener.setBlocked(DISK_ALARM_REASON);
+    listener.setBlocked(this.alarms.blockedReason());
     const address = await listener.listen();
     // Tests and scripts parse this line to learn the port when it was 0.
     this.logger.info({ protocol: label.toLowerCase(), host: address.host, port: address.port }, `${label} listening on ${address.host}:${address.port}`);
@@ -159,7 +175,12 @@ export class WarrenServer {
 
   private async listenHttp(): Promise<ListenAddress> {
     this.http = new HttpServer(
-      { broker: this.broker, users: this.users, connections: () => this.listeners.flatMap((listener) => [...listener.connections]) },
+      {
+        broker: this.broker,
+        users: this.users,
+        connections: () => this.listeners.flatMap((listener) => [...listener.connections]),
+        alarms: () => this.alarmStatus(),
+      },
       { host: this.config.http.host, port: this.config.http.port, dataDir: this.config.dataDir, dashboard: this.dashboard(), listeners: () => this.amqpAddresses },
       this.logger.child({ component: 'http' }),
     );
@@ -183,6 +204,7 @@ export class WarrenServer {
     this.tearingDown ??= (async () => {
       await this.http?.close();
       this.diskAlarm.stop();
+      this.memoryAlarm.stop();
       await Promise.all(this.listeners.map((listener) => listener.close(reason)));
       this.users.observe(undefined);
       await this.broker.stop();
@@ -195,8 +217,30 @@ export class WarrenServer {
     const limit = this.config.store.diskFreeLimitBytes;
     if (alarmed) this.logger.warn({ free, limit }, `disk alarm: ${free} bytes free on ${this.config.dataDir}, limit ${limit}; publishers blocked`);
     else this.logger.info({ free, limit }, `disk alarm cleared: ${free} bytes free`);
-    for (const listener of this.listeners) listener.setBlocked(alarmed ? DISK_ALARM_REASON : undefined);
+    this.alarms.set('disk', alarmed);
   }
+
+  private memoryAlarmChanged(alarmed: boolean, used: number): void {
+    const limit = this.memoryAlarm.limitBytes;
+    if (alarmed) this.logger.warn({ used, limit }, `memory alarm: ${used} bytes used, high watermark ${limit}; publishers blocked`);
+    else this.logger.info({ used, limit }, `memory alarm cleared: ${used} bytes used`);
+    this.alarms.set('memory', alarmed);
+  }
+
+  /** Alarm state for the management API and metrics. */
+  alarmStatus(): AlarmStatus {
+    return {
+      memoryAlarm: this.memoryAlarm.active,
+      memoryLimitBytes: this.memoryAlarm.limitBytes,
+      diskAlarm: this.diskAlarm.active,
+      diskFreeLimitBytes: this.config.store.diskFreeLimitBytes,
+    };
+  }
+}
+
+function amqpLimits(config: WarrenConfig): AmqpListenerOptions['limits'] {
+  const { maxConnections, channelMax, frameMax, heartbeatSeconds, maxMessageBytes } = config.limits;
+  return { maxConnections, channelMax, frameMax, heartbeatSeconds, maxMessageBytes };
 }
 
 /** Users, their permissions and the loopback rule from the config (without a data dir). */

@@ -5,7 +5,7 @@ import { isPasswordHash } from '../auth/password.js';
 import { ConfigError, LOG_LEVELS, SYNC_MODES } from './types.js';
 import type { ConfigLayer, PermissionConfig, UserConfig, VhostConfig } from './types.js';
 import {
-  child, fail, integer, list, mapping, nonEmptyString, oneOf, optional, port, regexPattern, required, string,
+  child, fail, fraction, integer, list, mapping, nonEmptyString, oneOf, optional, port, regexPattern, required, string,
 } from './validators.js';
 import type { Validator } from './validators.js';
 
@@ -87,6 +87,10 @@ export const LIMIT_VALIDATORS = {
   heartbeatSeconds: integer(0, 65535),
   // RabbitMQ caps max_message_size at 512 MiB.
   maxMessageBytes: integer(1, 512 * 1024 * 1024),
+  // A delivery not acked within this many ms goes back to its queue; 0 = never (RabbitMQ's consumer_timeout).
+  consumerTimeoutMs: integer(0),
+  // Share of the machine's memory above which publishers are blocked (RabbitMQ's vm_memory_high_watermark).
+  memoryHighWatermark: fraction,
 } as const;
 
 const limits: Validator<ConfigLayer['limits'] & object> = (value, where) => {
@@ -97,6 +101,8 @@ const limits: Validator<ConfigLayer['limits'] & object> = (value, where) => {
     frameMax: optional(object, 'frameMax', where, LIMIT_VALIDATORS.frameMax),
     heartbeatSeconds: optional(object, 'heartbeatSeconds', where, LIMIT_VALIDATORS.heartbeatSeconds),
     maxMessageBytes: optional(object, 'maxMessageBytes', where, LIMIT_VALIDATORS.maxMessageBytes),
+    consumerTimeoutMs: optional(object, 'consumerTimeoutMs', where, LIMIT_VALIDATORS.consumerTimeoutMs),
+    memoryHighWatermark: optional(object, 'memoryHighWatermark', where, LIMIT_VALIDATORS.memoryHighWatermark),
   });
 };
 

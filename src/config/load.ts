@@ -23,6 +23,8 @@ export const DEFAULT_LIMITS: Readonly<LimitsConfig> = {
   frameMax: 131072,
   heartbeatSeconds: 60,
   maxMessageBytes: 128 * 1024 * 1024,
+  consumerTimeoutMs: 0,
+  memoryHighWatermark: 0.4,
 };
 
 /** RabbitMQ's disk_free_limit default is 50 MB; the others are Warren's. */

@@ -57,6 +57,8 @@ export const SCALAR_SETTINGS: readonly ScalarSetting[] = [
   { env: 'WARREN_CHANNEL_MAX', flag: 'channel-max', argument: '<n>', description: 'most channels per connection (default 2047)', apply: into('limits', 'channelMax', LIMIT_VALIDATORS.channelMax) },
   { env: 'WARREN_FRAME_MAX', flag: 'frame-max', argument: '<bytes>', description: 'largest frame offered to clients, >= 4096 (default 131072)', apply: into('limits', 'frameMax', LIMIT_VALIDATORS.frameMax) },
   { env: 'WARREN_HEARTBEAT', flag: 'heartbeat', argument: '<seconds>', description: 'heartbeat interval offered to clients; 0 disables (default 60)', apply: into('limits', 'heartbeatSeconds', LIMIT_VALIDATORS.heartbeatSeconds) },
+  { env: 'WARREN_CONSUMER_TIMEOUT', flag: 'consumer-timeout', argument: '<ms>', description: 'return a delivery to its queue when not acked within this time; 0 = never (default 0; per queue: x-consumer-timeout)', apply: into('limits', 'consumerTimeoutMs', LIMIT_VALIDATORS.consumerTimeoutMs) },
+  { env: 'WARREN_MEMORY_HIGH_WATERMARK', flag: 'memory-high-watermark', argument: '<share>', description: "block publishers while the broker uses more than this share of the machine's memory (default 0.4)", apply: into('limits', 'memoryHighWatermark', LIMIT_VALIDATORS.memoryHighWatermark) },
   { env: 'WARREN_MAX_MESSAGE_BYTES', flag: 'max-message-bytes', argument: '<bytes>', description: 'largest message body accepted (default 134217728)', apply: into('limits', 'maxMessageBytes', LIMIT_VALIDATORS.maxMessageBytes) },
 ];
 

@@ -39,6 +39,10 @@ export interface LimitsConfig {
   frameMax: number;
   heartbeatSeconds: number;
   maxMessageBytes: number;
+  /** A delivery not acknowledged within this many ms is returned to its queue; 0 = no limit. */
+  consumerTimeoutMs: number;
+  /** Share of the machine's memory at which publishers are blocked (memory alarm). */
+  memoryHighWatermark: number;
 }
 
 export const SYNC_MODES = ['always', 'periodic'] as const;

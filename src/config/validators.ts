@@ -30,6 +30,15 @@ export function integer(min: number, max = Number.MAX_SAFE_INTEGER): Validator<n
 
 export const port = integer(0, 65535);
 
+/** A share between 0 (exclusive) and 1, e.g. a memory watermark; decimal strings allowed. */
+export const fraction: Validator<number> = (value, where) => {
+  const number = typeof value === 'string' && /^\s*\d*\.?\d+\s*$/.test(value) ? Number(value) : value;
+  if (typeof number !== 'number' || !Number.isFinite(number) || number <= 0 || number > 1) {
+    fail(where, 'a number above 0 and at most 1', value);
+  }
+  return number;
+};
+
 export const string: Validator<string> = (value, where) => {
   if (typeof value !== 'string') fail(where, 'a string', value);
   return value;

@@ -12,6 +12,14 @@ export interface ListenerInfo {
   port: number;
 }
 
+/** The broker's resource alarms, as /api/nodes and /metrics show them. */
+export interface AlarmStatus {
+  memoryAlarm: boolean;
+  memoryLimitBytes: number;
+  diskAlarm: boolean;
+  diskFreeLimitBytes: number;
+}
+
 /** Everything a route handler may use: the broker's state and the node's identity. One per HttpServer. */
 export interface ManagementContext {
   readonly broker: Broker;
@@ -19,6 +27,8 @@ export interface ManagementContext {
   /** Live AMQP connections of every listener. */
   connections(): Iterable<AmqpConnection>;
   listeners(): ListenerInfo[];
+  /** Alarm state; a server without alarms (a bare HttpServer in tests) reports none raised. */
+  alarms(): AlarmStatus;
   readonly rates: RateSampler;
   /** RabbitMQ-style node name, e.g. "warren@myhost". */
   readonly nodeName: string;

@@ -23,7 +23,10 @@ const GLOBAL_COUNTERS: readonly (readonly [name: string, help: string])[] = [
 export class MetricsCollector {
   readonly registry = new Registry();
   private readonly queueGauges: Record<'ready' | 'unacked' | 'messages' | 'consumers' | 'bytes', Gauge<Labels>>;
-  private readonly nodeGauges: Record<'connections' | 'channels' | 'consumers' | 'queues' | 'exchanges' | 'resident' | 'diskFree', Gauge>;
+  private readonly nodeGauges: Record<
+    'connections' | 'channels' | 'consumers' | 'queues' | 'exchanges' | 'resident' | 'diskFree' | 'memoryAlarm' | 'diskAlarm' | 'memoryLimit',
+    Gauge
+  >;
   private readonly globals: Counter[];
 
   constructor(private readonly context: ManagementContext) {
@@ -45,6 +48,9 @@ export class MetricsCollector {
       exchanges: gauge('rabbitmq_exchanges', 'Exchanges available'),
       resident: gauge('rabbitmq_process_resident_memory_bytes', 'Memory used in bytes'),
       diskFree: gauge('rabbitmq_disk_space_available_bytes', 'Disk space available in bytes'),
+      memoryAlarm: gauge('rabbitmq_alarms_memory_used_watermark', 'Is 1 while the memory alarm blocks publishers'),
+      diskAlarm: gauge('rabbitmq_alarms_free_disk_space_watermark', 'Is 1 while the disk alarm blocks publishers'),
+      memoryLimit: gauge('rabbitmq_resident_memory_limit_bytes', 'Memory high watermark in bytes'),
     };
     this.globals = GLOBAL_COUNTERS.map(([name, help]) => new Counter({ name, help, registers }));
   }
@@ -88,6 +94,10 @@ export class MetricsCollector {
     g.queues.set(totals['queues'] ?? 0);
     g.exchanges.set(totals['exchanges'] ?? 0);
     g.resident.set(process.memoryUsage.rss());
+    const alarms = this.context.alarms();
+    g.memoryAlarm.set(alarms.memoryAlarm ? 1 : 0);
+    g.diskAlarm.set(alarms.diskAlarm ? 1 : 0);
+    g.memoryLimit.set(alarms.memoryLimitBytes);
   }
 
   private collectGlobals(): void {

@@ -1,12 +1,12 @@
 import type { AddressInfo } from 'node:net';
-import { hostname } from 'node:os';
+import { hostname, totalmem } from 'node:os';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { AmqpConnection } from '../amqp/connection.js';
 import type { UserRegistry } from '../auth/users.js';
 import type { Broker } from '../broker/broker.js';
 import { authenticate } from './auth.js';
-import type { ListenerInfo, ManagementContext } from './context.js';
+import type { AlarmStatus, ListenerInfo, ManagementContext } from './context.js';
 import { registerDashboard } from './dashboard/registration.js';
 import { badRequest, objectNotFound, toHttpError } from './errors.js';
 import { MetricsCollector } from './metrics.js';
@@ -34,6 +34,12 @@ export interface HttpServerSources {
   users: UserRegistry;
   /** Live AMQP connections of every listener (the management API lists and closes them). */
   connections: () => Iterable<AmqpConnection>;
+  /** Resource alarms (memory, disk); default: none raised, RabbitMQ's default limits reported. */
+  alarms?: () => AlarmStatus;
+}
+
+function noAlarms(): AlarmStatus {
+  return { memoryAlarm: false, memoryLimitBytes: Math.floor(totalmem() * 0.4), diskAlarm: false, diskFreeLimitBytes: 50_000_000 };
 }
 
 /** Request bodies up to this size (definitions of large brokers). */
@@ -60,6 +66,7 @@ export class HttpServer {
       broker: sources.broker,
       users: sources.users,
       connections: sources.connections,
+      alarms: sources.alarms ?? noAlarms,
       listeners: () => [...(options.listeners?.() ?? []), ...this.ownListener()],
       rates,
       nodeName: options.nodeName ?? `warren@${hostname()}`,

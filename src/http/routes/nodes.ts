@@ -1,6 +1,6 @@
 import { statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { availableParallelism, totalmem } from 'node:os';
+import { availableParallelism } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { requireMonitor } from '../auth.js';
 import type { ManagementContext } from '../context.js';
@@ -25,16 +25,18 @@ export async function diskFree(path: string): Promise<number | undefined> {
 
 async function nodeJson(context: ManagementContext): Promise<Record<string, unknown>> {
   const memory = process.memoryUsage();
+  const alarms = context.alarms();
   return {
     name: context.nodeName,
     type: 'disc',
     running: true,
     os_pid: String(process.pid),
     mem_used: memory.rss,
-    mem_limit: Math.floor(totalmem() * 0.4), // RabbitMQ's default vm_memory_high_watermark
-    mem_alarm: false,
+    mem_limit: alarms.memoryLimitBytes,
+    mem_alarm: alarms.memoryAlarm,
     disk_free: (await diskFree(context.dataDir)) ?? 0,
-    disk_free_alarm: false,
+    disk_free_limit: alarms.diskFreeLimitBytes,
+    disk_free_alarm: alarms.diskAlarm,
     processors: availableParallelism(),
     uptime: Date.now() - context.startedAt,
     run_queue: 0,

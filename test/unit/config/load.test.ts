@@ -26,7 +26,15 @@ test('defaults without a file: guest/guest administrator with full rights on /, 
   assert.equal(config.amqps, undefined);
   assert.deepEqual(config.http, { host: '0.0.0.0', port: 15672 });
   assert.equal(config.dataDir, '/srv/warren/data');
-  assert.deepEqual(config.limits, { maxConnections: 10000, channelMax: 2047, frameMax: 131072, heartbeatSeconds: 60, maxMessageBytes: 134217728 });
+  assert.deepEqual(config.limits, {
+    maxConnections: 10000,
+    channelMax: 2047,
+    frameMax: 131072,
+    heartbeatSeconds: 60,
+    maxMessageBytes: 134217728,
+    consumerTimeoutMs: 0,
+    memoryHighWatermark: 0.4,
+  });
   assert.equal(config.log.level, 'info');
   assert.deepEqual(config.users, [{ name: 'guest', password: 'guest', tags: ['administrator'] }]);
   assert.deepEqual(config.vhosts, [{ name: '/' }]);
@@ -42,7 +50,7 @@ amqp: { host: 127.0.0.1, port: 5700 }
 amqps: { port: 5701, cert: ./cert.pem, key: ./key.pem, ca: ./ca.pem }
 http: { host: 127.0.0.1, port: 15700 }
 dataDir: ./state
-limits: { maxConnections: 50, channelMax: 100, frameMax: 8192, heartbeatSeconds: 0, maxMessageBytes: 1048576 }
+limits: { maxConnections: 50, channelMax: 100, frameMax: 8192, heartbeatSeconds: 0, maxMessageBytes: 1048576, consumerTimeoutMs: 30000, memoryHighWatermark: 0.6 }
 log: { level: debug }
 users:
   - { name: admin, password: s3cret, tags: [administrator] }
@@ -58,7 +66,15 @@ loopbackUsers: []
     assert.deepEqual(config.amqps, { host: '127.0.0.1', port: 5701, cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem'), ca: join(dir, 'ca.pem') });
     assert.deepEqual(config.http, { host: '127.0.0.1', port: 15700 });
     assert.equal(config.dataDir, join(dir, 'state'));
-    assert.deepEqual(config.limits, { maxConnections: 50, channelMax: 100, frameMax: 8192, heartbeatSeconds: 0, maxMessageBytes: 1048576 });
+    assert.deepEqual(config.limits, {
+      maxConnections: 50,
+      channelMax: 100,
+      frameMax: 8192,
+      heartbeatSeconds: 0,
+      maxMessageBytes: 1048576,
+      consumerTimeoutMs: 30000,
+      memoryHighWatermark: 0.6,
+    });
     assert.equal(config.log.level, 'debug');
     assert.deepEqual(config.users, [
       { name: 'admin', password: 's3cret', tags: ['administrator'] },
@@ -176,7 +192,7 @@ test('validation messages name the file, the key, the rule and the bad value', (
 
 test('unknown keys are errors, at every level', () => {
   assert.match(configError('limts: { frameMax: 8192 }'), /^warren\.yaml: limts is not a known setting \(known here: amqp, amqps, http, dataDir, /);
-  assert.equal(configError('limits: { frameMaxx: 8192 }'), 'warren.yaml: limits.frameMaxx is not a known setting (known here: maxConnections, channelMax, frameMax, heartbeatSeconds, maxMessageBytes)');
+  assert.equal(configError('limits: { frameMaxx: 8192 }'), 'warren.yaml: limits.frameMaxx is not a known setting (known here: maxConnections, channelMax, frameMax, heartbeatSeconds, maxMessageBytes, consumerTimeoutMs, memoryHighWatermark)');
   assert.match(configError('users: [ { name: a, password: b, tag: [x] } ]'), /^warren\.yaml: users\[0\]\.tag is not a known setting/);
 });
 
@@ -185,6 +201,11 @@ test('environment and flag values are validated and named', () => {
   assert.throws(() => loadConfig({ env: {}, flags: { 'frame-max': '12' } }), { message: "--frame-max must be an integer from 4096 to 4294967295, got '12'" });
   assert.throws(() => loadConfig({ env: {}, flags: { 'log-level': 'chatty' } }), { message: /^--log-level must be one of fatal, / });
   assert.equal(loadConfig({ env: { WARREN_AMQP_PORT: '' } }).amqp.port, 5672, 'an empty variable counts as unset');
+  assert.equal(loadConfig({ env: { WARREN_MEMORY_HIGH_WATERMARK: '0.25' } }).limits.memoryHighWatermark, 0.25);
+  assert.throws(() => loadConfig({ env: {}, flags: { 'memory-high-watermark': '1.5' } }), {
+    message: "--memory-high-watermark must be a number above 0 and at most 1, got '1.5'",
+  });
+  assert.equal(loadConfig({ env: {}, flags: { 'consumer-timeout': '1800000' } }).limits.consumerTimeoutMs, 1800000);
 });
 
 test('a missing config file is a clear error', () => {
