@@ -178,6 +178,7 @@ describe('web dashboard in Chromium', { skip: SKIP, timeout: 60_000 }, () => {
     await bind.getByRole('button', { name: 'Bind' }).click();
     await page.getByRole('link', { name: SPARE, exact: true }).waitFor();
     await channel.checkExchange('dash.events');
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-exchange.png'), fullPage: true });
   });
 
   test('connections list the AMQP client and close it on request', async () => {

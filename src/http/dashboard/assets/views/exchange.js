@@ -54,7 +54,7 @@ export function createExchangeView(ctx, vhost, urlName) {
     h('p', { class: 'crumbs' }, h('a', { href: '#/exchanges' }, 'Exchanges'), ` › virtual host ${vhost}`),
     heading,
     panel('Details', summary),
-    panel('Bindings from this exchange', outgoing.element, name === '' ? null : bindForm),
+    panel('Bindings from this exchange', outgoing.element, name === '' ? null : [h('h3', {}, 'Add binding'), bindForm]),
     panel('Bindings to this exchange', incoming.element),
     panel('Publish message', publishForm(ctx, vhost, name, '')),
     name === '' || name.startsWith('amq.') ? null : panel('Delete', h('div', { class: 'actions' }, remove)),
