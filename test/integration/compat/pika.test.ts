@@ -2,7 +2,7 @@
  * pika 1.x BlockingConnection against Warren: declare, properties and every header type pika encodes,
  * basic.get, consume with acks (callback and generator), prefetch, confirms with mandatory returns
  * (UnroutableError), basic.return without confirms, channel errors with the connection surviving,
- * basic.recover, consumer cancel notification, exchange types, transactions, 1-second heartbeats both
+ * basic.recover, consumer cancel notification, exchange types, transactions, refused logins and vhosts, 1-second heartbeats both
  * ways, and connection.blocked/unblocked around a resource alarm.
  */
 import assert from 'node:assert/strict';
@@ -37,6 +37,7 @@ test('pika BlockingConnection works unmodified against Warren', { skip, timeout:
     'exchange-types',
     'tx',
     'close',
+    'refused-connections',
     'heartbeat',
   ]);
   t.diagnostic(`heartbeat frames pika received from Warren in 3.5 s: ${details.get('heartbeat')}`);

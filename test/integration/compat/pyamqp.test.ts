@@ -1,7 +1,7 @@
 /**
  * py-amqp, the transport under kombu and Celery: AMQPLAIN and PLAIN logins, capabilities, every header
  * type it encodes ('L' for big ints included), a 1 MiB body, consume with multiple acks, reject and
- * redelivery, confirms, channel errors, a refused login (403) and heartbeats.
+ * redelivery, confirms, nowait methods, channel errors, a refused login (403) and heartbeats.
  */
 import { test } from 'node:test';
 import { PYTHON, assertAllConnectionsClosed, assertSteps, brokerFor, missingPythonModule, runClient } from './compat-helpers.js';
@@ -19,6 +19,7 @@ test('py-amqp works unmodified against Warren', { skip, timeout: 60_000 }, async
     'consume',
     'reject-requeue',
     'confirm',
+    'nowait',
     'channel-errors',
     'close',
     'access-refused',

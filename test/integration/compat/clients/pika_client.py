@@ -314,6 +314,25 @@ def transactions(channel, exchange, queue):
     ok("tx")
 
 
+def refused_connections():
+    """pika names the failure by the handshake stage the close arrives in, so Warren must close where RabbitMQ does."""
+    base = pika.URLParameters(URL)
+    wrong_password = pika.ConnectionParameters(host=base.host, port=base.port, credentials=pika.PlainCredentials("guest", "wrong"))
+    try:
+        pika.BlockingConnection(wrong_password)
+        raise AssertionError("login with a wrong password succeeded")
+    except pika.exceptions.ProbableAuthenticationError as error:
+        expect("403" in str(error) and "ACCESS_REFUSED" in str(error), "auth error: %s" % error)
+    missing_vhost = pika.ConnectionParameters(host=base.host, port=base.port, virtual_host="no-such-vhost",
+                                              credentials=base.credentials)
+    try:
+        pika.BlockingConnection(missing_vhost)
+        raise AssertionError("connecting to a missing vhost succeeded")
+    except pika.exceptions.ProbableAccessDeniedError as error:
+        expect("530" in str(error) and "NOT_ALLOWED - vhost no-such-vhost not found" in str(error), "vhost error: %s" % error)
+    ok("refused-connections")
+
+
 def heartbeats():
     """heartbeat=1: pika drops the connection if it hears nothing from Warren for two intervals."""
     connection = connect(heartbeat=1)
@@ -352,6 +371,7 @@ def main():
     channel.exchange_delete(exchange=exchange)
     connection.close()
     ok("close")
+    refused_connections()
     heartbeats()
 
 

@@ -170,6 +170,30 @@ def confirms(connection, exchange, queue):
     ok("confirm", 50)
 
 
+def nowait_methods(connection):
+    """nowait=True: Warren must answer nothing, and a later synchronous call proves the channel is fine."""
+    channel = connection.channel()
+    exchange = PREFIX + ".nowait-x"
+    queue = PREFIX + ".nowait-q"
+    channel.exchange_declare(exchange, "fanout", auto_delete=False, nowait=True)
+    channel.queue_declare(queue, auto_delete=False, nowait=True)
+    channel.queue_bind(queue, exchange, nowait=True)
+    channel.basic_publish(amqp.Message(b"nowait"), exchange=exchange)
+    channel.basic_consume(queue, consumer_tag="nowait-ctag", nowait=True, callback=lambda message: None)
+    channel.basic_cancel("nowait-ctag", nowait=True)
+    channel.queue_purge(queue, nowait=True)
+    name, count, consumers = channel.queue_declare(queue, passive=True)
+    expect_equal(consumers, 0, "consumers after nowait cancel")
+    channel.queue_delete(queue, nowait=True)
+    channel.exchange_delete(exchange, nowait=True)
+    try:
+        channel.queue_declare(queue, passive=True)
+        raise AssertionError("queue deleted with nowait still exists")
+    except amqp.exceptions.NotFound:
+        pass
+    ok("nowait")
+
+
 def channel_error(connection):
     channel = connection.channel()
     try:
@@ -226,6 +250,7 @@ def main():
     consume(connection, channel, exchange, queue)
     reject_and_redeliver(connection, channel, exchange, queue)
     confirms(connection, exchange, queue)
+    nowait_methods(connection)
     channel_error(connection)
     channel = connection.channel()
     channel.queue_delete(queue)
