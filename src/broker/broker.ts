@@ -134,6 +134,7 @@ export class Broker implements VHostContext {
     if (vhost === undefined) {
       vhost = new VHost(name, this);
       this.vhostTable.set(name, vhost);
+      vhost.policies.onChange((change) => this.definitions.policyChanged(change));
       this.definitions.vhostCreated(name);
     }
     return vhost;

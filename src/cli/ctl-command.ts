@@ -1,8 +1,14 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { CtlActions, LISTABLE, type CtlOptions } from './ctl/actions.js';
+import { CtlActions, LISTABLE, type CtlOptions, type PolicyOptions } from './ctl/actions.js';
 import { ManagementApiError } from './ctl/client.js';
 
 const EXIT_FAILURE = 1;
+
+function integer(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new InvalidArgumentError('must be an integer');
+  return n;
+}
 
 function count(value: string): number {
   const n = Number(value);
@@ -17,7 +23,7 @@ function count(value: string): number {
 export function registerCtlCommand(program: Command): void {
   const ctl = program
     .command('ctl')
-    .description("manage a running broker through its management HTTP API (list, purge, declare, publish, get, users, definitions)")
+    .description("manage a running broker through its management HTTP API (list, purge, declare, publish, get, users, policies, definitions)")
     .addOption(new Option('--url <url>', 'management API base URL').default('http://127.0.0.1:15672').env('WARREN_CTL_URL'))
     .addOption(new Option('--user <name>', 'user name').default('guest'))
     .addOption(new Option('--password <password>', 'password').default('guest').env('WARREN_CTL_PASSWORD'))
@@ -86,6 +92,13 @@ export function registerCtlCommand(program: Command): void {
     .option('--write <regex>', 'write permission', '.*')
     .option('--read <regex>', 'read permission', '.*')
     .action(run((a, c) => a.setPermissions(c.args[0]!, c.opts<{ configure: string; write: string; read: string }>())));
+  ctl
+    .command('set-policy <name> <pattern> <definition>')
+    .description('add or replace a policy on --vhost; <definition> is JSON, e.g. \'{"max-length":1000}\'')
+    .option('--apply-to <kind>', 'queues, exchanges or all', 'all')
+    .option('--priority <n>', 'higher wins when several policies match', integer, 0)
+    .action(run((a, c) => a.setPolicy(c.args[0]!, c.args[1]!, c.args[2]!, c.opts<PolicyOptions>())));
+  ctl.command('clear-policy <name>').description('delete a policy of --vhost').action(run((a, c) => a.clearPolicy(c.args[0]!)));
   ctl.command('export <file>').description('write the definitions (RabbitMQ format) to a file').action(run((a, c) => a.exportDefinitions(c.args[0]!)));
   ctl.command('import <file>').description('load definitions (a RabbitMQ export works)').action(run((a, c) => a.importDefinitions(c.args[0]!)));
 }

@@ -1,4 +1,5 @@
 import { WARREN_VERSION } from '../amqp/server-properties.js';
+import { Policy, type PolicySpec } from '../broker/policies/index.js';
 import type { VHost } from '../broker/vhost.js';
 import type { ManagementContext } from './context.js';
 import { badRequest } from './errors.js';
@@ -6,13 +7,14 @@ import { tableToJson } from './format.js';
 import { addBinding } from './routes/bindings.js';
 import { declareExchangeFromJson } from './routes/exchanges.js';
 import { permissionJson, putPermissions } from './routes/permissions.js';
+import { policyJson, policySpecFromJson } from './routes/policies.js';
 import { declareQueueFromJson } from './routes/queues.js';
 import { RABBITMQ_API_VERSION } from './routes/shared.js';
 import { parseUserUpdate, putUser, userJson } from './routes/users.js';
 
 /**
- * RabbitMQ's definitions format (export/import of users, vhosts, permissions, queues, exchanges,
- * bindings). Queues and exchanges are definitions, not messages: nothing in them is a message.
+ * RabbitMQ's definitions format (export/import of users, vhosts, permissions, policies, queues,
+ * exchanges, bindings). Queues and exchanges are definitions, not messages: nothing in them is a message.
  */
 export interface Definitions {
   rabbit_version?: string;
@@ -36,8 +38,13 @@ function isUserExchange(name: string): boolean {
   return name !== '' && !name.startsWith('amq.');
 }
 
-function vhostObjects(vhost: VHost, withVhost: boolean): Pick<Definitions, 'queues' | 'exchanges' | 'bindings'> {
+function withoutVhost(row: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(row).filter(([key]) => key !== 'vhost'));
+}
+
+function vhostObjects(vhost: VHost, withVhost: boolean): Pick<Definitions, 'policies' | 'queues' | 'exchanges' | 'bindings'> {
   const tag = (row: Record<string, unknown>): Record<string, unknown> => (withVhost ? { ...row, vhost: vhost.name } : row);
+  const policies = vhost.policies.list().map((p) => (withVhost ? policyJson(p) : withoutVhost(policyJson(p))));
   const queues = [...vhost.queues.values()]
     .filter((q) => q.exclusiveOwner === undefined)
     .map((q) => tag({ name: q.name, durable: q.durable, auto_delete: q.autoDelete, arguments: tableToJson(q.arguments) }));
@@ -59,7 +66,7 @@ function vhostObjects(vhost: VHost, withVhost: boolean): Pick<Definitions, 'queu
         arguments: tableToJson(b.arguments),
       }),
     );
-  return { queues, exchanges, bindings };
+  return { policies, queues, exchanges, bindings };
 }
 
 function header(): Definitions {
@@ -78,7 +85,7 @@ export function exportDefinitions(context: ManagementContext): Definitions {
     topic_permissions: [],
     parameters: [],
     global_parameters: [],
-    policies: [],
+    policies: objects.flatMap((o) => o.policies ?? []),
     queues: objects.flatMap((o) => o.queues ?? []),
     exchanges: objects.flatMap((o) => o.exchanges ?? []),
     bindings: objects.flatMap((o) => o.bindings ?? []),
@@ -87,11 +94,11 @@ export function exportDefinitions(context: ManagementContext): Definitions {
 
 /** One vhost's definitions, without vhost fields (GET /api/definitions/{vhost}). */
 export function exportVhostDefinitions(vhost: VHost): Definitions {
-  return { rabbit_version: RABBITMQ_API_VERSION, parameters: [], policies: [], ...vhostObjects(vhost, false) };
+  return { rabbit_version: RABBITMQ_API_VERSION, parameters: [], ...vhostObjects(vhost, false) };
 }
 
 export interface ImportReport {
-  /** Things Warren does not have yet (policies, parameters): skipped, not failed. */
+  /** Things Warren does not have yet (runtime parameters, topic permissions): skipped, not failed. */
   skipped: string[];
 }
 
@@ -120,6 +127,8 @@ export function importDefinitions(context: ManagementContext, body: unknown, onl
   const definitions = body as Definitions;
   const skipped: string[] = [];
   const vhostOf = (record: Record<string, unknown>, where: string): string => onlyVhost ?? field(record, 'vhost', where);
+  // Checked before anything is imported: one bad policy must not leave half a file applied.
+  const policies = records(definitions, 'policies').map((record) => parsePolicy(record, vhostOf(record, 'policies')));
 
   if (onlyVhost === undefined) {
     for (const user of records(definitions, 'users')) putUser(context, field(user, 'name', 'users'), parseUserUpdate(user));
@@ -128,10 +137,12 @@ export function importDefinitions(context: ManagementContext, body: unknown, onl
       putPermissions(context, field(grant, 'user', 'permissions'), field(grant, 'vhost', 'permissions'), grant);
     }
   }
-  for (const key of ['policies', 'parameters', 'topic_permissions'] as const) {
+  for (const key of ['parameters', 'topic_permissions'] as const) {
     const count = records(definitions, key).length;
     if (count !== 0) skipped.push(`${count} ${key}`);
   }
+  // Before the queues, as RabbitMQ imports them: each queue gets its policy when it is declared.
+  for (const { vhost, name, spec } of policies) importPolicy(context, vhost, name, spec);
   for (const queue of records(definitions, 'queues')) {
     const vhost = vhostOf(queue, 'queues');
     const name = field(queue, 'name', 'queues');
@@ -146,6 +157,26 @@ export function importDefinitions(context: ManagementContext, body: unknown, onl
   for (const binding of records(definitions, 'bindings')) importBinding(context, binding, vhostOf(binding, 'bindings'));
   if (skipped.length !== 0) context.logger.warn({ skipped }, `definitions import skipped what Warren does not support yet: ${skipped.join(', ')}`);
   return { skipped };
+}
+
+interface ImportedPolicy {
+  vhost: string;
+  name: string;
+  spec: PolicySpec;
+}
+
+/** A definitions file's policy, validated (400 with the broker's reason) without being set yet. */
+function parsePolicy(record: Record<string, unknown>, vhost: string): ImportedPolicy {
+  const name = field(record, 'name', 'policies');
+  const spec = policySpecFromJson(record);
+  new Policy(vhost, name, spec.pattern, spec); // throws the same 406 that `policies.set` would
+  return { vhost, name, spec };
+}
+
+function importPolicy(context: ManagementContext, vhostName: string, name: string, spec: PolicySpec): void {
+  const vhost = context.broker.getVhost(vhostName);
+  if (vhost === undefined) throw badRequest(`policies: no vhost '${vhostName}'`);
+  vhost.policies.set(name, spec);
 }
 
 function importBinding(context: ManagementContext, binding: Record<string, unknown>, vhostName: string): void {

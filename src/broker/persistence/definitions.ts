@@ -3,6 +3,7 @@ import type { DefinitionRecord, Store } from '../../store/store.js';
 import type { Binding } from '../binding.js';
 import type { SessionOwner } from '../consumer.js';
 import type { Exchange } from '../exchanges/exchange.js';
+import type { PolicyChange, PolicySpec } from '../policies/index.js';
 import type { Queue } from '../queue/queue.js';
 import type { VHost } from '../vhost.js';
 import { fieldTableFromJson, fieldTableToJson } from './field-json.js';
@@ -51,7 +52,12 @@ interface StoredBinding {
   arguments: unknown;
 }
 
-/** Key of an exchange or queue definition, and the store's stream name of a durable queue. */
+interface StoredPolicy extends Required<PolicySpec> {
+  vhost: string;
+  name: string;
+}
+
+/** Key of an exchange or queue definition (and of a policy), and the store's stream name of a durable queue. */
 export function entityKey(vhost: string, name: string): string {
   return JSON.stringify([vhost, name]);
 }
@@ -108,7 +114,19 @@ export class DefinitionJournal implements DefinitionObserver {
       for (const binding of exchange.bindings.values()) this.bindingRemoved(binding);
       this.exchangeDeleted(exchange);
     }
+    for (const policy of vhost.policies.list()) this.store.deleteDefinition('policy', entityKey(vhost.name, policy.name));
     this.store.deleteDefinition('vhost', vhost.name);
+  }
+
+  /** Policies are always durable (RabbitMQ keeps them in its metadata store). Subscribed per vhost by the Broker. */
+  policyChanged(change: PolicyChange): void {
+    if (!this.active) return;
+    if (change.kind === 'deleted') {
+      this.store.deleteDefinition('policy', entityKey(change.vhost, change.name));
+      return;
+    }
+    const value: StoredPolicy = change.policy.toSpec();
+    this.store.putDefinition('policy', entityKey(change.vhost, change.policy.name), value);
   }
 
   exchangeCreated(exchange: Exchange): void {
@@ -164,13 +182,14 @@ export class DefinitionJournal implements DefinitionObserver {
   }
 
   /**
-   * Re-creates what the journal holds: vhosts, then exchanges, queues, bindings (so every binding finds
-   * both ends). An entity that cannot be re-created (an exchange type whose plugin is gone) is logged and
+   * Re-creates what the journal holds: vhosts, then policies (so queues and exchanges get theirs as they
+   * are declared), exchanges, queues, bindings (so every binding finds both ends). An entity that cannot
+   * be re-created (an exchange type whose plugin is gone, a policy that no longer validates) is logged and
    * skipped; its bindings then fail and are skipped too, as RabbitMQ does.
    */
   restore(target: DefinitionTarget, records: readonly DefinitionRecord[]): void {
     for (const record of records) if (record.kind === 'vhost') target.addVhost(record.key);
-    for (const kind of ['exchange', 'queue', 'binding'] as const) {
+    for (const kind of ['policy', 'exchange', 'queue', 'binding'] as const) {
       for (const record of records) if (record.kind === kind) this.restoreOne(target, record);
     }
   }
@@ -187,12 +206,18 @@ export class DefinitionJournal implements DefinitionObserver {
 
   private restoreOne(target: DefinitionTarget, record: DefinitionRecord): void {
     try {
-      if (record.kind === 'exchange') this.restoreExchange(target, record.value as StoredExchange);
+      if (record.kind === 'policy') this.restorePolicy(target, record.value as StoredPolicy);
+      else if (record.kind === 'exchange') this.restoreExchange(target, record.value as StoredExchange);
       else if (record.kind === 'queue') this.restoreQueue(target, record.value as StoredQueue);
       else this.restoreBinding(target, record.value as StoredBinding);
     } catch (error) {
       this.logger.warn({ err: error, kind: record.kind, key: record.key }, `durable ${record.kind} not restored: ${(error as Error).message}`);
     }
+  }
+
+  private restorePolicy(target: DefinitionTarget, stored: StoredPolicy): void {
+    const { vhost, name, ...spec } = stored;
+    target.addVhost(vhost).policies.set(name, spec);
   }
 
   private restoreExchange(target: DefinitionTarget, stored: StoredExchange): void {

@@ -20,7 +20,14 @@ export const LISTABLE: Readonly<Record<string, { columns: string[]; perVhost: bo
   users: { columns: ['name', 'tags'], perVhost: false },
   vhosts: { columns: ['name', 'messages', 'messages_ready', 'messages_unacknowledged'], perVhost: false },
   permissions: { columns: ['user', 'vhost', 'configure', 'write', 'read'], perVhost: false },
+  policies: { columns: ['vhost', 'name', 'pattern', 'apply-to', 'priority', 'definition'], perVhost: true },
 };
+
+/** `set-policy` options, as rabbitmqctl's set_policy names them. */
+export interface PolicyOptions {
+  applyTo: string;
+  priority: number;
+}
 
 /** Runs commands against one broker and writes their output; every method is one subcommand. */
 export class CtlActions {
@@ -101,6 +108,19 @@ export class CtlActions {
     this.print({ user, vhost: this.vhost, ...patterns }, () => `set permissions of '${user}' on vhost '${this.vhost}'\n`);
   }
 
+  /** Like `rabbitmqctl set_policy NAME PATTERN DEFINITION`: the definition is a JSON object of policy keys. */
+  async setPolicy(name: string, pattern: string, definitionJson: string, options: PolicyOptions): Promise<void> {
+    const definition = parseDefinition(definitionJson);
+    const body = { pattern, definition, 'apply-to': options.applyTo, priority: options.priority };
+    await this.client.put(`/policies/${segment(this.vhost)}/${segment(name)}`, body);
+    this.print({ vhost: this.vhost, name, ...body }, () => `set policy '${name}' on vhost '${this.vhost}'\n`);
+  }
+
+  async clearPolicy(name: string): Promise<void> {
+    await this.client.delete(`/policies/${segment(this.vhost)}/${segment(name)}`);
+    this.print({ cleared: { policy: name, vhost: this.vhost } }, () => `cleared policy '${name}' on vhost '${this.vhost}'\n`);
+  }
+
   async exportDefinitions(file: string): Promise<void> {
     const definitions = await this.client.get('/definitions');
     await writeFile(file, `${JSON.stringify(definitions, null, 2)}\n`);
@@ -112,6 +132,19 @@ export class CtlActions {
     await this.client.post('/definitions', definitions);
     this.print({ imported: file }, () => `imported definitions from ${file}\n`);
   }
+}
+
+function parseDefinition(text: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`the policy definition is not valid JSON (${(error as Error).message}): ${text}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new Error(`the policy definition must be a JSON object, e.g. '{"max-length": 1000}'; got ${text}`);
+  }
+  return parsed as Record<string, unknown>;
 }
 
 function objectCollection(kind: string): 'queues' | 'exchanges' {

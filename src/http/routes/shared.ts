@@ -47,7 +47,7 @@ export function queueJson(context: ManagementContext, queue: Queue): Record<stri
     node: context.nodeName,
     type: 'classic',
     state: 'running',
-    policy: null,
+    policy: queue.vhost.policies.policyOf(queue)?.name ?? null,
     messages: ready + unacked,
     messages_ready: ready,
     messages_unacknowledged: unacked,
