@@ -210,9 +210,9 @@ describe('management API against a live broker', () => {
     assert.equal((await b.api('DELETE', `/api/connections/${encodeURIComponent(mine.name)}`)).statusCode, 404);
   });
 
-  test('policies: empty lists, changes answer 501 until Warren has policies', async () => {
-    assert.deepEqual(await b.json('GET', '/api/policies'), []);
-    assert.equal((await b.api('PUT', '/api/policies/%2F/p', { pattern: '.*', definition: {} })).statusCode, 501);
+  test('operator policies: empty lists, changes answer 501 (policies proper: policies.test.ts)', async () => {
+    assert.deepEqual(await b.json('GET', '/api/operator-policies'), []);
+    assert.equal((await b.api('PUT', '/api/operator-policies/%2F/p', { pattern: '.*', definition: { 'max-length': 1 } })).statusCode, 501);
   });
 
   test('pagination and sorting follow RabbitMQ (page, page_size, sort, sort_reverse)', async () => {

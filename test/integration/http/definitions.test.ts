@@ -33,7 +33,8 @@ after(() => b.close());
 test('importing a RabbitMQ 3.10 export creates users (hashes as they are), vhosts, permissions, topology', async () => {
   const response = await b.api('POST', '/api/definitions', fixture);
   assert.equal(response.statusCode, 204);
-  assert.equal(response.headers['x-warren-skipped'], '1 policies');
+  assert.equal(response.headers['x-warren-skipped'], undefined, 'policies are imported, nothing skipped');
+  assert.deepEqual(b.broker.getVhost('orders')?.policies.get('ttl')?.definition, { 'max-length': 5000 });
   const alice = b.users.authenticate('alice', 'secret', '127.0.0.1');
   assert.ok(alice.ok, 'RabbitMQ password hash works');
   assert.deepEqual(alice.user.tags, ['management']);
@@ -65,6 +66,7 @@ test('exporting gives back what was imported, in RabbitMQ format', async () => {
   assert.deepEqual(byKey(exported.queues), byKey(fixture['queues']!));
   assert.deepEqual(byKey(exported.exchanges), byKey(fixture['exchanges']!));
   assert.deepEqual(byKey(exported.bindings), byKey(fixture['bindings']!));
+  assert.deepEqual(exported.policies, fixture['policies']);
 });
 
 test('per-vhost export leaves vhost fields out and imports into another vhost', async () => {
