@@ -1,11 +1,10 @@
 import type { FieldTable } from '../../broker/message.js';
 import { writeFieldTable } from './field-table.js';
+import { putShortstr } from './repeated-shortstr.js';
 
 const TWO_32 = 4294967296;
 const MIN_SLAB = 4096;
 const MAX_SLAB = 256 * 1024;
-/** Strings up to this many UTF-16 units are tried as plain ASCII in JS, skipping a call into C++. */
-const ASCII_FAST_LENGTH = 48;
 
 /**
  * Append-only output with big-endian primitives, written straight into a slab buffer.
@@ -42,6 +41,20 @@ export class ByteWriter {
 
   ensure(n: number): void {
     if (this.pos + n > this.buf.length) this.grow(n);
+  }
+
+  /**
+   * Like ensure, for a caller between frames (no mark outstanding): when the slab is short, the bytes
+   * written so far are sealed where they are (handed out as one more chunk, see takeChunks) and a fresh
+   * slab is started, so nothing is copied.
+   */
+  protected ensureBetweenFrames(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    this.seal();
+    this.slabSize = Math.min(MAX_SLAB, this.slabSize * 2);
+    this.buf = Buffer.allocUnsafe(Math.max(this.slabSize, n));
+    this.start = 0;
+    this.pos = 0;
   }
 
   /** Moves the untaken bytes to a new, larger slab; the old one stays with whoever took from it. */
@@ -140,25 +153,7 @@ export class ByteWriter {
    */
   shortstr(s: string): void {
     this.ensure(256);
-    const b = this.buf;
-    const at = this.pos;
-    const n = s.length;
-    if (n <= ASCII_FAST_LENGTH) {
-      let i = 0;
-      for (; i < n; i++) {
-        const c = s.charCodeAt(i);
-        if (c > 0x7f) break;
-        b[at + 1 + i] = c;
-      }
-      if (i === n) {
-        b[at] = n;
-        this.pos = at + 1 + n;
-        return;
-      }
-    }
-    const written = b.write(s, at + 1, 255, 'utf8');
-    b[at] = written;
-    this.pos = at + 1 + written;
+    this.pos = putShortstr(this.buf, this.pos, s);
   }
 
   /** 4-byte length + UTF-8. */

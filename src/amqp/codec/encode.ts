@@ -7,6 +7,7 @@ import { encodeMethodArgs, MethodId, type Method } from '../spec/generated.js';
 import { ByteWriter } from './byte-writer.js';
 import { FRAME_BODY, FRAME_END, FRAME_HEADER, FRAME_HEARTBEAT, FRAME_METHOD, FRAME_OVERHEAD, amqpProtocolHeader } from './frames.js';
 import { writeProperties } from './properties.js';
+import { RepeatedShortstr } from './repeated-shortstr.js';
 
 export { encodeFieldTable, decodeFieldTable } from './field-table.js';
 export { encodeProperties, decodeProperties } from './properties.js';
@@ -14,7 +15,20 @@ export { encodeProperties, decodeProperties } from './properties.js';
 /** Bodies at least this large are appended by reference (see ByteWriter.appendRef) instead of copied. */
 export const BODY_BY_REFERENCE_BYTES = 64 * 1024;
 
+const TWO_32 = 4294967296;
+const CLASS_BASIC = 60;
+/** Class id, weight and body size before the properties in a content header payload. */
+const CONTENT_HEADER_PREFIX = 12;
+/** Room for basic.deliver with three maximal shortstrs plus the header and body frames' fixed parts. */
+const DELIVER_FRAMES_MAX = 7 + 4 + 3 * 256 + 9 + 1 + (7 + CONTENT_HEADER_PREFIX + 1) + (7 + 1);
+/** Up to this many bytes a JS loop copies faster than a call into TypedArray.prototype.set. */
+const SMALL_COPY_BYTES = 32;
+
 export class FrameWriter extends ByteWriter {
+  private readonly consumerTags = new RepeatedShortstr();
+  private readonly exchanges = new RepeatedShortstr();
+  private readonly routingKeys = new RepeatedShortstr();
+
   writeMethod(channel: number, method: Method): void {
     const frame = this.beginFrame(FRAME_METHOD, channel);
     this.u32(method.id);
@@ -41,8 +55,86 @@ export class FrameWriter extends ByteWriter {
     this.writeBody(channel, body, frameMax);
   }
 
-  /** basic.deliver + header + body without building a Method object: the per-message hot path. */
+  /**
+   * basic.deliver + header + body without building a Method object: the per-message hot path. The
+   * usual case (wire properties at hand, a body that fits one frame and is copied) is written in one go
+   * with the three frames' room reserved up front; consumer tag, exchange and routing key are copied
+   * from their previous occurrence when they repeat.
+   */
   writeDeliver(
+    channel: number,
+    consumerTag: string,
+    deliveryTag: number,
+    redelivered: boolean,
+    exchange: string,
+    routingKey: string,
+    properties: BasicProperties,
+    encodedProperties: Buffer | undefined,
+    body: Buffer,
+    frameMax: number,
+  ): void {
+    const bodySize = body.length;
+    if (
+      encodedProperties === undefined ||
+      bodySize >= BODY_BY_REFERENCE_BYTES ||
+      (frameMax > 0 && bodySize > frameMax - FRAME_OVERHEAD)
+    ) {
+      this.writeDeliverInParts(channel, consumerTag, deliveryTag, redelivered, exchange, routingKey, properties, encodedProperties, body, frameMax);
+      return;
+    }
+    const propertiesSize = encodedProperties.length;
+    this.ensureBetweenFrames(DELIVER_FRAMES_MAX + propertiesSize + bodySize);
+    const b = this.buf;
+    // Method frame: basic.deliver.
+    let p = this.pos;
+    const methodFrame = p;
+    b[p] = FRAME_METHOD;
+    b[p + 1] = channel >>> 8;
+    b[p + 2] = channel;
+    p += 7;
+    this.put32(p, MethodId.BasicDeliver);
+    p = this.consumerTags.put(b, p + 4, consumerTag);
+    const hi = Math.floor(deliveryTag / TWO_32);
+    this.put32(p, hi);
+    this.put32(p + 4, deliveryTag - hi * TWO_32);
+    b[p + 8] = redelivered ? 1 : 0;
+    p = this.exchanges.put(b, p + 9, exchange);
+    p = this.routingKeys.put(b, p, routingKey);
+    this.put32(methodFrame + 3, p - methodFrame - 7);
+    b[p++] = FRAME_END;
+    // Content header: class, weight 0, body size, the publisher's property bytes.
+    b[p] = FRAME_HEADER;
+    b[p + 1] = channel >>> 8;
+    b[p + 2] = channel;
+    this.put32(p + 3, CONTENT_HEADER_PREFIX + propertiesSize);
+    b[p + 7] = CLASS_BASIC >>> 8;
+    b[p + 8] = CLASS_BASIC & 0xff;
+    b[p + 9] = 0;
+    b[p + 10] = 0;
+    this.put32(p + 11, 0); // body size below 2^32 here: it fits one frame
+    this.put32(p + 15, bodySize);
+    p += 19;
+    if (propertiesSize <= SMALL_COPY_BYTES) {
+      for (let i = 0; i < propertiesSize; i++) b[p + i] = encodedProperties[i]!;
+    } else {
+      b.set(encodedProperties, p);
+    }
+    p += propertiesSize;
+    b[p++] = FRAME_END;
+    // Body: none at all when empty (spec 4.2.6).
+    if (bodySize > 0) {
+      b[p] = FRAME_BODY;
+      b[p + 1] = channel >>> 8;
+      b[p + 2] = channel;
+      this.put32(p + 3, bodySize);
+      b.set(body, p + 7);
+      p += 7 + bodySize;
+      b[p++] = FRAME_END;
+    }
+    this.pos = p;
+  }
+
+  private writeDeliverInParts(
     channel: number,
     consumerTag: string,
     deliveryTag: number,

@@ -5,7 +5,7 @@ import { FrameDecodeError, FrameWriter, MethodId, encodeProperties, type Frame }
 import { PropertiesDecoder } from '../../../src/amqp/codec/properties.js';
 import { ShortStringMemo } from '../../../src/amqp/codec/short-strings.js';
 import { collectingParser } from './frames-helper.js';
-import { randomProperties, testSeed, withSeed } from './random.js';
+import { randomBytes, randomProperties, testSeed, withSeed } from './random.js';
 
 /** Decodes `block` placed at an offset inside a larger buffer, as it sits in a socket chunk. */
 function decodeAt(decoder: PropertiesDecoder, block: Buffer, offset = 5): void {
@@ -115,4 +115,39 @@ test('writeConfirm writes what writeMethod writes for basic.ack and basic.nack',
     generic.writeMethod(3, { id: MethodId.BasicNack, args: { deliveryTag: tag, multiple, requeue: false } });
     assert.deepEqual(fast.take(), generic.take());
   }
+});
+
+test('the one-piece deliver path writes what the generic path writes, strings repeating or not, across slabs', () => {
+  withSeed(testSeed(), (rng) => {
+    const tags = ['amq.ctag-AAAAAAAAAAAAAAAAAAAAAA', 'amq.ctag-BBBBBBBBBBBBBBBBBBBBBB', 'ctag-é', 'x'.repeat(300)];
+    const keys = ['', 'orders', 'orders.eu', 'ключ', 'k'.repeat(260)];
+    const fast = new FrameWriter();
+    const generic = new FrameWriter();
+    const fastOut: Buffer[] = [];
+    const genericOut: Buffer[] = [];
+    for (let i = 0; i < 3000; i++) {
+      // Runs of the same strings (the memo's case) broken up now and then.
+      const pick = <T>(list: T[]): T => list[Math.floor(i / 7 + rng() * 1.3) % list.length]!;
+      const properties = randomProperties(rng);
+      const encoded = encodeProperties(properties);
+      const body = randomBytes(rng, i % 50 === 0 ? 5000 : 200);
+      const args = {
+        consumerTag: pick(tags),
+        deliveryTag: i % 11 === 0 ? 2 ** 40 + i : i + 1,
+        redelivered: i % 3 === 0,
+        exchange: pick(keys),
+        routingKey: pick(keys.slice().reverse()),
+      };
+      const frameMax = i % 13 === 0 ? 4096 : 131072;
+      fast.writeDeliver(2, args.consumerTag, args.deliveryTag, args.redelivered, args.exchange, args.routingKey, properties, encoded, body, frameMax);
+      generic.writeContent(2, { id: MethodId.BasicDeliver, args }, properties, encoded, body, frameMax);
+      if (i % 97 === 0) {
+        fastOut.push(...fast.takeChunks().map((c) => Buffer.from(c)));
+        genericOut.push(Buffer.from(generic.take()));
+      }
+    }
+    fastOut.push(...fast.takeChunks());
+    genericOut.push(generic.take());
+    assert.deepEqual(Buffer.concat(fastOut), Buffer.concat(genericOut));
+  });
 });
