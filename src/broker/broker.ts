@@ -166,6 +166,7 @@ export class Broker implements VHostContext {
    */
   private restoreMessages(recovered: RecoveredState): void {
     let messages = 0;
+    const restored: Queue[] = [];
     for (const stream of recovered.queues) {
       const queue = this.queueForStream(stream.name);
       if (queue === undefined || !queue.durable) {
@@ -174,8 +175,11 @@ export class Broker implements VHostContext {
         continue;
       }
       queue.restoreStored(stream.handles, stream.delivered);
+      restored.push(queue);
       messages += stream.handles.length;
     }
+    // Expiry and length limits may dead-letter into another queue: only once all are restored.
+    for (const queue of restored) queue.finishRestore();
     if (messages !== 0) this.logger.info({ messages, queues: recovered.queues.length }, `recovered ${messages} persistent messages`);
   }
 

@@ -50,7 +50,8 @@ export function deadLetteredMessage(
   headers['x-last-death-reason'] = reason;
   const next: BasicProperties = { ...properties, headers };
   delete next.expiration;
-  return new Message(target.exchange, target.routingKey ?? message.routingKey, next, message.body, undefined, message.publishedAt);
+  // Republished now (as RabbitMQ does): a DLQ's message TTL counts from here, also across a restart.
+  return new Message(target.exchange, target.routingKey ?? message.routingKey, next, message.body, undefined, now);
 }
 
 /** Keys in sorted order, as RabbitMQ sorts the table. */

@@ -38,6 +38,8 @@ export class DurableMessages {
     /** The owning Queue (typed loosely, as Entry.queue, to keep this module free of an import cycle). */
     private readonly queue: object,
     private readonly onRestoredSize: (bytes: number) => void,
+    /** A stored message was read back into an entry (recovered or paged in): the queue sets its expiry and count. */
+    private readonly onReadBack: (entry: Entry) => void = () => undefined,
   ) {
     this.id = access.store.queueId(streamName);
   }
@@ -104,6 +106,7 @@ export class DurableMessages {
     const entry = new Entry(this.queue, seq, load ? this.load(handle) : NOT_LOADED);
     entry.handle = handle;
     entry.redelivered = redelivered;
+    if (load) this.onReadBack(entry);
     return entry;
   }
 

@@ -24,6 +24,11 @@ export class LengthLimit {
     return new LengthLimit(maxLength ?? Infinity, maxBytes ?? Infinity, overflow);
   }
 
+  /** x-max-length-bytes is set: the queue must know the size of every ready message. */
+  get limitsBytes(): boolean {
+    return this.maxBytes !== Infinity;
+  }
+
   wouldOverflow(readyCount: number, readyBytes: number, bodySize: number): boolean {
     return readyCount + 1 > this.maxLength || readyBytes + bodySize > this.maxBytes;
   }

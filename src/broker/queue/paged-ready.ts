@@ -96,6 +96,27 @@ export class PagedFifoReady implements ReadyEntries {
     return this.take();
   }
 
+  /**
+   * When nothing hot is left and the head is a stored cold record, reads it into the hot list and returns
+   * it (the queue then watches its expiry: stored messages' TTLs are only known once read). Otherwise
+   * undefined: the head is already in memory, or the queue is empty.
+   */
+  loadColdHead(): Entry | undefined {
+    for (let hot = this.hot.peek(); hot !== undefined; hot = this.hot.peek()) {
+      if (hot.state === EntryState.Ready) return undefined;
+      this.hot.shift();
+      this.tombstones--;
+    }
+    if (this.cold.size === 0) return undefined;
+    this.cold.peekAt(0);
+    if (this.cold.handle === 0) return undefined;
+    const entry = this.takeCold()!;
+    this.revived = undefined;
+    this.residentBytes += entry.message.bodySize;
+    this.hot.push(entry);
+    return entry;
+  }
+
   putBack(entry: Entry): void {
     // A taken entry is older than everything still cold, so it belongs in the hot list.
     this.residentBytes += entry.message.bodySize;

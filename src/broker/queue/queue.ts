@@ -18,6 +18,7 @@ import { LengthLimit } from './length-limit.js';
 import { GroupedReady } from './message-groups.js';
 import { PagedFifoReady } from './paged-ready.js';
 import { PriorityReady } from './priority-ready.js';
+import { restoreReadBackState } from './read-back.js';
 import { parseQueueArguments, PLAIN_QUEUE, type QueueSettings } from './queue-arguments.js';
 import { FifoReady, type ReadyEntries } from './ready-entries.js';
 import { SingleActiveConsumerSet, type ConsumerRoster } from './single-active-consumer.js';
@@ -118,7 +119,13 @@ export class Queue {
     this.settings = settings;
     this.persisted =
       options.durableStore !== undefined && this.durable && this.exclusiveOwner === undefined
-        ? new DurableMessages(options.durableStore, options.streamName ?? name, this, (bytes) => void (this.readyBodyBytes += bytes))
+        ? new DurableMessages(
+            options.durableStore,
+            options.streamName ?? name,
+            this,
+            (bytes) => void (this.readyBodyBytes += bytes),
+            (entry) => restoreReadBackState(entry, this.messageTtl, this.deliveryLimit),
+          )
         : undefined;
     this.ready = this.persisted?.readyEntriesFor(settings) ?? readyEntriesFor(settings);
     this.consumerSet = settings.singleActiveConsumer ? new SingleActiveConsumerSet() : new ConsumerSet();
@@ -363,7 +370,8 @@ export class Queue {
    * The policy that applies changed (src/broker/policies): TTL, x-expires, length limits, overflow,
    * dead-lettering, delivery limit and consumer timeout are recomputed from the x-arguments and the
    * policy with RabbitMQ's precedence (resolveQueueSettings). A new length limit is enforced at once;
-   * a new TTL applies to messages enqueued from now on; a changed consumer timeout applies to
+   * a new TTL applies to messages enqueued from now on (and to stored messages read back from disk,
+   * counted from their publish time: read-back.ts); a changed consumer timeout applies to
    * deliveries made from now on. @internal VHostPolicies
    */
   applyPolicy(policy: Policy | undefined): void {
@@ -596,6 +604,7 @@ export class Queue {
     for (let entry = expiry.nextExpired(now); entry !== undefined; entry = expiry.nextExpired(now)) {
       this.expireReady(entry);
     }
+    if (this.ready instanceof PagedFifoReady) this.expireStoredHead(this.ready, now);
     expiry.rearm();
   }
 
@@ -647,23 +656,63 @@ export class Queue {
 
   /**
    * Messages recovered from the store, in queue order, behind whatever is ready. Delivered ones come back
-   * redelivered. A paging queue reads them when they reach the head; others read them now.
+   * redelivered. A paging queue reads them when they reach the head (unless x-max-length-bytes needs
+   * their sizes now); others read them now. Nothing leaves the queue here: finishRestore does that once
+   * every queue is restored, so dead letters land behind the recovered messages of their DLQ.
    * @internal Broker.start
    */
   restoreStored(handles: Float64Array, delivered: Uint8Array): void {
     const persisted = this.persisted;
     if (persisted === undefined) return;
     const ready = this.ready;
+    const paging = ready instanceof PagedFifoReady && this.lengthLimit?.limitsBytes !== true;
     for (let i = 0; i < handles.length; i++) {
-      if (ready instanceof PagedFifoReady) {
-        ready.pushStored(this.nextSeq++, handles[i]!, delivered[i] === 1);
-        continue;
-      }
-      const entry = persisted.revive(this.nextSeq++, handles[i]!, delivered[i] === 1, true);
-      ready.push(entry);
-      this.readyBodyBytes += entry.message.bodySize;
+      if (paging) ready.pushStored(this.nextSeq++, handles[i]!, delivered[i] === 1);
+      else this.restoreEntry(persisted.revive(this.nextSeq++, handles[i]!, delivered[i] === 1, true));
     }
-    if (handles.length !== 0) this.resumeDispatch();
+  }
+
+  /**
+   * After every queue restored its messages: what expired while the broker was down leaves (dead-lettered
+   * if configured), drop-head length limits are enforced (deliveries that were unacked came back), and
+   * dispatch starts. @internal Broker.start
+   */
+  finishRestore(): void {
+    if (this.persisted === undefined || this.deletedFlag) return;
+    const now = Date.now();
+    if (this.expiry !== undefined) this.expireDue();
+    else if (this.ready instanceof PagedFifoReady) this.expireStoredHead(this.ready, now);
+    if (this.lengthLimit !== undefined && !this.lengthLimit.rejectsPublish) this.dropHeadOverflow(this.lengthLimit);
+    this.resumeDispatch();
+  }
+
+  /** A recovered entry read now (expiry and delivery count already set by restoreReadBackState). */
+  private restoreEntry(entry: Entry): void {
+    // Presence mode: ids of queued messages are duplicates again; a window counts from their publish time.
+    this.dedup?.admit(entry.message, entry.message.publishedAt);
+    this.ready.push(entry);
+    this.readyBodyBytes += entry.message.bodySize;
+    if (entry.expiresAt !== 0) this.trackExpiry(entry);
+  }
+
+  /**
+   * A paging queue knows a stored message's TTL only once it has read it, so expiry works from the head,
+   * as RabbitMQ's does for per-message TTL: the head is read; if expired it leaves and the next is read,
+   * at most a batch per turn; if it expires later, the timer watches it. A head without TTL ends the scan
+   * (messages behind it expire when they reach the head or a consumer).
+   */
+  private expireStoredHead(ready: PagedFifoReady, now: number): void {
+    for (let budget = DISPATCH_BATCH; ; budget--) {
+      const head = ready.loadColdHead();
+      if (head === undefined || head.expiresAt === 0) return;
+      if (head.expiresAt >= now || budget === 0) {
+        this.trackExpiry(head);
+        return;
+      }
+      ready.take();
+      this.readyBodyBytes -= head.message.bodySize;
+      this.expireTaken(head);
+    }
   }
 
   /** The entry as this queue's own, if it is one of ours and still waiting for a settlement. */
