@@ -1,6 +1,7 @@
 import { pino, type Logger } from 'pino';
 import { MemoryStore } from '../store/memory-store.js';
 import type { RecoveredState, Store } from '../store/store.js';
+import { DurableDelayedStore, isDelayedStreamName } from './exchanges/delayed/durable-delayed-store.js';
 import type { ExchangeType } from './exchanges/exchange-type.js';
 import { ExchangeTypeRegistry } from './exchanges/registry.js';
 import { DefinitionJournal, entityKey } from './persistence/definitions.js';
@@ -58,6 +59,8 @@ export class Broker implements VHostContext {
   private storeFailure: Error | undefined;
   private readonly onStoreFailure: ((error: Error) => void) | undefined;
   private readonly storeAccess: DurableStoreAccess;
+  /** Pending persistent messages of durable x-delayed-message exchanges, in the store. */
+  private readonly delayedStore: DurableDelayedStore;
   private persisting = false;
   private readonly onStoreDurable = (error?: Error): void => {
     const callback = this.durableWaiters[this.durableWaitersHead];
@@ -81,7 +84,8 @@ export class Broker implements VHostContext {
       queueMemoryBytes: options.queueMemoryBytes ?? 16 * 1024 * 1024,
     };
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
-    this.exchangeTypes = ExchangeTypeRegistry.withBuiltins();
+    this.delayedStore = new DurableDelayedStore(() => this.durableStore, this.logger);
+    this.exchangeTypes = ExchangeTypeRegistry.withBuiltins({ store: this.delayedStore });
     for (const type of options.exchangeTypes ?? []) this.exchangeTypes.register(type);
   }
 
@@ -104,7 +108,11 @@ export class Broker implements VHostContext {
     for (const problem of recovered.problems) this.logger.warn({ problem }, `store recovery: ${problem}`);
     this.persisting = this.store.persistent;
     this.addVhost(DEFAULT_VHOST);
+    // Durable delayed exchanges read their pending messages as the definitions re-create them.
+    this.delayedStore.beginRecovery(recovered.queues);
     this.definitions.restore(this, recovered.definitions);
+    const orphans = this.delayedStore.finishRecovery();
+    if (orphans !== 0) this.logger.warn({ exchanges: orphans }, 'stored delayed messages of unknown exchanges dropped');
     this.restoreMessages(recovered);
     this.definitions.activate();
     this.definitions.vhostCreated(DEFAULT_VHOST);
@@ -168,6 +176,7 @@ export class Broker implements VHostContext {
     let messages = 0;
     const restored: Queue[] = [];
     for (const stream of recovered.queues) {
+      if (isDelayedStreamName(stream.name)) continue; // the delayed exchange's own (DurableDelayedStore)
       const queue = this.queueForStream(stream.name);
       if (queue === undefined || !queue.durable) {
         if (stream.handles.length !== 0) this.logger.warn({ stream: stream.name, messages: stream.handles.length }, 'stored messages of an unknown queue dropped');

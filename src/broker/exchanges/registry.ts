@@ -1,4 +1,5 @@
 import { consistentHashExchangeType } from './consistent-hash.js';
+import type { DelayedRouterOptions } from './delayed/delayed-router.js';
 import { createDelayedMessageType } from './delayed/delayed-type.js';
 import { directExchangeType } from './direct.js';
 import type { ExchangeType } from './exchange-type.js';
@@ -12,15 +13,16 @@ export class ExchangeTypeRegistry {
 
   /**
    * A registry with AMQP's four standard types plus the two RabbitMQ plugin types Warren has built in:
-   * x-consistent-hash and x-delayed-message (which delays for any type in this registry).
+   * x-consistent-hash and x-delayed-message (which delays for any type in this registry; `delayed`
+   * gives it the store that keeps durable exchanges' pending messages).
    */
-  static withBuiltins(): ExchangeTypeRegistry {
+  static withBuiltins(delayed: DelayedRouterOptions = {}): ExchangeTypeRegistry {
     const registry = new ExchangeTypeRegistry();
     for (const type of [directExchangeType, fanoutExchangeType, topicExchangeType, headersExchangeType]) {
       registry.register(type);
     }
     registry.register(consistentHashExchangeType);
-    registry.register(createDelayedMessageType(registry));
+    registry.register(createDelayedMessageType(registry, delayed));
     return registry;
   }
 

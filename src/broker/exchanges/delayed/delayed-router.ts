@@ -119,8 +119,11 @@ export class DelayedMessageRouter implements ExchangeRouter {
     const now = this.now();
     for (let n = 0; n < this.releaseBatch && heap.peekDue() <= now; n++) {
       const message = heap.pop()!;
-      this.store?.remove(this.exchange, heap.poppedSeq);
+      const id = heap.poppedSeq;
+      // Routed (and stored by its queues) before it leaves the exchange's store: a crash in between
+      // delivers it twice rather than never.
       this.release(message);
+      this.store?.remove(this.exchange, id);
     }
   }
 
