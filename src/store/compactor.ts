@@ -156,7 +156,13 @@ export class CompactionJob {
   async finish(): Promise<void> {
     if (this.cancelled) return;
     this.flushOutput();
-    await this.host.syncFd(this.tmpFd);
+    try {
+      await this.host.syncFd(this.tmpFd);
+    } catch (error) {
+      // cancel() (store closing) closed the file under the sync: EBADF is the cancellation, not a failure.
+      if (this.cancelled) return;
+      throw error;
+    }
     if (this.cancelled) return;
     const fs = this.host.fs;
     fs.closeSync(this.tmpFd);
