@@ -74,7 +74,7 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Waits until `condition` holds; fails after `timeoutMs` (a liveness guard, not a timing assertion). */
-export async function waitFor(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+export async function waitFor(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
