@@ -16,7 +16,7 @@ const COMPACT_SLACK = 1024;
  * With a queue-wide TTL expiries arrive in increasing order, so `track` is O(1).
  */
 export class ExpiryTimer {
-  private readonly heap = new MinHeap<Entry>(expiryOf);
+  private readonly heap = new MinHeap<Entry>(expiresFirst);
   private timer: NodeJS.Timeout | undefined;
   private timerAt = 0;
 
@@ -87,8 +87,9 @@ export class ExpiryTimer {
   }
 }
 
-function expiryOf(entry: Entry): number {
-  return entry.expiresAt;
+/** Earlier expiry first; equal expiries leave in queue order, so dead letters keep it too. */
+function expiresFirst(a: Entry, b: Entry): boolean {
+  return a.expiresAt < b.expiresAt || (a.expiresAt === b.expiresAt && a.seq < b.seq);
 }
 
 /**

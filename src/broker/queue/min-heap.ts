@@ -1,8 +1,8 @@
-/** A binary min-heap keyed by a numeric field read through `keyOf`. */
+/** A binary min-heap ordered by `before(a, b)`: true when `a` must come out before `b`. */
 export class MinHeap<T> {
   private items: T[] = [];
 
-  constructor(private readonly keyOf: (item: T) => number) {}
+  constructor(private readonly before: (a: T, b: T) => boolean) {}
 
   get size(): number {
     return this.items.length;
@@ -17,11 +17,10 @@ export class MinHeap<T> {
     const items = this.items;
     let i = items.length;
     items.push(item);
-    const key = this.keyOf(item);
     while (i > 0) {
       const parent = (i - 1) >> 1;
       const above = items[parent]!;
-      if (this.keyOf(above) <= key) break;
+      if (!this.before(item, above)) break;
       items[i] = above;
       i = parent;
     }
@@ -54,13 +53,12 @@ export class MinHeap<T> {
   private siftDownFrom(start: number, item: T): void {
     const items = this.items;
     const n = items.length;
-    const key = this.keyOf(item);
     let i = start;
     for (;;) {
       let child = 2 * i + 1;
       if (child >= n) break;
-      if (child + 1 < n && this.keyOf(items[child + 1]!) < this.keyOf(items[child]!)) child++;
-      if (this.keyOf(items[child]!) >= key) break;
+      if (child + 1 < n && this.before(items[child + 1]!, items[child]!)) child++;
+      if (!this.before(items[child]!, item)) break;
       items[i] = items[child]!;
       i = child;
     }

@@ -81,11 +81,19 @@ test('DeduplicationCache: presence mode forgets on leave; window mode by time an
   assert.equal(window.admit(msg('a'), 13), true, 'the oldest was evicted');
 });
 
-test('MinHeap pops in key order and retain rebuilds', () => {
-  const heap = new MinHeap<number>((n) => n);
+test('MinHeap pops in order and retain rebuilds', () => {
+  const heap = new MinHeap<number>((a, b) => a < b);
   for (const n of [5, 1, 9, 3, 7, 2, 8]) heap.push(n);
   heap.retain((n) => n !== 3);
   const out: number[] = [];
   for (let n = heap.pop(); n !== undefined; n = heap.pop()) out.push(n);
   assert.deepEqual(out, [1, 2, 5, 7, 8, 9]);
+});
+
+test('MinHeap breaks ties with its comparator (equal expiries leave in queue order)', () => {
+  const heap = new MinHeap<{ at: number; seq: number }>((a, b) => a.at < b.at || (a.at === b.at && a.seq < b.seq));
+  for (const seq of [4, 1, 3, 0, 2, 6, 5]) heap.push({ at: 100, seq });
+  const out: number[] = [];
+  for (let e = heap.pop(); e !== undefined; e = heap.pop()) out.push(e.seq);
+  assert.deepEqual(out, [0, 1, 2, 3, 4, 5, 6]);
 });
