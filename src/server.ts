@@ -231,6 +231,7 @@ export class WarrenServer {
   alarmStatus(): AlarmStatus {
     return {
       memoryAlarm: this.memoryAlarm.active,
+      memoryUsedBytes: this.memoryAlarm.lastUsedBytes,
       memoryLimitBytes: this.memoryAlarm.limitBytes,
       diskAlarm: this.diskAlarm.active,
       diskFreeLimitBytes: this.config.store.diskFreeLimitBytes,

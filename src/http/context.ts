@@ -15,6 +15,8 @@ export interface ListenerInfo {
 /** The broker's resource alarms, as /api/nodes and /metrics show them. */
 export interface AlarmStatus {
   memoryAlarm: boolean;
+  /** Resident memory as the memory alarm last measured it. */
+  memoryUsedBytes: number;
   memoryLimitBytes: number;
   diskAlarm: boolean;
   diskFreeLimitBytes: number;

@@ -39,7 +39,7 @@ export interface HttpServerSources {
 }
 
 function noAlarms(): AlarmStatus {
-  return { memoryAlarm: false, memoryLimitBytes: Math.floor(totalmem() * 0.4), diskAlarm: false, diskFreeLimitBytes: 50_000_000 };
+  return { memoryAlarm: false, memoryUsedBytes: process.memoryUsage.rss(), memoryLimitBytes: Math.floor(totalmem() * 0.4), diskAlarm: false, diskFreeLimitBytes: 50_000_000 };
 }
 
 /** Request bodies up to this size (definitions of large brokers). */

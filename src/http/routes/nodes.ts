@@ -24,14 +24,13 @@ export async function diskFree(path: string): Promise<number | undefined> {
 }
 
 async function nodeJson(context: ManagementContext): Promise<Record<string, unknown>> {
-  const memory = process.memoryUsage();
   const alarms = context.alarms();
   return {
     name: context.nodeName,
     type: 'disc',
     running: true,
     os_pid: String(process.pid),
-    mem_used: memory.rss,
+    mem_used: alarms.memoryUsedBytes,
     mem_limit: alarms.memoryLimitBytes,
     mem_alarm: alarms.memoryAlarm,
     disk_free: (await diskFree(context.dataDir)) ?? 0,

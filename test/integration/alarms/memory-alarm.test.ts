@@ -24,6 +24,7 @@ test('memory alarm: publishers get connection.blocked "low on memory"; /api/node
     const [node] = (await (await fetch(`${http}/api/nodes`, { headers: auth })).json()) as Record<string, unknown>[];
     assert.equal(node?.['mem_alarm'], true);
     assert.equal(node?.['mem_limit'], server.memoryAlarm.limitBytes);
+    assert.equal(node?.['mem_used'], used, 'mem_used is what the alarm measured');
     const metrics = await (await fetch(`${http}/metrics`)).text();
     assert.match(metrics, /^rabbitmq_alarms_memory_used_watermark 1$/m);
 

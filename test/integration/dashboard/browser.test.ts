@@ -29,13 +29,14 @@ describe('web dashboard in Chromium', { skip: SKIP, timeout: 60_000 }, () => {
   let browser: BrowserContext;
   let page: Page;
   const pageErrors: string[] = [];
+  let memoryUsed = 0;
 
   before(async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'warren-dash-data-'));
     const profile = mkdtempSync(join(tmpdir(), 'warren-dash-chromium-'));
     dirs.push(dataDir, profile);
     const flags = { 'amqp-host': '127.0.0.1', 'amqp-port': '0', 'http-host': '127.0.0.1', 'http-port': '0', 'log-level': 'silent', 'data-dir': dataDir };
-    server = new WarrenServer(loadConfig({ env: {}, flags }), silentLogger());
+    server = new WarrenServer(loadConfig({ env: {}, flags }), silentLogger(), { memoryUsedBytes: () => memoryUsed });
     const addresses = await server.start();
     base = `http://127.0.0.1:${addresses.http.port}`;
 
@@ -227,6 +228,18 @@ describe('web dashboard in Chromium', { skip: SKIP, timeout: 60_000 }, () => {
     await expectText(total('queues'), '3');
     assert.ok(await canvasHasInk(page, 1), 'the rates chart has drawn pixels');
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-overview-live.png'), fullPage: true });
+  });
+
+  test('a raised memory alarm shows on the overview until it clears', async () => {
+    await page.getByRole('navigation').getByRole('link', { name: 'Overview' }).click();
+    memoryUsed = server.memoryAlarm.limitBytes + 1;
+    server.memoryAlarm.check();
+    const banner = page.locator('[data-alarm="raised"]');
+    await banner.filter({ hasText: /^Memory alarm: .* used, above the high watermark of .*\. Publishers are blocked until it clears\.$/ }).waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-alarm.png'), fullPage: true });
+    memoryUsed = 0;
+    server.memoryAlarm.check();
+    await banner.waitFor({ state: 'detached' });
   });
 
   test('the page raised no script errors', () => {

@@ -2,7 +2,7 @@
 
 import { facts, h, panel, replaceChildren } from '../lib/dom.js';
 import { createChart } from '../lib/chart.js';
-import { count, rate, statRate } from '../lib/format.js';
+import { bytes, count, rate, statRate } from '../lib/format.js';
 import { createTable } from '../lib/table.js';
 
 const TOTALS = [
@@ -18,6 +18,8 @@ export function createOverviewView(ctx) {
   const queued = createChart('Queued messages', count);
   const rates = createChart('Message rates', rate);
   const node = h('div');
+  // Resource alarms block publishers (connection.blocked); an operator must see them at once.
+  const alarms = h('div', { class: 'alarms', role: 'status', 'aria-live': 'polite' });
   const listeners = createTable(
     [
       { id: 'protocol', label: 'Protocol', value: (l) => l.protocol },
@@ -30,6 +32,7 @@ export function createOverviewView(ctx) {
     'section',
     { class: 'view' },
     h('h1', {}, 'Overview'),
+    alarms,
     totals,
     h('div', { class: 'charts' }, panel('Queued messages', queued.element), panel('Message rates', rates.element)),
     h('div', { class: 'columns' }, panel('Node', node), panel('Listening ports', listeners.element)),
@@ -51,6 +54,8 @@ export function createOverviewView(ctx) {
       { label: 'Ready', points: ctx.history.gauge('ready') },
       { label: 'Unacked', points: ctx.history.gauge('unacked') },
     ]);
+    const [nodeInfo] = await ctx.api.get('/api/nodes');
+    replaceChildren(alarms, alarmBanners(nodeInfo ?? {}));
     const stats = overview.message_stats ?? {};
     rates.update([
       { label: 'Publish', points: ratePoints(ctx, 'publish', statRate(stats, 'publish')) },
@@ -63,6 +68,8 @@ export function createOverviewView(ctx) {
         ['Product', `${overview.product_name} ${overview.product_version}`],
         ['Node', overview.node],
         ['Runtime', `Node.js ${overview.node_version}`],
+        ['Memory', `${bytes(nodeInfo?.mem_used ?? 0)} of ${bytes(nodeInfo?.mem_limit ?? 0)} (high watermark)`],
+        ['Disk free', `${bytes(nodeInfo?.disk_free ?? 0)} (limit ${bytes(nodeInfo?.disk_free_limit ?? 0)})`],
         ['Messages published', count(stats.publish ?? 0)],
         ['Delivered or got', count(stats.deliver_get ?? 0)],
         ['Acknowledged', count(stats.ack ?? 0)],
@@ -73,6 +80,17 @@ export function createOverviewView(ctx) {
   }
 
   return { title: 'Overview', element, refresh };
+}
+
+function alarmBanners(nodeInfo) {
+  const raised = [];
+  if (nodeInfo.mem_alarm === true) {
+    raised.push(`Memory alarm: ${bytes(nodeInfo.mem_used ?? 0)} used, above the high watermark of ${bytes(nodeInfo.mem_limit ?? 0)}.`);
+  }
+  if (nodeInfo.disk_free_alarm === true) {
+    raised.push(`Disk alarm: ${bytes(nodeInfo.disk_free ?? 0)} free, below the limit of ${bytes(nodeInfo.disk_free_limit ?? 0)}.`);
+  }
+  return raised.map((text) => h('p', { class: 'alarm', 'data-alarm': 'raised' }, `${text} Publishers are blocked until it clears.`));
 }
 
 function total(label, value, href, key) {
