@@ -1,6 +1,11 @@
 import { ConnectionError, ConnectionReplyCode } from '../broker/errors.js';
 import { TypedValue, type FieldTable, type FieldValue } from '../broker/message.js';
+import type { User, UserRegistry } from '../auth/users.js';
+import type { Broker } from '../broker/broker.js';
+import type { VHost } from '../broker/vhost.js';
 import { FRAME_MIN_SIZE } from './codec/frames.js';
+import type { AmqpLimits } from './limits.js';
+import { isSupportedMechanism, parseSaslResponse } from './sasl.js';
 
 /** Spec frame-min-size: nobody may negotiate below it, and it is the limit until tune-ok. */
 export { FRAME_MIN_SIZE };
@@ -93,4 +98,56 @@ function isTable(value: FieldValue | undefined): value is FieldTable {
 /** RabbitMQ's text for a refused login; the reason itself goes only to the log. */
 export function loginRefusedText(mechanism: string): string {
   return `Login was refused using authentication mechanism ${mechanism}. For details see the broker logfile.`;
+}
+
+/** What connection.tune offers: the listener's limits. */
+export function tuneOffer(limits: AmqpLimits): TuneOffer {
+  return { channelMax: limits.channelMax, frameMax: limits.frameMax, heartbeat: limits.heartbeatSeconds };
+}
+
+export type LoginOutcome =
+  | { readonly ok: true; readonly user: User }
+  | { readonly ok: false; readonly username: string | undefined; readonly reason: string };
+
+/**
+ * connection.start-ok's SASL response against the user registry. An unknown mechanism is a 503
+ * connection error; a refused login is an outcome, since how to refuse depends on the client.
+ */
+export function login(users: UserRegistry, mechanism: string, response: Buffer, peerHost: string): LoginOutcome {
+  if (!isSupportedMechanism(mechanism)) {
+    throw new ConnectionError(ConnectionReplyCode.CommandInvalid, `unknown authentication mechanism '${mechanism}'`);
+  }
+  const credentials = parseSaslResponse(mechanism, response);
+  if (credentials === undefined) {
+    return { ok: false, username: undefined, reason: `response from client doesn't look like ${mechanism}` };
+  }
+  const outcome = users.authenticate(credentials.username, credentials.password, peerHost);
+  if (!outcome.ok) return { ok: false, username: credentials.username, reason: outcome.reason };
+  return { ok: true, user: outcome.user };
+}
+
+/** The checks of connection.open, in RabbitMQ's order; each failure is a 530 NOT_ALLOWED. */
+export interface OpenRequest {
+  readonly broker: Broker;
+  readonly users: UserRegistry;
+  readonly user: User;
+  readonly vhostName: string;
+  readonly openConnections: number;
+  readonly maxConnections: number;
+}
+
+export function vhostToOpen(request: OpenRequest): VHost {
+  const { vhostName, user } = request;
+  const vhost = request.broker.getVhost(vhostName);
+  if (vhost === undefined) {
+    throw new ConnectionError(ConnectionReplyCode.NotAllowed, `vhost ${vhostName} not found`);
+  }
+  if (!request.users.canAccessVhost(user, vhostName)) {
+    throw new ConnectionError(ConnectionReplyCode.NotAllowed, `access to vhost '${vhostName}' refused for user '${user.name}'`);
+  }
+  const limit = request.maxConnections;
+  if (request.openConnections >= limit) {
+    throw new ConnectionError(ConnectionReplyCode.NotAllowed, `connection refused: node connection limit (${limit}) is reached`);
+  }
+  return vhost;
 }
