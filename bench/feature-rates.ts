@@ -13,6 +13,9 @@
  * (end-to-end rate). Rounds alternate the queue kinds; medians are reported, then the ratios.
  *
  *   node .build/<dir>/bench/feature-rates.js [messages=200000] [rounds=3] [bodyBytes=128]
+ *
+ * FEATURE_RATES_ONLY=groups,100 runs only the scenarios whose name contains one of the words (ratios
+ * need their plain scenario too); WARREN_CPU_PROF=<dir> profiles the broker (node --cpu-prof).
  */
 import { cpuSeconds, startWarren } from './harness/brokers.js';
 import { PerfConnection, type DeliveryHandler, type PerfChannel } from '../src/perf/client.js';
@@ -56,7 +59,7 @@ function randomIndexes(count: number, range: number): Uint16Array {
 const priorityVariants = Array.from({ length: 11 }, (_, p): BasicProperties => ({ priority: p }));
 const groupVariants = Array.from({ length: GROUPS }, (_, g): BasicProperties => ({ headers: { group: `g${g}` } }));
 
-const SCENARIOS: readonly Scenario[] = [
+const ALL_SCENARIOS: readonly Scenario[] = [
   { name: 'plain (priority msgs)', arguments: {}, variants: priorityVariants },
   { name: 'priority 10', arguments: { 'x-max-priority': 10 }, variants: priorityVariants },
   { name: 'plain (grouped msgs)', arguments: {}, variants: groupVariants },
@@ -65,6 +68,9 @@ const SCENARIOS: readonly Scenario[] = [
   // plain queue held to the same 100 in flight shows what that rule costs by itself.
   { name: 'plain, 100 in flight', arguments: {}, variants: groupVariants, prefetch: GROUPS / CONSUMERS },
 ];
+
+const onlyWords = process.env.FEATURE_RATES_ONLY?.split(',').filter((word) => word !== '');
+const SCENARIOS = onlyWords === undefined ? ALL_SCENARIOS : ALL_SCENARIOS.filter((s) => onlyWords.some((word) => s.name.includes(word)));
 
 /**
  * The publish stream of one scenario, pre-encoded: N messages, each the frames of a random variant,
@@ -199,6 +205,13 @@ async function runScenario(endpoint: AmqpEndpoint, brokerPid: number | undefined
   }
 }
 
+/** Feature scenario vs the plain scenario it is compared with. */
+const RATIOS: readonly (readonly [string, string])[] = [
+  ['priority 10', 'plain (priority msgs)'],
+  ['groups 100', 'plain (grouped msgs)'],
+  ['groups 100', 'plain, 100 in flight'],
+];
+
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
@@ -208,7 +221,8 @@ const k = (n: number): string => `${(n / 1000).toFixed(0)}k/s`;
 const pct = (n: number): string => `${(100 * n).toFixed(0)}%`;
 
 async function main(): Promise<void> {
-  const broker = await startWarren();
+  const profileDir = process.env.WARREN_CPU_PROF;
+  const broker = await startWarren(profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir]);
   try {
     const endpoint = parseAmqpUrl(broker.url);
     const samples = SCENARIOS.map(() => PHASES.map(() => ({ rate: [] as number[], cpu: [] as number[] })));
@@ -233,7 +247,10 @@ async function main(): Promise<void> {
       const cells = medians[i]!.map((m) => `${k(m.rate)} (${pct(m.cpu)})`.padStart(16));
       console.log(`${scenario.name.padEnd(22)} ${cells.join(' ')}`);
     }
-    for (const [feature, plain] of [[1, 0], [3, 2], [3, 4]] as const) {
+    for (const [featureName, plainName] of RATIOS) {
+      const feature = SCENARIOS.findIndex((s) => s.name === featureName);
+      const plain = SCENARIOS.findIndex((s) => s.name === plainName);
+      if (feature < 0 || plain < 0) continue;
       const ratios = PHASES.map((phase, p) => `${phase} ${pct(medians[feature]![p]!.rate / medians[plain]![p]!.rate)}`);
       console.log(`${SCENARIOS[feature]!.name} vs ${SCENARIOS[plain]!.name}: ${ratios.join('  ')}  (target >= 70%)`);
     }

@@ -68,6 +68,15 @@ export class ConsumerSet {
     return undefined;
   }
 
+  /**
+   * `preferred` when it can take and every consumer shares one priority level (a preference must never
+   * pass over a higher-priority consumer); otherwise the round-robin pick.
+   */
+  pickPreferring(preferred: Consumer | undefined): Consumer | undefined {
+    if (preferred !== undefined && this.levelEnds.length === 1 && preferred.canTake()) return preferred;
+    return this.pick();
+  }
+
   private rebuildLevels(): void {
     const ends: number[] = [];
     const list = this.list;

@@ -1,3 +1,4 @@
+import type { Consumer } from '../consumer.js';
 import { fieldString, type Message } from '../message.js';
 import { type Entry, EntryState } from './entry.js';
 import { ReadyList } from './ready-list.js';
@@ -13,6 +14,9 @@ class MessageGroup {
   busy = false;
   /** In the rotation of groups that can deliver. */
   queued = false;
+  /** The consumer its last message went to, valid while `ownerEpoch` is the queue's current one. */
+  owner: Consumer | undefined = undefined;
+  ownerEpoch = 0;
 
   constructor(readonly key: string | undefined) {}
 
@@ -32,12 +36,19 @@ class MessageGroup {
  * groups go out in parallel. Each group has its own FIFO, and a rotation holds the groups that can
  * deliver now, so a busy group costs nothing to skip. Messages without the header are not grouped: they
  * share one FIFO that never waits.
+ *
+ * A group's next message goes preferably to the consumer that had its previous one (while that consumer
+ * has room): the messages an ack frees then go back to the acking consumer in one write instead of being
+ * scattered over every consumer in small writes. Any change of consumers forgets these preferences, so
+ * a consumer that joins gets its share of the existing groups.
  */
 export class GroupedReady implements ReadyEntries {
   private readonly groups = new Map<string, MessageGroup>();
   private readonly ungrouped = new MessageGroup(undefined);
   private readonly rotation = new ReadyList<MessageGroup>();
   private live = 0;
+  /** Bumped whenever the consumers change: every group's owner is forgotten at once. */
+  private ownerEpoch = 1;
 
   constructor(private readonly header: string) {}
 
@@ -59,6 +70,25 @@ export class GroupedReady implements ReadyEntries {
       this.forgetIfIdle(group);
     }
     return false;
+  }
+
+  /** The consumer the group that take() would serve next prefers; call after hasDeliverable(). */
+  nextPreferredConsumer(): Consumer | undefined {
+    const group = this.rotation.peek();
+    return group !== undefined && group.ownerEpoch === this.ownerEpoch ? group.owner : undefined;
+  }
+
+  /** `entry` (just taken) went to `consumer`: its group prefers that consumer next time. */
+  deliveredTo(entry: Entry, consumer: Consumer): void {
+    const group = entry.group as MessageGroup;
+    if (group === this.ungrouped) return;
+    group.owner = consumer;
+    group.ownerEpoch = this.ownerEpoch;
+  }
+
+  /** A consumer came or went: no group prefers anyone any more. */
+  forgetConsumers(): void {
+    this.ownerEpoch++;
   }
 
   push(entry: Entry): void {

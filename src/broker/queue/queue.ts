@@ -69,6 +69,8 @@ export class Queue {
   readonly isDirectReplyTo: boolean;
 
   private readonly ready: ReadyEntries;
+  /** `ready` when the queue has message groups (their consumer preference is asked for in dispatch). */
+  private readonly grouped: GroupedReady | undefined;
   private readonly consumerSet: ConsumerRoster;
   private nextSeq = 1;
   private unacked = 0;
@@ -83,6 +85,12 @@ export class Queue {
   private readonly continueDispatch = (): void => {
     this.continuation = undefined;
     this.dispatch();
+  };
+  /** A settlement freed a message group; one resume at the end of the current task serves them all. */
+  private resumeAfterSettlements = false;
+  private readonly resumeSettled = (): void => {
+    this.resumeAfterSettlements = false;
+    if (!this.deletedFlag) this.resumeDispatch();
   };
 
   // ---- features; undefined when the queue does not use them ----------------------------------
@@ -128,6 +136,7 @@ export class Queue {
           )
         : undefined;
     this.ready = this.persisted?.readyEntriesFor(settings) ?? readyEntriesFor(settings);
+    this.grouped = this.ready instanceof GroupedReady ? this.ready : undefined;
     this.consumerSet = settings.singleActiveConsumer ? new SingleActiveConsumerSet() : new ConsumerSet();
     this.messageTtl = settings.messageTtl;
     this.deadLetterTarget =
@@ -238,6 +247,7 @@ export class Queue {
     this.consumerSet.add(consumer);
     if (consumer.exclusive) this.exclusiveConsumer = consumer;
     this.hadConsumer = true;
+    this.grouped?.forgetConsumers();
     this.idleExpiry?.pause();
     this.resumeDispatch();
   }
@@ -252,6 +262,7 @@ export class Queue {
   /** Removes a consumer (basic.cancel, channel closed). The last one gone deletes an auto-delete queue. */
   removeConsumer(consumer: Consumer): void {
     if (!this.consumerSet.remove(consumer)) return;
+    this.grouped?.forgetConsumers();
     if (this.exclusiveConsumer === consumer) this.exclusiveConsumer = undefined;
     if (this.consumerSet.size === 0 && this.autoDelete && this.hadConsumer && !this.deletedFlag) {
       this.vhost.destroyQueue(this);
@@ -445,12 +456,15 @@ export class Queue {
           this.continuation ??= setImmediate(this.continueDispatch);
           return;
         }
-        const consumer = this.consumerSet.pick();
+        const grouped = this.grouped;
+        const consumer =
+          grouped === undefined ? this.consumerSet.pick() : this.consumerSet.pickPreferring(grouped.nextPreferredConsumer());
         if (consumer === undefined) {
           this.stalled = true;
           return;
         }
         const entry = this.ready.take()!;
+        if (grouped !== undefined) grouped.deliveredTo(entry, consumer);
         this.readyBodyBytes -= entry.message.bodySize;
         if (entry.expiresAt !== 0 && entry.expiresAt < Date.now()) {
           this.expireTaken(entry);
@@ -539,8 +553,13 @@ export class Queue {
   private settledAfterDelivery(entry: Entry): void {
     this.ready.release(entry);
     if (this.dedup?.tracksPresence) this.dedup.forget(entry.message);
-    // A message group may be free now; basic.get acks do not resume dispatch on their own.
-    if (this.settings.messageGroupHeader !== undefined && !this.dispatching) this.resumeDispatch();
+    // A message group may be free now. Consumers' acks resume dispatch after their whole ack frame, but
+    // basic.get acks and no-ack deliveries do not: one resume after the current task (a microtask) covers
+    // every group a frame or a dispatch pass freed, instead of a dispatch pass per settled message.
+    if (this.grouped !== undefined && !this.resumeAfterSettlements) {
+      this.resumeAfterSettlements = true;
+      queueMicrotask(this.resumeSettled);
+    }
   }
 
   /** The rare path: TTL, length limit, deduplication, or a message with its own expiration. */

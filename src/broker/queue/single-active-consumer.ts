@@ -10,6 +10,11 @@ export interface ConsumerRoster {
   drain(): Consumer[];
   /** The consumer to deliver to now, or none. */
   pick(): Consumer | undefined;
+  /**
+   * `preferred` (a current consumer) if the roster would as well serve it now, else what pick() gives.
+   * Lets message groups keep a group with the consumer that settled its previous message.
+   */
+  pickPreferring(preferred: Consumer | undefined): Consumer | undefined;
 }
 
 /**
@@ -18,6 +23,10 @@ export interface ConsumerRoster {
  * registered among equals. The others wait, even while the active one is at its prefetch limit.
  */
 export class SingleActiveConsumerSet implements ConsumerRoster {
+  pickPreferring(_preferred: Consumer | undefined): Consumer | undefined {
+    return this.pick();
+  }
+
   /** Waiting consumers by priority (highest first), then by arrival; the active one is not in here. */
   private readonly waiting: Consumer[] = [];
   private activeConsumer: Consumer | undefined;
