@@ -93,3 +93,13 @@ export function readFully(fs: FileSystem, fd: number, buffer: Uint8Array, offset
   }
   return done;
 }
+
+/** Closes a descriptor whose close can no longer matter (shutdown, a deleted file). */
+export function closeQuietly(fs: FileSystem, fd: number): void {
+  if (fd < 0) return;
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // already closed or never valid: nothing left to release
+  }
+}

@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import type { FileSystem } from './fs.js';
 import { readFully } from './fs.js';
 import { FILE_HEADER_SIZE, FORMAT_VERSION, Msg, MessageFlag, RECORD_PREFIX, RecordType, SEGMENT_MAGIC, checkRecord, fileHeaderProblem, recordSize } from './record.js';
-import { Segment, makeHandle } from './segment.js';
+import { Segment, handleIndex, handleSegment, makeHandle } from './segment.js';
+import type { RecoveredQueue } from './store.js';
 import { HandleList } from './handle-list.js';
 import { StoreFormatError } from './errors.js';
 
@@ -26,6 +27,34 @@ export interface RecoveredSegments {
   newestNumber: number;
   /** The newest file was cut back (torn tail): it must be synced before new data is confirmed. */
   truncatedFds: number[];
+}
+
+/**
+ * Each known queue's live messages in log order, with their delivered flags: the handles recovery found,
+ * less those no longer held by the queue (removed later in the log).
+ */
+export function recoveredQueues(
+  queues: ReadonlyMap<number, string>,
+  lists: ReadonlyMap<number, HandleList>,
+  segments: ReadonlyMap<number, Segment>,
+): RecoveredQueue[] {
+  const recovered: RecoveredQueue[] = [];
+  for (const [id, name] of queues) {
+    const list = lists.get(id);
+    const handles = new Float64Array(list?.length ?? 0);
+    const delivered = new Uint8Array(handles.length);
+    let n = 0;
+    for (let i = 0; list && i < list.length; i++) {
+      const handle = list.items[i] ?? 0;
+      const segment = segments.get(handleSegment(handle));
+      const index = handleIndex(handle);
+      if (!segment?.heldBy(index, id)) continue;
+      handles[n] = handle;
+      delivered[n++] = segment.wasDelivered(index) ? 1 : 0;
+    }
+    recovered.push({ id, name, handles: handles.subarray(0, n), delivered: delivered.subarray(0, n) });
+  }
+  return recovered;
 }
 
 /**

@@ -1,0 +1,226 @@
+import { join } from 'node:path';
+import type { FileSystem } from './fs.js';
+import { writeFully } from './fs.js';
+import {
+  ENQUEUE_SIZE,
+  FILE_HEADER_SIZE,
+  Msg,
+  RECORD_PREFIX,
+  REFERENCE_SIZE,
+  RecordType,
+  SEGMENT_MAGIC,
+  messageRecordSize,
+  sealRecord,
+  writeFileHeader,
+} from './record.js';
+import { segmentFileName } from './recovery.js';
+import { Segment, makeHandle } from './segment.js';
+import type { MessageHandle } from './store.js';
+
+/** What the appender needs of its store. */
+export interface AppenderHost {
+  /** A new head segment file exists (index it; the directory needs a sync). */
+  segmentStarted(segment: Segment): void;
+  /** A sealed segment may hold nothing live any more. */
+  maybeDead(segment: Segment): void;
+  /** An I/O failure is final for the store: returns the error to throw. */
+  fail(error: unknown): Error;
+}
+
+/**
+ * The head of the log: records are appended to a write buffer for the head segment, which goes to the
+ * file when full or at group commit; a segment past `segmentBytes` is sealed and a new head started.
+ * Tracks which segment files were written since the last sync began.
+ */
+export class LogAppender {
+  private currentHead!: Segment;
+  /** Write buffer for the head segment; buffer[0] sits at file offset bufferFilePos. */
+  private readonly buffer: Buffer;
+  private bufferUsed = 0;
+  private bufferFilePos = 0;
+
+  /** Newest message record, so that an identical fanout append becomes a small Enqueue record. */
+  private lastBody: Buffer | undefined;
+  private lastHeader: Buffer | undefined;
+  private lastSegment: Segment | undefined;
+  private lastIndex = 0;
+  private lastQueue = 0;
+  /** Queues that already hold the newest message (a repeat append to one of them is a new message). */
+  private lastQueues: number[] = [];
+
+  private headDirty = false;
+  private sealedUnsynced: Segment[] = [];
+  private sealedInFlight: Segment[] = [];
+
+  constructor(
+    private readonly fs: FileSystem,
+    private readonly segmentsDir: string,
+    private readonly segmentBytes: number,
+    writeBufferBytes: number,
+    private readonly host: AppenderHost,
+  ) {
+    this.buffer = Buffer.allocUnsafeSlow(writeBufferBytes);
+  }
+
+  get head(): Segment {
+    return this.currentHead;
+  }
+
+  appendMessage(queueId: number, header: Buffer, body: Buffer): MessageHandle {
+    if (body === this.lastBody && this.lastSegment === this.head && this.sameHeader(header) && !this.lastQueues.includes(queueId)) {
+      return this.appendFanout(queueId);
+    }
+    const size = messageRecordSize(1, header.length, body.length);
+    if (this.head.size + size > this.segmentBytes && this.head.size > FILE_HEADER_SIZE) this.roll();
+    const head = this.head;
+    const index = head.count;
+    const offset = head.size;
+    const out = this.reserve(size);
+    const at = out === this.buffer ? this.bufferUsed - size : 0;
+    out[at + RECORD_PREFIX] = RecordType.Message;
+    out.writeUInt32LE(index, at + Msg.index);
+    out.writeUInt16LE(0, at + Msg.flags);
+    out.writeUInt16LE(1, at + Msg.queueCount);
+    out.writeUInt32LE(header.length, at + Msg.headerLength);
+    out.writeUInt32LE(queueId, at + Msg.queues);
+    header.copy(out, at + Msg.queues + 4);
+    body.copy(out, at + Msg.queues + 4 + header.length);
+    sealRecord(out, at, at + size);
+    if (out !== this.buffer) this.writeDirect(out);
+    head.addMessage(index, offset, false);
+    this.lastBody = body;
+    this.lastHeader = header;
+    this.lastSegment = head;
+    this.lastIndex = index;
+    this.lastQueue = queueId;
+    this.lastQueues.length = 0;
+    this.lastQueues.push(queueId);
+    return makeHandle(head.number, index);
+  }
+
+  private sameHeader(header: Buffer): boolean {
+    const last = this.lastHeader;
+    return last !== undefined && (header === last || header.equals(last));
+  }
+
+  private appendFanout(queueId: number): MessageHandle {
+    const head = this.head;
+    const index = this.lastIndex;
+    const out = this.reserve(ENQUEUE_SIZE);
+    const at = this.bufferUsed - ENQUEUE_SIZE;
+    out[at + RECORD_PREFIX] = RecordType.Enqueue;
+    out.writeUInt32LE(queueId, at + RECORD_PREFIX + 1);
+    out.writeUInt32LE(index, at + RECORD_PREFIX + 5);
+    sealRecord(out, at, at + ENQUEUE_SIZE);
+    head.addHolder(index, queueId, this.lastQueue);
+    this.lastQueues.push(queueId);
+    return makeHandle(head.number, index);
+  }
+
+  /** A Remove or Deliver record for message `index` of segment `number`. */
+  appendReference(type: number, queueId: number, number: number, index: number): void {
+    if (this.head.size + REFERENCE_SIZE > this.segmentBytes) this.roll();
+    const out = this.reserve(REFERENCE_SIZE);
+    const at = this.bufferUsed - REFERENCE_SIZE;
+    out[at + RECORD_PREFIX] = type;
+    out.writeUInt32LE(queueId, at + RECORD_PREFIX + 1);
+    out.writeUInt32LE(number, at + RECORD_PREFIX + 5);
+    out.writeUInt32LE(index, at + RECORD_PREFIX + 9);
+    sealRecord(out, at, at + REFERENCE_SIZE);
+    this.head.addReference(number);
+  }
+
+  /** The queue is gone: its newest message may not be shared by a later fanout append. */
+  forgetQueue(queueId: number): void {
+    if (this.lastQueue === queueId) this.lastBody = undefined;
+  }
+
+  // ---- reading back what is not yet written ------------------------------------------------------
+
+  get writeBuffer(): Buffer {
+    return this.buffer;
+  }
+
+  /** Where the record at `offset` of `segment` sits in the write buffer, or -1 when it is in the file. */
+  bufferedAt(segment: Segment, offset: number): number {
+    return segment === this.head && offset >= this.bufferFilePos ? offset - this.bufferFilePos : -1;
+  }
+
+  // ---- write buffer and segments -----------------------------------------------------------------
+
+  /**
+   * Room for `size` bytes at the end of the write buffer (returned as this.buffer, bufferUsed already
+   * advanced), or a fresh buffer for a record bigger than the write buffer (caller writes it directly).
+   */
+  private reserve(size: number): Buffer {
+    if (this.bufferUsed + size > this.buffer.length) this.flushBuffer();
+    this.head.size += size;
+    this.headDirty = true;
+    if (size > this.buffer.length) return Buffer.allocUnsafe(size);
+    this.bufferUsed += size;
+    return this.buffer;
+  }
+
+  private writeDirect(record: Buffer): void {
+    writeFully(this.fs, this.head.fd, record, 0, record.length, this.bufferFilePos);
+    this.bufferFilePos += record.length;
+  }
+
+  flushBuffer(): void {
+    if (this.bufferUsed === 0) return;
+    try {
+      writeFully(this.fs, this.head.fd, this.buffer, 0, this.bufferUsed, this.bufferFilePos);
+    } catch (error) {
+      throw this.host.fail(error);
+    }
+    this.bufferFilePos += this.bufferUsed;
+    this.bufferUsed = 0;
+  }
+
+  /** Seals the head (its bytes go to the file now and are synced before anything later is confirmed). */
+  private roll(): void {
+    this.flushBuffer();
+    const old = this.head;
+    old.sealed = true;
+    old.syncPending = true;
+    old.trim();
+    this.sealedUnsynced.push(old);
+    this.startSegment(old.number + 1);
+    this.host.maybeDead(old);
+  }
+
+  startSegment(number: number): void {
+    const path = join(this.segmentsDir, segmentFileName(number));
+    let fd: number;
+    try {
+      fd = this.fs.openSync(path, 'wx+');
+    } catch (error) {
+      throw this.host.fail(error);
+    }
+    this.currentHead = new Segment(number, path, fd, 0);
+    this.host.segmentStarted(this.currentHead);
+    this.bufferFilePos = 0;
+    this.bufferUsed = 0;
+    this.lastBody = undefined;
+    this.lastSegment = undefined;
+    writeFileHeader(this.reserve(FILE_HEADER_SIZE), SEGMENT_MAGIC, number);
+  }
+
+  // ---- group commit ------------------------------------------------------------------------------
+
+  /** Adds the segment files written since the last sync began; they are in flight until `takeSynced`. */
+  takeDirty(fds: number[]): void {
+    for (const segment of this.sealedUnsynced) fds.push(segment.fd);
+    this.sealedInFlight = this.sealedUnsynced;
+    this.sealedUnsynced = [];
+    if (this.headDirty) fds.push(this.head.fd);
+    this.headDirty = false;
+  }
+
+  /** The sync of the last `takeDirty` completed: the sealed segments it covered. */
+  takeSynced(): Segment[] {
+    const synced = this.sealedInFlight;
+    this.sealedInFlight = [];
+    return synced;
+  }
+}
