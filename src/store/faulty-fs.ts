@@ -1,17 +1,6 @@
 import type { FileSystem } from './fs.js';
 import { RealFileSystem } from './fs.js';
-
-/** Small deterministic PRNG (mulberry32) so a failing seed reproduces. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../util/prng.js';
 
 export interface FaultOptions {
   seed: number;

@@ -7,20 +7,10 @@ import { pino } from 'pino';
 import { FrameWriter } from '../../src/amqp/codec/encode.js';
 import { PROTOCOL_HEADER } from '../../src/amqp/handshake.js';
 import { MethodId } from '../../src/amqp/spec/generated.js';
+import { seededRandom } from '../../src/util/prng.js';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
 
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed with WARREN_FUZZ_SEED. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
+/** A failing run replays with WARREN_FUZZ_SEED. */
 const SEED = Number(process.env['WARREN_FUZZ_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
 const CONNECTIONS = Number(process.env['WARREN_FUZZ_CONNECTIONS'] ?? 240);
 const CONCURRENCY = 8;
@@ -135,7 +125,7 @@ describe(`connection fuzz (WARREN_FUZZ_SEED=${SEED})`, () => {
   after(() => server.close());
 
   it(`survives ${CONNECTIONS} connections of garbage and mutated sessions, then serves amqplib`, async (t) => {
-    const random = prng(SEED);
+    const random = seededRandom(SEED);
     const session = validSession();
     const names = Object.keys(strategies);
     let next = 0;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { topicWords } from '../../../src/broker/exchanges/topic.js';
+import { seededRandom } from '../../../src/util/prng.js';
 import { declareExchange, declareQueue, message, reached, startedVhost } from './fakes.js';
 
 /** Obviously-correct (exponential) matcher over RabbitMQ's word semantics, to check the trie against. */
@@ -13,18 +14,6 @@ function referenceMatch(pattern: readonly string[], key: readonly string[]): boo
   }
   if (key.length === 0) return false;
   return (head === '*' || head === key[0]) && referenceMatch(rest, key.slice(1));
-}
-
-/** Deterministic PRNG (mulberry32) so a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function randomKey(next: () => number, words: readonly string[], maxWords: number): string {
@@ -98,7 +87,7 @@ test('topic exchange edge cases: empty words, # at start/middle/end, #.#, * vers
 });
 
 test('topic exchange agrees with the reference matcher on random patterns and keys, before and after unbinds', async () => {
-  const next = random(0x5eed);
+  const next = seededRandom(0x5eed);
   const patternWords = ['a', 'b', '', '*', '#'];
   const keyWords = ['a', 'b', 'c', ''];
   const patterns = Array.from({ length: 120 }, () => randomKey(next, patternWords, 5));

@@ -11,20 +11,9 @@ import {
   type FieldKind,
   type Method,
 } from '../../../src/amqp/codec/index.js';
+import { seededRandom, type Rng } from '../../../src/util/prng.js';
 
-export type Rng = () => number;
-
-/** mulberry32: tiny, fast, good enough for test data. */
-export function makeRng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export type { Rng } from '../../../src/util/prng.js';
 
 /** The seed for a randomised test: CODEC_SEED from the environment, or a fresh one (print it on failure). */
 export function testSeed(): number {
@@ -35,7 +24,7 @@ export function testSeed(): number {
 /** Runs `body`, naming the seed in any failure so it can be replayed with CODEC_SEED=... */
 export function withSeed(seed: number, body: (rng: Rng) => void): void {
   try {
-    body(makeRng(seed));
+    body(seededRandom(seed));
   } catch (err) {
     if (err instanceof Error) err.message = `[CODEC_SEED=${seed}] ${err.message}`;
     throw err;
