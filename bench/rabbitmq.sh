@@ -7,6 +7,9 @@
 #   bench/rabbitmq.sh stop      # stops the node (and epmd) only if this script started them
 #   bench/rabbitmq.sh pid       # the beam.smp PID of the node on 5672 (for RSS readings)
 #   bench/rabbitmq.sh status
+#   bench/rabbitmq.sh kill9     # SIGKILL the node's beam.smp (crash test), only if this script started it;
+#                               # `start` afterwards restarts it on the same data (bench/recovery.ts)
+#   bench/rabbitmq.sh datadir   # the node's data (mnesia) base directory, for disk-usage readings
 set -euo pipefail
 
 STATE_DIR=${WARREN_RABBITMQ_STATE:-/tmp/warren-bench-rabbitmq}
@@ -34,7 +37,13 @@ start() {
   export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 ERL_EPMD_ADDRESS=127.0.0.1
   export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
   export RABBITMQ_PID_FILE="$STATE_DIR/rabbitmq.pid"
-  rm -f "$RABBITMQ_PID_FILE" "$STATE_DIR/epmd.pid"
+  rm -f "$RABBITMQ_PID_FILE"
+  # After kill9 our epmd keeps running: keep its record so that stop still ends it.
+  if [[ -s $STATE_DIR/epmd.pid ]] && kill -0 "$(cat "$STATE_DIR/epmd.pid")" 2>/dev/null; then
+    epmd_was_running=0
+  else
+    rm -f "$STATE_DIR/epmd.pid"
+  fi
   (cd /tmp && rabbitmq-server -detached)
 
   for _ in $(seq 1 60); do
@@ -44,7 +53,7 @@ start() {
   rabbitmqctl await_startup >/dev/null
   # -detached does not always honour RABBITMQ_PID_FILE: record the listener (beam.smp) ourselves.
   [[ -s $RABBITMQ_PID_FILE ]] || listener_pid 5672 >"$RABBITMQ_PID_FILE"
-  if [[ $epmd_was_running == 0 ]] && listening 4369; then
+  if [[ $epmd_was_running == 0 && ! -s $STATE_DIR/epmd.pid ]] && listening 4369; then
     listener_pid 4369 >"$STATE_DIR/epmd.pid"
   fi
   echo started >"$STATE_DIR/owned"
@@ -73,6 +82,30 @@ pid() {
   listener_pid 5672
 }
 
+kill9() {
+  if [[ ! -f $STATE_DIR/owned ]]; then
+    echo "RabbitMQ was not started by this script; not killing it" >&2
+    exit 1
+  fi
+  local pid listener
+  pid=$(cat "$STATE_DIR/rabbitmq.pid" 2>/dev/null || true)
+  listener=$(listener_pid 5672 || true)
+  # Only the node we started: the recorded PID must be the beam.smp listening on 5672.
+  if [[ -z $pid || $pid != "$listener" || $(cat "/proc/$pid/comm" 2>/dev/null) != beam.smp ]]; then
+    echo "recorded pid '$pid' is not the beam.smp on 5672 ('$listener'); not killing" >&2
+    exit 1
+  fi
+  kill -9 "$pid"
+  for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+  # Its epmd (if ours) stays up; `owned` goes so that start() starts the node again.
+  rm -f "$STATE_DIR/owned" "$STATE_DIR/rabbitmq.pid"
+  echo "$pid"
+}
+
+datadir() {
+  echo "${RABBITMQ_MNESIA_BASE:-/var/lib/rabbitmq/mnesia}"
+}
+
 status() {
   if listening 5672; then
     echo "listening on 5672 (pid $(pid))$([[ -f $STATE_DIR/owned ]] && echo ', started by this script')"
@@ -86,5 +119,7 @@ case "${1:-}" in
   stop) stop ;;
   pid) pid ;;
   status) status ;;
-  *) echo "usage: $0 start|stop|pid|status" >&2; exit 2 ;;
+  kill9) kill9 ;;
+  datadir) datadir ;;
+  *) echo "usage: $0 start|stop|pid|status|kill9|datadir" >&2; exit 2 ;;
 esac
