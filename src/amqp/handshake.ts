@@ -3,7 +3,7 @@ import { TypedValue, type FieldTable, type FieldValue } from '../broker/message.
 import type { User, UserRegistry } from '../auth/users.js';
 import type { Broker } from '../broker/broker.js';
 import type { VHost } from '../broker/vhost.js';
-import { FRAME_MIN_SIZE } from './codec/frames.js';
+import { FRAME_MIN_SIZE, amqpProtocolHeader } from './codec/frames.js';
 import type { AmqpLimits } from './limits.js';
 import { isSupportedMechanism, parseSaslResponse } from './sasl.js';
 
@@ -11,7 +11,7 @@ import { isSupportedMechanism, parseSaslResponse } from './sasl.js';
 export { FRAME_MIN_SIZE };
 
 /** Spec 4.2.3: the protocol header of AMQP 0-9-1, the only one Warren speaks. */
-export const PROTOCOL_HEADER: Buffer = Buffer.from([0x41, 0x4d, 0x51, 0x50, 0, 0, 9, 1]);
+export const PROTOCOL_HEADER: Buffer = amqpProtocolHeader();
 
 export function isProtocolHeader(bytes: Buffer): boolean {
   return bytes.length >= 8 && PROTOCOL_HEADER.equals(bytes.subarray(0, 8));

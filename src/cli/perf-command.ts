@@ -14,23 +14,14 @@ function count(value: string): number {
   return n;
 }
 
-interface PerfFlags {
+/** Options whose flag has another name than their PerfOptions field. */
+type RenamedOptions = 'url' | 'durationS' | 'messagesPerPublisher' | 'reportIntervalS';
+
+/** What commander parses: PerfOptions under the flag names, plus the flags that are not run options. */
+interface PerfFlags extends Omit<PerfOptions, RenamedOptions> {
   uri: string;
-  publishers: number;
-  consumers: number;
-  queues: number;
-  queuePrefix: string;
-  fanout: boolean;
-  size: number;
-  persistent: boolean;
-  confirm: number;
-  autoAck: boolean;
-  prefetch: number;
-  rate: number;
   duration: number;
   pmessages: number;
-  workers: 'process' | 'thread';
-  keepQueues: boolean;
   interval: number;
   declareStorm: number;
   pipelined: boolean;
@@ -86,24 +77,7 @@ async function stormAction(flags: PerfFlags): Promise<void> {
   process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatDeclareStorm(result)}\n`);
 }
 
-function toOptions(f: PerfFlags): Partial<PerfOptions> {
-  return {
-    url: f.uri,
-    publishers: f.publishers,
-    consumers: f.consumers,
-    queues: f.queues,
-    queuePrefix: f.queuePrefix,
-    fanout: f.fanout,
-    size: f.size,
-    persistent: f.persistent,
-    confirm: f.confirm,
-    autoAck: f.autoAck,
-    prefetch: f.prefetch,
-    rate: f.rate,
-    durationS: f.duration,
-    messagesPerPublisher: f.pmessages,
-    workers: f.workers,
-    keepQueues: f.keepQueues,
-    reportIntervalS: f.interval,
-  };
+function toOptions(flags: PerfFlags): Partial<PerfOptions> {
+  const { uri, duration, pmessages, interval, declareStorm: _storm, pipelined: _pipelined, json: _json, ...same } = flags;
+  return { ...same, url: uri, durationS: duration, messagesPerPublisher: pmessages, reportIntervalS: interval };
 }

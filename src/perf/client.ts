@@ -6,7 +6,7 @@
  * the way out) are handled in place without allocating, so the client is not what limits a benchmark.
  */
 import net from 'node:net';
-import { FrameParser, type Frame } from '../amqp/codec/frames.js';
+import { FrameParser, amqpProtocolHeader, type Frame } from '../amqp/codec/frames.js';
 import { FrameWriter } from '../amqp/codec/encode.js';
 import { MethodId, type Method } from '../amqp/spec/generated.js';
 import type { FieldTable } from '../broker/message.js';
@@ -19,7 +19,6 @@ import { nowNs, readTag, type PendingRpc } from './wire.js';
 export { PerfChannel, type DeliveryHandler, type QueueDeclareOptions } from './channel.js';
 export { nowNs } from './wire.js';
 
-const PROTOCOL_HEADER = Buffer.from([0x41, 0x4d, 0x51, 0x50, 0, 0, 9, 1]);
 const CLIENT_FRAME_MAX = 131072;
 const CLIENT_CHANNEL_MAX = 2047;
 // (class << 16) | method, read straight off the method frame payload.
@@ -222,7 +221,7 @@ export class PerfConnection implements RawFrameHandler {
           reject(error);
         },
       };
-      this.socket.write(PROTOCOL_HEADER);
+      this.socket.write(amqpProtocolHeader());
     });
   }
 

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LogStore } from '../../src/store/log-store.js';
+import { assertConfirmedInOrder } from '../helpers/confirmed.js';
 
 const CHILD_DIR = process.env.WARREN_STORE_CHILD;
 // Most messages are acked so that segments die and get compacted while the child is being killed.
@@ -97,20 +98,5 @@ async function recoverIds(dir: string): Promise<number[]> {
     });
   } finally {
     await store.close();
-  }
-}
-
-function assertConfirmedInOrder(recovered: number[], confirmed: number[]): void {
-  const position = new Map<number, number>();
-  recovered.forEach((id, i) => {
-    assert.equal(position.has(id), false, `id ${id} recovered twice`);
-    position.set(id, i);
-  });
-  let last = -1;
-  for (const id of confirmed) {
-    const at = position.get(id);
-    assert.ok(at !== undefined, `confirmed id ${id} lost`);
-    assert.ok(at > last, `confirmed id ${id} out of order`);
-    last = at;
   }
 }

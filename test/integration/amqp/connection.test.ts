@@ -3,7 +3,7 @@ import { connect as connectTcp } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import amqp from 'amqplib';
 import { MethodId, type MethodArgs } from '../../../src/amqp/spec/generated.js';
-import { WARREN_VERSION } from '../../../src/amqp/server-properties.js';
+import { SERVER_CAPABILITIES, WARREN_VERSION } from '../../../src/amqp/server-properties.js';
 import { startBroker, type TestBroker } from '../../helpers/broker.js';
 import { RawAmqpClient, type RawHandshakeOptions } from './connection-raw-client.js';
 
@@ -23,17 +23,7 @@ describe('AMQP connection handshake', () => {
     assert.equal(props['product'], 'Warren');
     assert.equal(props['version'], WARREN_VERSION);
     assert.equal(props['platform'], `Node.js ${process.version}`);
-    assert.deepEqual(props['capabilities'], {
-      publisher_confirms: true,
-      exchange_exchange_bindings: true,
-      'basic.nack': true,
-      consumer_cancel_notify: true,
-      'connection.blocked': true,
-      consumer_priorities: true,
-      authentication_failure_close: true,
-      per_consumer_qos: true,
-      direct_reply_to: true,
-    });
+    assert.deepEqual(props['capabilities'], { ...SERVER_CAPABILITIES });
     assert.equal(server.listener.connections.size, 1);
     const [connection] = [...server.listener.connections];
     const info = connection!.info();

@@ -5,6 +5,7 @@ import { FaultyFileSystem } from '../../../src/store/faulty-fs.js';
 import { StoreFailedError } from '../../../src/store/errors.js';
 import { body, idsOf, queueNamed } from './store-suite.js';
 import { removeDir, tempDir } from './fixtures.js';
+import { assertConfirmedInOrder } from '../../helpers/confirmed.js';
 
 /**
  * Appends batches through a file system that fails writes and syncs at random. Whatever whenDurable
@@ -29,7 +30,7 @@ for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
           continue; // the open itself hit an injected fault; the data must still be there next time
         }
         const recovered = idsOf(store, queueNamed(state, '/q'));
-        assertConfirmedPresent(recovered, confirmed);
+        assertConfirmedInOrder(recovered, confirmed);
         const q = store.queueId('/q');
         const failed = await appendUntilFailure(store, q, () => next++, confirmed);
         if (failed) failures++;
@@ -37,7 +38,7 @@ for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
       }
       const store = new LogStore({ dataDir: dir, maintenanceIntervalMs: 0 });
       const state = await store.open();
-      assertConfirmedPresent(idsOf(store, queueNamed(state, '/q')), confirmed);
+      assertConfirmedInOrder(idsOf(store, queueNamed(state, '/q')), confirmed);
       await store.close();
       assert.ok(failures > 0, 'faults were injected');
       assert.ok(confirmed.length > 100, `enough confirmed (${confirmed.length})`);
@@ -45,22 +46,6 @@ for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
       removeDir(dir);
     }
   });
-}
-
-/** Every confirmed id is present, once, and confirmed ids keep their relative order. */
-function assertConfirmedPresent(recovered: number[], confirmed: number[]): void {
-  const position = new Map<number, number>();
-  recovered.forEach((id, i) => {
-    assert.equal(position.has(id), false, `id ${id} recovered twice`);
-    position.set(id, i);
-  });
-  let last = -1;
-  for (const id of confirmed) {
-    const at = position.get(id);
-    assert.ok(at !== undefined, `confirmed id ${id} lost`);
-    assert.ok(at > last, `confirmed id ${id} out of order`);
-    last = at;
-  }
 }
 
 /** Batches of appends, each confirmed by whenDurable; stops at the first failure (fail closed). */
