@@ -1,0 +1,139 @@
+import { RouteCollector } from '../binding.js';
+import type { Consumer } from '../consumer.js';
+import { accessRefused, notFound } from '../errors.js';
+import { Exchange } from '../exchanges/exchange.js';
+import type { Message } from '../message.js';
+import { REPLY_TO_PREFIX } from '../names.js';
+import { isDeadLetterCycle, type DeathReason } from '../queue/dead-letter.js';
+import { Queue } from '../queue/queue.js';
+import { outcome, type PublishOutcome } from './declarations.js';
+import { QueueManagement } from './queue-management.js';
+
+/** Routing published messages to queues, dead letters, and direct reply-to. */
+export abstract class Publishing extends QueueManagement {
+  /**
+   * Routes and enqueues; dispatch to consumers happens synchronously inside. When `reached` is given,
+   * the queues the message was offered to are appended to it (publisher flow control looks at them).
+   */
+  publish(message: Message, reached?: Queue[]): PublishOutcome {
+    const exchange = this.exchangeTable.get(message.exchange);
+    if (exchange === undefined) throw notFound('exchange', message.exchange, this.name);
+    if (exchange.internal) throw accessRefused(`cannot publish to internal ${exchange.resource}`);
+    exchange.counters.publishedIn++;
+    const result =
+      exchange === this.defaultExchange ? this.publishDirect(message, reached) : this.publishRouted(exchange, message, reached);
+    if (result.routed === 0) exchange.counters.unroutable++;
+    return result;
+  }
+
+  /**
+   * A queue dead-letters a message (already rewritten with x-death): routed like a publish to its
+   * exchange, except that internal exchanges are allowed, a missing exchange drops it silently, and a
+   * queue it would cycle back to without a rejection is skipped (RabbitMQ's rules).
+   * @internal called by Queue
+   */
+  publishDeadLetter(message: Message, reason: DeathReason): void {
+    const exchange = this.exchangeTable.get(message.exchange);
+    if (exchange === undefined) {
+      this.context.logger.debug({ vhost: this.name, exchange: message.exchange }, 'dead-letter exchange missing: message dropped');
+      return;
+    }
+    const checkCycles = reason !== 'rejected';
+    if (exchange === this.defaultExchange) {
+      const queue = this.queueTable.get(message.routingKey);
+      if (queue !== undefined && !(checkCycles && this.isCycle(message, queue))) queue.enqueue(message);
+      return;
+    }
+    const collector = this.publishDepth === 0 ? this.collector : new RouteCollector();
+    this.publishDepth++;
+    try {
+      this.collectDestinations(exchange, message, collector);
+      const queues = collector.queues.slice();
+      collector.queues.length = 0;
+      for (const queue of queues) if (!(checkCycles && this.isCycle(message, queue))) queue.enqueue(message);
+    } finally {
+      this.publishDepth--;
+    }
+  }
+
+  protected isCycle(message: Message, queue: Queue): boolean {
+    if (!isDeadLetterCycle(message, queue.name)) return false;
+    this.context.logger.debug({ vhost: this.name, queue: queue.name }, 'dead-letter cycle: message dropped');
+    return true;
+  }
+
+  /** Direct reply-to: the address a consumer's callers put in reply_to. */
+  registerReplyTo(consumer: Consumer): string {
+    return this.replyTo.register(consumer);
+  }
+
+  unregisterReplyTo(consumer: Consumer): void {
+    this.replyTo.unregister(consumer);
+  }
+
+  /**
+   * Routes a message from `exchange` as if just published there, without the publish checks and
+   * counters: how an exchange that holds messages (x-delayed-message) releases them later.
+   * @internal exchange routers
+   */
+  routeFrom(exchange: Exchange, message: Message): PublishOutcome {
+    if (exchange.deleted) return outcome(0, false);
+    return this.publishRouted(exchange, message);
+  }
+
+  /** The default exchange: the queue named by the routing key, or a direct reply-to consumer. */
+  protected publishDirect(message: Message, reached: Queue[] | undefined): PublishOutcome {
+    const key = message.routingKey;
+    const queue = this.queueTable.get(key);
+    if (queue !== undefined) {
+      if (reached !== undefined) reached.push(queue);
+      return outcome(1, !queue.enqueue(message));
+    }
+    if (key.startsWith(REPLY_TO_PREFIX)) {
+      const consumer = this.replyTo.lookup(key);
+      if (consumer === undefined) return outcome(0, false);
+      this.replyToQueue.handOver(message, consumer);
+      return outcome(1, false);
+    }
+    return outcome(0, false);
+  }
+
+  protected publishRouted(exchange: Exchange, message: Message, reached?: Queue[]): PublishOutcome {
+    // A consumer may publish from inside deliver(); the nested call must not reuse the busy collector.
+    const collector = this.publishDepth === 0 ? this.collector : new RouteCollector();
+    this.publishDepth++;
+    try {
+      this.collectDestinations(exchange, message, collector);
+      const queues = collector.queues;
+      let routed = 0;
+      let refused = false;
+      for (let i = 0; i < queues.length; i++) {
+        if (queues[i]!.enqueue(message)) routed++;
+        else refused = true;
+      }
+      if (reached !== undefined) for (let i = 0; i < queues.length; i++) reached.push(queues[i]!);
+      queues.length = 0;
+      return outcome(routed + collector.held, refused);
+    } finally {
+      this.publishDepth--;
+    }
+  }
+
+  /**
+   * Fills the collector with every queue the message reaches: through e2e bindings (each exchange routed
+   * through once, so loops end) and, if nothing matched, through the alternate-exchange chain.
+   */
+  protected collectDestinations(exchange: Exchange, message: Message, collector: RouteCollector): void {
+    collector.begin(++this.routeEpoch);
+    let current: Exchange | undefined = exchange;
+    while (current !== undefined) {
+      collector.visit(current);
+      current.router.route(message, collector);
+      const pending = collector.pending;
+      while (pending.length !== 0) pending.pop()!.router.route(message, collector);
+      if (collector.queues.length !== 0 || collector.held !== 0 || current.alternateExchange === undefined) return;
+      const alternate = this.exchangeTable.get(current.alternateExchange);
+      current = alternate === undefined || alternate.routeMark === collector.epoch ? undefined : alternate;
+    }
+  }
+}
