@@ -21,7 +21,6 @@ import { FifoReady, type ReadyEntries } from './ready-entries.js';
 import { SingleActiveConsumerSet, type ConsumerRoster } from './single-active-consumer.js';
 import type { Queue } from './queue.js';
 
-
 /**
  * Most entries one dispatch pass hands out before yielding to the event loop (a consumer with no
  * prefetch limit attaching to a large backlog must not stall every other connection).
@@ -153,7 +152,6 @@ export abstract class QueueCore {
       this.idleExpiry.start();
     }
   }
-
 
   /** This queue as the Queue it always is (the only concrete subclass), for callbacks that want one. */
   protected get self(): Queue {
