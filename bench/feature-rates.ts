@@ -14,6 +14,7 @@
  *
  *   node .build/<dir>/bench/feature-rates.js [messages=200000] [rounds=3] [bodyBytes=128]
  *
+ * FEATURE_RATES_GROUPS=N sets the number of message groups (default 100).
  * FEATURE_RATES_ONLY=groups,100 runs only the scenarios whose name contains one of the words (ratios
  * need their plain scenario too); WARREN_CPU_PROF=<dir> profiles the broker (node --cpu-prof).
  */
@@ -27,7 +28,8 @@ const rounds = Number(process.argv[3] ?? 3);
 const bodyBytes = Number(process.argv[4] ?? 128);
 const CONSUMERS = 4;
 const PREFETCH = 200;
-const GROUPS = 100;
+/** FEATURE_RATES_GROUPS: how many message groups (default 100). */
+const GROUPS = Number(process.env.FEATURE_RATES_GROUPS ?? 100);
 const CHUNK_BYTES = 64 * 1024;
 
 type Phase = 'fill' | 'drain' | 'live';
@@ -63,10 +65,10 @@ const ALL_SCENARIOS: readonly Scenario[] = [
   { name: 'plain (priority msgs)', arguments: {}, variants: priorityVariants },
   { name: 'priority 10', arguments: { 'x-max-priority': 10 }, variants: priorityVariants },
   { name: 'plain (grouped msgs)', arguments: {}, variants: groupVariants },
-  { name: 'groups 100', arguments: { 'x-message-group-header': 'group' }, variants: groupVariants },
-  // One message per group is out at a time, so 100 groups mean at most 100 unacked deliveries: the
-  // plain queue held to the same 100 in flight shows what that rule costs by itself.
-  { name: 'plain, 100 in flight', arguments: {}, variants: groupVariants, prefetch: GROUPS / CONSUMERS },
+  { name: `groups ${GROUPS}`, arguments: { 'x-message-group-header': 'group' }, variants: groupVariants },
+  // One message per group is out at a time, so N groups mean at most N unacked deliveries: the
+  // plain queue held to the same N in flight shows what that rule costs by itself.
+  { name: `plain, ${GROUPS} in flight`, arguments: {}, variants: groupVariants, prefetch: GROUPS / CONSUMERS },
 ];
 
 const onlyWords = process.env.FEATURE_RATES_ONLY?.split(',').filter((word) => word !== '');
@@ -208,8 +210,8 @@ async function runScenario(endpoint: AmqpEndpoint, brokerPid: number | undefined
 /** Feature scenario vs the plain scenario it is compared with. */
 const RATIOS: readonly (readonly [string, string])[] = [
   ['priority 10', 'plain (priority msgs)'],
-  ['groups 100', 'plain (grouped msgs)'],
-  ['groups 100', 'plain, 100 in flight'],
+  [`groups ${GROUPS}`, 'plain (grouped msgs)'],
+  [`groups ${GROUPS}`, `plain, ${GROUPS} in flight`],
 ];
 
 function median(values: readonly number[]): number {

@@ -83,7 +83,7 @@ export class ConnectionCloser {
 
   /** The client closes: tear everything down, confirm, and let the client close the socket. */
   onClientClose(replyCode: number, replyText: string): void {
-    this.log.debug({ replyCode, replyText }, 'client closed connection');
+    this.log.info({ replyCode, replyText }, 'client closed connection');
     this.channels.teardownAll();
     this.sendCloseOkAndEnd();
   }
