@@ -1,5 +1,5 @@
 import { ConnectionError, ConnectionReplyCode } from '../broker/errors.js';
-import { TypedValue, type FieldTable, type FieldValue } from '../broker/message.js';
+import { isFieldTable, type FieldTable } from '../broker/message.js';
 import type { User, UserRegistry } from '../auth/users.js';
 import type { Broker } from '../broker/broker.js';
 import type { VHost } from '../broker/vhost.js';
@@ -75,7 +75,7 @@ export const NO_CAPABILITIES: Readonly<ClientCapabilities> = Object.freeze({
 /** Reads client-properties.capabilities; a capability counts only when it is boolean true. */
 export function clientCapabilities(clientProperties: FieldTable): ClientCapabilities {
   const caps = clientProperties['capabilities'];
-  if (!isTable(caps)) return { ...NO_CAPABILITIES };
+  if (!isFieldTable(caps)) return { ...NO_CAPABILITIES };
   return {
     consumerCancelNotify: caps['consumer_cancel_notify'] === true,
     publisherConfirms: caps['publisher_confirms'] === true,
@@ -85,15 +85,6 @@ export function clientCapabilities(clientProperties: FieldTable): ClientCapabili
   };
 }
 
-function isTable(value: FieldValue | undefined): value is FieldTable {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    !Array.isArray(value) &&
-    !Buffer.isBuffer(value) &&
-    !(value instanceof TypedValue)
-  );
-}
 
 /** RabbitMQ's text for a refused login; the reason itself goes only to the log. */
 export function loginRefusedText(mechanism: string): string {

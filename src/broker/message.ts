@@ -36,6 +36,17 @@ export interface FieldTable {
   [key: string]: FieldValue;
 }
 
+/** Whether a field value is a nested table (not an array, byte array, typed value or null). */
+export function isFieldTable(value: FieldValue | undefined): value is FieldTable {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    !Buffer.isBuffer(value) &&
+    !(value instanceof TypedValue)
+  );
+}
+
 /** Numeric view of a field value, whatever integer or float type it came as. */
 export function fieldNumber(value: FieldValue | undefined): number | undefined {
   if (typeof value === 'number') return value;

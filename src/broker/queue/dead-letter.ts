@@ -2,7 +2,7 @@
  * Dead-lettering (x-dead-letter-exchange): the message a queue republishes, with RabbitMQ's x-death
  * bookkeeping, and RabbitMQ's cycle rule. https://www.rabbitmq.com/docs/dlx
  */
-import { fieldNumber, TypedValue, type BasicProperties, type FieldTable, type FieldValue, Message } from '../message.js';
+import { fieldNumber, isFieldTable, TypedValue, type BasicProperties, type FieldTable, type FieldValue, Message } from '../message.js';
 
 export type DeathReason = 'rejected' | 'expired' | 'maxlen' | 'delivery_limit';
 
@@ -81,18 +81,9 @@ function routingKeysOf(message: Message): FieldValue[] {
 function deathsOf(headers: FieldTable | undefined): FieldTable[] {
   const deaths = headers?.['x-death'];
   if (!Array.isArray(deaths)) return [];
-  return deaths.filter(isTable);
+  return deaths.filter(isFieldTable);
 }
 
-function isTable(value: FieldValue): value is FieldTable {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    !Array.isArray(value) &&
-    !Buffer.isBuffer(value) &&
-    !(value instanceof TypedValue)
-  );
-}
 
 /**
  * RabbitMQ's cycle rule (rabbit_dead_letter:is_cycle): dead-lettering `message` into `queue` would loop
