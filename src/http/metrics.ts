@@ -24,10 +24,12 @@ export class MetricsCollector {
   readonly registry = new Registry();
   private readonly queueGauges: Record<'ready' | 'unacked' | 'messages' | 'consumers' | 'bytes', Gauge<Labels>>;
   private readonly nodeGauges: Record<
-    'connections' | 'channels' | 'consumers' | 'queues' | 'exchanges' | 'resident' | 'diskFree' | 'memoryAlarm' | 'diskAlarm' | 'memoryLimit',
+    | 'connections' | 'channels' | 'consumers' | 'queues' | 'exchanges' | 'resident' | 'diskFree' | 'memoryAlarm' | 'diskAlarm' | 'memoryLimit'
+    | 'fsyncLast',
     Gauge
   >;
   private readonly globals: Counter[];
+  private readonly storeCounters: Record<'fsyncs' | 'fsyncSeconds', Counter>;
 
   constructor(private readonly context: ManagementContext) {
     const registers = [this.registry];
@@ -51,6 +53,15 @@ export class MetricsCollector {
       memoryAlarm: gauge('rabbitmq_alarms_memory_used_watermark', 'Is 1 while the memory alarm blocks publishers'),
       diskAlarm: gauge('rabbitmq_alarms_free_disk_space_watermark', 'Is 1 while the disk alarm blocks publishers'),
       memoryLimit: gauge('rabbitmq_resident_memory_limit_bytes', 'Memory high watermark in bytes'),
+      fsyncLast: gauge('warren_store_fsync_last_seconds', 'Duration of the latest fdatasync round of the message store'),
+    };
+    this.storeCounters = {
+      fsyncs: new Counter({ name: 'warren_store_fsyncs_total', help: 'fdatasync rounds of the message store (group commits)', registers }),
+      fsyncSeconds: new Counter({
+        name: 'warren_store_fsync_seconds_total',
+        help: 'Seconds spent in fdatasync rounds; divided by warren_store_fsyncs_total: the mean fsync latency',
+        registers,
+      }),
     };
     this.globals = GLOBAL_COUNTERS.map(([name, help]) => new Counter({ name, help, registers }));
   }
@@ -98,6 +109,12 @@ export class MetricsCollector {
     g.memoryAlarm.set(alarms.memoryAlarm ? 1 : 0);
     g.diskAlarm.set(alarms.diskAlarm ? 1 : 0);
     g.memoryLimit.set(alarms.memoryLimitBytes);
+    const store = this.context.broker.store.stats();
+    g.fsyncLast.set(store.lastSyncSeconds);
+    this.storeCounters.fsyncs.reset();
+    this.storeCounters.fsyncs.inc(store.syncs);
+    this.storeCounters.fsyncSeconds.reset();
+    this.storeCounters.fsyncSeconds.inc(store.syncSeconds);
   }
 
   private collectGlobals(): void {

@@ -25,6 +25,9 @@ export class GroupCommitter {
   private failure: StoreFailedError | undefined;
   private idleResolvers: Array<() => void> = [];
   syncs = 0;
+  /** Time spent in fdatasync rounds, for the fsync latency metric (seconds, summed over `syncs`). */
+  syncSeconds = 0;
+  lastSyncSeconds = 0;
 
   constructor(
     private readonly host: CommitHost,
@@ -96,9 +99,12 @@ export class GroupCommitter {
     }
     const fds = this.host.takeDirty();
     this.inFlight = true;
+    const started = process.hrtime.bigint();
     syncAll(this.fs, fds, (error) => {
       this.inFlight = false;
       this.syncs++;
+      this.lastSyncSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+      this.syncSeconds += this.lastSyncSeconds;
       if (error) {
         this.waiters = waiters.concat(this.waiters);
         this.fail(error);

@@ -312,6 +312,8 @@ export class LogStore implements Store, CommitHost {
       diskBytes,
       liveMessages,
       syncs: this.committer.syncs,
+      syncSeconds: this.committer.syncSeconds,
+      lastSyncSeconds: this.committer.lastSyncSeconds,
       compactions: this.maintenance.compactions,
       deletedSegments: this.maintenance.deletedSegments,
     };

@@ -96,7 +96,7 @@ export class MemoryStore implements Store {
   }
 
   stats(): StoreStats {
-    return { segments: 0, diskBytes: 0, liveMessages: this.messages.size, syncs: 0, compactions: 0, deletedSegments: 0 };
+    return { segments: 0, diskBytes: 0, liveMessages: this.messages.size, syncs: 0, syncSeconds: 0, lastSyncSeconds: 0, compactions: 0, deletedSegments: 0 };
   }
 
   private assertOpen(): void {

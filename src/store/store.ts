@@ -54,6 +54,10 @@ export interface StoreStats {
   readonly diskBytes: number;
   readonly liveMessages: number;
   readonly syncs: number;
+  /** Seconds spent in fdatasync rounds in all (with `syncs`: the mean fsync latency). */
+  readonly syncSeconds: number;
+  /** Duration of the latest fdatasync round. */
+  readonly lastSyncSeconds: number;
   readonly compactions: number;
   readonly deletedSegments: number;
 }
