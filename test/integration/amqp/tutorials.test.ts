@@ -25,6 +25,7 @@ test('2 work queues: prefetch 1 dispatches fairly to the worker that is free', a
   // The slow worker finishes its task only once the fast one has done all the others, so the outcome
   // does not depend on timing: with prefetch 1 nothing more may be pushed to the busy slow worker.
   const log: string[] = [];
+  let acked = 0;
   const fastDone = (): boolean => log.filter((l) => l.startsWith('fast:')).length >= 9;
   const startWorker = async (name: string, finished: () => boolean): Promise<Channel> => {
     const ch = await (await s.connect()).createChannel();
@@ -36,8 +37,9 @@ test('2 work queues: prefetch 1 dispatches fairly to the worker that is free', a
       log.push(`${name}:${msg.content.toString()}`);
       const ackWhenFinished = (): void => {
         if (!open) return;
-        if (finished()) ch.ack(msg);
-        else setTimeout(ackWhenFinished, 5);
+        if (!finished()) return void setTimeout(ackWhenFinished, 5);
+        ch.ack(msg);
+        acked++;
       };
       ackWhenFinished();
     });
@@ -49,7 +51,8 @@ test('2 work queues: prefetch 1 dispatches fairly to the worker that is free', a
 
   await withTimeout(
     (async () => {
-      while (log.length < 10) await sleep(10);
+      // Every task acked, so no worker acks on a connection the test is closing.
+      while (log.length < 10 || acked < 10) await sleep(10);
     })(),
     5000,
     'ten tasks',
