@@ -56,27 +56,27 @@ function assignDefined<K extends keyof ConfigLayer>(layer: ConfigLayer, key: K, 
   if (value !== undefined) layer[key] = value;
 }
 
-/** Builds an object from the fields that are present, so absent keys do not override lower layers. */
-function definedFields<T extends object>(fields: T): Partial<T> {
-  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<T>;
+/**
+ * A section of scalar settings read through its table of validators, so a setting added to the table is
+ * read, checked and listed among the known keys in one place. Unknown keys are errors; absent or null
+ * keys stay unset (a lower layer or the default applies).
+ */
+function section<V extends Record<string, Validator<unknown>>>(validators: V): Validator<{ [K in keyof V]?: ReturnType<V[K]> }> {
+  return (value, where) => {
+    const object = mapping(value, where, Object.keys(validators));
+    const fields: Record<string, unknown> = {};
+    for (const [key, validate] of Object.entries(validators)) {
+      const field = optional(object, key, where, validate);
+      if (field !== undefined) fields[key] = field;
+    }
+    return fields as { [K in keyof V]?: ReturnType<V[K]> };
+  };
 }
 
-const listener: Validator<ConfigLayer['amqp'] & object> = (value, where) => {
-  const object = mapping(value, where, ['host', 'port']);
-  return definedFields({ host: optional(object, 'host', where, nonEmptyString), port: optional(object, 'port', where, port) });
-};
+const listener: Validator<ConfigLayer['amqp'] & object> = section({ host: nonEmptyString, port });
 
 function tlsListener(path: Validator<string>): Validator<ConfigLayer['amqps'] & object> {
-  return (value, where) => {
-    const object = mapping(value, where, ['host', 'port', 'cert', 'key', 'ca']);
-    return definedFields({
-      host: optional(object, 'host', where, nonEmptyString),
-      port: optional(object, 'port', where, port),
-      cert: optional(object, 'cert', where, path),
-      key: optional(object, 'key', where, path),
-      ca: optional(object, 'ca', where, path),
-    });
-  };
+  return section({ host: nonEmptyString, port, cert: path, key: path, ca: path });
 }
 
 export const LIMIT_VALIDATORS = {
@@ -93,18 +93,7 @@ export const LIMIT_VALIDATORS = {
   memoryHighWatermark: fraction,
 } as const;
 
-const limits: Validator<ConfigLayer['limits'] & object> = (value, where) => {
-  const object = mapping(value, where, Object.keys(LIMIT_VALIDATORS));
-  return definedFields({
-    maxConnections: optional(object, 'maxConnections', where, LIMIT_VALIDATORS.maxConnections),
-    channelMax: optional(object, 'channelMax', where, LIMIT_VALIDATORS.channelMax),
-    frameMax: optional(object, 'frameMax', where, LIMIT_VALIDATORS.frameMax),
-    heartbeatSeconds: optional(object, 'heartbeatSeconds', where, LIMIT_VALIDATORS.heartbeatSeconds),
-    maxMessageBytes: optional(object, 'maxMessageBytes', where, LIMIT_VALIDATORS.maxMessageBytes),
-    consumerTimeoutMs: optional(object, 'consumerTimeoutMs', where, LIMIT_VALIDATORS.consumerTimeoutMs),
-    memoryHighWatermark: optional(object, 'memoryHighWatermark', where, LIMIT_VALIDATORS.memoryHighWatermark),
-  });
-};
+const limits: Validator<ConfigLayer['limits'] & object> = section(LIMIT_VALIDATORS);
 
 export const STORE_VALIDATORS = {
   sync: oneOf(SYNC_MODES),
@@ -114,22 +103,11 @@ export const STORE_VALIDATORS = {
   queueMemoryBytes: integer(64 * 1024),
 } as const;
 
-const store: Validator<ConfigLayer['store'] & object> = (value, where) => {
-  const object = mapping(value, where, Object.keys(STORE_VALIDATORS));
-  return definedFields({
-    sync: optional(object, 'sync', where, STORE_VALIDATORS.sync),
-    syncIntervalMs: optional(object, 'syncIntervalMs', where, STORE_VALIDATORS.syncIntervalMs),
-    diskFreeLimitBytes: optional(object, 'diskFreeLimitBytes', where, STORE_VALIDATORS.diskFreeLimitBytes),
-    queueMemoryBytes: optional(object, 'queueMemoryBytes', where, STORE_VALIDATORS.queueMemoryBytes),
-  });
-};
+const store: Validator<ConfigLayer['store'] & object> = section(STORE_VALIDATORS);
 
 export const logLevel = oneOf(LOG_LEVELS);
 
-const log: Validator<ConfigLayer['log'] & object> = (value, where) => {
-  const object = mapping(value, where, ['level']);
-  return definedFields({ level: optional(object, 'level', where, logLevel) });
-};
+const log: Validator<ConfigLayer['log'] & object> = section({ level: logLevel });
 
 const passwordHash: Validator<string> = (value, where) => {
   const hash = string(value, where);

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqp from 'amqplib';
-import { runCli, type CliProcess } from './process.js';
+import { runCli, runCtl, runCtlOk, type CliProcess, type CtlResult } from './process.js';
 
 const HTTP_LISTENING = /HTTP listening on (\S+):(\d+)/;
 const AMQP_LISTENING = /AMQP listening on (\S+):(\d+)/;
@@ -42,21 +42,8 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function ctl(...args: string[]): Promise<{ code: number | string; stdout: string; stderr: string }> {
-  const child = runCli(['ctl', '--url', url, ...args]);
-  try {
-    const code = await child.exited;
-    return { code, stdout: child.stdout(), stderr: child.stderr() };
-  } finally {
-    child.kill();
-  }
-}
-
-async function ok(...args: string[]): Promise<string> {
-  const result = await ctl(...args);
-  assert.equal(result.code, 0, `warren ctl ${args.join(' ')} failed: ${result.stderr}`);
-  return result.stdout;
-}
+const ctl = (...args: string[]): Promise<CtlResult> => runCtl(url, ...args);
+const ok = (...args: string[]): Promise<string> => runCtlOk(url, ...args);
 
 interface PolicyRow {
   vhost: string;

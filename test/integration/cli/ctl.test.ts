@@ -5,7 +5,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqp from 'amqplib';
-import { runCli, type CliProcess } from './process.js';
+import { runCli, runCtl, runCtlOk, type CliProcess, type CtlResult } from './process.js';
 
 const HTTP_LISTENING = /HTTP listening on (\S+):(\d+)/;
 const AMQP_LISTENING = /AMQP listening on (\S+):(\d+)/;
@@ -31,22 +31,8 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Runs `warren ctl --url <server> ...args` to completion. */
-async function ctl(...args: string[]): Promise<{ code: number | string; stdout: string; stderr: string }> {
-  const child = runCli(['ctl', '--url', url, ...args]);
-  try {
-    const code = await child.exited;
-    return { code, stdout: child.stdout(), stderr: child.stderr() };
-  } finally {
-    child.kill();
-  }
-}
-
-async function ok(...args: string[]): Promise<string> {
-  const result = await ctl(...args);
-  assert.equal(result.code, 0, `warren ctl ${args.join(' ')} failed: ${result.stderr}`);
-  return result.stdout;
-}
+const ctl = (...args: string[]): Promise<CtlResult> => runCtl(url, ...args);
+const ok = (...args: string[]): Promise<string> => runCtlOk(url, ...args);
 
 test('declare, publish, list (table and JSON), get with and without requeue, purge, delete', async () => {
   assert.match(await ok('declare', 'queue', 'ctl.jobs'), /declared queue 'ctl.jobs'/);

@@ -63,3 +63,27 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = cleanEnvironment
     },
   };
 }
+
+export interface CtlResult {
+  code: number | string;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `warren ctl --url <url> ...args` to completion. */
+export async function runCtl(url: string, ...args: string[]): Promise<CtlResult> {
+  const child = runCli(['ctl', '--url', url, ...args]);
+  try {
+    const code = await child.exited;
+    return { code, stdout: child.stdout(), stderr: child.stderr() };
+  } finally {
+    child.kill();
+  }
+}
+
+/** Like runCtl, but the command must succeed; returns its output. */
+export async function runCtlOk(url: string, ...args: string[]): Promise<string> {
+  const result = await runCtl(url, ...args);
+  if (result.code !== 0) throw new Error(`warren ctl ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
+  return result.stdout;
+}
