@@ -6,6 +6,11 @@
  */
 const INITIAL_CAPACITY = 64;
 
+/** Earlier due time first; the sequence number orders items due in the same millisecond. */
+function precedes(dueA: number, seqA: number, dueB: number, seqB: number): boolean {
+  return dueA < dueB || (dueA === dueB && seqA < seqB);
+}
+
 export class DueHeap<T> {
   private due = new Float64Array(INITIAL_CAPACITY);
   private seq = new Float64Array(INITIAL_CAPACITY);
@@ -65,7 +70,7 @@ export class DueHeap<T> {
     while (index > 0) {
       const parent = (index - 1) >>> 1;
       const pDue = dues[parent]!;
-      if (pDue < due || (pDue === due && seqs[parent]! < seq)) break;
+      if (precedes(pDue, seqs[parent]!, due, seq)) break;
       dues[index] = pDue;
       seqs[index] = seqs[parent]!;
       items[index] = items[parent];
@@ -85,11 +90,9 @@ export class DueHeap<T> {
       let child = 2 * index + 1;
       if (child >= n) break;
       const right = child + 1;
-      if (right < n && (dues[right]! < dues[child]! || (dues[right] === dues[child] && seqs[right]! < seqs[child]!))) {
-        child = right;
-      }
+      if (right < n && precedes(dues[right]!, seqs[right]!, dues[child]!, seqs[child]!)) child = right;
       const cDue = dues[child]!;
-      if (due < cDue || (due === cDue && seq < seqs[child]!)) break;
+      if (precedes(due, seq, cDue, seqs[child]!)) break;
       dues[index] = cDue;
       seqs[index] = seqs[child]!;
       items[index] = items[child];
