@@ -1,56 +1,45 @@
 import type { Consumer } from '../consumer.js';
 import { fieldString, type Message } from '../message.js';
-import { type Entry, EntryState } from './entry.js';
+import type { Entry } from './entry.js';
+import { GroupLane, MessageGroup } from './message-group.js';
 import { ReadyList } from './ready-list.js';
 import { liveEntries, type ReadyEntries } from './ready-entries.js';
+import type { ConsumerRoster } from './single-active-consumer.js';
 
-/** One message group: its ready entries in order, and whether one of them is out with a consumer. */
-class MessageGroup {
-  /** ReadyList needs one; the rotation only appends, so it is never read. */
-  readonly seq = 0;
-  readonly entries = new ReadyList<Entry>();
-  live = 0;
-  /** An entry of this group is unacked: the next one waits (one at a time, in order). */
-  busy = false;
-  /** In the rotation of groups that can deliver. */
-  queued = false;
-  /** The consumer its last message went to, valid while `ownerEpoch` is the queue's current one. */
-  owner: Consumer | undefined = undefined;
-  ownerEpoch = 0;
-
-  constructor(readonly key: string | undefined) {}
-
-  head(): Entry | undefined {
-    let entry = this.entries.peek();
-    while (entry !== undefined && entry.state !== EntryState.Ready) {
-      this.entries.shift();
-      entry = this.entries.peek();
-    }
-    return entry;
-  }
-}
+/** x-message-group-max-in-flight default: SQS FIFO hands out at most 10 messages of a group per receive. */
+export const DEFAULT_GROUP_MAX_IN_FLIGHT = 10;
 
 /**
- * x-message-group-header (Warren extension, SQS FIFO MessageGroupId semantics): entries with the same
- * group value are delivered in order, one at a time (the next waits while one is unacked); different
- * groups go out in parallel. Each group has its own FIFO, and a rotation holds the groups that can
- * deliver now, so a busy group costs nothing to skip. Messages without the header are not grouped: they
- * share one FIFO that never waits.
+ * x-message-group-header (Warren extension; SQS FIFO MessageGroupId, ActiveMQ message groups): entries
+ * with the same group value go to one consumer at a time, in order; different groups go out in parallel.
  *
- * A group's next message goes preferably to the consumer that had its previous one (while that consumer
- * has room): the messages an ack frees then go back to the acking consumer in one write instead of being
- * scattered over every consumer in small writes. Any change of consumers forgets these preferences, so
- * a consumer that joins gets its share of the existing groups.
+ * A free group (nothing of it unacked) goes to whichever consumer dispatch picks, preferring the one
+ * it last went to. That consumer then owns it: the group's next messages go only to it, up to
+ * `maxInFlight` unacked at once, so the group's order holds and one slow group ties up at most that
+ * many of its consumer's prefetch. When all of them are settled the group is free again. A message that
+ * comes back (requeue, consumer timeout, channel closed) while others of its group are still out blocks
+ * the group until they are settled, then the group starts again from it.
+ *
+ * Free groups wait in one rotation; owned groups in their consumer's lane (message-group.ts), so
+ * dispatch finds a consumer's next message without walking past groups it may not have. Messages
+ * without the header are not grouped: they share one FIFO that is always free.
  */
 export class GroupedReady implements ReadyEntries {
   private readonly groups = new Map<string, MessageGroup>();
   private readonly ungrouped = new MessageGroup(undefined);
-  private readonly rotation = new ReadyList<MessageGroup>();
+  private readonly free = new ReadyList<MessageGroup>();
+  private readonly lanes = new Map<Consumer, GroupLane>();
+  /** Lanes that may have groups queued (checked lazily); `laneCursor` is where the last search ended. */
+  private readonly listedLanes: GroupLane[] = [];
+  private laneCursor = 0;
   private live = 0;
-  /** Bumped whenever the consumers change: every group's owner is forgotten at once. */
-  private ownerEpoch = 1;
+  /** Bumped whenever the consumers change: every free group's preferred consumer is forgotten. */
+  private consumerEpoch = 1;
 
-  constructor(private readonly header: string) {}
+  constructor(
+    private readonly header: string,
+    private readonly maxInFlight = DEFAULT_GROUP_MAX_IN_FLIGHT,
+  ) {}
 
   get length(): number {
     return this.live;
@@ -62,33 +51,65 @@ export class GroupedReady implements ReadyEntries {
   }
 
   hasDeliverable(): boolean {
-    while (this.rotation.length !== 0) {
-      const group = this.rotation.peek()!;
-      if (group.head() !== undefined) return true;
-      this.rotation.shift();
-      group.queued = false;
-      this.forgetIfIdle(group);
+    return this.freeFront() !== undefined || this.nextLane(false) !== undefined;
+  }
+
+  /** Free groups are waiting: if no consumer can take one, the queue is stalled on its consumers. */
+  hasFreeWork(): boolean {
+    return this.freeFront() !== undefined;
+  }
+
+  /**
+   * The consumer to deliver to next: an owner with room whose lane has work first, else the roster's
+   * pick for the front free group (its last consumer preferred). Undefined when nobody can take now.
+   */
+  pickConsumer(roster: ConsumerRoster): Consumer | undefined {
+    const lane = this.nextLane(true);
+    if (lane !== undefined) return lane.consumer;
+    const group = this.freeFront();
+    if (group === undefined) return undefined;
+    return roster.pickPreferring(group.lastEpoch === this.consumerEpoch ? group.lastConsumer : undefined);
+  }
+
+  /**
+   * The next entry for `consumer` (which pickConsumer returned): the older of its lane's next and the
+   * front free group's head, so a consumer sees arrival order across groups as far as ownership allows.
+   */
+  takeFor(consumer: Consumer): Entry | undefined {
+    const lane = this.lanes.get(consumer);
+    const owned = lane?.front(this.maxInFlight);
+    if (owned !== undefined && !this.freeIsOlderThan(owned)) {
+      lane!.shiftFront();
+      return this.handOut(owned, lane);
     }
-    return false;
+    const group = this.shiftFree();
+    if (group === undefined) return undefined;
+    if (group === this.ungrouped) return this.takeUngrouped();
+    group.lastConsumer = consumer;
+    group.lastEpoch = this.consumerEpoch;
+    return this.handOut(group, this.laneOf(consumer));
   }
 
-  /** The consumer the group that take() would serve next prefers; call after hasDeliverable(). */
-  nextPreferredConsumer(): Consumer | undefined {
-    const group = this.rotation.peek();
-    return group !== undefined && group.ownerEpoch === this.ownerEpoch ? group.owner : undefined;
+  /** basic.get: the head of a free group, which then waits (held by nobody) until it is settled. */
+  take(): Entry | undefined {
+    const group = this.shiftFree();
+    if (group === undefined) return undefined;
+    if (group === this.ungrouped) return this.takeUngrouped();
+    return this.handOut(group, undefined);
   }
 
-  /** `entry` (just taken) went to `consumer`: its group prefers that consumer next time. */
-  deliveredTo(entry: Entry, consumer: Consumer): void {
-    const group = entry.group as MessageGroup;
-    if (group === this.ungrouped) return;
-    group.owner = consumer;
-    group.ownerEpoch = this.ownerEpoch;
+  /** A consumer joined: free groups are dealt out afresh, so it gets its share. */
+  consumerAdded(): void {
+    this.consumerEpoch++;
   }
 
-  /** A consumer came or went: no group prefers anyone any more. */
-  forgetConsumers(): void {
-    this.ownerEpoch++;
+  /** A consumer left: its groups wait until what it held is settled or requeued, then are free. */
+  consumerGone(consumer: Consumer): void {
+    this.consumerEpoch++;
+    const lane = this.lanes.get(consumer);
+    if (lane === undefined) return;
+    lane.open = false;
+    this.lanes.delete(consumer);
   }
 
   push(entry: Entry): void {
@@ -98,16 +119,6 @@ export class GroupedReady implements ReadyEntries {
     group.live++;
     this.live++;
     this.enqueue(group);
-  }
-
-  take(): Entry | undefined {
-    if (!this.hasDeliverable()) return undefined;
-    const group = this.rotation.shift()!;
-    group.queued = false;
-    const entry = this.shiftFrom(group);
-    if (group === this.ungrouped) this.enqueue(group);
-    else group.busy = true;
-    return entry;
   }
 
   /** The oldest entry over all groups (a scan of group heads: overflow on grouped queues is rare). */
@@ -128,11 +139,15 @@ export class GroupedReady implements ReadyEntries {
   }
 
   putBack(entry: Entry): void {
-    // The queue puts back before it releases, so a busy group is still registered here.
+    // The queue puts back before it releases, so the group is still registered and counts this entry.
     const group = entry.group as MessageGroup;
     group.entries.insertBySeq(entry);
     group.live++;
     this.live++;
+    if (group.inFlight > 1) {
+      group.blocked = true;
+      group.laneSlot = undefined;
+    }
     this.enqueue(group);
   }
 
@@ -143,25 +158,33 @@ export class GroupedReady implements ReadyEntries {
 
   release(entry: Entry): void {
     const group = entry.group as MessageGroup | undefined;
-    if (group === undefined || group === this.ungrouped || !group.busy) return;
-    group.busy = false;
-    if (group.live !== 0) this.enqueue(group);
-    else this.forgetIfIdle(group);
+    if (group === undefined || group === this.ungrouped || group.inFlight === 0) return;
+    if (--group.inFlight === 0) {
+      group.owner = undefined;
+      group.blocked = false;
+      group.laneSlot = undefined;
+    }
+    this.enqueue(group);
+    this.forgetIfIdle(group);
   }
 
   clear(): Entry[] {
     const dropped = liveEntries(this.ungrouped.entries);
     this.ungrouped.entries.clear();
     this.ungrouped.live = 0;
-    for (const group of this.groups.values()) {
+    this.ungrouped.inFree = false;
+    for (const [key, group] of this.groups) {
       dropped.push(...liveEntries(group.entries));
       group.entries.clear();
       group.live = 0;
+      group.inFree = false;
+      group.laneSlot = undefined;
+      if (group.inFlight === 0) this.groups.delete(key);
     }
-    for (const [key, group] of this.groups) if (!group.busy) this.groups.delete(key);
-    this.rotation.clear();
-    this.ungrouped.queued = false;
-    for (const group of this.groups.values()) group.queued = false;
+    this.free.clear();
+    for (const lane of this.listedLanes) lane.listed = false;
+    this.listedLanes.length = 0;
+    for (const lane of this.lanes.values()) lane.rotation.clear();
     this.live = 0;
     return dropped;
   }
@@ -185,6 +208,30 @@ export class GroupedReady implements ReadyEntries {
     return group;
   }
 
+  private laneOf(consumer: Consumer): GroupLane {
+    let lane = this.lanes.get(consumer);
+    if (lane === undefined) {
+      lane = new GroupLane(consumer);
+      this.lanes.set(consumer, lane);
+    }
+    return lane;
+  }
+
+  /** Hands out the group's head to `lane`'s consumer (or to basic.get when undefined). */
+  private handOut(group: MessageGroup, lane: GroupLane | undefined): Entry {
+    const entry = this.shiftFrom(group);
+    group.inFlight++;
+    group.owner = lane;
+    this.enqueue(group);
+    return entry;
+  }
+
+  private takeUngrouped(): Entry {
+    const entry = this.shiftFrom(this.ungrouped);
+    this.enqueue(this.ungrouped);
+    return entry;
+  }
+
   private shiftFrom(group: MessageGroup): Entry {
     const entry = group.head()!;
     group.entries.shift();
@@ -193,15 +240,72 @@ export class GroupedReady implements ReadyEntries {
     return entry;
   }
 
+  /** The front free group with a ready head; emptied groups are dropped from the rotation on the way. */
+  private freeFront(): MessageGroup | undefined {
+    for (let group = this.free.peek(); group !== undefined; group = this.free.peek()) {
+      if (group.head() !== undefined) return group;
+      this.free.shift();
+      group.inFree = false;
+      this.forgetIfIdle(group);
+    }
+    return undefined;
+  }
+
+  private freeIsOlderThan(owned: MessageGroup): boolean {
+    const free = this.freeFront();
+    return free !== undefined && free.head()!.seq < owned.head()!.seq;
+  }
+
+  private shiftFree(): MessageGroup | undefined {
+    const group = this.freeFront();
+    if (group === undefined) return undefined;
+    this.free.shift();
+    group.inFree = false;
+    return group;
+  }
+
+  /** Puts a group where dispatch will find it: the free rotation, its owner's lane, or nowhere (waits). */
   private enqueue(group: MessageGroup): void {
-    if (group.queued || group.busy || group.live === 0) return;
-    group.queued = true;
-    this.rotation.push(group);
+    if (group.live === 0 || group.blocked) return;
+    if (group.inFlight === 0) {
+      if (group.inFree) return;
+      group.inFree = true;
+      this.free.push(group);
+      return;
+    }
+    const lane = group.owner;
+    if (lane === undefined || !lane.open || group.laneSlot !== undefined || group.inFlight >= this.maxInFlight) return;
+    lane.enqueue(group);
+    if (!lane.listed) {
+      lane.listed = true;
+      this.listedLanes.push(lane);
+    }
+  }
+
+  /**
+   * A lane with a group that can send now, searching round from where the last search ended and
+   * unlisting lanes found empty; with `needsRoom`, only one whose consumer can take.
+   */
+  private nextLane(needsRoom: boolean): GroupLane | undefined {
+    const lanes = this.listedLanes;
+    for (let tried = lanes.length; tried > 0 && lanes.length !== 0; tried--) {
+      if (this.laneCursor >= lanes.length) this.laneCursor = 0;
+      const lane = lanes[this.laneCursor]!;
+      if (!lane.open || lane.front(this.maxInFlight) === undefined) {
+        lane.listed = false;
+        lanes[this.laneCursor] = lanes[lanes.length - 1]!;
+        lanes.pop();
+        continue;
+      }
+      if (!needsRoom || lane.consumer.canTake()) return lane;
+      this.laneCursor++;
+    }
+    return undefined;
   }
 
   /** A group with nothing ready and nothing out is forgotten, so group keys do not accumulate. */
   private forgetIfIdle(group: MessageGroup): void {
-    if (group === this.ungrouped || group.busy || group.live !== 0 || group.queued) return;
+    if (group === this.ungrouped || group.inFlight !== 0 || group.live !== 0 || group.inFree) return;
     if (this.groups.get(group.key!) === group) this.groups.delete(group.key!);
   }
 }

@@ -32,6 +32,8 @@ export interface QueueSettings {
   consumerTimeout: number | undefined;
   deduplication: DeduplicationSettings | undefined;
   messageGroupHeader: string | undefined;
+  /** x-message-group-max-in-flight: unacked messages of one group at once (default in message-groups.ts). */
+  messageGroupMaxInFlight: number | undefined;
 }
 
 /** rabbit_misc's ?MAX_EXPIRY_TIMER (the largest Erlang timer) and ?MAX_SUPPORTED_PRIORITY. */
@@ -136,6 +138,7 @@ export function parseQueueArguments(args: FieldTable, resource: string): QueueSe
     consumerTimeout: read('x-consumer-timeout', expiry),
     deduplication: undefined,
     messageGroupHeader: read('x-message-group-header', headerName),
+    messageGroupMaxInFlight: read('x-message-group-max-in-flight', positive),
   };
   const cacheTtl = read('x-cache-ttl', expiry);
   const cacheSize = read('x-cache-size', positive);

@@ -65,7 +65,7 @@ export abstract class QueueCore {
   readonly isDirectReplyTo: boolean;
 
   protected readonly ready: ReadyEntries;
-  /** `ready` when the queue has message groups (their consumer preference is asked for in dispatch). */
+  /** `ready` when the queue has message groups (dispatch asks it which consumer may take what). */
   protected readonly grouped: GroupedReady | undefined;
   protected readonly consumerSet: ConsumerRoster;
   protected nextSeq = 1;
@@ -242,14 +242,14 @@ export abstract class QueueCore {
           return;
         }
         const grouped = this.grouped;
-        const consumer =
-          grouped === undefined ? this.consumerSet.pick() : this.consumerSet.pickPreferring(grouped.nextPreferredConsumer());
+        const consumer = grouped === undefined ? this.consumerSet.pick() : grouped.pickConsumer(this.consumerSet);
         if (consumer === undefined) {
-          this.stalled = true;
+          // Grouped work that only full owners may take does not stall a queue whose other consumers
+          // have room: a new message of a free group must still reach them.
+          this.stalled = grouped === undefined || grouped.hasFreeWork();
           return;
         }
-        const entry = this.ready.take()!;
-        if (grouped !== undefined) grouped.deliveredTo(entry, consumer);
+        const entry = grouped === undefined ? this.ready.take()! : grouped.takeFor(consumer)!;
         this.readyBodyBytes -= entry.message.bodySize;
         if (entry.expiresAt !== 0 && entry.expiresAt < Date.now()) {
           this.expireTaken(entry);
@@ -321,7 +321,9 @@ export abstract class QueueCore {
 }
 
 function readyEntriesFor(settings: QueueSettings): ReadyEntries {
-  if (settings.messageGroupHeader !== undefined) return new GroupedReady(settings.messageGroupHeader);
+  if (settings.messageGroupHeader !== undefined) {
+    return new GroupedReady(settings.messageGroupHeader, settings.messageGroupMaxInFlight);
+  }
   if (settings.maxPriority !== undefined) return new PriorityReady(settings.maxPriority);
   return new FifoReady();
 }

@@ -30,7 +30,7 @@ export class Queue extends SettlingQueue {
     this.consumerSet.add(consumer);
     if (consumer.exclusive) this.exclusiveConsumer = consumer;
     this.hadConsumer = true;
-    this.grouped?.forgetConsumers();
+    this.grouped?.consumerAdded();
     this.idleExpiry?.pause();
     this.resumeDispatch();
   }
@@ -45,7 +45,7 @@ export class Queue extends SettlingQueue {
   /** Removes a consumer (basic.cancel, channel closed). The last one gone deletes an auto-delete queue. */
   removeConsumer(consumer: Consumer): void {
     if (!this.consumerSet.remove(consumer)) return;
-    this.grouped?.forgetConsumers();
+    this.grouped?.consumerGone(consumer);
     if (this.exclusiveConsumer === consumer) this.exclusiveConsumer = undefined;
     if (this.consumerSet.size === 0 && this.autoDelete && this.hadConsumer && !this.deletedFlag) {
       this.vhost.destroyQueue(this);

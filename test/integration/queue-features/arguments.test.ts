@@ -18,6 +18,8 @@ const bad: readonly [args: Record<string, unknown>, text: string][] = [
   [{ 'x-delivery-limit': -1 }, "invalid arg 'x-delivery-limit' for queue 'q' in vhost '/': {value_negative,-1}"],
   [{ 'x-message-deduplication': 'on' }, "invalid arg 'x-message-deduplication' for queue 'q' in vhost '/': {unacceptable_type,longstr}"],
   [{ 'x-message-group-header': '' }, "invalid arg 'x-message-group-header' for queue 'q' in vhost '/': {value_empty,<<>>}"],
+  [{ 'x-message-group-max-in-flight': 0 }, "invalid arg 'x-message-group-max-in-flight' for queue 'q' in vhost '/': {value_zero,0}"],
+  [{ 'x-message-group-max-in-flight': 'ten' }, "invalid arg 'x-message-group-max-in-flight' for queue 'q' in vhost '/': {unacceptable_type,longstr}"],
 ];
 
 test('queue.declare refuses bad x-arguments with 406 and RabbitMQ reply texts', async (t) => {
