@@ -26,16 +26,18 @@ function routerOf(vhost: VHost, name = 'dx'): DelayedMessageRouter {
   return vhost.getExchange(name)!.router as DelayedMessageRouter;
 }
 
-test('DueHeap pops in (due, insertion) order and gives memory back when drained', () => {
+test('DueHeap pops in (due, insertion) order across pages and gives memory back when drained', () => {
   const heap = new DueHeap<number>();
   const dues: number[] = [];
   let seed = 42;
   const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
-  for (let i = 0; i < 5000; i++) {
+  for (let i = 0; i < 20_000; i++) {
     const due = Math.floor(random() * 100); // many equal due times
     dues.push(due);
     heap.push(due, i, i);
   }
+  const grown = heap.capacity;
+  assert.ok(grown >= 20_000 && grown < 40_000, `capacity ${grown} grows by pages`);
   const expected = dues.map((due, i) => ({ due, i })).sort((a, b) => a.due - b.due || a.i - b.i).map((x) => x.i);
   const popped: number[] = [];
   while (heap.size > 0) {
@@ -47,6 +49,44 @@ test('DueHeap pops in (due, insertion) order and gives memory back when drained'
   assert.deepEqual(popped, expected);
   assert.equal(heap.pop(), undefined);
   assert.equal(heap.peekDue(), Infinity);
+  assert.ok(heap.capacity < grown / 4, `capacity ${heap.capacity} given back`);
+});
+
+test('DueHeap keeps its order when pushes and pops interleave around page boundaries', () => {
+  const heap = new DueHeap<number>();
+  let seed = 7;
+  const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const dueOf: number[] = [];
+  let pushed = 0;
+  let popped = 0;
+  let lastDue = -Infinity;
+  let lastSeq = -Infinity;
+  const popInOrder = () => {
+    const item = heap.pop()!;
+    const due = heap.poppedDue;
+    assert.equal(heap.poppedSeq, item);
+    assert.equal(due, dueOf[item], 'an item keeps its own keys');
+    assert.ok(due > lastDue || (due === lastDue && item > lastSeq), `${due}/${item} after ${lastDue}/${lastSeq}`);
+    lastDue = due;
+    lastSeq = item;
+    popped++;
+  };
+  let largest = 0;
+  for (let round = 0; round < 60_000; round++) {
+    // Pushes win slightly, so the size wanders up over several pages; a push is never due before the
+    // last pop, so the pops as a whole must come out in (due, sequence) order.
+    if (random() < 0.6 || heap.size === 0) {
+      dueOf.push(Math.max(lastDue, 0) + Math.floor(random() * 50));
+      heap.push(dueOf[pushed]!, pushed, pushed);
+      pushed++;
+    } else {
+      popInOrder();
+    }
+    largest = Math.max(largest, heap.size);
+  }
+  assert.ok(largest > 2 * 4096, `size reached ${largest}: spans pages`);
+  while (heap.size > 0) popInOrder();
+  assert.equal(popped, pushed);
 });
 
 test('x-delay parsing follows the plugin: ints, numeric strings, truncated floats; others route now', () => {
@@ -134,6 +174,33 @@ test('delayed messages count as routed, wait, then arrive in due order with x-de
     await sleep(20);
     const stats = routerOf(vhost).stats;
     assert.deepEqual({ ...stats }, { delayed: 4, released: 4, unroutable: 1, failed: 0 });
+    assert.equal(routerOf(vhost).pendingCount, 0);
+  } finally {
+    await broker.stop();
+  }
+});
+
+test('a backlog larger than one release batch leaves over several turns, by due time then arrival', async () => {
+  const { broker, vhost } = await startedVhost();
+  let clock = 1_000;
+  broker.exchangeTypes.register(createDelayedMessageType(broker.exchangeTypes, { now: () => clock, releaseBatch: 7 }));
+  try {
+    declareExchange(vhost, 'dx', 'x-delayed-message', { arguments: { 'x-delayed-type': 'fanout' } });
+    declareQueue(vhost, 'q', me);
+    vhost.bindQueue('q', 'dx', '', {}, me);
+    const consumer = new FakeConsumer('c', { noAck: true });
+    vhost.getQueue('q')!.addConsumer(consumer);
+    const sent: { delay: number; body: string }[] = [];
+    for (let i = 0; i < 50; i++) {
+      const delay = 10 * (1 + ((i * 3) % 4)); // four due times, many messages each
+      sent.push({ delay, body: `m${i}` });
+      delayed(vhost, delay, `m${i}`);
+    }
+    clock += 1_000; // all due at once
+    for (let waited = 0; consumer.received.length < 50 && waited < 2_000; waited += 5) await sleep(5);
+    const expected = sent.map((m, i) => ({ ...m, i })).sort((a, b) => a.delay - b.delay || a.i - b.i).map((m) => m.body);
+    assert.deepEqual(consumer.bodies(), expected);
+    assert.equal(routerOf(vhost).stats.released, 50);
     assert.equal(routerOf(vhost).pendingCount, 0);
   } finally {
     await broker.stop();

@@ -8,11 +8,19 @@ import { DueHeap } from './due-heap.js';
 
 /** Node's setTimeout limit; a longer wait is armed in steps. */
 const MAX_TIMER_MS = 0x7fffffff;
+/**
+ * Longest run of releases in one turn of the event loop. A backlog (many messages due in the same
+ * millisecond, or all that fell due while the broker was down) would otherwise hold the loop for
+ * `releaseBatch` routings (tens of ms), and with it every socket, ack and timer.
+ */
+const RELEASE_SLICE_MS = 4;
+/** Releases between clock reads while slicing (reading the clock per message costs more than routing). */
+const CLOCK_EVERY = 32;
 
 export interface DelayedRouterOptions {
   /** Wall clock in ms. Default Date.now. */
   now?: () => number;
-  /** Most messages released per turn of the event loop before yielding to I/O. */
+  /** Most messages released per turn of the event loop before yielding to I/O (also capped by time). */
   releaseBatch?: number;
   store?: DelayedMessageStore;
 }
@@ -113,11 +121,13 @@ export class DelayedMessageRouter implements ExchangeRouter {
     if (dueAt < this.armedFor) this.arm();
   }
 
-  /** Releases what is due now, at most one batch; the caller re-arms for the rest. */
+  /** Releases what is due now, at most one batch or time slice; the caller re-arms for the rest. */
   private releaseDue(): void {
     const heap = this.heap;
     const now = this.now();
+    const sliceEnd = performance.now() + RELEASE_SLICE_MS;
     for (let n = 0; n < this.releaseBatch && heap.peekDue() <= now; n++) {
+      if (n % CLOCK_EVERY === CLOCK_EVERY - 1 && performance.now() > sliceEnd) break;
       const message = heap.pop()!;
       const id = heap.poppedSeq;
       // Routed (and stored by its queues) before it leaves the exchange's store: a crash in between
