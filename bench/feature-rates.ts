@@ -5,7 +5,8 @@
  * properties and headers, which the plain queue ignores), so only the queue's own work differs:
  *
  *   priority: x-max-priority 10, priorities 0..10 at random
- *   groups:   x-message-group-header, 100 groups at random
+ *   groups:   x-message-group-header, 100 groups at random (default x-message-group-max-in-flight 10,
+ *             and 1 for the strictest setting)
  *
  * Per queue and round: `fill` publishes N messages (confirmed) with nobody consuming (enqueue rate),
  * `drain` lets 4 consumers (own connections, prefetch 200, `multiple` acks per socket read) take the
@@ -41,8 +42,6 @@ interface Scenario {
   readonly arguments: FieldTable;
   /** Properties of message i's variant (the variants' publish frames are encoded once). */
   readonly variants: readonly BasicProperties[];
-  /** Per consumer; default PREFETCH. */
-  readonly prefetch?: number;
 }
 
 /** A fixed pseudo-random sequence, so every run publishes the same messages. */
@@ -66,9 +65,13 @@ const ALL_SCENARIOS: readonly Scenario[] = [
   { name: 'priority 10', arguments: { 'x-max-priority': 10 }, variants: priorityVariants },
   { name: 'plain (grouped msgs)', arguments: {}, variants: groupVariants },
   { name: `groups ${GROUPS}`, arguments: { 'x-message-group-header': 'group' }, variants: groupVariants },
-  // One message per group is out at a time, so N groups mean at most N unacked deliveries: the
-  // plain queue held to the same N in flight shows what that rule costs by itself.
-  { name: `plain, ${GROUPS} in flight`, arguments: {}, variants: groupVariants, prefetch: GROUPS / CONSUMERS },
+  // The strictest setting, one unacked message per group: N groups mean at most N deliveries in flight
+  // and a round trip per message of a group.
+  {
+    name: `${GROUPS} groups, 1 in flight`,
+    arguments: { 'x-message-group-header': 'group', 'x-message-group-max-in-flight': 1 },
+    variants: groupVariants,
+  },
 ];
 
 const onlyWords = process.env.FEATURE_RATES_ONLY?.split(',').filter((word) => word !== '');
@@ -189,12 +192,12 @@ async function runScenario(endpoint: AmqpEndpoint, brokerPid: number | undefined
 
     let consumers: { connections: PerfConnection[]; done: Promise<void> } | undefined;
     const drain = await measure(brokerPid, async () => {
-      consumers = await startConsumers(endpoint, queue, total, scenario.prefetch ?? PREFETCH);
+      consumers = await startConsumers(endpoint, queue, total, PREFETCH);
       await consumers.done;
     });
     await Promise.all(consumers!.connections.map((c) => c.close()));
 
-    const attached = await startConsumers(endpoint, queue, total, scenario.prefetch ?? PREFETCH);
+    const attached = await startConsumers(endpoint, queue, total, PREFETCH);
     const live = await measure(brokerPid, async () => {
       await Promise.all([publishAll(connection, channel, chunks), attached.done]);
     });
@@ -211,7 +214,7 @@ async function runScenario(endpoint: AmqpEndpoint, brokerPid: number | undefined
 const RATIOS: readonly (readonly [string, string])[] = [
   ['priority 10', 'plain (priority msgs)'],
   [`groups ${GROUPS}`, 'plain (grouped msgs)'],
-  [`groups ${GROUPS}`, `plain, ${GROUPS} in flight`],
+  [`${GROUPS} groups, 1 in flight`, 'plain (grouped msgs)'],
 ];
 
 function median(values: readonly number[]): number {

@@ -1,8 +1,7 @@
 import type { Consumer } from '../consumer.js';
 import { fieldString, type Message } from '../message.js';
 import type { Entry } from './entry.js';
-import { GroupLane, MessageGroup } from './message-group.js';
-import { ReadyList } from './ready-list.js';
+import { GroupLane, GroupQueue, MessageGroup } from './message-group.js';
 import { liveEntries, type ReadyEntries } from './ready-entries.js';
 import type { ConsumerRoster } from './single-active-consumer.js';
 
@@ -20,19 +19,24 @@ export const DEFAULT_GROUP_MAX_IN_FLIGHT = 10;
  * comes back (requeue, consumer timeout, channel closed) while others of its group are still out blocks
  * the group until they are settled, then the group starts again from it.
  *
- * Free groups wait in one rotation; owned groups in their consumer's lane (message-group.ts), so
- * dispatch finds a consumer's next message without walking past groups it may not have. Messages
- * without the header are not grouped: they share one FIFO that is always free.
+ * Free groups wait in one queue; owned groups in their consumer's lane (message-group.ts), so
+ * dispatch finds a consumer's next message without walking past groups it may not have. Both serve the
+ * group with the oldest head first. Messages without the header are not grouped: they share one FIFO
+ * that is always free.
  */
 export class GroupedReady implements ReadyEntries {
   private readonly groups = new Map<string, MessageGroup>();
   private readonly ungrouped = new MessageGroup(undefined);
-  private readonly free = new ReadyList<MessageGroup>();
+  /** Emptied groups leave the free queue lazily; then they are forgotten. */
+  private readonly free = new GroupQueue((group) => this.forgetIfIdle(group));
+  private readonly isFree = (group: MessageGroup): boolean => group.inFlight === 0 && group.head() !== undefined;
   private readonly lanes = new Map<Consumer, GroupLane>();
   /** Lanes that may have groups queued (checked lazily); `laneCursor` is where the last search ended. */
   private readonly listedLanes: GroupLane[] = [];
   private laneCursor = 0;
   private live = 0;
+  /** The consumer the last takeNext() delivery is for. */
+  taker: Consumer | undefined = undefined;
   /** Bumped whenever the consumers change: every free group's preferred consumer is forgotten. */
   private consumerEpoch = 1;
 
@@ -51,7 +55,7 @@ export class GroupedReady implements ReadyEntries {
   }
 
   hasDeliverable(): boolean {
-    return this.freeFront() !== undefined || this.nextLane(false) !== undefined;
+    return this.freeFront() !== undefined || this.laneWithWork() !== undefined;
   }
 
   /** Free groups are waiting: if no consumer can take one, the queue is stalled on its consumers. */
@@ -60,42 +64,29 @@ export class GroupedReady implements ReadyEntries {
   }
 
   /**
-   * The consumer to deliver to next: an owner with room whose lane has work first, else the roster's
-   * pick for the front free group (its last consumer preferred). Undefined when nobody can take now.
+   * The next delivery, or undefined when nobody who may take something can take now. An owner with
+   * room whose lane has work goes first (it gets the older of its lane's next message and the front
+   * free group's head); else the front free group goes to the roster's pick, its last consumer
+   * preferred. The consumer it is for is left in `taker`.
    */
-  pickConsumer(roster: ConsumerRoster): Consumer | undefined {
-    const lane = this.nextLane(true);
-    if (lane !== undefined) return lane.consumer;
-    const group = this.freeFront();
-    if (group === undefined) return undefined;
-    return roster.pickPreferring(group.lastEpoch === this.consumerEpoch ? group.lastConsumer : undefined);
-  }
-
-  /**
-   * The next entry for `consumer` (which pickConsumer returned): the older of its lane's next and the
-   * front free group's head, so a consumer sees arrival order across groups as far as ownership allows.
-   */
-  takeFor(consumer: Consumer): Entry | undefined {
-    const lane = this.lanes.get(consumer);
-    const owned = lane?.front(this.maxInFlight);
-    if (owned !== undefined && !this.freeIsOlderThan(owned)) {
-      lane!.shiftFront();
-      return this.handOut(owned, lane);
+  takeNext(roster: ConsumerRoster): Entry | undefined {
+    const lane = this.laneWithRoom();
+    if (lane !== undefined) {
+      this.taker = lane.consumer;
+      if (this.keepsToLane(lane, roster.size)) return this.handOut(lane.queue.shift(), lane);
+      return this.takeFree(lane.consumer);
     }
-    const group = this.shiftFree();
-    if (group === undefined) return undefined;
-    if (group === this.ungrouped) return this.takeUngrouped();
-    group.lastConsumer = consumer;
-    group.lastEpoch = this.consumerEpoch;
-    return this.handOut(group, this.laneOf(consumer));
+    const free = this.freeFront();
+    if (free === undefined) return undefined;
+    const consumer = roster.pickPreferring(free.lastEpoch === this.consumerEpoch ? free.lastConsumer : undefined);
+    if (consumer === undefined) return undefined;
+    this.taker = consumer;
+    return this.takeFree(consumer);
   }
 
   /** basic.get: the head of a free group, which then waits (held by nobody) until it is settled. */
   take(): Entry | undefined {
-    const group = this.shiftFree();
-    if (group === undefined) return undefined;
-    if (group === this.ungrouped) return this.takeUngrouped();
-    return this.handOut(group, undefined);
+    return this.freeFront() === undefined ? undefined : this.takeFree(undefined);
   }
 
   /** A consumer joined: free groups are dealt out afresh, so it gets its share. */
@@ -144,10 +135,9 @@ export class GroupedReady implements ReadyEntries {
     group.entries.insertBySeq(entry);
     group.live++;
     this.live++;
-    if (group.inFlight > 1) {
-      group.blocked = true;
-      group.laneSlot = undefined;
-    }
+    if (group.inFlight > 1) group.blocked = true;
+    // Queued again keyed by its new (older) head, or dropped from its lane while blocked.
+    group.slot = undefined;
     this.enqueue(group);
   }
 
@@ -160,9 +150,10 @@ export class GroupedReady implements ReadyEntries {
     const group = entry.group as MessageGroup | undefined;
     if (group === undefined || group === this.ungrouped || group.inFlight === 0) return;
     if (--group.inFlight === 0) {
+      if (group.owner !== undefined) group.owner.owned--;
       group.owner = undefined;
       group.blocked = false;
-      group.laneSlot = undefined;
+      group.slot = undefined;
     }
     this.enqueue(group);
     this.forgetIfIdle(group);
@@ -172,19 +163,18 @@ export class GroupedReady implements ReadyEntries {
     const dropped = liveEntries(this.ungrouped.entries);
     this.ungrouped.entries.clear();
     this.ungrouped.live = 0;
-    this.ungrouped.inFree = false;
+    this.ungrouped.slot = undefined;
     for (const [key, group] of this.groups) {
       dropped.push(...liveEntries(group.entries));
       group.entries.clear();
       group.live = 0;
-      group.inFree = false;
-      group.laneSlot = undefined;
+      group.slot = undefined;
       if (group.inFlight === 0) this.groups.delete(key);
     }
     this.free.clear();
     for (const lane of this.listedLanes) lane.listed = false;
     this.listedLanes.length = 0;
-    for (const lane of this.lanes.values()) lane.rotation.clear();
+    for (const lane of this.lanes.values()) lane.queue.clear();
     this.live = 0;
     return dropped;
   }
@@ -211,7 +201,7 @@ export class GroupedReady implements ReadyEntries {
   private laneOf(consumer: Consumer): GroupLane {
     let lane = this.lanes.get(consumer);
     if (lane === undefined) {
-      lane = new GroupLane(consumer);
+      lane = new GroupLane(consumer, this.maxInFlight);
       this.lanes.set(consumer, lane);
     }
     return lane;
@@ -220,7 +210,7 @@ export class GroupedReady implements ReadyEntries {
   /** Hands out the group's head to `lane`'s consumer (or to basic.get when undefined). */
   private handOut(group: MessageGroup, lane: GroupLane | undefined): Entry {
     const entry = this.shiftFrom(group);
-    group.inFlight++;
+    if (group.inFlight++ === 0 && lane !== undefined) lane.owned++;
     group.owner = lane;
     this.enqueue(group);
     return entry;
@@ -240,58 +230,63 @@ export class GroupedReady implements ReadyEntries {
     return entry;
   }
 
-  /** The front free group with a ready head; emptied groups are dropped from the rotation on the way. */
+  /**
+   * Whether `lane`'s consumer (which has room and lane work) takes from its lane rather than a free
+   * group: yes when nothing is free, or when it already holds its share of the groups, so freed groups
+   * go to consumers holding fewer (ownership is sticky: unbalanced, some groups would fall ever further
+   * behind the others, and draining a backlog would wander all over memory); otherwise the older head.
+   */
+  private keepsToLane(lane: GroupLane, consumers: number): boolean {
+    if (this.freeFront() === undefined) return true;
+    if (lane.owned * consumers >= this.groups.size) return true;
+    return lane.queue.frontSeq() < this.free.frontSeq();
+  }
+
+  /** The front free group with a ready head. */
   private freeFront(): MessageGroup | undefined {
-    for (let group = this.free.peek(); group !== undefined; group = this.free.peek()) {
-      if (group.head() !== undefined) return group;
-      this.free.shift();
-      group.inFree = false;
-      this.forgetIfIdle(group);
-    }
-    return undefined;
+    return this.free.front(this.isFree);
   }
 
-  private freeIsOlderThan(owned: MessageGroup): boolean {
-    const free = this.freeFront();
-    return free !== undefined && free.head()!.seq < owned.head()!.seq;
+  /** The front free group's head (call after freeFront() found one) for `consumer`, which then owns the group. */
+  private takeFree(consumer: Consumer | undefined): Entry {
+    const group = this.free.shift();
+    if (group === this.ungrouped) return this.takeUngrouped();
+    if (consumer === undefined) return this.handOut(group, undefined);
+    group.lastConsumer = consumer;
+    group.lastEpoch = this.consumerEpoch;
+    return this.handOut(group, this.laneOf(consumer));
   }
 
-  private shiftFree(): MessageGroup | undefined {
-    const group = this.freeFront();
-    if (group === undefined) return undefined;
-    this.free.shift();
-    group.inFree = false;
-    return group;
-  }
-
-  /** Puts a group where dispatch will find it: the free rotation, its owner's lane, or nowhere (waits). */
+  /** Puts a group where dispatch will find it: with the free groups, in its owner's lane, or nowhere (waits). */
   private enqueue(group: MessageGroup): void {
-    if (group.live === 0 || group.blocked) return;
-    if (group.inFlight === 0) {
-      if (group.inFree) return;
-      group.inFree = true;
-      this.free.push(group);
-      return;
-    }
+    if (group.slot !== undefined || group.blocked || group.head() === undefined) return;
+    if (group.inFlight === 0) return this.free.push(group);
     const lane = group.owner;
-    if (lane === undefined || !lane.open || group.laneSlot !== undefined || group.inFlight >= this.maxInFlight) return;
-    lane.enqueue(group);
+    if (lane === undefined || !lane.open || group.inFlight >= this.maxInFlight) return;
+    lane.queue.push(group);
     if (!lane.listed) {
       lane.listed = true;
       this.listedLanes.push(lane);
     }
   }
 
-  /**
-   * A lane with a group that can send now, searching round from where the last search ended and
-   * unlisting lanes found empty; with `needsRoom`, only one whose consumer can take.
-   */
-  private nextLane(needsRoom: boolean): GroupLane | undefined {
+  /** A lane with a group that can send now and a consumer that can take it. */
+  private laneWithRoom(): GroupLane | undefined {
+    return this.searchLanes(true);
+  }
+
+  /** A lane with a group that can send now. */
+  private laneWithWork(): GroupLane | undefined {
+    return this.searchLanes(false);
+  }
+
+  /** Searches round from where the last search ended, unlisting lanes found without work. */
+  private searchLanes(needsRoom: boolean): GroupLane | undefined {
     const lanes = this.listedLanes;
     for (let tried = lanes.length; tried > 0 && lanes.length !== 0; tried--) {
       if (this.laneCursor >= lanes.length) this.laneCursor = 0;
       const lane = lanes[this.laneCursor]!;
-      if (!lane.open || lane.front(this.maxInFlight) === undefined) {
+      if (!lane.open || lane.front() === undefined) {
         lane.listed = false;
         lanes[this.laneCursor] = lanes[lanes.length - 1]!;
         lanes.pop();
@@ -305,7 +300,7 @@ export class GroupedReady implements ReadyEntries {
 
   /** A group with nothing ready and nothing out is forgotten, so group keys do not accumulate. */
   private forgetIfIdle(group: MessageGroup): void {
-    if (group === this.ungrouped || group.inFlight !== 0 || group.live !== 0 || group.inFree) return;
+    if (group === this.ungrouped || group.inFlight !== 0 || group.live !== 0 || group.slot !== undefined) return;
     if (this.groups.get(group.key!) === group) this.groups.delete(group.key!);
   }
 }

@@ -236,20 +236,28 @@ export abstract class QueueCore {
     this.dispatching = true;
     try {
       let budget = DISPATCH_BATCH;
-      while (this.ready.hasDeliverable()) {
+      // A grouped queue asks takeNext directly: whether anything is deliverable depends on who has room.
+      while (this.grouped !== undefined || this.ready.hasDeliverable()) {
         if (budget-- === 0) {
           this.continuation ??= setImmediate(this.continueDispatch);
           return;
         }
         const grouped = this.grouped;
-        const consumer = grouped === undefined ? this.consumerSet.pick() : grouped.pickConsumer(this.consumerSet);
-        if (consumer === undefined) {
+        let consumer: Consumer | undefined;
+        let entry: Entry | undefined;
+        if (grouped === undefined) {
+          consumer = this.consumerSet.pick();
+          entry = consumer === undefined ? undefined : this.ready.take();
+        } else {
+          entry = grouped.takeNext(this.consumerSet);
+          consumer = grouped.taker;
+        }
+        if (entry === undefined || consumer === undefined) {
           // Grouped work that only full owners may take does not stall a queue whose other consumers
           // have room: a new message of a free group must still reach them.
           this.stalled = grouped === undefined || grouped.hasFreeWork();
           return;
         }
-        const entry = grouped === undefined ? this.ready.take()! : grouped.takeFor(consumer)!;
         this.readyBodyBytes -= entry.message.bodySize;
         if (entry.expiresAt !== 0 && entry.expiresAt < Date.now()) {
           this.expireTaken(entry);
