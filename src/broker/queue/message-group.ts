@@ -43,7 +43,8 @@ export class MessageGroup {
  * queuing makes dropping an old one O(1): the group just stops pointing at it.
  */
 export interface GroupSlot {
-  readonly seq: number;
+  /** Moves forward, in place, as the front group sends (sentFront). */
+  seq: number;
   readonly group: MessageGroup;
 }
 
@@ -87,6 +88,15 @@ export class GroupQueue {
     return this.heap.peek()!.seq;
   }
 
+  /**
+   * The front group just sent its head: it stays in front while it `sendsMore`, so a consumer gets a
+   * group's messages in runs (up to the in-flight cap, like an SQS FIFO receive), which is also how
+   * they lie in memory; otherwise it leaves.
+   */
+  sentFront(sendsMore: boolean): void {
+    if (!sendsMore) this.shift();
+  }
+
   /** Takes the front group (after front() returned it) out and returns it. */
   shift(): MessageGroup {
     const group = this.heap.pop()!.group;
@@ -118,5 +128,16 @@ export class GroupLane {
 
   front(): MessageGroup | undefined {
     return this.queue.front(this.canSend);
+  }
+
+  /** Hands out the head of its front group (after front() returned it), which stays owned by this lane. */
+  sendFront(): Entry {
+    const group = this.queue.front(this.canSend)!;
+    const entry = group.head()!;
+    group.entries.shift();
+    group.live--;
+    group.inFlight++;
+    this.queue.sentFront(this.canSend(group));
+    return entry;
   }
 }

@@ -73,7 +73,10 @@ export class GroupedReady implements ReadyEntries {
     const lane = this.laneWithRoom();
     if (lane !== undefined) {
       this.taker = lane.consumer;
-      if (this.keepsToLane(lane, roster.size)) return this.handOut(lane.queue.shift(), lane);
+      if (this.keepsToLane(lane, roster.size)) {
+        this.live--;
+        return lane.sendFront();
+      }
       return this.takeFree(lane.consumer);
     }
     const free = this.freeFront();

@@ -82,16 +82,20 @@ test('an owned group sends its consumer more, up to the in-flight cap, interleav
   }
 });
 
-test('with the default cap a consumer takes a backlog in arrival order across the groups it gets', async () => {
+test('with the default cap a consumer takes a backlog in runs of up to ten per group, oldest group first', async () => {
   const { broker, vhost } = await startedVhost();
   try {
     const queue = declareQueue(vhost, 'g', owner(), grouped());
     for (let i = 0; i < 12; i++) for (const group of ['x', 'y']) vhost.publish(inGroup(`${group}${i}`));
     const a = new FakeConsumer('a');
     queue.addConsumer(a);
-    const expected = Array.from({ length: 10 }, (_, i) => [`x${i}`, `y${i}`]).flat();
-    assert.deepEqual(a.bodies(), expected, 'ten of each group (the default cap), in publish order');
+    const run = (group: string) => Array.from({ length: 9 }, (_, i) => `${group}${i + 1}`);
+    // x0 and y0 are the oldest heads; then each group it holds runs up to the cap (ten out).
+    assert.deepEqual(a.bodies(), ['x0', 'y0', ...run('x'), ...run('y')]);
     assert.equal(queue.readyCount(), 4);
+    a.ack(1);
+    await settleTurn();
+    assert.deepEqual(a.bodies().slice(20), ['x10'], 'room in x: its next message');
   } finally {
     await broker.stop();
   }
