@@ -43,19 +43,17 @@ export class MessageGroup {
  * queuing makes dropping an old one O(1): the group just stops pointing at it.
  */
 export interface GroupSlot {
-  /** Moves forward, in place, as the front group sends (sentFront). */
-  seq: number;
+  readonly seq: number;
   readonly group: MessageGroup;
 }
 
 const olderHeadFirst = (a: GroupSlot, b: GroupSlot): boolean => a.seq < b.seq;
 
 /**
- * Groups waiting to send, the one with the oldest head first: across groups messages go out in
- * arrival order as far as ownership allows. A rotation would serve groups alike by count, and since a
- * group's messages are scattered over the queue, its groups would drift apart in arrival order:
- * draining a backlog would then wander all over memory instead of running through it (measured: 2-3x
- * the cost per delivery).
+ * Groups waiting to send, the one with the oldest head (when it was queued) first, so no group falls
+ * ever further behind the others in arrival order. A rotation would serve groups alike by count; as a
+ * group's messages are scattered over the queue, groups would drift apart, and draining a backlog would
+ * read it from all over memory (measured: 2-3x the cost per delivery).
  */
 export class GroupQueue {
   private readonly heap = new MinHeap<GroupSlot>(olderHeadFirst);

@@ -35,12 +35,6 @@ export class MinHeap<T> {
     return top;
   }
 
-  /** The top item's key grew: moves it down to its place. */
-  updateTop(): void {
-    const top = this.items[0];
-    if (top !== undefined) this.siftDown(top);
-  }
-
   /** Keeps only the items `keep` accepts (rebuilds in O(n)). */
   retain(keep: (item: T) => boolean): void {
     const kept = this.items.filter(keep);
