@@ -16,7 +16,7 @@
  *   node .build/<dir>/bench/feature-rates.js [messages=200000] [rounds=3] [bodyBytes=128]
  *
  * FEATURE_RATES_GROUPS=N sets the number of message groups (default 100).
- * FEATURE_RATES_ONLY=groups,100 runs only the scenarios whose name contains one of the words (ratios
+ * FEATURE_RATES_ONLY=groups,grouped runs only the scenarios whose name contains one of the words (ratios
  * need their plain scenario too); WARREN_CPU_PROF=<dir> profiles the broker (node --cpu-prof).
  */
 import { cpuSeconds, startWarren } from './harness/brokers.js';
