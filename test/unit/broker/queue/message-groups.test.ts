@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { FieldTable } from '../../../../src/broker/message.js';
+import type { Queue } from '../../../../src/broker/queue.js';
+import type { VHost } from '../../../../src/broker/vhost.js';
 import { declareQueue, FakeConsumer, message, owner, startedVhost } from '../fakes.js';
 
 /** One unacked message per group: the strictest setting, where a free group's consumer preference shows. */
@@ -10,10 +13,18 @@ const grouped = (maxInFlight?: number) => ({
 });
 const inGroup = (body: string) => message('', 'g', body, { headers: { group: body[0]! } });
 
-test('a message group goes back to the consumer that settled its previous message; a new consumer resets that', async () => {
+/** Runs `body` on a fresh broker with a grouped queue 'g' declared with `args`. */
+async function withGroupedQueue(args: { arguments: FieldTable }, body: (queue: Queue, vhost: VHost) => Promise<void> | void): Promise<void> {
   const { broker, vhost } = await startedVhost();
   try {
-    const queue = declareQueue(vhost, 'g', owner(), GROUPED);
+    await body(declareQueue(vhost, 'g', owner(), args), vhost);
+  } finally {
+    await broker.stop();
+  }
+}
+
+test('a message group goes back to the consumer that settled its previous message; a new consumer resets that', async () => {
+  await withGroupedQueue(GROUPED, async (queue, vhost) => {
     const a = new FakeConsumer('a');
     const b = new FakeConsumer('b');
     queue.addConsumer(a);
@@ -36,15 +47,11 @@ test('a message group goes back to the consumer that settled its previous messag
     await settleTurn();
     assert.deepEqual(c.bodies(), ['y2'], 'after a consumer joined, groups are dealt out round-robin again');
     assert.deepEqual(a.bodies(), ['x0', 'x1', 'x2']);
-  } finally {
-    await broker.stop();
-  }
+  });
 });
 
 test('a preferred consumer without room is passed over', async () => {
-  const { broker, vhost } = await startedVhost();
-  try {
-    const queue = declareQueue(vhost, 'g', owner(), GROUPED);
+  await withGroupedQueue(GROUPED, async (queue, vhost) => {
     const a = new FakeConsumer('a', { prefetch: 1 });
     const b = new FakeConsumer('b');
     queue.addConsumer(a);
@@ -55,15 +62,11 @@ test('a preferred consumer without room is passed over', async () => {
     a.ack();
     await settleTurn();
     assert.deepEqual(b.bodies(), ['y0', 'x1']);
-  } finally {
-    await broker.stop();
-  }
+  });
 });
 
-test('an owned group sends its consumer more, up to the in-flight cap, interleaved with other groups by arrival', async () => {
-  const { broker, vhost } = await startedVhost();
-  try {
-    const queue = declareQueue(vhost, 'g', owner(), grouped(3));
+test('an owned group sends its consumer more, up to the in-flight cap; other groups go to the other consumer', async () => {
+  await withGroupedQueue(grouped(3), async (queue, vhost) => {
     const a = new FakeConsumer('a');
     const b = new FakeConsumer('b');
     queue.addConsumer(a);
@@ -77,15 +80,11 @@ test('an owned group sends its consumer more, up to the in-flight cap, interleav
     b.ack();
     await settleTurn();
     assert.deepEqual([a.bodies().slice(4), b.bodies().slice(3)], [['x4'], ['y3', 'y4']]);
-  } finally {
-    await broker.stop();
-  }
+  });
 });
 
 test('with the default cap a consumer takes a backlog in runs of up to ten per group, oldest group first', async () => {
-  const { broker, vhost } = await startedVhost();
-  try {
-    const queue = declareQueue(vhost, 'g', owner(), grouped());
+  await withGroupedQueue(grouped(), async (queue, vhost) => {
     for (let i = 0; i < 12; i++) for (const group of ['x', 'y']) vhost.publish(inGroup(`${group}${i}`));
     const a = new FakeConsumer('a');
     queue.addConsumer(a);
@@ -96,15 +95,11 @@ test('with the default cap a consumer takes a backlog in runs of up to ten per g
     a.ack(1);
     await settleTurn();
     assert.deepEqual(a.bodies().slice(20), ['x10'], 'room in x: its next message');
-  } finally {
-    await broker.stop();
-  }
+  });
 });
 
 test('a group whose owner is full waits for it; other consumers get only other groups', async () => {
-  const { broker, vhost } = await startedVhost();
-  try {
-    const queue = declareQueue(vhost, 'g', owner(), grouped());
+  await withGroupedQueue(grouped(), async (queue, vhost) => {
     const a = new FakeConsumer('a', { prefetch: 2 });
     const b = new FakeConsumer('b');
     queue.addConsumer(a);
@@ -115,15 +110,11 @@ test('a group whose owner is full waits for it; other consumers get only other g
     await settleTurn();
     assert.deepEqual(a.bodies(), ['x0', 'x1', 'x2', 'x3'], 'x stays with a, in order');
     assert.deepEqual(b.bodies(), ['y0']);
-  } finally {
-    await broker.stop();
-  }
+  });
 });
 
 test('a requeued message blocks its group until the rest out are settled; then the group restarts from it', async () => {
-  const { broker, vhost } = await startedVhost();
-  try {
-    const queue = declareQueue(vhost, 'g', owner(), grouped());
+  await withGroupedQueue(grouped(), async (queue, vhost) => {
     const a = new FakeConsumer('a');
     queue.addConsumer(a);
     for (const body of ['x0', 'x1', 'x2']) vhost.publish(inGroup(body));
@@ -140,15 +131,11 @@ test('a requeued message blocks its group until the rest out are settled; then t
     assert.deepEqual(second.map((r) => r.body), ['x0', 'x3'], 'x0 again first, then x3');
     assert.equal(second[0]!.redelivered, true);
     assert.ok(a.received.length === 5 || b.received.length === 2, 'the restarted group went to one consumer');
-  } finally {
-    await broker.stop();
-  }
+  });
 });
 
 test('when its consumer goes, a group moves on once what that consumer held came back, in order', async () => {
-  const { broker, vhost } = await startedVhost();
-  try {
-    const queue = declareQueue(vhost, 'g', owner(), grouped());
+  await withGroupedQueue(grouped(), async (queue, vhost) => {
     const a = new FakeConsumer('a', { prefetch: 2 });
     queue.addConsumer(a);
     for (const body of ['x0', 'x1', 'x2']) vhost.publish(inGroup(body));
@@ -161,7 +148,5 @@ test('when its consumer goes, a group moves on once what that consumer held came
     await settleTurn();
     assert.deepEqual(b.bodies(), ['x0', 'x1', 'x2']);
     assert.deepEqual(b.received.map((r) => r.redelivered), [true, true, false]);
-  } finally {
-    await broker.stop();
-  }
+  });
 });
