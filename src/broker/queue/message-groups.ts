@@ -21,7 +21,7 @@ export const DEFAULT_GROUP_MAX_IN_FLIGHT = 10;
  *
  * Free groups wait in one queue; owned groups in their consumer's lane (message-group.ts), so
  * dispatch finds a consumer's next message without walking past groups it may not have. Both serve the
- * group with the oldest head first. Messages without the header are not grouped: they share one FIFO
+ * group with the oldest head first, and a group sends in runs up to the cap. Messages without the header are not grouped: they share one FIFO
  * that is always free.
  */
 export class GroupedReady implements ReadyEntries {
@@ -65,9 +65,9 @@ export class GroupedReady implements ReadyEntries {
 
   /**
    * The next delivery, or undefined when nobody who may take something can take now. An owner with
-   * room whose lane has work goes first (it gets the older of its lane's next message and the front
-   * free group's head); else the front free group goes to the roster's pick, its last consumer
-   * preferred. The consumer it is for is left in `taker`.
+   * room whose lane has work goes first (from its lane or a free group, see keepsToLane); else the
+   * front free group goes to the roster's pick, its last consumer preferred. The consumer it is for is
+   * left in `taker`.
    */
   takeNext(roster: ConsumerRoster): Entry | undefined {
     const lane = this.laneWithRoom();
