@@ -150,3 +150,28 @@ test('when its consumer goes, a group moves on once what that consumer held came
     assert.deepEqual(b.received.map((r) => r.redelivered), [true, true, false]);
   });
 });
+
+test('a delivery taken back by the consumer timeout holds its group until the rest out are settled', async () => {
+  await withGroupedQueue({ arguments: { ...grouped().arguments, 'x-consumer-timeout': 200 } }, async (queue, vhost) => {
+    const a = new FakeConsumer('a');
+    queue.addConsumer(a);
+    for (const body of ['x0', 'x1']) vhost.publish(inGroup(body));
+    assert.deepEqual(a.bodies(), ['x0', 'x1']);
+    const b = new FakeConsumer('b');
+    queue.addConsumer(b);
+    // Keep x1 alive past the timeout; let x0 be taken back.
+    const [, x1] = a.outstanding;
+    for (let waited = 0; queue.readyCount() === 0 && waited < 2_000; waited += 5) {
+      queue.extendDelivery(x1!.entry);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    assert.equal(queue.readyCount(), 1, 'x0 is back');
+    assert.deepEqual(b.bodies(), [], 'but waits: x1 of its group is still out');
+    queue.ack(x1!.entry);
+    a.outstanding.splice(1, 1);
+    await settleTurn();
+    const redelivered = [...a.received.slice(2), ...b.received];
+    assert.deepEqual(redelivered.map((r) => r.body), ['x0']);
+    assert.equal(redelivered[0]!.redelivered, true);
+  });
+});
