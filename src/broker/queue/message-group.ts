@@ -86,6 +86,11 @@ export class GroupQueue {
     return this.heap.peek()!.seq;
   }
 
+  /** The front group, as front() last found it able to send (no check again). */
+  frontGroup(): MessageGroup {
+    return this.heap.peek()!.group;
+  }
+
   /**
    * The front group just sent its head: it stays in front while it `sendsMore`, so a consumer gets a
    * group's messages in runs (up to the in-flight cap, like an SQS FIFO receive), which is also how
@@ -130,7 +135,7 @@ export class GroupLane {
 
   /** Hands out the head of its front group (after front() returned it), which stays owned by this lane. */
   sendFront(): Entry {
-    const group = this.queue.front(this.canSend)!;
+    const group = this.queue.frontGroup();
     const entry = group.head()!;
     group.entries.shift();
     group.live--;

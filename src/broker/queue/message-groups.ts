@@ -6,7 +6,7 @@ import { liveEntries, type ReadyEntries } from './ready-entries.js';
 import type { ConsumerRoster } from './single-active-consumer.js';
 
 /** x-message-group-max-in-flight default: SQS FIFO hands out at most 10 messages of a group per receive. */
-export const DEFAULT_GROUP_MAX_IN_FLIGHT = 10;
+const DEFAULT_GROUP_MAX_IN_FLIGHT = 10;
 
 /**
  * x-message-group-header (Warren extension; SQS FIFO MessageGroupId, ActiveMQ message groups): entries

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import type { TestContext } from 'node:test';
-import amqplib, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
+import amqplib, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type GetMessage } from 'amqplib';
+import { sleep } from '../../helpers/wait.js';
 import { startBroker, type StartBrokerOptions, type TestBroker } from '../../helpers/broker.js';
 
 const require = createRequire(import.meta.url);
@@ -141,7 +142,18 @@ export async function roundTrip(ch: Channel): Promise<void> {
   await ch.checkExchange('amq.direct');
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export { sleep, waitFor } from '../../helpers/wait.js';
+
+/** Polls basic.get (no-ack) until a message arrives; fails after `timeoutMs`. */
+export async function getOne(ch: Channel, queue: string, timeoutMs = 5000): Promise<GetMessage> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const msg = await ch.get(queue, { noAck: true });
+    if (msg !== false) return msg;
+    if (Date.now() > until) throw new Error(`no message in '${queue}' within ${timeoutMs} ms`);
+    await sleep(10);
+  }
+}
 
 /** Low-level RPC for methods amqplib has no API for (tx.*, channel.flow). */
 export async function rawRpc(ch: Channel, method: string, fields: object, expect: string): Promise<unknown> {

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import amqp from 'amqplib';
 import { MethodId } from '../../../src/amqp/spec/generated.js';
 import { startBroker, type TestBroker } from '../../helpers/broker.js';
+import { waitFor } from '../../helpers/wait.js';
 import { RawAmqpClient } from './connection-raw-client.js';
 
 /** A method frame on `channel` whose payload is `size` bytes of basic.qos-looking garbage. */
@@ -15,14 +16,6 @@ function oversizeFrame(channel: number, payloadSize: number): Buffer {
   frame.writeUInt16BE(10, 9);
   frame.writeUInt8(0xce, 7 + payloadSize);
   return frame;
-}
-
-async function until(condition: () => boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 describe('AMQP connection limits', () => {
@@ -131,7 +124,7 @@ describe('AMQP connection limits', () => {
   });
 
   it('refuses connection.open beyond maxConnections with 530', async () => {
-    await until(() => server.listener.connections.size === 0);
+    await waitFor(() => server.listener.connections.size === 0, 'every connection closed');
     const conns = await Promise.all([amqp.connect(server.url), amqp.connect(server.url), amqp.connect(server.url)]);
     await assert.rejects(amqp.connect(server.url), /Expected ConnectionOpenOk; got <ConnectionClose/);
     const client = await RawAmqpClient.connect(server.port);

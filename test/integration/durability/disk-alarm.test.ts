@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import amqp from 'amqplib';
 import { LogStore } from '../../../src/store/log-store.js';
 import { startServer, tempDataDir } from './helpers.js';
+import { waitFor } from '../../helpers/wait.js';
 
 /** A LogStore whose free-space probe the test controls. */
 class FakeDiskStore extends LogStore {
@@ -27,7 +28,7 @@ test('disk alarm: below the free-disk limit publishers get connection.blocked an
 
     store.free = 999_999;
     const blocked = once(publisher, 'blocked');
-    await waitFor(() => running.server.diskAlarm.active);
+    await waitFor(() => running.server.diskAlarm.active, 'the disk alarm');
     // As in RabbitMQ, the connection is blocked at its next publish (that one is still taken); the
     // socket is not read after it, so later publishes wait, unconfirmed, until the alarm clears.
     ch.sendToQueue('alarmed', Buffer.from('first'), { persistent: true });
@@ -59,11 +60,3 @@ test('disk alarm: below the free-disk limit publishers get connection.blocked an
     await cleanup();
   }
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

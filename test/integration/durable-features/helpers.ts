@@ -5,6 +5,8 @@ import type { Queue } from '../../../src/broker/queue.js';
 import type { VHost } from '../../../src/broker/vhost.js';
 import { startServer, tempDataDir, type RunningServer } from '../durability/helpers.js';
 
+export { getOne, sleep, waitFor } from '../amqp/amqp-helpers.js';
+
 export const PERSISTENT = { persistent: true } as const;
 
 /** One life of the broker: a server on the data dir and one amqplib connection. */
@@ -69,29 +71,6 @@ export function bodies(messages: readonly { content: Buffer }[]): string[] {
   return messages.map((m) => m.content.toString());
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Waits until `condition` holds; fails after `timeoutMs` (a liveness guard, not a timing assertion). */
-export async function waitFor(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
-
-/** Polls basic.get until a message arrives. */
-export async function getOne(ch: Channel, queue: string, timeoutMs = 5000): Promise<GetMessage> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const msg = await ch.get(queue, { noAck: true });
-    if (msg !== false) return msg;
-    if (Date.now() > until) throw new Error(`no message in '${queue}' within ${timeoutMs} ms`);
-    await sleep(10);
-  }
-}
 
 /** x-death entries as amqplib decodes them. */
 export function deathsOf(msg: { properties: { headers?: Record<string, unknown> } }): Record<string, unknown>[] {
