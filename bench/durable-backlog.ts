@@ -92,7 +92,7 @@ async function main(): Promise<void> {
   }
   const publishSeconds = (performance.now() - started) / 1000;
   sampleRss();
-  const stats = broker.store.stats();
+  const stats = broker.store.stats!();
   console.log(`published ${total} x ${bodyBytes} B persistent in ${publishSeconds.toFixed(1)} s: ${Math.round(total / publishSeconds)} msg/s`);
   console.log(`  store: ${stats.segments} segments, ${mb(stats.diskBytes)} on disk; peak RSS ${mb(peakRss)}; heap ${mb(process.memoryUsage().heapUsed)}`);
 

@@ -15,7 +15,7 @@ const dir = mkdtempSync(join(process.env.BENCH_DIR ?? '/tmp', 'warren-store-benc
 async function main(): Promise<void> {
   const store = new LogStore({ dataDir: dir });
   await store.open();
-  const q = store.queueId('/bench');
+  const q = store.stream('/bench');
   const header = Buffer.alloc(20, 1);
   let sent = 0;
   let confirmed = 0;
@@ -24,7 +24,7 @@ async function main(): Promise<void> {
     const pump = (): void => {
       while (sent < total && sent - confirmed < inflight) {
         const batch = Math.min(500, total - sent);
-        for (let i = 0; i < batch; i++) store.append(q, header, Buffer.allocUnsafe(size));
+        for (let i = 0; i < batch; i++) q.append(header, Buffer.allocUnsafe(size));
         sent += batch;
         store.whenDurable((error) => {
           if (error) return reject(error);

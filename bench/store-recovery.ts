@@ -15,10 +15,10 @@ const size = Number(process.argv[3] ?? 1024);
 async function write(dir: string): Promise<void> {
   const store = new LogStore({ dataDir: dir });
   await store.open();
-  const q = store.queueId('/big');
+  const q = store.stream('/big');
   const header = Buffer.alloc(30, 2);
   for (let i = 0; i < total; i++) {
-    store.append(q, header, Buffer.allocUnsafe(size));
+    q.append(header, Buffer.allocUnsafe(size));
     if (i % 10_000 === 0) await new Promise<void>((resolve, reject) => store.whenDurable((e) => (e ? reject(e) : resolve())));
   }
   await store.close();
@@ -30,7 +30,7 @@ async function recover(dir: string): Promise<void> {
   const store = new LogStore({ dataDir: dir });
   const state = await store.open();
   const ms = performance.now() - started;
-  const messages = state.queues.reduce((n, q) => n + q.handles.length, 0);
+  const messages = state.streams.reduce((n, q) => n + q.handles.length, 0);
   const rss = process.memoryUsage().rss;
   console.log(
     `recovered ${messages.toLocaleString('en')} messages in ${ms.toFixed(0)} ms; ` +

@@ -108,7 +108,9 @@ export class WarrenServer {
       onChange: (alarmed, used) => this.memoryAlarmChanged(alarmed, used),
       ...(options.memoryUsedBytes === undefined ? {} : { usedBytes: options.memoryUsedBytes }),
     });
-    this.diskAlarm = new DiskAlarm(this.store, {
+    // A store not on a local disk has no free space to watch: the alarm never rises.
+    const freeBytes = this.store.freeBytes?.bind(this.store) ?? (async () => Number.MAX_SAFE_INTEGER);
+    this.diskAlarm = new DiskAlarm({ freeBytes }, {
       limitBytes: config.store.diskFreeLimitBytes,
       ...(options.diskCheckIntervalMs === undefined ? {} : { intervalMs: options.diskCheckIntervalMs }),
       onChange: (alarmed, free) => this.diskAlarmChanged(alarmed, free),

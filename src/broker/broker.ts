@@ -6,7 +6,7 @@ import type { ExchangeType } from './exchanges/exchange-type.js';
 import { ExchangeTypeRegistry } from './exchanges/registry.js';
 import { DefinitionJournal, entityKey } from './persistence/definitions.js';
 import { JSON_PROPERTIES_CODEC, MessageHeaderCodec, type PropertiesCodec } from './persistence/message-header.js';
-import type { DurableStoreAccess } from './queue/durable-messages.js';
+import { DurableStoreAccess } from './queue/durable-messages.js';
 import type { Queue } from './queue/queue.js';
 import { VHost, type BrokerLimits, type VHostContext } from './vhost.js';
 
@@ -78,11 +78,11 @@ export class Broker implements VHostContext {
     this.onStoreFailure = options.onStoreFailure;
     this.logger = options.logger ?? pino({ level: 'silent' });
     this.definitions = new DefinitionJournal(this.store, this.logger);
-    this.storeAccess = {
-      store: this.store,
-      headers: new MessageHeaderCodec(options.propertiesCodec ?? JSON_PROPERTIES_CODEC),
-      queueMemoryBytes: options.queueMemoryBytes ?? 16 * 1024 * 1024,
-    };
+    this.storeAccess = new DurableStoreAccess(
+      this.store,
+      new MessageHeaderCodec(options.propertiesCodec ?? JSON_PROPERTIES_CODEC),
+      options.queueMemoryBytes ?? 16 * 1024 * 1024,
+    );
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.delayedStore = new DurableDelayedStore(() => this.durableStore, this.logger);
     this.exchangeTypes = ExchangeTypeRegistry.withBuiltins({ store: this.delayedStore });
@@ -109,11 +109,11 @@ export class Broker implements VHostContext {
     this.persisting = this.store.persistent;
     this.addVhost(DEFAULT_VHOST);
     // Durable delayed exchanges read their pending messages as the definitions re-create them.
-    this.delayedStore.beginRecovery(recovered.queues);
+    this.delayedStore.beginRecovery(recovered.streams);
     this.definitions.restore(this, recovered.definitions);
-    const orphans = this.delayedStore.finishRecovery();
+    const orphans = await this.delayedStore.finishRecovery();
     if (orphans !== 0) this.logger.warn({ exchanges: orphans }, 'stored delayed messages of unknown exchanges dropped');
-    this.restoreMessages(recovered);
+    await this.restoreMessages(recovered);
     this.definitions.activate();
     this.definitions.vhostCreated(DEFAULT_VHOST);
     this.started = true;
@@ -172,24 +172,24 @@ export class Broker implements VHostContext {
    * Gives each durable queue its recovered messages. A stream without a queue (its definition could not
    * be restored) is dropped, so its messages do not pin disk space forever.
    */
-  private restoreMessages(recovered: RecoveredState): void {
+  private async restoreMessages(recovered: RecoveredState): Promise<void> {
     let messages = 0;
     const restored: Queue[] = [];
-    for (const stream of recovered.queues) {
+    for (const { stream, handles, delivered } of recovered.streams) {
       if (isDelayedStreamName(stream.name)) continue; // the delayed exchange's own (DurableDelayedStore)
       const queue = this.queueForStream(stream.name);
       if (queue === undefined || !queue.durable) {
-        if (stream.handles.length !== 0) this.logger.warn({ stream: stream.name, messages: stream.handles.length }, 'stored messages of an unknown queue dropped');
-        this.store.dropQueue(stream.id, stream.handles);
+        if (handles.length !== 0) this.logger.warn({ stream: stream.name, messages: handles.length }, 'stored messages of an unknown queue dropped');
+        stream.drop();
         continue;
       }
-      queue.restoreStored(stream.handles, stream.delivered);
+      await queue.restoreStored(handles, delivered);
       restored.push(queue);
-      messages += stream.handles.length;
+      messages += handles.length;
     }
     // Expiry and length limits may dead-letter into another queue: only once all are restored.
     for (const queue of restored) queue.finishRestore();
-    if (messages !== 0) this.logger.info({ messages, queues: recovered.queues.length }, `recovered ${messages} persistent messages`);
+    if (messages !== 0) this.logger.info({ messages, queues: recovered.streams.length }, `recovered ${messages} persistent messages`);
   }
 
   private queueForStream(name: string): Queue | undefined {

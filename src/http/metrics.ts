@@ -109,7 +109,8 @@ export class MetricsCollector {
     g.memoryAlarm.set(alarms.memoryAlarm ? 1 : 0);
     g.diskAlarm.set(alarms.diskAlarm ? 1 : 0);
     g.memoryLimit.set(alarms.memoryLimitBytes);
-    const store = this.context.broker.store.stats();
+    const store = this.context.broker.store.stats?.();
+    if (store === undefined) return;
     g.fsyncLast.set(store.lastSyncSeconds);
     this.storeCounters.fsyncs.reset();
     this.storeCounters.fsyncs.inc(store.syncs);

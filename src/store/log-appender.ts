@@ -39,9 +39,7 @@ export class LogAppender {
   private bufferUsed = 0;
   private bufferFilePos = 0;
 
-  /** Newest message record, so that an identical fanout append becomes a small Enqueue record. */
-  private lastBody: Buffer | undefined;
-  private lastHeader: Buffer | undefined;
+  /** Newest message record, which a fanout may share with a small Enqueue record. */
   private lastSegment: Segment | undefined;
   private lastIndex = 0;
   private lastQueue = 0;
@@ -67,9 +65,6 @@ export class LogAppender {
   }
 
   appendMessage(queueId: number, header: Buffer, body: Buffer): MessageHandle {
-    if (body === this.lastBody && this.lastSegment === this.head && this.sameHeader(header) && !this.lastQueues.includes(queueId)) {
-      return this.appendFanout(queueId);
-    }
     const size = messageRecordSize(1, header.length, body.length);
     if (this.head.size + size > this.segmentBytes && this.head.size > FILE_HEADER_SIZE) this.roll();
     const head = this.head;
@@ -88,8 +83,7 @@ export class LogAppender {
     sealRecord(out, at, at + size);
     if (out !== this.buffer) this.writeDirect(out);
     head.addMessage(index, offset, false);
-    this.lastBody = body;
-    this.lastHeader = header;
+    head.noteStream(queueId);
     this.lastSegment = head;
     this.lastIndex = index;
     this.lastQueue = queueId;
@@ -98,12 +92,22 @@ export class LogAppender {
     return makeHandle(head.number, index);
   }
 
-  private sameHeader(header: Buffer): boolean {
-    const last = this.lastHeader;
-    return last !== undefined && (header === last || header.equals(last));
+  /**
+   * Another queue holds the newest message too (one publish, several queues): a small Enqueue record
+   * instead of a copy. Only the newest message of the head segment can be shared this way (FORMAT.md:
+   * an Enqueue record follows its message in the same file). False when `handle` is not that message or
+   * the queue holds it already.
+   */
+  shareMessage(queueId: number, handle: MessageHandle): boolean {
+    const head = this.head;
+    if (this.lastSegment !== head || handle !== makeHandle(head.number, this.lastIndex)) return false;
+    // A record already released by its first queue (a no-ack delivery inside the publish) is revived.
+    if (this.lastQueues.includes(queueId)) return false;
+    this.appendFanout(queueId);
+    return true;
   }
 
-  private appendFanout(queueId: number): MessageHandle {
+  private appendFanout(queueId: number): void {
     const head = this.head;
     const index = this.lastIndex;
     const out = this.reserve(ENQUEUE_SIZE);
@@ -113,8 +117,8 @@ export class LogAppender {
     out.writeUInt32LE(index, at + RECORD_PREFIX + 5);
     sealRecord(out, at, at + ENQUEUE_SIZE);
     head.addHolder(index, queueId, this.lastQueue);
+    head.noteStream(queueId);
     this.lastQueues.push(queueId);
-    return makeHandle(head.number, index);
   }
 
   /** A Remove or Deliver record for message `index` of segment `number`. */
@@ -132,7 +136,7 @@ export class LogAppender {
 
   /** The queue is gone: its newest message may not be shared by a later fanout append. */
   forgetQueue(queueId: number): void {
-    if (this.lastQueue === queueId) this.lastBody = undefined;
+    if (this.lastQueue === queueId) this.lastSegment = undefined;
   }
 
   // ---- reading back what is not yet written ------------------------------------------------------
@@ -201,7 +205,6 @@ export class LogAppender {
     this.host.segmentStarted(this.currentHead);
     this.bufferFilePos = 0;
     this.bufferUsed = 0;
-    this.lastBody = undefined;
     this.lastSegment = undefined;
     writeFileHeader(this.reserve(FILE_HEADER_SIZE), SEGMENT_MAGIC, number);
   }

@@ -1,6 +1,7 @@
 import type { FileSystem } from './fs.js';
 import { closeQuietly } from './fs.js';
 import { CompactionJob, type CompactionHost } from './compactor.js';
+import { ReleaseScan } from './release-scan.js';
 import type { Segment } from './segment.js';
 
 /** What background maintenance needs of its store. */
@@ -14,6 +15,8 @@ export interface MaintenanceHost {
   directoryChanged(): void;
   syncFd(fd: number): Promise<void>;
   syncDir(): Promise<void>;
+  /** Writes the head's buffered records to its file (a release scan reads the file). */
+  flushHead(): void;
 }
 
 export interface MaintenanceSettings {
@@ -31,6 +34,11 @@ export class LogMaintenance implements CompactionHost {
   readonly fs: FileSystem;
   private readonly deadCandidates = new Set<Segment>();
   private compaction: CompactionJob | undefined;
+  /** Segments that may hold messages of dropped streams, with those stream ids (release-scan.ts). */
+  private readonly pendingReleases = new Map<Segment, Set<number>>();
+  private releaseScan: ReleaseScan | undefined;
+  /** Release scan steps taken (progress, for compactNow). */
+  private releaseSteps = 0;
   /** The running compaction's final rename and sync (close waits for it). */
   finishing: Promise<void> | undefined;
   /** Bumped whenever a segment is deleted or compacted: a pinned dead segment may have come free. */
@@ -51,9 +59,21 @@ export class LogMaintenance implements CompactionHost {
     if (segment.live === 0 && segment.sealed) this.deadCandidates.add(segment);
   }
 
-  /** One round of background work: delete dead segments, advance (or start) a compaction. */
+  /** A stream was dropped: the files that may hold its messages are scanned to free them. */
+  streamDropped(id: number): void {
+    for (const segment of this.host.segments.values()) {
+      if (!segment.streams.has(id)) continue;
+      segment.streams.delete(id);
+      let ids = this.pendingReleases.get(segment);
+      if (ids === undefined) this.pendingReleases.set(segment, (ids = new Set()));
+      ids.add(id);
+    }
+  }
+
+  /** One round of background work: free dropped streams' messages, delete dead segments, compact. */
   async maintain(): Promise<void> {
     if (!this.host.active()) return;
+    if (this.advanceReleases()) return;
     this.deleteDeadSegments();
     if (this.finishing) return;
     this.compaction ??= this.startCompaction();
@@ -69,10 +89,40 @@ export class LogMaintenance implements CompactionHost {
   /** Runs maintenance until no deletion or compaction is left to do (tests, shutdown tools). */
   async compactNow(): Promise<void> {
     for (let rounds = 0; rounds < 100_000; rounds++) {
-      const before = this.layoutVersion;
+      const before = this.layoutVersion + this.releaseSteps;
       await this.maintain();
-      if (!this.compaction && !this.finishing && before === this.layoutVersion) return;
+      const busy = this.compaction || this.finishing || this.releaseScan || this.pendingReleases.size !== 0;
+      if (!busy && before === this.layoutVersion + this.releaseSteps) return;
     }
+  }
+
+  /**
+   * Steps the release scan (starting the next one when none runs). True while scans are left, so that
+   * the round does nothing else: compaction must not rewrite a file a scan is reading. A file being
+   * compacted waits; a deleted one needs no scan.
+   */
+  private advanceReleases(): boolean {
+    if (this.releaseScan === undefined) {
+      for (const [segment, ids] of this.pendingReleases) {
+        if (!this.host.segments.has(segment.number)) {
+          this.pendingReleases.delete(segment);
+          continue;
+        }
+        if (segment.compacting) continue;
+        this.pendingReleases.delete(segment);
+        if (this.isHead(segment)) this.host.flushHead();
+        this.releaseScan = new ReleaseScan(this.fs, segment, ids);
+        break;
+      }
+    }
+    const scan = this.releaseScan;
+    if (scan === undefined) return false;
+    this.releaseSteps++;
+    if (scan.step(this.settings.compactionStepBytes)) {
+      this.releaseScan = undefined;
+      this.maybeDead(scan.segment);
+    }
+    return true;
   }
 
   /** The store closes: stop a compaction between steps and wait for one that is finishing. */
@@ -120,6 +170,7 @@ export class LogMaintenance implements CompactionHost {
     let bestDead = 0;
     for (const segment of this.host.segments.values()) {
       if (this.isHead(segment) || !segment.sealed || segment.compacting || segment.syncPending || segment.damaged) continue;
+      if (this.pendingReleases.has(segment)) continue;
       if (segment.live === 0 && this.deletable(segment)) continue;
       const deadFraction = segment.present === 0 ? 0 : (segment.present - segment.live) / segment.present;
       const pinnedDead = segment.live === 0 && segment.layoutAtCompaction !== this.layoutVersion;

@@ -11,16 +11,8 @@ import { LogAppender } from './log-appender.js';
 import { LogMaintenance } from './log-maintenance.js';
 import { LogReader } from './log-reader.js';
 import { StoreError } from './errors.js';
-import type {
-  DefinitionKind,
-  DurableCallback,
-  MessageHandle,
-  RecoveredState,
-  Store,
-  StoreStats,
-  StoredMessage,
-  SyncPolicy,
-} from './store.js';
+import { LogStream, type LogStreamHost } from './log-stream.js';
+import type { DefinitionKind, DurableCallback, MessageHandle, MessageStream, RecoveredState, Store, StoreStats, StoredMessage, SyncPolicy } from './store.js';
 
 export interface LogStoreOptions {
   dataDir: string;
@@ -46,7 +38,7 @@ export const SEGMENTS_DIR = 'segments';
  * life cycle (open and recovery, timers, close) and the Store API; appending is in log-appender.ts, reading
  * back in log-reader.ts, deletion and compaction in log-maintenance.ts, group commit in commit.ts.
  */
-export class LogStore implements Store, CommitHost {
+export class LogStore implements Store, CommitHost, LogStreamHost {
   readonly persistent = true;
   readonly fs: FileSystem;
   private readonly dataDir: string;
@@ -57,6 +49,7 @@ export class LogStore implements Store, CommitHost {
   private readonly definitions: DefinitionsLog;
   private readonly committer: GroupCommitter;
   private readonly segments = new Map<number, Segment>();
+  private readonly streams = new Map<string, LogStream>();
   private readonly appender: LogAppender;
   private readonly reader: LogReader;
   private readonly maintenance: LogMaintenance;
@@ -85,6 +78,7 @@ export class LogStore implements Store, CommitHost {
         directoryChanged: () => (this.dirDirty = true),
         syncFd: (fd) => this.syncFd(fd),
         syncDir: () => this.syncDir(),
+        flushHead: () => this.appender.flushBuffer(),
       },
       {
         compactionThreshold: options.compactionThreshold ?? 0.5,
@@ -139,7 +133,8 @@ export class LogStore implements Store, CommitHost {
     await this.syncDataDir();
     this.startTimers();
     const queues = recoveredQueues(this.definitions.queues(), found.lists, this.segments);
-    return { definitions: this.definitions.definitionsList(), queues, problems };
+    const streams = queues.map((q) => ({ stream: this.stream(q.name), handles: q.handles, delivered: q.delivered }));
+    return { definitions: this.definitions.definitionsList(), streams, problems };
   }
 
   private startTimers(): void {
@@ -169,6 +164,7 @@ export class LogStore implements Store, CommitHost {
   }
 
   private closeFiles(): void {
+    this.streams.clear();
     for (const segment of this.segments.values()) closeQuietly(this.fs, segment.fd);
     this.segments.clear();
     closeQuietly(this.fs, this.dirFd);
@@ -188,52 +184,69 @@ export class LogStore implements Store, CommitHost {
     this.definitions.delete(kind, key);
   }
 
-  queueId(name: string): number {
+  stream(name: string): MessageStream {
     this.assertWritable();
-    return this.definitions.queueId(name);
-  }
-
-  dropQueue(queueId: number, handles: Iterable<MessageHandle>): void {
-    this.assertWritable();
-    for (const handle of handles) {
-      const segment = this.segments.get(handleSegment(handle));
-      if (segment && segment.release(handleIndex(handle), queueId) === Released.Dead) this.maintenance.maybeDead(segment);
+    let stream = this.streams.get(name);
+    if (stream === undefined) {
+      stream = new LogStream(this, name, this.definitions.queueId(name));
+      this.streams.set(name, stream);
     }
-    this.definitions.dropQueue(queueId, this.appender.head.number);
-    this.appender.forgetQueue(queueId);
+    return stream;
   }
 
-  // ---- messages (hot path) -------------------------------------------------------------------------
+  // ---- messages (hot path; LogStream calls these) ---------------------------------------------
 
-  append(queueId: number, header: Buffer, body: Buffer): MessageHandle {
+  /** @internal */
+  append(streamId: number, header: Buffer, body: Buffer): MessageHandle {
     this.assertWritable();
-    return this.appender.appendMessage(queueId, header, body);
+    return this.appender.appendMessage(streamId, header, body);
   }
 
-  remove(queueId: number, handle: MessageHandle): void {
+  /** @internal */
+  share(streamId: number, handle: MessageHandle): boolean {
+    this.assertWritable();
+    return this.appender.shareMessage(streamId, handle);
+  }
+
+  /** @internal */
+  remove(streamId: number, handle: MessageHandle): void {
     this.assertWritable();
     const number = handleSegment(handle);
     const index = handleIndex(handle);
     const segment = this.segments.get(number);
     if (!segment) return;
-    const released = segment.release(index, queueId);
+    const released = segment.release(index, streamId);
     if (released === Released.NotHeld) return;
-    this.appender.appendReference(RecordType.Remove, queueId, number, index);
+    this.appender.appendReference(RecordType.Remove, streamId, number, index);
     if (released === Released.Dead) this.maintenance.maybeDead(segment);
   }
 
-  markDelivered(queueId: number, handle: MessageHandle): void {
+  /** @internal */
+  markDelivered(streamId: number, handle: MessageHandle): void {
     this.assertWritable();
     const number = handleSegment(handle);
     const index = handleIndex(handle);
     const segment = this.segments.get(number);
     if (!segment || !segment.isLive(index) || segment.wasDelivered(index)) return;
     segment.markDelivered(index);
-    this.appender.appendReference(RecordType.Deliver, queueId, number, index);
+    this.appender.appendReference(RecordType.Deliver, streamId, number, index);
   }
 
-  read(handle: MessageHandle): StoredMessage {
+  /** @internal Synchronous pread (with read-ahead) under the stream's asynchronous read. */
+  readNow(handle: MessageHandle): StoredMessage {
     return this.reader.read(handle);
+  }
+
+  /**
+   * @internal The stream's messages are gone: the drop is journaled (a restart ignores its records) and
+   * background maintenance frees them in the segments that may hold them (release-scan.ts).
+   */
+  drop(stream: LogStream): void {
+    this.assertWritable();
+    this.streams.delete(stream.name);
+    this.definitions.dropQueue(stream.id, this.appender.head.number);
+    this.appender.forgetQueue(stream.id);
+    this.maintenance.streamDropped(stream.id);
   }
 
   // ---- group commit (CommitHost) -------------------------------------------------------------------

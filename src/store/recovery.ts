@@ -3,7 +3,13 @@ import type { FileSystem } from './fs.js';
 import { readFully } from './fs.js';
 import { FILE_HEADER_SIZE, FORMAT_VERSION, Msg, MessageFlag, RECORD_PREFIX, RecordType, SEGMENT_MAGIC, checkRecord, fileHeaderProblem, recordSize } from './record.js';
 import { Segment, handleIndex, handleSegment, makeHandle } from './segment.js';
-import type { RecoveredQueue } from './store.js';
+/** One stream's live messages as recovery found them (LogStore wraps them with their stream). */
+export interface RecoveredQueue {
+  readonly id: number;
+  readonly name: string;
+  readonly handles: Float64Array;
+  readonly delivered: Uint8Array;
+}
 import { HandleList } from './handle-list.js';
 import { StoreFormatError } from './errors.js';
 
@@ -173,12 +179,16 @@ class SegmentScanner {
     if (count > 1) this.segment.setHolders(index, holders);
     else this.segment.setSingleHolder(index, holders[0] ?? 0);
     const handle = makeHandle(this.segment.number, index);
-    for (const queue of holders) this.listOf(queue).push(handle);
+    for (const queue of holders) {
+      this.segment.noteStream(queue);
+      this.listOf(queue).push(handle);
+    }
   }
 
   private enqueue(queue: number, index: number): void {
     if (!this.queues.isKnownQueue(queue) || !this.segment.isPresent(index)) return;
     this.segment.addHolder(index, queue, this.lastQueue);
+    this.segment.noteStream(queue);
     this.listOf(queue).push(makeHandle(this.segment.number, index));
   }
 

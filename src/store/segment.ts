@@ -47,6 +47,12 @@ export class Segment {
   singleHolder: Uint32Array | undefined;
   /** Holder queue ids of MULTI records. */
   holders: Map<number, number[]> | undefined;
+  /**
+   * Ids of the streams with message records (or Enqueue records) in this file, so that dropping a stream
+   * visits only the files that may hold its messages (release-scan.ts).
+   */
+  readonly streams = new Set<number>();
+  private lastStream = -1;
   /** Remove/Deliver records in this file, by the segment they point at: they pin this file (FORMAT.md). */
   readonly refTargets = new Map<number, number>();
   /** Head segment number when this file was last rewritten by compaction and made durable; 0 = never. */
@@ -67,6 +73,13 @@ export class Segment {
     /** File length including bytes still in the write buffer. */
     public size: number,
   ) {}
+
+  /** A record of stream `id` is in this file. Hot path: appends mostly repeat the last stream. */
+  noteStream(id: number): void {
+    if (id === this.lastStream) return;
+    this.lastStream = id;
+    this.streams.add(id);
+  }
 
   /** Registers a message record at `offset` with index `index` (append: `this.count`). */
   addMessage(index: number, offset: number, delivered: boolean): void {

@@ -1,14 +1,16 @@
 /**
- * The narrow seam between the broker core and durable storage. The core never sees file layout; the
- * store never sees AMQP: a message is an opaque `header` (the core's encoding of exchange, routing key
- * and properties) plus a `body`. Queues are known to the store only by a name the core chooses
- * (e.g. "vhost/queue") and the small integer id the store gives it.
+ * The seam between the broker core and durable storage, as two interfaces: a `DefinitionStore` for the
+ * topology (vhosts, exchanges, queues, bindings, users, policies) and a `MessageStore` for messages. The
+ * core never sees file layout or SQL; the store never sees AMQP: a message is an opaque `header` (the
+ * core's encoding of exchange, routing key and properties) plus a `body`, in a named stream (one per
+ * durable queue).
  *
- * Everything on the hot path (append, remove, markDelivered, read) is synchronous: writes are buffered
- * and become durable in batches (group commit), announced through `whenDurable`.
+ * Writes are synchronous and buffered (append, remove, markDelivered, definitions): they become durable
+ * in batches (group commit), announced through `whenDurable`. Reads are asynchronous, because a network
+ * store answers later: a paging queue asks ahead and waits. A local log may answer at once.
  */
 
-/** A message's identity in the store. Small (one number), stable for the message's whole life. */
+/** A message's identity in its store. Small (one number), stable for the message's whole life. */
 export type MessageHandle = number;
 
 /** Definition kinds the broker persists; the store treats them as opaque namespaces. */
@@ -21,10 +23,39 @@ export interface DefinitionRecord {
   readonly value: unknown;
 }
 
-/** One durable queue's live messages as found on open, in queue order. */
-export interface RecoveredQueue {
-  readonly id: number;
+export interface StoredMessage {
+  readonly header: Buffer;
+  readonly body: Buffer;
+}
+
+/** One durable queue's (or delayed exchange's) messages. Names are the core's; the store picks ids. */
+export interface MessageStream {
   readonly name: string;
+  /** Stores one message; durable at the next group commit. Throws StoreFailedError after an I/O failure. */
+  append(header: Buffer, body: Buffer): MessageHandle;
+  /**
+   * One publish reached several queues (fanout): the message `handle`, just appended to another stream
+   * of the same store with an equal header, is held by this stream too, and its bytes are stored once.
+   * False when the store cannot share it (it is no longer the newest message, or this stream holds it
+   * already): then `append` a copy.
+   */
+  share(handle: MessageHandle): boolean;
+  /** The stream no longer holds the message (ack, reject without requeue, purge, expiry). Once per handle. */
+  remove(handle: MessageHandle): void;
+  /** First delivery of the message from this stream, so a restart can set the redelivered flag. */
+  markDelivered(handle: MessageHandle): void;
+  /** Reads messages back, in the order given. Fresh Buffers; rejects with UnknownHandleError for a bad handle. */
+  read(handles: readonly MessageHandle[]): Promise<StoredMessage[]>;
+  /**
+   * The stream is deleted with all its messages; the store finds and frees them itself. Using the stream
+   * afterwards is an error; `stream(name)` with the same name then starts a new, empty one.
+   */
+  drop(): void;
+}
+
+/** One stream's live messages as found on open, in stream order. */
+export interface RecoveredStream {
+  readonly stream: MessageStream;
   readonly handles: Float64Array;
   /** 1 where the message had been handed to a consumer before the restart (AMQP redelivered). */
   readonly delivered: Uint8Array;
@@ -32,14 +63,9 @@ export interface RecoveredQueue {
 
 export interface RecoveredState {
   readonly definitions: DefinitionRecord[];
-  readonly queues: RecoveredQueue[];
+  readonly streams: RecoveredStream[];
   /** Damage found and repaired on open (torn tail cut off, corrupt record skipped), for the log. */
   readonly problems: string[];
-}
-
-export interface StoredMessage {
-  readonly header: Buffer;
-  readonly body: Buffer;
 }
 
 /**
@@ -49,6 +75,7 @@ export interface StoredMessage {
  */
 export type SyncPolicy = { readonly mode: 'always' } | { readonly mode: 'periodic'; readonly intervalMs: number };
 
+/** Figures of a file-backed store, for /metrics. */
 export interface StoreStats {
   readonly segments: number;
   readonly diskBytes: number;
@@ -64,44 +91,35 @@ export interface StoreStats {
 
 export type DurableCallback = (error?: Error) => void;
 
-export interface Store {
-  /** False for MemoryStore: nothing survives close. */
+/**
+ * A group commit point: `whenDurable(callback)` runs `callback` once everything written to this store
+ * before the call is durable per its sync policy; with an Error when the store failed (then nothing
+ * after is durable either). Callbacks run in the order they were registered.
+ */
+export interface DurabilityBarrier {
+  whenDurable(callback: DurableCallback): void;
+}
+
+export interface DefinitionStore extends DurabilityBarrier {
+  putDefinition(kind: DefinitionKind, key: string, value: unknown): void;
+  deleteDefinition(kind: DefinitionKind, key: string): void;
+}
+
+export interface MessageStore extends DurabilityBarrier {
+  /** False for a store whose messages do not survive close (MemoryStore without a backing image). */
   readonly persistent: boolean;
+  /** The stream of that name, created on first use; the same object for the same name while open. */
+  stream(name: string): MessageStream;
+  /** Free bytes where the store writes, for the disk alarm; absent for a store not on a local disk. */
+  freeBytes?(): Promise<number>;
+  /** File figures for /metrics; absent for a store that has none. */
+  stats?(): StoreStats;
+}
+
+/** A store of both kinds with one life cycle: the local data dir (LogStore) or memory (MemoryStore). */
+export interface Store extends DefinitionStore, MessageStore {
   /** Locks the data dir (LogStore), recovers definitions and messages. Call once, before anything else. */
   open(): Promise<RecoveredState>;
   /** Flushes and syncs what is buffered, releases files and the lock. Safe after a failure. */
   close(): Promise<void>;
-
-  putDefinition(kind: DefinitionKind, key: string, value: unknown): void;
-  deleteDefinition(kind: DefinitionKind, key: string): void;
-
-  /** The id of a durable queue's message stream, created on first use. Same name, same id, across restarts. */
-  queueId(name: string): number;
-  /**
-   * The queue is deleted: all its messages are gone. `handles` must list every message the queue still
-   * holds (ready and unacked) so the store can free their space without a per-queue index.
-   */
-  dropQueue(queueId: number, handles: Iterable<MessageHandle>): void;
-
-  /**
-   * Stores one message for one queue. Appending the same body Buffer with an equal header to several
-   * queues in a row (fanout) stores the bytes once, so a body must not be mutated after it was appended
-   * (the broker's Message bodies never are). Throws StoreFailedError after an I/O failure.
-   */
-  append(queueId: number, header: Buffer, body: Buffer): MessageHandle;
-  /** The queue no longer holds the message (ack, reject without requeue, purge, expiry). Each pair once. */
-  remove(queueId: number, handle: MessageHandle): void;
-  /** First delivery of the message from this queue, so a restart can set the redelivered flag. */
-  markDelivered(queueId: number, handle: MessageHandle): void;
-  /** Reads a message back (synchronous pread when it is no longer buffered). Fresh Buffers. */
-  read(handle: MessageHandle): StoredMessage;
-
-  /**
-   * Group commit: `callback` runs once everything appended/removed/defined before this call is durable
-   * per the sync policy; with an Error when the store failed (then nothing after is durable either).
-   */
-  whenDurable(callback: DurableCallback): void;
-  /** Free bytes on the data dir's filesystem, for the broker's disk alarm. */
-  freeBytes(): Promise<number>;
-  stats(): StoreStats;
 }

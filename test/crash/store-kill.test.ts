@@ -23,7 +23,7 @@ else defineTest();
 async function runChild(dir: string, firstId: number): Promise<void> {
   const store = new LogStore({ dataDir: dir, segmentBytes: 256 * 1024, maintenanceIntervalMs: 10 });
   await store.open();
-  const q = store.queueId('/crash');
+  const q = store.stream('/crash');
   const header = Buffer.from('hdr');
   let id = firstId;
   for (;;) {
@@ -31,8 +31,8 @@ async function runChild(dir: string, firstId: number): Promise<void> {
     for (let i = 0; i < 200; i++, id++) {
       const body = Buffer.alloc(300, id & 0xff);
       body.writeUInt32LE(id, 0);
-      const handle = store.append(q, header, body);
-      if (ACKED(id)) store.remove(q, handle);
+      const handle = q.append(header, body);
+      if (ACKED(id)) q.remove(handle);
     }
     await new Promise<void>((resolve, reject) => store.whenDurable((error) => (error ? reject(error) : resolve())));
     process.stdout.write(`${from} ${id}\n`);
@@ -89,9 +89,9 @@ async function recoverIds(dir: string): Promise<number[]> {
   const store = new LogStore({ dataDir: dir, maintenanceIntervalMs: 0 });
   const state = await store.open();
   try {
-    const queue = state.queues.find((q) => q.name === '/crash');
+    const queue = state.streams.find((q) => q.stream.name === '/crash');
     return Array.from(queue?.handles ?? [], (h) => {
-      const body = store.read(h).body;
+      const body = store.readNow(h).body;
       const id = body.readUInt32LE(0);
       assert.equal(body[299], id & 0xff, `body of ${id} intact`);
       return id;

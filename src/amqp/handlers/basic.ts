@@ -16,6 +16,7 @@ import {
 import { DIRECT_REPLY_TO, type Channel } from '../channel.js';
 import { Settlement } from '../channel/acks.js';
 import { AmqpConsumer } from '../channel/consumer.js';
+import type { Queue } from '../../broker/queue.js';
 import { generateConsumerTag } from '../channel/names.js';
 import type { HandlerTable } from './types.js';
 
@@ -109,9 +110,29 @@ function get(ch: Channel, a: BasicGet): void {
   const name = ch.resolveQueueName(a.queue);
   ch.authorize('read', 'queue', name);
   const queue = ch.vhost.checkQueue(name, ch.host.owner);
-  const entry = queue.get(a.noAck);
-  if (entry === undefined) ch.send({ id: MethodId.BasicGetEmpty, args: { reserved1: '' } });
-  else ch.deliverGot(entry, queue, a.noAck);
+  answerGet(ch, queue, a.noAck);
+}
+
+/**
+ * get-ok or get-empty; or, when the head is a stored message still being read, later: meanwhile the
+ * channel's next frames wait, so replies keep their order. Returns false when the answer is deferred.
+ */
+function answerGet(ch: Channel, queue: Queue, noAck: boolean): boolean {
+  const entry = queue.get(noAck);
+  if (entry !== undefined) {
+    ch.deliverGot(entry, queue, noAck);
+    return true;
+  }
+  const loading = queue.whenHeadLoaded();
+  if (loading === undefined) {
+    ch.send({ id: MethodId.BasicGetEmpty, args: { reserved1: '' } });
+    return true;
+  }
+  ch.holdFrames();
+  void loading.then(() => {
+    if (!ch.isClosed && answerGet(ch, queue, noAck)) ch.releaseHeldFrames();
+  });
+  return false;
 }
 
 /** In a transaction acks wait for tx.commit; the tag is checked now either way. */

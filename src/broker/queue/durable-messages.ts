@@ -1,47 +1,85 @@
-import type { MessageHandle, Store } from '../../store/store.js';
+import type { MessageHandle, MessageStore, MessageStream } from '../../store/store.js';
 import type { Message } from '../message.js';
 import type { MessageHeaderCodec } from '../persistence/message-header.js';
 import { Entry } from './entry.js';
 import { NOT_LOADED, PagedFifoReady, type EntryReviver } from './paged-ready.js';
 import type { QueueSettings } from './queue-arguments.js';
+import type { Queue } from './queue.js';
 
-/** What a durable queue needs to store its persistent messages. Absent when nothing is persisted. */
-export interface DurableStoreAccess {
-  readonly store: Store;
-  readonly headers: MessageHeaderCodec;
-  /** Body bytes a queue keeps in memory before it pages out (config store.queueMemoryBytes). */
-  readonly queueMemoryBytes: number;
+/**
+ * What durable queues need to store their persistent messages. One per message store: it also remembers
+ * the message the store wrote last, so that the next queue of the same publish shares it (fanout stores
+ * a body once: MessageStream.share).
+ */
+export class DurableStoreAccess {
+  private lastMessage: Message | undefined;
+  private lastHandle: MessageHandle = 0;
+
+  constructor(
+    readonly store: MessageStore,
+    readonly headers: MessageHeaderCodec,
+    /** Body bytes a queue keeps in memory before it pages out (config store.queueMemoryBytes). */
+    readonly queueMemoryBytes: number,
+  ) {}
+
+  /** Stores `message` in `stream`: shared with the stream that stored the same Message just before, if it can be. */
+  write(stream: MessageStream, message: Message): MessageHandle {
+    if (message === this.lastMessage && stream.share(this.lastHandle)) return this.lastHandle;
+    const handle = stream.append(this.headers.encode(message), message.body);
+    this.lastMessage = message;
+    this.lastHandle = handle;
+    return handle;
+  }
+
+  /** Reads stored messages back (asynchronous). */
+  async load(stream: MessageStream, handles: readonly MessageHandle[]): Promise<Message[]> {
+    const stored = await stream.read(handles);
+    return stored.map((m) => this.headers.decode(m.header, m.body));
+  }
+}
+
+/** What a queue is told by its DurableMessages. */
+export interface DurableMessagesHost {
+  /** A recovered message's size became known (it joins readyBytes). */
+  restoredSize(bytes: number): void;
+  /** A stored message was read back into an entry: its expiry and delivery count (read-back.ts). */
+  readBack(entry: Entry): void;
+  /** Stored messages became deliverable (paged in). */
+  pagedIn(entries: readonly Entry[]): void;
+  /** Stored messages could not be read: they are dropped. */
+  unreadable(error: unknown, count: number): void;
 }
 
 /**
- * The seam between one durable queue and the store: persistent messages are appended when enqueued,
- * marked delivered at their first delivery (so a restart sets redelivered), removed when settled (ack,
- * reject, expiry, drop, purge, no-ack delivery), and the whole stream is dropped with the queue.
- * Transient messages and queues that are not durable never get here.
+ * The seam between one durable queue and its message stream: persistent messages are appended when
+ * enqueued, marked delivered at their first delivery (so a restart sets redelivered), removed when
+ * settled (ack, reject, expiry, drop, purge, no-ack delivery), and the whole stream is dropped with the
+ * queue. Transient messages and queues that are not durable never get here.
  *
- * Calls are synchronous (buffered writes); the publisher's confirm waits for the group commit through
- * Broker.whenDurable.
+ * Writes are synchronous (buffered); the publisher's confirm waits for the store's group commit through
+ * the channel's durability barriers. Reads are asynchronous (PagedFifoReady reads ahead).
  */
 export class DurableMessages {
-  readonly id: number;
-  /** Handles of delivered, unsettled stored entries: dropQueue must name every message the queue holds. */
-  private readonly unacked = new Set<MessageHandle>();
+  readonly stream: MessageStream;
   private closing = false;
   private readonly reviver: EntryReviver = {
-    revive: (seq, handle, redelivered, load) => this.revive(seq, handle, redelivered, load),
-    restoredSize: (bytes) => this.onRestoredSize(bytes),
+    readStored: (handles) => this.access.load(this.stream, handles),
+    revive: (seq, handle, redelivered, message) => this.revive(seq, handle, redelivered, message),
+    restoredSize: (bytes) => this.host.restoredSize(bytes),
+    loaded: (entries) => this.host.pagedIn(entries),
+    loadFailed: (error, handles) => {
+      for (const handle of handles) this.stream.remove(handle);
+      this.host.unreadable(error, handles.length);
+    },
   };
 
   constructor(
     private readonly access: DurableStoreAccess,
     streamName: string,
-    /** The owning Queue (typed loosely, as Entry.queue, to keep this module free of an import cycle). */
-    private readonly queue: object,
-    private readonly onRestoredSize: (bytes: number) => void,
-    /** A stored message was read back into an entry (recovered or paged in): the queue sets its expiry and count. */
-    private readonly onReadBack: (entry: Entry) => void = () => undefined,
+    private readonly queue: Queue,
+    private readonly host: DurableMessagesHost,
   ) {
-    this.id = access.store.queueId(streamName);
+    this.stream = access.store.stream(streamName);
   }
 
   /**
@@ -56,23 +94,15 @@ export class DurableMessages {
 
   /** A new entry: persistent messages are written (into the store's buffer; durable at the next commit). */
   stored(entry: Entry): void {
-    const message = entry.message;
-    if (message.properties.deliveryMode !== 2) return;
-    entry.handle = this.access.store.append(this.id, this.access.headers.encode(message), message.body);
+    if (entry.message.properties.deliveryMode !== 2) return;
+    entry.handle = this.access.write(this.stream, entry.message);
   }
 
-  /** Delivered: no-ack settles at once; otherwise it is unacked, and its first delivery is recorded. */
+  /** Delivered: no-ack settles at once; otherwise its first delivery is recorded. */
   handedOut(entry: Entry, noAck: boolean): void {
-    const handle = entry.handle;
-    if (handle === 0) return;
+    if (entry.handle === 0) return;
     if (noAck) return this.settled(entry);
-    this.unacked.add(handle);
-    this.access.store.markDelivered(this.id, handle);
-  }
-
-  /** Back to the ready list (requeue, consumer timeout). */
-  returned(entry: Entry): void {
-    if (entry.handle !== 0) this.unacked.delete(entry.handle);
+    this.stream.markDelivered(entry.handle);
   }
 
   /** Gone for good from this queue: acked, rejected, expired, dead-lettered, dropped. */
@@ -80,20 +110,13 @@ export class DurableMessages {
     const handle = entry.handle;
     if (handle === 0) return;
     entry.handle = 0;
-    this.unacked.delete(handle);
-    this.access.store.remove(this.id, handle);
+    this.stream.remove(handle);
   }
 
-  /** Ready entries dropped together: purged, or (while closing) the queue deleted. */
+  /** Ready entries dropped together: purged, or (while closing) the queue deleted with its stream. */
   dropped(entries: readonly Entry[]): void {
-    if (!this.closing) {
-      for (const entry of entries) this.settled(entry);
-      return;
-    }
-    const handles: MessageHandle[] = [...this.unacked];
-    for (const entry of entries) if (entry.handle !== 0) handles.push(entry.handle);
-    this.unacked.clear();
-    this.access.store.dropQueue(this.id, handles);
+    if (this.closing) return this.stream.drop();
+    for (const entry of entries) this.settled(entry);
   }
 
   /** The queue is being deleted: the next `dropped` drops the whole stream. */
@@ -101,18 +124,23 @@ export class DurableMessages {
     this.closing = true;
   }
 
-  /** An Entry for a stored message (recovered, or paged out), its message read now unless !load. */
-  revive(seq: number, handle: MessageHandle, redelivered: boolean, load: boolean): Entry {
-    const entry = new Entry(this.queue, seq, load ? this.load(handle) : NOT_LOADED);
-    entry.handle = handle;
-    entry.redelivered = redelivered;
-    if (load) this.onReadBack(entry);
-    return entry;
+  /** Reads recovered messages into entries (queues that keep every message in memory), in order. */
+  async reviveAll(first: number, handles: Float64Array, delivered: Uint8Array): Promise<Entry[]> {
+    const entries: Entry[] = [];
+    for (let from = 0; from < handles.length; from += 1024) {
+      const batch = Array.from(handles.subarray(from, from + 1024));
+      const messages = await this.access.load(this.stream, batch);
+      messages.forEach((message, i) => entries.push(this.revive(first + from + i, batch[i]!, delivered[from + i] === 1, message)));
+    }
+    return entries;
   }
 
-  /** Reads a stored message back (synchronous). */
-  load(handle: MessageHandle): Message {
-    const stored = this.access.store.read(handle);
-    return this.access.headers.decode(stored.header, stored.body);
+  /** An Entry for a stored message; one that was read gets its expiry and delivery count back. */
+  private revive(seq: number, handle: MessageHandle, redelivered: boolean, message: Message): Entry {
+    const entry = new Entry(this.queue, seq, message);
+    entry.handle = handle;
+    entry.redelivered = redelivered;
+    if (message !== NOT_LOADED) this.host.readBack(entry);
+    return entry;
   }
 }

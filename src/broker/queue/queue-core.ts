@@ -123,13 +123,13 @@ export abstract class QueueCore {
     this.settings = settings;
     this.persisted =
       options.durableStore !== undefined && this.durable && this.exclusiveOwner === undefined
-        ? new DurableMessages(
-            options.durableStore,
-            options.streamName ?? name,
-            this,
-            (bytes) => void (this.readyBodyBytes += bytes),
-            (entry) => restoreReadBackState(entry, this.messageTtl, this.deliveryLimit),
-          )
+        ? new DurableMessages(options.durableStore, options.streamName ?? name, this.self, {
+            restoredSize: (bytes) => void (this.readyBodyBytes += bytes),
+            readBack: (entry) => restoreReadBackState(entry, this.messageTtl, this.deliveryLimit),
+            pagedIn: (entries) => this.pagedIn(entries),
+            unreadable: (error, count) =>
+              this.vhost.logger.error({ err: error, queue: this.name, vhost: this.vhost.name, count }, `${count} stored messages of ${this.resource} could not be read and are dropped`),
+          })
         : undefined;
     this.ready = this.persisted?.readyEntriesFor(settings) ?? readyEntriesFor(settings);
     this.grouped = this.ready instanceof GroupedReady ? this.ready : undefined;
@@ -166,6 +166,8 @@ export abstract class QueueCore {
   protected abstract expireDue(): void;
   /** A stored entry back in the ready list with an expiry (queue-enqueue.ts). */
   protected abstract trackExpiry(entry: Entry): void;
+  /** Stored messages were read back into the ready list (queue-enqueue.ts). */
+  protected abstract pagedIn(entries: readonly Entry[]): void;
 
   /** "queue 'q' in vhost '/'" for reply texts. */
   get resource(): string {

@@ -4,7 +4,7 @@ import { Entry, EntryState } from './entry.js';
 import { ExpiryTimer, messageTtl } from './expiry-timer.js';
 import { LengthLimit } from './length-limit.js';
 import { PagedFifoReady } from './paged-ready.js';
-import { DISPATCH_BATCH, QueueCore } from './queue-core.js';
+import { QueueCore } from './queue-core.js';
 
 /**
  * Taking messages in: the plain fast path, and the feature path (TTL, length limits, deduplication);
@@ -104,7 +104,6 @@ export abstract class EnqueuingQueue extends QueueCore {
     for (let entry = expiry.nextExpired(now); entry !== undefined; entry = expiry.nextExpired(now)) {
       this.expireReady(entry);
     }
-    if (this.ready instanceof PagedFifoReady) this.expireStoredHead(this.ready, now);
     expiry.rearm();
   }
 
@@ -118,23 +117,24 @@ export abstract class EnqueuingQueue extends QueueCore {
   }
 
   /**
-   * A paging queue knows a stored message's TTL only once it has read it, so expiry works from the head,
-   * as RabbitMQ's does for per-message TTL: the head is read; if expired it leaves and the next is read,
-   * at most a batch per turn; if it expires later, the timer watches it. A head without TTL ends the scan
-   * (messages behind it expire when they reach the head or a consumer).
+   * Stored messages were read back (paged in, ahead of the consumers): a paging queue learns their TTLs
+   * only now, so those already past it leave (dead-lettered if configured) and the others are watched;
+   * messages further back are looked at as they come in, as RabbitMQ does from the head for
+   * per-message TTL. A drop-head limit that waited for the head is applied, and dispatch resumes.
    */
-  protected expireStoredHead(ready: PagedFifoReady, now: number): void {
-    for (let budget = DISPATCH_BATCH; ; budget--) {
-      const head = ready.loadColdHead();
-      if (head === undefined || head.expiresAt === 0) return;
-      if (head.expiresAt >= now || budget === 0) {
-        this.trackExpiry(head);
-        return;
-      }
-      ready.take();
-      this.readyBodyBytes -= head.message.bodySize;
-      this.expireTaken(head);
+  protected pagedIn(entries: readonly Entry[]): void {
+    if (this.deletedFlag) return;
+    const now = Date.now();
+    for (const entry of entries) {
+      if (entry.expiresAt === 0 || entry.state !== EntryState.Ready) continue;
+      if (entry.expiresAt < now) this.expireReady(entry);
+      else this.trackExpiry(entry);
     }
+    const limit = this.lengthLimit;
+    if (limit !== undefined && !limit.rejectsPublish) this.dropHeadOverflow(limit);
+    // Everything read had expired: read on, so what expired while waiting leaves without a consumer.
+    if (this.ready instanceof PagedFifoReady && !this.ready.hasDeliverable()) this.ready.prefetch();
+    this.resumeDispatch();
   }
 }
 

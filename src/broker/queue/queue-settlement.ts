@@ -98,7 +98,6 @@ export abstract class SettlingQueue extends EnqueuingQueue {
   }
 
   protected putBackReady(entry: Entry): void {
-    this.persisted?.returned(entry);
     this.ready.putBack(entry);
     this.readyBodyBytes += entry.message.bodySize;
     if (entry.expiresAt !== 0) this.trackExpiry(entry);

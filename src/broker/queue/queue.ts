@@ -63,15 +63,31 @@ export class Queue extends SettlingQueue {
   /**
    * Up to `count` ready entries from position `offset` (0 = next to deliver), in delivery order, left
    * exactly as they are: no delivery counted, no redelivered flag (management API message browsing).
+   * Asynchronous because a paging queue reads stored messages for it.
    */
-  browse(offset: number, count: number): QueueEntry[] {
+  async browse(offset: number, count: number): Promise<QueueEntry[]> {
     if (count <= 0) return [];
+    if (this.ready instanceof PagedFifoReady) return this.ready.browseStored(offset, count);
     return this.ready.browse(offset, count);
   }
 
-  /** Same as browse (the name the management API first used). */
-  peek(offset: number, count: number): QueueEntry[] {
-    return this.browse(offset, count);
+  /**
+   * basic.get found nothing in memory while stored messages are being read (a paging queue): resolves
+   * when the head has been read, so the caller can try again. Undefined when there is nothing to wait for.
+   */
+  whenHeadLoaded(): Promise<void> | undefined {
+    return this.ready instanceof PagedFifoReady ? this.ready.whenHeadLoaded() : undefined;
+  }
+
+  /** basic.get that waits while a stored head is being read (management API, moves). */
+  async getOrWait(noAck: boolean): Promise<QueueEntry | undefined> {
+    for (;;) {
+      const entry = this.get(noAck);
+      if (entry !== undefined) return entry;
+      const loading = this.whenHeadLoaded();
+      if (loading === undefined) return undefined;
+      await loading;
+    }
   }
 
   /** Drops every ready entry; unacked ones are not touched. Returns how many were dropped. */
@@ -158,32 +174,33 @@ export class Queue extends SettlingQueue {
 
   /**
    * Messages recovered from the store, in queue order, behind whatever is ready. Delivered ones come back
-   * redelivered. A paging queue reads them when they reach the head (unless x-max-length-bytes needs
-   * their sizes now); others read them now. Nothing leaves the queue here: finishRestore does that once
-   * every queue is restored, so dead letters land behind the recovered messages of their DLQ.
+   * redelivered. A paging queue reads them as they near the head (unless x-max-length-bytes needs their
+   * sizes now); others read them now. Nothing leaves the queue here: finishRestore does that once every
+   * queue is restored, so dead letters land behind the recovered messages of their DLQ.
    * @internal Broker.start
    */
-  restoreStored(handles: Float64Array, delivered: Uint8Array): void {
+  async restoreStored(handles: Float64Array, delivered: Uint8Array): Promise<void> {
     const persisted = this.persisted;
     if (persisted === undefined) return;
     const ready = this.ready;
-    const paging = ready instanceof PagedFifoReady && this.lengthLimit?.limitsBytes !== true;
-    for (let i = 0; i < handles.length; i++) {
-      if (paging) ready.pushStored(this.nextSeq++, handles[i]!, delivered[i] === 1);
-      else this.restoreEntry(persisted.revive(this.nextSeq++, handles[i]!, delivered[i] === 1, true));
+    if (ready instanceof PagedFifoReady && this.lengthLimit?.limitsBytes !== true) {
+      for (let i = 0; i < handles.length; i++) ready.pushStored(this.nextSeq++, handles[i]!, delivered[i] === 1);
+      return;
     }
+    const first = this.nextSeq;
+    this.nextSeq += handles.length;
+    for (const entry of await persisted.reviveAll(first, handles, delivered)) this.restoreEntry(entry);
   }
 
   /**
    * After every queue restored its messages: what expired while the broker was down leaves (dead-lettered
-   * if configured), drop-head length limits are enforced (deliveries that were unacked came back), and
-   * dispatch starts. @internal Broker.start
+   * if configured; a paging queue reads its head for that), drop-head length limits are enforced
+   * (deliveries that were unacked came back), and dispatch starts. @internal Broker.start
    */
   finishRestore(): void {
     if (this.persisted === undefined || this.deletedFlag) return;
-    const now = Date.now();
     if (this.expiry !== undefined) this.expireDue();
-    else if (this.ready instanceof PagedFifoReady) this.expireStoredHead(this.ready, now);
+    if (this.ready instanceof PagedFifoReady) this.ready.prefetch();
     if (this.lengthLimit !== undefined && !this.lengthLimit.rejectsPublish) this.dropHeadOverflow(this.lengthLimit);
     this.resumeDispatch();
   }

@@ -73,11 +73,11 @@ export function parseAckMode(value: unknown): AckMode {
  * basic.get semantics for the API: takes up to `count` messages, then settles them all at once
  * according to `ackmode` (requeueing only at the end, so a count > 1 never sees the same message twice).
  */
-export function getMessages(queue: Queue, count: number, ackmode: AckMode, encoding: PayloadEncoding, truncate: number | undefined): Record<string, unknown>[] {
+export async function getMessages(queue: Queue, count: number, ackmode: AckMode, encoding: PayloadEncoding, truncate: number | undefined): Promise<Record<string, unknown>[]> {
   const taken: QueueEntry[] = [];
   const rows: Record<string, unknown>[] = [];
   for (let i = 0; i < count; i++) {
-    const entry = queue.get(false);
+    const entry = await queue.getOrWait(false);
     if (entry === undefined) break;
     taken.push(entry);
     rows.push(messageJson(entry, entry.redelivered, queue.readyCount(), encoding, truncate));
@@ -89,16 +89,16 @@ export function getMessages(queue: Queue, count: number, ackmode: AckMode, encod
 }
 
 /** Ready messages from `offset` on, untouched: no delivery, no redelivered flag (Warren's browse). */
-export function peekMessages(queue: Queue, offset: number, count: number, encoding: PayloadEncoding, truncate: number | undefined): Record<string, unknown>[] {
+export async function peekMessages(queue: Queue, offset: number, count: number, encoding: PayloadEncoding, truncate: number | undefined): Promise<Record<string, unknown>[]> {
   const ready = queue.readyCount();
-  return queue.peek(offset, count).map((entry, i) => messageJson(entry, entry.redelivered, ready - offset - i - 1, encoding, truncate));
+  return (await queue.browse(offset, count)).map((entry, i) => messageJson(entry, entry.redelivered, ready - offset - i - 1, encoding, truncate));
 }
 
 /** Moves up to `count` ready messages to another queue, oldest first, keeping their properties. */
-export function moveMessages(source: Queue, destination: Queue, count: number): number {
+export async function moveMessages(source: Queue, destination: Queue, count: number): Promise<number> {
   let moved = 0;
   while (moved < count) {
-    const entry = source.get(true);
+    const entry = await source.getOrWait(true);
     if (entry === undefined) break;
     destination.enqueue(entry.message);
     moved++;

@@ -121,7 +121,7 @@ export function registerQueueRoutes(app: FastifyInstance, context: ManagementCon
     if (source === destination) throw badRequest('destination must be another queue');
     source.checkAccess(context.owner);
     destination.checkAccess(context.owner);
-    return { moved: moveMessages(source, destination, parseCount(body['count'], source.readyCount())) };
+    return { moved: await moveMessages(source, destination, parseCount(body['count'], source.readyCount())) };
   });
 
   app.get<{ Params: Params; Querystring: ListQuery }>('/api/queues/:vhost/:name/bindings', async (request) => {

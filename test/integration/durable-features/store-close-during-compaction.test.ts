@@ -21,10 +21,10 @@ test('closing the store while a compaction syncs its copy neither fails nor leak
       try {
         const store = new LogStore({ dataDir: dir, segmentBytes: 64 * 1024, maintenanceIntervalMs: 0 });
         await store.open();
-        const q = store.queueId('q');
-        const handles = Array.from({ length: 400 }, (_, i) => store.append(q, Buffer.from('h'), Buffer.alloc(1000, i)));
+        const q = store.stream('q');
+        const handles = Array.from({ length: 400 }, (_, i) => q.append(Buffer.from('h'), Buffer.alloc(1000, i)));
         // Two of every three dead: the sealed segments qualify for compaction.
-        handles.forEach((handle, i) => i % 3 !== 2 && store.remove(q, handle));
+        handles.forEach((handle, i) => i % 3 !== 2 && q.remove(handle));
         await new Promise<void>((resolve) => store.whenDurable(() => resolve()));
         // Step the compaction until it waits on its sync, then close under it.
         for (let k = 0; k < 100 && !finishing(store); k++) void store.maintain();

@@ -52,11 +52,11 @@ test('browse lists a priority queue in delivery order without changing it', asyn
   }
   await roundTrip(ch);
   const queue = brokerQueue(s, 'q');
-  const listed = (offset: number, count: number): string[] =>
-    queue.browse(offset, count).map((e) => e.message.body.toString());
-  assert.deepEqual(listed(0, 10), ['b', 'd', 'c', 'a']);
-  assert.deepEqual(listed(1, 2), ['d', 'c']);
-  assert.deepEqual(listed(3, 5), ['a']);
+  const listed = async (offset: number, count: number): Promise<string[]> =>
+    (await queue.browse(offset, count)).map((e) => e.message.body.toString());
+  assert.deepEqual(await listed(0, 10), ['b', 'd', 'c', 'a']);
+  assert.deepEqual(await listed(1, 2), ['d', 'c']);
+  assert.deepEqual(await listed(3, 5), ['a']);
   assert.equal(queue.counters.delivered, 0);
   assert.deepEqual(await drain(ch, 'q'), ['b', 'd', 'c', 'a']);
 });

@@ -40,7 +40,7 @@ test('the lower of queue TTL and message TTL applies', async (t) => {
   const queue = brokerQueue(s, 'q');
   await waitFor(() => queue.counters.expired === 1, 'the short one');
   assert.deepEqual(
-    queue.browse(0, 10).map((e) => e.message.body.toString()),
+    (await queue.browse(0, 10)).map((e) => e.message.body.toString()),
     ['message-ttl-longer'],
   );
   await waitFor(() => queue.counters.expired === 2, 'queue TTL on the long one', 2000);

@@ -306,7 +306,7 @@ class RecordingStore implements DelayedMessageStore {
     this.dropped.push(exchange.name);
     this.kept.delete(`${exchange.vhost.name}/${exchange.name}`);
   }
-  recover(exchange: Exchange): Iterable<PendingDelayedMessage> {
+  async recover(exchange: Exchange): Promise<PendingDelayedMessage[]> {
     return [...this.of(exchange).values()];
   }
 }
@@ -334,6 +334,7 @@ test('durability seam: persistent messages of a durable exchange are kept, remov
     second.broker.exchangeTypes.register(createDelayedMessageType(second.broker.exchangeTypes, { store }));
     try {
       declareExchange(second.vhost, 'dx', 'x-delayed-message', { durable: true, arguments: { 'x-delayed-type': 'fanout' } });
+      await sleep(0); // recovery reads the store asynchronously
       const recovered = routerOf(second.vhost);
       assert.equal(recovered.pendingCount, 1);
       assert.equal(recovered.nextDue, store.kept.get('//dx')!.values().next().value!.dueAt);

@@ -12,8 +12,8 @@ const segmentsOf = (dir: string): string[] => readdirSync(join(dir, 'segments'))
 async function fill(dir: string, count: number, options: { segmentBytes?: number } = {}): Promise<void> {
   const store = new LogStore({ dataDir: dir, maintenanceIntervalMs: 0, ...options });
   await store.open();
-  const q = store.queueId('/q');
-  for (let i = 0; i < count; i++) store.append(q, Buffer.from('h'), body(i, 100));
+  const q = store.stream('/q');
+  for (let i = 0; i < count; i++) q.append(Buffer.from('h'), body(i, 100));
   await durable(store);
   await store.close();
 }
@@ -22,7 +22,7 @@ async function recoverIds(dir: string): Promise<{ ids: number[]; problems: strin
   const store = new LogStore({ dataDir: dir, maintenanceIntervalMs: 0 });
   const state = await store.open();
   try {
-    return { ids: idsOf(store, queueNamed(state, '/q')), problems: state.problems };
+    return { ids: await idsOf(queueNamed(state, '/q')), problems: state.problems };
   } finally {
     await store.close();
   }

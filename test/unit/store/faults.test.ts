@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { LogStore } from '../../../src/store/log-store.js';
 import { FaultyFileSystem } from '../../../src/store/faulty-fs.js';
 import { StoreFailedError } from '../../../src/store/errors.js';
+import type { MessageStream } from '../../../src/store/store.js';
 import { body, idsOf, queueNamed } from './store-suite.js';
 import { removeDir, tempDir } from './fixtures.js';
 import { assertConfirmedInOrder } from '../../helpers/confirmed.js';
@@ -29,16 +30,16 @@ for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
           await store.close();
           continue; // the open itself hit an injected fault; the data must still be there next time
         }
-        const recovered = idsOf(store, queueNamed(state, '/q'));
+        const recovered = await idsOf(queueNamed(state, '/q'));
         assertConfirmedInOrder(recovered, confirmed);
-        const q = store.queueId('/q');
+        const q = store.stream('/q');
         const failed = await appendUntilFailure(store, q, () => next++, confirmed);
         if (failed) failures++;
         await store.close();
       }
       const store = new LogStore({ dataDir: dir, maintenanceIntervalMs: 0 });
       const state = await store.open();
-      assertConfirmedInOrder(idsOf(store, queueNamed(state, '/q')), confirmed);
+      assertConfirmedInOrder(await idsOf(queueNamed(state, '/q')), confirmed);
       await store.close();
       assert.ok(failures > 0, 'faults were injected');
       assert.ok(confirmed.length > 100, `enough confirmed (${confirmed.length})`);
@@ -49,13 +50,13 @@ for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
 }
 
 /** Batches of appends, each confirmed by whenDurable; stops at the first failure (fail closed). */
-async function appendUntilFailure(store: LogStore, q: number, nextId: () => number, confirmed: number[]): Promise<boolean> {
+async function appendUntilFailure(store: LogStore, q: MessageStream, nextId: () => number, confirmed: number[]): Promise<boolean> {
   for (let batch = 0; batch < 30; batch++) {
     const ids: number[] = [];
     try {
       for (let i = 0; i < 20; i++) {
         const id = nextId();
-        store.append(q, Buffer.from('h'), body(id, 200));
+        q.append(Buffer.from('h'), body(id, 200));
         ids.push(id);
       }
     } catch (error) {
@@ -68,7 +69,7 @@ async function appendUntilFailure(store: LogStore, q: number, nextId: () => numb
       // fail closed: later callers hear about it too, and nothing more is accepted
       const again = await new Promise<Error | undefined>((resolve) => store.whenDurable(resolve));
       assert.ok(again instanceof StoreFailedError);
-      assert.throws(() => store.append(q, Buffer.alloc(0), Buffer.alloc(1)), StoreFailedError);
+      assert.throws(() => q.append(Buffer.alloc(0), Buffer.alloc(1)), StoreFailedError);
       return true;
     }
     confirmed.push(...ids);

@@ -22,16 +22,16 @@ test('reads through the read-ahead window return every message, in order, shuffl
   const dir = tempDir();
   try {
     const store = await open(dir, 4 * 1024 * 1024);
-    const q = store.queueId('/q');
-    const other = store.queueId('/other');
+    const q = store.stream('/q');
+    const other = store.stream('/other');
     const handles: number[] = [];
     for (let i = 0; i < 3000; i++) {
-      handles.push(store.append(q, Buffer.from(`h${i}`), body(i, sizeOf(i))));
-      if (i % 7 === 0) store.append(other, Buffer.from('x'), body(i, 500)); // interleaved records of another queue
+      handles.push(q.append(Buffer.from(`h${i}`), body(i, sizeOf(i))));
+      if (i % 7 === 0) other.append(Buffer.from('x'), body(i, 500)); // interleaved records of another queue
     }
     await durable(store); // out of the write buffer: every read below goes to the files
     const check = (i: number): void => {
-      const message = store.read(handles[i]!);
+      const message = store.readNow(handles[i]!);
       assert.equal(message.header.toString(), `h${i}`);
       assert.deepEqual(message.body, body(i, sizeOf(i)), `message ${i}`);
     };
@@ -48,21 +48,21 @@ test('a window read before a compaction is not used for the rewritten segment', 
   const dir = tempDir();
   try {
     const store = await open(dir, 64 * 1024);
-    const q = store.queueId('/q');
+    const q = store.stream('/q');
     const handles: number[] = [];
-    for (let i = 0; i < 2000; i++) handles.push(store.append(q, Buffer.from('h'), body(i, 100)));
+    for (let i = 0; i < 2000; i++) handles.push(q.append(Buffer.from('h'), body(i, 100)));
     await durable(store);
-    for (let i = 0; i < handles.length; i++) assert.deepEqual(store.read(handles[i]!).body, body(i, 100));
+    for (let i = 0; i < handles.length; i++) assert.deepEqual(store.readNow(handles[i]!).body, body(i, 100));
     const keep = handles.map((_, i) => i).filter((i) => i % 13 === 0);
     handles.forEach((h, i) => {
-      if (i % 13 !== 0) store.remove(q, h);
+      if (i % 13 !== 0) q.remove(h);
     });
     await durable(store);
     await store.compactNow();
     await durable(store);
     assert.ok(store.stats().compactions > 0, 'some segment was compacted');
-    for (const i of keep) assert.deepEqual(store.read(handles[i]!).body, body(i, 100), `message ${i}`);
-    for (const i of [...keep].reverse()) assert.deepEqual(store.read(handles[i]!).body, body(i, 100), `message ${i}`);
+    for (const i of keep) assert.deepEqual(store.readNow(handles[i]!).body, body(i, 100), `message ${i}`);
+    for (const i of [...keep].reverse()) assert.deepEqual(store.readNow(handles[i]!).body, body(i, 100), `message ${i}`);
     await store.close();
   } finally {
     removeDir(dir);

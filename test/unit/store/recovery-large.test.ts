@@ -9,14 +9,14 @@ test('100k small messages over 4 queues, a third acked, recover in order and qui
   try {
     const store = new LogStore({ dataDir: dir, maintenanceIntervalMs: 0, segmentBytes: 4 * 1024 * 1024 });
     await store.open();
-    const queues = [0, 1, 2, 3].map((i) => store.queueId(`/q${i}`));
+    const queues = [0, 1, 2, 3].map((i) => store.stream(`/q${i}`));
     const header = Buffer.from('props');
     for (let i = 0; i < 100_000; i++) {
       const payload = Buffer.alloc(64);
       payload.writeUInt32LE(i, 0);
-      const q = queues[i % 4] ?? 0;
-      const handle = store.append(q, header, payload);
-      if (i % 3 === 0) store.remove(q, handle);
+      const q = queues[i % 4]!;
+      const handle = q.append(header, payload);
+      if (i % 3 === 0) q.remove(handle);
     }
     await durable(store);
     await store.close();
@@ -26,9 +26,9 @@ test('100k small messages over 4 queues, a third acked, recover in order and qui
     const state = await again.open();
     const elapsed = performance.now() - started;
     let total = 0;
-    for (const queue of state.queues) {
-      const k = Number(queue.name.slice(2));
-      const ids = Array.from(queue.handles, (h) => again.read(h).body.readUInt32LE(0));
+    for (const queue of state.streams) {
+      const k = Number(queue.stream.name.slice(2));
+      const ids = Array.from(queue.handles, (h) => again.readNow(h).body.readUInt32LE(0));
       const expected = [];
       for (let i = k; i < 100_000; i += 4) if (i % 3 !== 0) expected.push(i);
       assert.deepEqual(ids, expected);

@@ -1,10 +1,11 @@
 /**
- * The contract every Store implementation passes (run by memory-store.test.ts and log-store.test.ts).
- * This module only exports; importing it registers nothing.
+ * The contract every Store implementation passes (run by memory-store.test.ts and log-store-suite.test.ts,
+ * the memory store also with a backing image and reads answered after random delays). This module only
+ * exports; importing it registers nothing.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RecoveredQueue, RecoveredState, Store } from '../../../src/store/store.js';
+import type { MessageStream, RecoveredState, RecoveredStream, Store, StoredMessage } from '../../../src/store/store.js';
 
 export interface StoreFixture {
   /** A new store over the same backing data (same data dir for LogStore). */
@@ -22,14 +23,20 @@ export function body(n: number, size = 20): Buffer {
   return b;
 }
 
-export function queueNamed(state: RecoveredState, name: string): RecoveredQueue | undefined {
-  return state.queues.find((q) => q.name === name);
+export function queueNamed(state: RecoveredState, name: string): RecoveredStream | undefined {
+  return state.streams.find((q) => q.stream.name === name);
 }
 
 /** Reads every recovered message's body id (first 4 bytes). */
-export function idsOf(store: Store, queue: RecoveredQueue | undefined): number[] {
-  if (!queue) return [];
-  return Array.from(queue.handles, (h) => store.read(h).body.readUInt32LE(0));
+export async function idsOf(recovered: RecoveredStream | undefined): Promise<number[]> {
+  if (!recovered) return [];
+  const messages = await recovered.stream.read(Array.from(recovered.handles));
+  return messages.map((m) => m.body.readUInt32LE(0));
+}
+
+export async function readOne(stream: MessageStream, handle: number): Promise<StoredMessage> {
+  const [message] = await stream.read([handle]);
+  return message!;
 }
 
 async function withStore(makeFixture: () => Promise<StoreFixture>, fn: (fixture: StoreFixture, store: Store) => Promise<void>): Promise<void> {
@@ -59,111 +66,141 @@ async function reopen(fixture: StoreFixture, store: Store, fn: (again: Store, st
 export function runStoreSuite(label: string, makeFixture: () => Promise<StoreFixture>): void {
   test(`${label}: append and read back header and body, in and out of the write buffer`, () =>
     withStore(makeFixture, async (_fixture, store) => {
-      const q = store.queueId('/jobs');
+      const q = store.stream('/jobs');
       const handles: number[] = [];
-      for (let i = 0; i < 3000; i++) handles.push(store.append(q, Buffer.from(`h${i}`), body(i, 500)));
-      handles.forEach((h, i) => {
-        const m = store.read(h);
+      for (let i = 0; i < 3000; i++) handles.push(q.append(Buffer.from(`h${i}`), body(i, 500)));
+      const early = await q.read(handles);
+      early.forEach((m, i) => {
         assert.equal(m.header.toString(), `h${i}`);
         assert.deepEqual(m.body, body(i, 500));
       });
       await durable(store);
-      const m = store.read(handles[1234] ?? -1);
+      const m = await readOne(q, handles[1234] ?? -1);
       assert.deepEqual(m.body, body(1234, 500));
       m.body[5] = 99; // fresh buffers: mutating one must not change the stored message
-      assert.deepEqual(store.read(handles[1234] ?? -1).body, body(1234, 500));
-      assert.equal(store.stats().liveMessages, 3000);
+      assert.deepEqual((await readOne(q, handles[1234] ?? -1)).body, body(1234, 500));
+      const picked = await q.read([handles[7] ?? -1, handles[3] ?? -1]);
+      assert.deepEqual(picked.map((p) => p.body.readUInt32LE(0)), [7, 3], 'read answers in the order asked');
+      if (store.stats) assert.equal(store.stats().liveMessages, 3000);
     }));
 
-  test(`${label}: the same queue name keeps its id, other names get other ids`, () =>
+  test(`${label}: reading a handle the store does not know rejects`, () =>
     withStore(makeFixture, async (_fixture, store) => {
-      const a = store.queueId('/a');
-      assert.equal(store.queueId('/a'), a);
-      assert.notEqual(store.queueId('/b'), a);
+      const q = store.stream('/bad');
+      const h = q.append(Buffer.alloc(0), body(1));
+      await assert.rejects(q.read([h, 987654321]));
     }));
 
-  test(`${label}: queues come back in order without removed messages, with delivered flags`, () =>
+  test(`${label}: the same stream name gives the same stream, other names other streams`, () =>
+    withStore(makeFixture, async (_fixture, store) => {
+      const a = store.stream('/a');
+      assert.equal(store.stream('/a'), a);
+      assert.notEqual(store.stream('/b'), a);
+      assert.equal(a.name, '/a');
+    }));
+
+  test(`${label}: streams come back in order without removed messages, with delivered flags`, () =>
     withStore(makeFixture, async (fixture, store) => {
-      const q1 = store.queueId('/q1');
-      const q2 = store.queueId('/q2');
+      const q1 = store.stream('/q1');
+      const q2 = store.stream('/q2');
       const h1: number[] = [];
       const h2: number[] = [];
       for (let i = 0; i < 500; i++) {
-        h1.push(store.append(q1, Buffer.from('x'), body(i)));
-        h2.push(store.append(q2, Buffer.from('y'), body(10_000 + i)));
+        h1.push(q1.append(Buffer.from('x'), body(i)));
+        h2.push(q2.append(Buffer.from('y'), body(10_000 + i)));
       }
-      for (let i = 0; i < 500; i += 3) store.remove(q1, h1[i] ?? -1);
-      store.markDelivered(q2, h2[7] ?? -1);
-      store.remove(q2, h2[0] ?? -1);
+      for (let i = 0; i < 500; i += 3) q1.remove(h1[i] ?? -1);
+      q2.markDelivered(h2[7] ?? -1);
+      q2.remove(h2[0] ?? -1);
       await durable(store);
-      await reopen(fixture, store, (again, state) => {
+      await reopen(fixture, store, async (again, state) => {
         if (!again.persistent) {
-          assert.equal(state.queues.length, 0);
+          assert.equal(state.streams.length, 0);
           return;
         }
         const r1 = queueNamed(state, '/q1');
         const r2 = queueNamed(state, '/q2');
         const expected1 = [...Array(500).keys()].filter((i) => i % 3 !== 0);
-        assert.deepEqual(idsOf(again, r1), expected1);
-        assert.deepEqual(idsOf(again, r2), [...Array(499).keys()].map((i) => 10_001 + i));
+        assert.deepEqual(await idsOf(r1), expected1);
+        assert.deepEqual(await idsOf(r2), [...Array(499).keys()].map((i) => 10_001 + i));
         assert.equal(r2?.delivered[6], 1);
         assert.equal(r2?.delivered.reduce((a, b) => a + b, 0), 1);
-        assert.equal(again.read(r1?.handles[0] ?? -1).header.toString(), 'x');
+        assert.equal((await readOne(r1!.stream, r1?.handles[0] ?? -1)).header.toString(), 'x');
+        assert.equal(again.stream('/q1'), r1?.stream, 'a recovered stream is the one stream() gives');
       });
     }));
 
-  test(`${label}: a fanned-out message is kept for each queue until each has removed it`, () =>
+  test(`${label}: a shared (fanned-out) message is kept for each stream until each has removed it`, () =>
     withStore(makeFixture, async (fixture, store) => {
-      const queues = ['/f1', '/f2', '/f3'].map((name) => store.queueId(name));
+      const streams = ['/f1', '/f2', '/f3'].map((name) => store.stream(name));
       const header = Buffer.from('fan');
-      const handles = queues.map(() => [] as number[]);
+      const handles = streams.map(() => [] as number[]);
       for (let i = 0; i < 100; i++) {
-        const b = body(i);
-        queues.forEach((q, k) => handles[k]?.push(store.append(q, header, b)));
+        const first = streams[0]!.append(header, body(i));
+        handles[0]!.push(first);
+        for (const k of [1, 2]) {
+          assert.equal(streams[k]!.share(first), true);
+          handles[k]!.push(first);
+        }
+        assert.equal(streams[1]!.share(first), false, 'a stream holds a message once');
       }
-      for (let i = 0; i < 100; i++) store.remove(queues[0] ?? 0, handles[0]?.[i] ?? -1);
-      for (let i = 0; i < 50; i++) store.remove(queues[1] ?? 0, handles[1]?.[i] ?? -1);
-      assert.deepEqual(store.read(handles[2]?.[10] ?? -1).body, body(10));
+      for (let i = 0; i < 100; i++) streams[0]!.remove(handles[0]?.[i] ?? -1);
+      for (let i = 0; i < 50; i++) streams[1]!.remove(handles[1]?.[i] ?? -1);
+      assert.deepEqual((await readOne(streams[2]!, handles[2]?.[10] ?? -1)).body, body(10));
       await durable(store);
-      await reopen(fixture, store, (again, state) => {
-        if (!again.persistent) return void assert.equal(state.queues.length, 0);
-        assert.deepEqual(idsOf(again, queueNamed(state, '/f1')), []);
-        assert.deepEqual(idsOf(again, queueNamed(state, '/f2')), [...Array(50).keys()].map((i) => i + 50));
-        assert.deepEqual(idsOf(again, queueNamed(state, '/f3')), [...Array(100).keys()]);
+      await reopen(fixture, store, async (again, state) => {
+        if (!again.persistent) return void assert.equal(state.streams.length, 0);
+        assert.deepEqual(await idsOf(queueNamed(state, '/f1')), []);
+        assert.deepEqual(await idsOf(queueNamed(state, '/f2')), [...Array(50).keys()].map((i) => i + 50));
+        assert.deepEqual(await idsOf(queueNamed(state, '/f3')), [...Array(100).keys()]);
       });
     }));
 
-  test(`${label}: a dropped queue loses its messages; the name declared again starts empty`, () =>
+  test(`${label}: only the newest message can be shared; an older one must be appended again`, () =>
+    withStore(makeFixture, async (_fixture, store) => {
+      const a = store.stream('/sa');
+      const b = store.stream('/sb');
+      const older = a.append(Buffer.from('h'), body(1));
+      a.append(Buffer.from('h'), body(2));
+      assert.equal(b.share(older), false);
+    }));
+
+  test(`${label}: a dropped stream loses its messages; the name used again starts empty`, () =>
     withStore(makeFixture, async (fixture, store) => {
-      const q = store.queueId('/gone');
-      const handles = [1, 2, 3].map((i) => store.append(q, Buffer.alloc(0), body(i)));
-      store.dropQueue(q, handles);
-      const fresh = store.queueId('/gone');
+      const q = store.stream('/gone');
+      const other = store.stream('/stays');
+      for (const i of [1, 2, 3]) {
+        const h = q.append(Buffer.alloc(0), body(i));
+        assert.equal(other.share(h), true);
+      }
+      q.drop();
+      assert.throws(() => q.append(Buffer.alloc(0), body(9)), 'a dropped stream refuses appends');
+      const fresh = store.stream('/gone');
       assert.notEqual(fresh, q);
-      store.append(fresh, Buffer.alloc(0), body(4));
+      fresh.append(Buffer.alloc(0), body(4));
       await durable(store);
-      await reopen(fixture, store, (again, state) => {
-        if (!again.persistent) return void assert.equal(state.queues.length, 0);
-        assert.deepEqual(state.queues.map((r) => r.name), ['/gone']);
-        assert.deepEqual(idsOf(again, queueNamed(state, '/gone')), [4]);
-        assert.equal(again.queueId('/gone'), fresh);
+      await reopen(fixture, store, async (again, state) => {
+        if (!again.persistent) return void assert.equal(state.streams.length, 0);
+        assert.deepEqual(state.streams.map((r) => r.stream.name).sort(), ['/gone', '/stays']);
+        assert.deepEqual(await idsOf(queueNamed(state, '/gone')), [4]);
+        assert.deepEqual(await idsOf(queueNamed(state, '/stays')), [1, 2, 3], 'messages shared with a dropped stream stay');
       });
     }));
 
-  test(`${label}: the same body appended twice to one queue is two messages`, () =>
+  test(`${label}: the same body appended twice to one stream is two messages`, () =>
     withStore(makeFixture, async (fixture, store) => {
-      const q = store.queueId('/twice');
+      const q = store.stream('/twice');
       const header = Buffer.from('h');
       const b = body(7);
-      const first = store.append(q, header, b);
-      const second = store.append(q, header, b);
+      const first = q.append(header, b);
+      const second = q.append(header, b);
       assert.notEqual(first, second);
-      store.remove(q, first);
+      q.remove(first);
       await durable(store);
-      assert.deepEqual(store.read(second).body, body(7));
-      await reopen(fixture, store, (again, state) => {
+      assert.deepEqual((await readOne(q, second)).body, body(7));
+      await reopen(fixture, store, async (again, state) => {
         if (!again.persistent) return;
-        assert.deepEqual(idsOf(again, queueNamed(state, '/twice')), [7]);
+        assert.deepEqual(await idsOf(queueNamed(state, '/twice')), [7]);
       });
     }));
 
@@ -188,11 +225,11 @@ export function runStoreSuite(label: string, makeFixture: () => Promise<StoreFix
 
   test(`${label}: whenDurable callbacks run once each, in order`, () =>
     withStore(makeFixture, async (_fixture, store) => {
-      const q = store.queueId('/order');
+      const q = store.stream('/order');
       const seen: number[] = [];
       const all: Promise<void>[] = [];
       for (let i = 0; i < 50; i++) {
-        store.append(q, Buffer.alloc(0), body(i));
+        q.append(Buffer.alloc(0), body(i));
         all.push(new Promise((resolve, reject) => store.whenDurable((error) => (error ? reject(error) : (seen.push(i), resolve())))));
       }
       await Promise.all(all);
@@ -203,7 +240,7 @@ export function runStoreSuite(label: string, makeFixture: () => Promise<StoreFix
     const fixture = await makeFixture();
     try {
       const store = fixture.create();
-      assert.throws(() => store.append(1, Buffer.alloc(0), Buffer.alloc(1)));
+      assert.throws(() => store.stream('/early'));
     } finally {
       await fixture.cleanup();
     }

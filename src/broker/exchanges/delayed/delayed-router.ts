@@ -73,7 +73,7 @@ export class DelayedMessageRouter implements ExchangeRouter {
     this.now = options.now ?? Date.now;
     this.releaseBatch = options.releaseBatch ?? 10_000;
     this.store = exchange.durable ? options.store : undefined;
-    if (this.store !== undefined) this.recover(this.store);
+    if (this.store !== undefined) void this.recover(this.store);
   }
 
   /** Messages waiting for their due time. */
@@ -170,8 +170,11 @@ export class DelayedMessageRouter implements ExchangeRouter {
     this.armedFor = Infinity;
   }
 
-  private recover(store: DelayedMessageStore): void {
-    for (const pending of store.recover(this.exchange)) {
+  /** Nothing is published to the exchange before the broker has waited for this (DurableDelayedStore). */
+  private async recover(store: DelayedMessageStore): Promise<void> {
+    const recovered = await store.recover(this.exchange);
+    if (this.closed) return;
+    for (const pending of recovered) {
       this.heap.push(pending.dueAt, pending.id, pending.message);
       if (pending.id >= this.nextId) this.nextId = pending.id + 1;
     }

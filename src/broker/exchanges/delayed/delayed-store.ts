@@ -9,9 +9,9 @@
  *   that `broker.whenDurable` (publisher confirms) also covers the delayed message.
  * - `remove` is called once the message was released (routed to its queues, which persisted it in
  *   their own right) or dropped; `dropExchange` when the exchange is deleted.
- * - `recover` is called once when a durable delayed exchange is re-created at startup; it yields the
- *   messages still pending, in any order, with the `id` and `dueAt` given to `add`. Messages already due
- *   are released right after recovery.
+ * - `recover` is called once when a durable delayed exchange is re-created at startup; it resolves to
+ *   the messages still pending, in any order, with the `id` and `dueAt` given to `add` (the broker waits
+ *   for every recovery before it serves). Messages already due are released right after recovery.
  * Exchanges are identified by vhost name + exchange name (`exchange.vhost.name`, `exchange.name`).
  */
 import type { Message } from '../../message.js';
@@ -29,5 +29,5 @@ export interface DelayedMessageStore {
   add(exchange: Exchange, pending: PendingDelayedMessage): void;
   remove(exchange: Exchange, id: number): void;
   dropExchange(exchange: Exchange): void;
-  recover(exchange: Exchange): Iterable<PendingDelayedMessage>;
+  recover(exchange: Exchange): Promise<PendingDelayedMessage[]>;
 }

@@ -1,8 +1,8 @@
 /**
- * DelayedMessageStore on the broker's Store: each durable x-delayed-message exchange keeps its pending
- * persistent messages in a message stream of its own, named `JSON ["x-delayed-message", vhost, exchange]`
- * (a queue's stream is a two-element `[vhost, queue]`, so the names never meet). A pending message is
- * one Message record in the shared log, written in the publish (so the publisher's confirm covers it,
+ * DelayedMessageStore on the broker's message store: each durable x-delayed-message exchange keeps its
+ * pending persistent messages in a message stream of its own, named `JSON ["x-delayed-message", vhost,
+ * exchange]` (a queue's stream is a two-element `[vhost, queue]`, so the names never meet). A pending
+ * message is one message in that stream, written in the publish (so the publisher's confirm covers it,
  * through the same group commit as queue enqueues) and removed once released.
  *
  * Record header (the store's opaque header), version 1:
@@ -12,7 +12,7 @@
  */
 import type { Logger } from 'pino';
 import { StoreFormatError } from '../../../store/errors.js';
-import type { MessageHandle, RecoveredQueue } from '../../../store/store.js';
+import type { MessageHandle, MessageStream, RecoveredStream } from '../../../store/store.js';
 import type { DurableStoreAccess } from '../../queue/durable-messages.js';
 import type { Exchange } from '../exchange.js';
 import type { DelayedMessageStore, PendingDelayedMessage } from './delayed-store.js';
@@ -29,16 +29,17 @@ export function isDelayedStreamName(name: string): boolean {
   return name.startsWith(`["${STREAM_TAG}",`);
 }
 
-/** One exchange's stream: its store id and the handle of each pending message by pending id. */
+/** One exchange's stream and the handle of each pending message by pending id. */
 interface ExchangeStream {
-  readonly id: number;
+  readonly stream: MessageStream;
   readonly handles: Map<number, MessageHandle>;
 }
 
 export class DurableDelayedStore implements DelayedMessageStore {
   private readonly streams = new WeakMap<Exchange, ExchangeStream>();
   /** Between beginRecovery and finishRecovery: recovered delayed streams not yet claimed, by name. */
-  private unclaimed: Map<string, RecoveredQueue> | undefined;
+  private unclaimed: Map<string, RecoveredStream> | undefined;
+  private readonly recoveries: Promise<unknown>[] = [];
 
   /** `access` is undefined while nothing is persisted (a MemoryStore, or the broker not running). */
   constructor(
@@ -47,78 +48,90 @@ export class DurableDelayedStore implements DelayedMessageStore {
   ) {}
 
   /** The store was opened: the delayed streams it found wait for their exchanges to be re-created. */
-  beginRecovery(streams: readonly RecoveredQueue[]): void {
+  beginRecovery(streams: readonly RecoveredStream[]): void {
     this.unclaimed = new Map();
-    for (const stream of streams) if (isDelayedStreamName(stream.name)) this.unclaimed.set(stream.name, stream);
+    for (const recovered of streams) {
+      if (isDelayedStreamName(recovered.stream.name)) this.unclaimed.set(recovered.stream.name, recovered);
+    }
   }
 
-  /** Definitions are restored: streams of exchanges that did not come back are dropped. Returns how many. */
-  finishRecovery(): number {
-    const access = this.access();
+  /**
+   * Definitions are restored: waits until every re-created exchange has read its pending messages, then
+   * drops the streams of exchanges that did not come back. Returns how many were dropped.
+   */
+  async finishRecovery(): Promise<number> {
+    await Promise.all(this.recoveries.splice(0));
     const left = this.unclaimed;
     this.unclaimed = undefined;
-    if (access === undefined || left === undefined) return 0;
-    for (const stream of left.values()) access.store.dropQueue(stream.id, stream.handles);
+    if (this.access() === undefined || left === undefined) return 0;
+    for (const recovered of left.values()) recovered.stream.drop();
     return left.size;
   }
 
   add(exchange: Exchange, pending: PendingDelayedMessage): void {
     const access = this.access();
     if (access === undefined) return;
-    const stream = this.streamOf(exchange, access);
+    const held = this.streamOf(exchange, access);
     const header = encodeRecordHeader(pending, access.headers.encode(pending.message));
-    stream.handles.set(pending.id, access.store.append(stream.id, header, pending.message.body));
+    held.handles.set(pending.id, held.stream.append(header, pending.message.body));
   }
 
   remove(exchange: Exchange, id: number): void {
-    const stream = this.streams.get(exchange);
-    const handle = stream?.handles.get(id);
-    const access = this.access();
-    if (stream === undefined || handle === undefined || access === undefined) return;
-    stream.handles.delete(id);
-    access.store.remove(stream.id, handle);
+    const held = this.streams.get(exchange);
+    const handle = held?.handles.get(id);
+    if (held === undefined || handle === undefined || this.access() === undefined) return;
+    held.handles.delete(id);
+    held.stream.remove(handle);
   }
 
   dropExchange(exchange: Exchange): void {
-    const stream = this.streams.get(exchange);
-    const access = this.access();
+    const held = this.streams.get(exchange);
     this.streams.delete(exchange);
-    if (stream === undefined || access === undefined) return;
-    access.store.dropQueue(stream.id, [...stream.handles.values()]);
+    if (held === undefined || this.access() === undefined) return;
+    held.stream.drop();
   }
 
   /** The pending messages of a re-created durable exchange, read now (they wait in memory anyway). */
-  recover(exchange: Exchange): PendingDelayedMessage[] {
+  recover(exchange: Exchange): Promise<PendingDelayedMessage[]> {
+    const recovery = this.readPending(exchange);
+    if (this.unclaimed !== undefined) this.recoveries.push(recovery);
+    return recovery;
+  }
+
+  private async readPending(exchange: Exchange): Promise<PendingDelayedMessage[]> {
     const access = this.access();
     const name = delayedStreamName(exchange.vhost.name, exchange.name);
     const recovered = this.unclaimed?.get(name);
     if (access === undefined || recovered === undefined) return [];
     this.unclaimed!.delete(name);
-    const stream = this.streamOf(exchange, access);
+    const held = this.streamOf(exchange, access);
+    const handles = Array.from(recovered.handles);
+    const all = await held.stream.read(handles).catch(() => undefined);
     const pending: PendingDelayedMessage[] = [];
-    for (const handle of recovered.handles) {
+    for (let i = 0; i < handles.length; i++) {
+      const handle = handles[i]!;
       try {
-        const stored = access.store.read(handle);
+        // One unreadable message must not cost the exchange: then each is read on its own.
+        const stored = all?.[i] ?? (await held.stream.read([handle]))[0]!;
         const record = decodeRecordHeader(stored.header);
         const message = access.headers.decode(record.messageHeader, stored.body);
-        stream.handles.set(record.id, handle);
+        held.handles.set(record.id, handle);
         pending.push({ id: record.id, dueAt: record.dueAt, message });
       } catch (error) {
-        // One unreadable message must not cost the exchange (and everything else it holds).
         this.logger.warn({ err: error, exchange: exchange.name, vhost: exchange.vhost.name }, 'stored delayed message dropped: unreadable');
-        access.store.remove(stream.id, handle);
+        held.stream.remove(handle);
       }
     }
     return pending;
   }
 
   private streamOf(exchange: Exchange, access: DurableStoreAccess): ExchangeStream {
-    let stream = this.streams.get(exchange);
-    if (stream === undefined) {
-      stream = { id: access.store.queueId(delayedStreamName(exchange.vhost.name, exchange.name)), handles: new Map() };
-      this.streams.set(exchange, stream);
+    let held = this.streams.get(exchange);
+    if (held === undefined) {
+      held = { stream: access.store.stream(delayedStreamName(exchange.vhost.name, exchange.name)), handles: new Map() };
+      this.streams.set(exchange, held);
     }
-    return stream;
+    return held;
   }
 }
 
