@@ -4,6 +4,7 @@ import type { MessageHeaderCodec } from '../persistence/message-header.js';
 import { Entry } from './entry.js';
 import { NOT_LOADED, PagedFifoReady, type EntryReviver } from './paged-ready.js';
 import type { QueueSettings } from './queue-arguments.js';
+import type { QueueCore } from './queue-core.js';
 
 /** What a durable queue needs to store its persistent messages. Absent when nothing is persisted. */
 export interface DurableStoreAccess {
@@ -35,8 +36,8 @@ export class DurableMessages {
   constructor(
     private readonly access: DurableStoreAccess,
     streamName: string,
-    /** The owning Queue (typed loosely, as Entry.queue, to keep this module free of an import cycle). */
-    private readonly queue: object,
+    /** The owning queue, for the entries it revives (see Entry.queue). */
+    private readonly queue: QueueCore,
     private readonly onRestoredSize: (bytes: number) => void,
     /** A stored message was read back into an entry (recovered or paged in): the queue sets its expiry and count. */
     private readonly onReadBack: (entry: Entry) => void = () => undefined,
