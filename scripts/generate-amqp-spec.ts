@@ -9,7 +9,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 
-const DEFAULT_SPEC = '/usr/share/amqp/specs/0-9-1-rabbit/amqp0-9-1.stripped.extended.xml';
+/** Debian amqp-specs' copy of the XML, committed (scripts/spec/README.md says where from). */
+const DEFAULT_SPEC = 'scripts/spec/amqp0-9-1.stripped.extended.xml';
 const DEFAULT_OUT = 'src/amqp/spec/generated.ts';
 
 /**

@@ -7,6 +7,7 @@ import {
   preconditionFailed,
 } from '../broker/errors.js';
 import { Message } from '../broker/message.js';
+import { REPLY_TO_QUEUE } from '../broker/names.js';
 import type { Queue } from '../broker/queue.js';
 import type { VHost } from '../broker/vhost.js';
 import { Acknowledgements, type AckHost } from './channel/acks.js';
@@ -26,9 +27,6 @@ import type { HandlerTable } from './handlers/types.js';
 import { MethodId, methodNames, type Method } from './spec/generated.js';
 
 export type { ChannelHost } from './channel/host.js';
-
-/** The pseudo-queue of direct reply-to (RabbitMQ's "fast reply-to"). */
-export const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
 
 /**
  * Consumer-timeout extension (Warren): publishing to this exchange, on the channel that got the
@@ -204,7 +202,7 @@ export class Channel implements ConsumerChannel, AckHost, ConfirmSink {
     }
     if (exchange === TOUCH_EXCHANGE) return this.touchDelivery(routingKey);
     let message = new Message(exchange, routingKey, properties, body, encodedProperties);
-    if (properties.replyTo === DIRECT_REPLY_TO) message = this.withReplyAddress(message);
+    if (properties.replyTo === REPLY_TO_QUEUE) message = this.withReplyAddress(message);
     if (this.tx !== undefined) {
       this.tx.operations.push({ kind: 'publish', message, mandatory });
       return;

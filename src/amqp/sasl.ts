@@ -1,5 +1,5 @@
 import { fieldString } from '../broker/message.js';
-import { decodeFieldTable } from './codec/field-table.js';
+import { decodeFieldTable } from './codec/field-table-buffer.js';
 
 /** What a SASL response yields: the credentials to check against the UserRegistry. */
 export interface SaslCredentials {

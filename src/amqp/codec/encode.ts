@@ -9,7 +9,7 @@ import { FRAME_BODY, FRAME_END, FRAME_HEADER, FRAME_HEARTBEAT, FRAME_METHOD, FRA
 import { writeProperties } from './properties.js';
 import { RepeatedShortstr } from './repeated-shortstr.js';
 
-export { encodeFieldTable, decodeFieldTable } from './field-table.js';
+export { encodeFieldTable, decodeFieldTable } from './field-table-buffer.js';
 export { encodeProperties, decodeProperties } from './properties.js';
 
 /** Bodies at least this large are appended by reference (see ByteWriter.appendRef) instead of copied. */

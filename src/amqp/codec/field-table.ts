@@ -8,8 +8,9 @@
  * is wrapped too, since a plain whole number would re-encode as 'I'/'l'.
  */
 import { TypedValue, type FieldTable, type FieldValue } from '../../broker/message.js';
-import { ByteReader } from './byte-reader.js';
-import { ByteWriter } from './byte-writer.js';
+// Types only: ByteReader.table and ByteWriter.table call into this module.
+import type { ByteReader } from './byte-reader.js';
+import type { ByteWriter } from './byte-writer.js';
 import { syntaxError } from './errors.js';
 
 /** Nesting limit for tables/arrays: deep enough for any real header, far from the JS stack limit. */
@@ -232,22 +233,4 @@ function writeTypedValue(w: ByteWriter, v: TypedValue): void {
       return;
     }
   }
-}
-
-/** A table in its wire form, 4-byte length prefix included. */
-export function encodeFieldTable(table: FieldTable): Buffer {
-  const w = new ByteWriter(256);
-  writeFieldTable(w, table);
-  return w.take();
-}
-
-/**
- * Decodes a table in its wire form (4-byte length prefix, then exactly that many bytes).
- * Throws FrameDecodeError 502 on anything malformed. 'x' values are views of `buf`.
- */
-export function decodeFieldTable(buf: Buffer): FieldTable {
-  const r = new ByteReader(buf);
-  const table = r.table();
-  if (r.pos !== r.end) throw syntaxError(`${r.end - r.pos} bytes after the field table`);
-  return table;
 }

@@ -18,7 +18,8 @@ export {
 export { FrameWriter, BODY_BY_REFERENCE_BYTES } from './encode.js';
 export { ByteWriter } from './byte-writer.js';
 export { ByteReader } from './byte-reader.js';
-export { encodeFieldTable, decodeFieldTable, MAX_FIELD_NESTING } from './field-table.js';
+export { encodeFieldTable, decodeFieldTable } from './field-table-buffer.js';
+export { MAX_FIELD_NESTING } from './field-table.js';
 export { encodeProperties, decodeProperties } from './properties.js';
 export { FrameDecodeError, ProtocolHeaderError } from './errors.js';
 export {

@@ -1,5 +1,6 @@
 import { ConnectionError, ConnectionReplyCode, preconditionFailed } from '../../broker/errors.js';
 import { fieldNumber, type FieldTable } from '../../broker/message.js';
+import { REPLY_TO_QUEUE } from '../../broker/names.js';
 import {
   MethodId,
   type BasicAck,
@@ -13,7 +14,7 @@ import {
   type BasicRecoverAsync,
   type BasicReject,
 } from '../spec/generated.js';
-import { DIRECT_REPLY_TO, type Channel } from '../channel.js';
+import type { Channel } from '../channel.js';
 import { Settlement } from '../channel/acks.js';
 import { AmqpConsumer } from '../channel/consumer.js';
 import type { Queue } from '../../broker/queue.js';
@@ -47,7 +48,7 @@ function priorityOf(args: FieldTable): number {
 }
 
 function consume(ch: Channel, a: BasicConsume): void {
-  if (a.queue === DIRECT_REPLY_TO) return consumeReplies(ch, a);
+  if (a.queue === REPLY_TO_QUEUE) return consumeReplies(ch, a);
   const tag = consumerTagFor(ch, a.consumerTag);
   const name = ch.resolveQueueName(a.queue);
   ch.authorize('read', 'queue', name);

@@ -1,5 +1,6 @@
 import { MethodId, type QueueBind, type QueueDeclare, type QueueDelete, type QueuePurge, type QueueUnbind } from '../spec/generated.js';
-import { DIRECT_REPLY_TO, type Channel } from '../channel.js';
+import type { Channel } from '../channel.js';
+import { REPLY_TO_QUEUE } from '../../broker/names.js';
 import type { Queue } from '../../broker/queue.js';
 import { assertNotDefaultExchange, assertNotReserved } from './names.js';
 import type { HandlerTable } from './types.js';
@@ -7,7 +8,7 @@ import type { HandlerTable } from './types.js';
 function declare(ch: Channel, a: QueueDeclare): void {
   // RabbitMQ treats every declare of the direct reply-to pseudo queue (or of a reply address) as passive;
   // kombu and Celery declare 'amq.rabbitmq.reply-to' before consuming from it.
-  if (a.passive || a.queue.startsWith(DIRECT_REPLY_TO)) return declarePassive(ch, a);
+  if (a.passive || a.queue.startsWith(REPLY_TO_QUEUE)) return declarePassive(ch, a);
   const requested = a.queue;
   if (requested !== '') {
     // Checked before permissions, and for existing queues too (RabbitMQ refuses to redeclare amq.gen-*).

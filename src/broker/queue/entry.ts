@@ -1,5 +1,7 @@
 import type { QueueEntry } from '../consumer.js';
 import type { Message } from '../message.js';
+import type { MessageGroup } from './message-group.js';
+import type { QueueCore } from './queue-core.js';
 
 /** Where an entry is in its life; guards against double acks and acks after a requeue. */
 export const EntryState = {
@@ -17,7 +19,7 @@ export type EntryState = (typeof EntryState)[keyof typeof EntryState];
 
 /**
  * The queue's own implementation of QueueEntry: one fixed shape, so property access stays monomorphic.
- * `queue` is typed loosely to keep this module free of an import cycle; it is the owning Queue.
+ * `queue` is the owning Queue, typed as its base class QueueCore, which is what the queue's code passes.
  */
 export class Entry implements QueueEntry {
   redelivered = false;
@@ -28,12 +30,12 @@ export class Entry implements QueueEntry {
   /** Date.now() by which an unacked delivery must be settled (consumer timeout); 0 = none. */
   deadline = 0;
   /** The message group it belongs to (x-message-group-header queues only). */
-  group: object | undefined = undefined;
+  group: MessageGroup | undefined = undefined;
   /** The message's handle in the durable store (durable-messages.ts); 0 = not stored. */
   handle = 0;
 
   constructor(
-    readonly queue: object,
+    readonly queue: QueueCore,
     readonly seq: number,
     /** Replaced only by the queue itself (x-delivery-count on redelivery). */
     public message: Message,

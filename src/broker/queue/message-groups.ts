@@ -150,7 +150,7 @@ export class GroupedReady implements ReadyEntries {
   }
 
   release(entry: Entry): void {
-    const group = entry.group as MessageGroup | undefined;
+    const group = entry.group;
     if (group === undefined || group === this.ungrouped || group.inFlight === 0) return;
     if (--group.inFlight === 0) {
       if (group.owner !== undefined) group.owner.owned--;

@@ -4,7 +4,7 @@ import type { AmqpConnection } from '../../amqp/connection.js';
 import type { ManagementContext } from '../context.js';
 import { objectNotFound } from '../errors.js';
 import { shapeItem, shapeList, type ListQuery } from '../query.js';
-import { visibleConnections } from './connections.js';
+import { visibleConnections } from './shared.js';
 
 /** "<connection name> (<channel number>)", RabbitMQ's channel name. */
 export function channelName(connection: AmqpConnection, id: number): string {

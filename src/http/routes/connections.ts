@@ -1,13 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import type { AmqpConnection } from '../../amqp/connection.js';
 import type { User } from '../../auth/users.js';
-import { isAdministrator, isMonitor } from '../auth.js';
+import { isAdministrator } from '../auth.js';
 import type { ManagementContext } from '../context.js';
 import { objectNotFound } from '../errors.js';
 import { fieldString } from '../../broker/message.js';
 import { tableToJson } from '../format.js';
 import { shapeItem, shapeList, type ListQuery } from '../query.js';
 import { channelsOf } from './channels.js';
+import { visibleConnections } from './shared.js';
 
 /** Text the client sees in connection.close 320 when an operator closes it (RabbitMQ's wording). */
 export const CLOSED_VIA_API = 'Closed via management plugin';
@@ -36,12 +37,6 @@ export function connectionJson(context: ManagementContext, connection: AmqpConne
     ssl: info.tls,
     auth_mechanism: 'PLAIN',
   };
-}
-
-/** Monitoring users see every connection; management users their own (RabbitMQ's rule). */
-export function visibleConnections(context: ManagementContext, user: User): AmqpConnection[] {
-  const all = [...context.connections()];
-  return isMonitor(user) ? all : all.filter((c) => c.info().user === user.name);
 }
 
 function findConnection(context: ManagementContext, user: User, name: string): AmqpConnection {

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
+import type { AmqpConnection } from '../../amqp/connection.js';
 import type { User } from '../../auth/users.js';
 import { fieldTableKey } from '../../broker/arguments.js';
 import type { Binding } from '../../broker/binding.js';
 import type { Exchange } from '../../broker/exchanges/exchange.js';
 import type { Queue } from '../../broker/queue/queue.js';
 import type { VHost } from '../../broker/vhost.js';
-import { canSeeVhost } from '../auth.js';
+import { canSeeVhost, isMonitor } from '../auth.js';
 import type { ManagementContext } from '../context.js';
 import { objectNotFound } from '../errors.js';
 import { tableToJson } from '../format.js';
@@ -32,6 +33,12 @@ export function visibleVhosts(context: ManagementContext, user: User, only?: str
     return [vhost];
   }
   return [...context.broker.vhosts.values()].filter((vhost) => canSeeVhost(context.users, user, vhost.name));
+}
+
+/** Monitoring users see every connection; management users their own (RabbitMQ's rule). */
+export function visibleConnections(context: ManagementContext, user: User): AmqpConnection[] {
+  const all = [...context.connections()];
+  return isMonitor(user) ? all : all.filter((c) => c.info().user === user.name);
 }
 
 export function queueJson(context: ManagementContext, queue: Queue): Record<string, unknown> {

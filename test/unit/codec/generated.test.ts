@@ -2,17 +2,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MethodId, allMethodIds, methodHasContent, methodNames } from '../../../src/amqp/codec/index.js';
 
-const SPEC = '/usr/share/amqp/specs/0-9-1-rabbit/amqp0-9-1.stripped.extended.xml';
+const SPEC = join(process.cwd(), 'scripts/spec/amqp0-9-1.stripped.extended.xml');
 const COMMITTED = join(process.cwd(), 'src/amqp/spec/generated.ts');
 const GENERATOR = fileURLToPath(new URL('../../../scripts/generate-amqp-spec.js', import.meta.url));
 
-test('generated.ts is up to date with the generator', { skip: !existsSync(SPEC) || !existsSync(COMMITTED) }, () => {
+test('generated.ts is up to date with the generator', () => {
   const dir = mkdtempSync(join(tmpdir(), 'warren-spec-'));
   try {
     const out = join(dir, 'generated.ts');
