@@ -13,4 +13,5 @@ export { Broker } from './broker/index.js';
 export type { BrokerOptions } from './broker/index.js';
 export { AmqpListener } from './amqp/index.js';
 export type { AmqpListenerOptions, AmqpLimits } from './amqp/index.js';
-export { ChannelError, ConnectionError, WarrenError } from './broker/errors.js';
+export { BrokerError, BrokerErrorKind } from './broker/errors.js';
+export { ChannelError, ConnectionError, AmqpError } from './amqp/errors.js';

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { ConnectionError, ConnectionReplyCode, type ChannelError } from '../broker/errors.js';
+import { ConnectionError, ConnectionReplyCode, type ChannelError } from './errors.js';
 import type { FrameWriter } from './codec/encode.js';
 import type { Frame } from './codec/frames.js';
 import type { ChannelLike } from './connection-types.js';

@@ -1,11 +1,6 @@
 import type { QueueEntry } from '../broker/consumer.js';
-import {
-  ChannelError,
-  ChannelReplyCode,
-  ConnectionError,
-  ConnectionReplyCode,
-  preconditionFailed,
-} from '../broker/errors.js';
+import { preconditionFailed } from '../broker/errors.js';
+import { ChannelError, ChannelReplyCode, ConnectionError, ConnectionReplyCode } from './errors.js';
 import { Message } from '../broker/message.js';
 import { REPLY_TO_QUEUE } from '../broker/names.js';
 import type { Queue } from '../broker/queue.js';

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { ConnectionError, ConnectionReplyCode, type WarrenError } from '../broker/errors.js';
+import { ConnectionError, ConnectionReplyCode, type AmqpError } from './errors.js';
 import type { ChannelTable } from './channel-table.js';
 import type { FrameWriter } from './codec/encode.js';
 import type { Frame } from './codec/frames.js';
@@ -51,7 +51,7 @@ export class ConnectionCloser {
   }
 
   /** connection.close with the error, then wait for close-ok. */
-  closeWithError(err: WarrenError, classId: number, methodId: number): void {
+  closeWithError(err: AmqpError, classId: number, methodId: number): void {
     const connection = this.connection;
     if (connection.state >= ConnectionState.Closing) return;
     if (connection.state === ConnectionState.AwaitingHeader) {

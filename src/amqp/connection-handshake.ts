@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { User, UserRegistry } from '../auth/users.js';
 import type { Broker } from '../broker/broker.js';
-import { ConnectionError, ConnectionReplyCode, type WarrenError } from '../broker/errors.js';
+import { ConnectionError, ConnectionReplyCode, type AmqpError } from './errors.js';
 import type { FieldTable } from '../broker/message.js';
 import type { VHost } from '../broker/vhost.js';
 import type { FrameWriter } from './codec/encode.js';
@@ -37,7 +37,7 @@ export interface HandshakingConnection {
   readonly users: UserRegistry;
   readonly writer: FrameWriter;
   scheduleFlush(): void;
-  closeWithError(err: WarrenError, classId: number, methodId: number): void;
+  closeWithError(err: AmqpError, classId: number, methodId: number): void;
   setAlarm(reason: string | undefined): void;
 }
 

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { User, UserRegistry } from '../auth/users.js';
 import type { Broker } from '../broker/broker.js';
 import type { SessionOwner } from '../broker/consumer.js';
-import type { WarrenError } from '../broker/errors.js';
+import type { AmqpError } from './errors.js';
 import type { FieldTable } from '../broker/message.js';
 import type { VHost } from '../broker/vhost.js';
 import type { ChannelHost } from './channel/host.js';
@@ -222,7 +222,7 @@ export class AmqpConnection implements ChannelHost, SessionOwner {
   // ---- errors and closing --------------------------------------------------------------------------
 
   /** connection.close with the error, then wait for close-ok (spec 2.2.4). */
-  closeWithError(err: WarrenError, classId: number, methodId: number): void {
+  closeWithError(err: AmqpError, classId: number, methodId: number): void {
     this.closer.closeWithError(err, classId, methodId);
   }
 

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { ChannelError, ConnectionError, ConnectionReplyCode } from '../broker/errors.js';
+import { ChannelError, ConnectionError, ConnectionReplyCode, toAmqpError } from './errors.js';
 import type { ChannelTable } from './channel-table.js';
 import type { Frame } from './codec/frames.js';
 import type { ConnectionCloser } from './connection-close.js';
@@ -39,8 +39,9 @@ export class FrameRouter {
     try {
       if (frame.channel === 0) this.onChannelZeroFrame(frame);
       else this.onChannelFrame(frame);
-    } catch (err) {
+    } catch (thrown) {
       const [classId, methodId] = failedMethod(frame);
+      const err = toAmqpError(thrown) ?? thrown;
       if (frame.channel !== 0 && !(err instanceof ConnectionError)) this.onChannelError(frame.channel, err, classId, methodId);
       else this.onConnectionError(err, classId, methodId);
     }
@@ -86,8 +87,12 @@ export class FrameRouter {
     if (this.connection.state !== expected) throw unexpectedMethod(this.connection.state);
   }
 
-  /** A channel failed: a ChannelError closes just it, anything else escalates to the connection. */
-  onChannelError(channelId: number, err: unknown, classId: number, methodId: number): void {
+  /**
+   * A channel failed: a channel-level error (the core's errors mapped by kind, amqp/errors.ts) closes
+   * just it; anything else escalates to the connection.
+   */
+  onChannelError(channelId: number, thrown: unknown, classId: number, methodId: number): void {
+    const err = toAmqpError(thrown) ?? thrown;
     if (!(err instanceof ChannelError) || !this.channels.has(channelId)) {
       this.onConnectionError(err, classId, methodId);
       return;
@@ -95,7 +100,8 @@ export class FrameRouter {
     if (this.connection.state === ConnectionState.Open) this.channels.closeWithError(channelId, err, classId, methodId);
   }
 
-  private onConnectionError(err: unknown, classId: number, methodId: number): void {
+  private onConnectionError(thrown: unknown, classId: number, methodId: number): void {
+    const err = toAmqpError(thrown) ?? thrown;
     if (err instanceof ConnectionError) this.closer.closeWithError(err, classId, methodId);
     else this.internalError(err, 'unexpected error while handling a frame');
   }

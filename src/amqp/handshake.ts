@@ -1,4 +1,4 @@
-import { ConnectionError, ConnectionReplyCode } from '../broker/errors.js';
+import { ConnectionError, ConnectionReplyCode } from './errors.js';
 import { isFieldTable, type FieldTable } from '../broker/message.js';
 import type { User, UserRegistry } from '../auth/users.js';
 import type { Broker } from '../broker/broker.js';

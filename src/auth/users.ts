@@ -177,7 +177,7 @@ export class UserRegistry {
   }
 
   /**
-   * Throws ChannelError 403 with RabbitMQ's text, e.g. "write access to exchange 'amq.default' in vhost '/'
+   * Throws an access-refused BrokerError (AMQP 403) with RabbitMQ's text, e.g. "write access to exchange 'amq.default' in vhost '/'
    * refused for user 'bob'". Permission patterns are searched, not anchored (re:run semantics).
    */
   authorize(user: User, vhost: string, permission: PermissionKind, kind: 'queue' | 'exchange', name: string): void {

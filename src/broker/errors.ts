@@ -1,100 +1,49 @@
 /**
- * Broker errors carry the AMQP 0-9-1 reply code that a client sees. Other front doors (HTTP, later SQS)
- * map the same codes to their own status codes, so the core speaks one vocabulary of failure.
- *
- * Two classes, as the spec splits them: a soft (channel) error closes only the channel; a hard
- * (connection) error closes the whole connection. The types keep a channel close from ever carrying a
- * connection-level code.
+ * The broker's vocabulary of failure, by meaning. The core throws a `BrokerError` of one kind with the
+ * names at fault; each front door maps kinds to its own codes and scopes at its edge (amqp/errors.ts:
+ * AMQP reply codes and channel-or-connection; http/errors.ts: statuses and RabbitMQ's JSON shape; later
+ * doors: SQS error types, Kafka error codes, MQTT reason codes, STOMP ERROR frames). The message is
+ * the text a client sees after the door's own prefix, so it reads as RabbitMQ's reply texts do
+ * ("no queue 'q' in vhost '/'").
  */
 
-/** Spec 0-9-1 "soft errors": the channel is closed, the connection survives. */
-export const ChannelReplyCode = {
-  ContentTooLarge: 311,
-  NoRoute: 312,
-  NoConsumers: 313,
-  AccessRefused: 403,
-  NotFound: 404,
-  ResourceLocked: 405,
-  PreconditionFailed: 406,
+export const BrokerErrorKind = {
+  /** A named queue, exchange, vhost, user or message does not exist. */
+  NotFound: 'not-found',
+  /** The user may not do this (permissions, reserved names, the default exchange). */
+  AccessRefused: 'access-refused',
+  /** Someone else holds it exclusively (an exclusive queue of another connection). */
+  ResourceLocked: 'resource-locked',
+  /** The request conflicts with what exists or is not allowed in this state (inequivalent arguments, bad x-arguments, limits). */
+  PreconditionFailed: 'precondition-failed',
+  /** The request names something this broker does not know how to do (an unknown exchange type). */
+  InvalidArgument: 'invalid-argument',
+  /** Valid, but not implemented by Warren. */
+  NotImplemented: 'not-implemented',
+  /** The broker lacks a resource (disk space, a data dir in use). */
+  ResourceError: 'resource-error',
+  /** A failure inside the broker (storage): nothing the client did. */
+  InternalError: 'internal-error',
 } as const;
-export type ChannelReplyCode = (typeof ChannelReplyCode)[keyof typeof ChannelReplyCode];
+export type BrokerErrorKind = (typeof BrokerErrorKind)[keyof typeof BrokerErrorKind];
 
-/** Spec 0-9-1 "hard errors": the whole connection is closed. */
-export const ConnectionReplyCode = {
-  ConnectionForced: 320,
-  InvalidPath: 402,
-  AccessRefused: 403,
-  FrameError: 501,
-  SyntaxError: 502,
-  CommandInvalid: 503,
-  ChannelError: 504,
-  UnexpectedFrame: 505,
-  ResourceError: 506,
-  NotAllowed: 530,
-  NotImplemented: 540,
-  InternalError: 541,
-} as const;
-export type ConnectionReplyCode = (typeof ConnectionReplyCode)[keyof typeof ConnectionReplyCode];
-
-export const ReplySuccess = 200;
-
-/** Spec names, as RabbitMQ prints them in reply texts ("NOT_FOUND - no queue 'q' in vhost '/'"). */
-const replyNames: Record<number, string> = {
-  200: 'REPLY_SUCCESS',
-  311: 'CONTENT_TOO_LARGE',
-  312: 'NO_ROUTE',
-  313: 'NO_CONSUMERS',
-  320: 'CONNECTION_FORCED',
-  402: 'INVALID_PATH',
-  403: 'ACCESS_REFUSED',
-  404: 'NOT_FOUND',
-  405: 'RESOURCE_LOCKED',
-  406: 'PRECONDITION_FAILED',
-  501: 'FRAME_ERROR',
-  502: 'SYNTAX_ERROR',
-  503: 'COMMAND_INVALID',
-  504: 'CHANNEL_ERROR',
-  505: 'UNEXPECTED_FRAME',
-  506: 'RESOURCE_ERROR',
-  530: 'NOT_ALLOWED',
-  540: 'NOT_IMPLEMENTED',
-  541: 'INTERNAL_ERROR',
-};
-
-export function replyName(code: number): string {
-  return replyNames[code] ?? `REPLY_${code}`;
+/** The entity an error is about, for doors that name it in their own way (SQS's NonExistentQueue). */
+export interface ErrorSubject {
+  readonly kind: 'queue' | 'exchange' | 'vhost' | 'user' | 'binding' | 'policy' | 'consumer' | 'message';
+  readonly name: string;
+  readonly vhost?: string;
 }
 
-/** Base of every error the broker raises on purpose. `replyText` is what goes on the wire. */
-export abstract class WarrenError extends Error {
-  abstract readonly replyCode: number;
-  /** "NOT_FOUND - no queue 'q' in vhost '/'": RabbitMQ's reply-text shape. */
-  get replyText(): string {
-    return `${replyName(this.replyCode)} - ${this.message}`;
-  }
-}
-
-/** Closes the channel that caused it. */
-export class ChannelError extends WarrenError {
+/** Base of every error the broker core raises on purpose. */
+export class BrokerError extends Error {
   constructor(
-    readonly replyCode: ChannelReplyCode,
+    readonly kind: BrokerErrorKind,
     message: string,
+    readonly subject?: ErrorSubject,
     options?: { cause?: unknown },
   ) {
     super(message, options);
-    this.name = 'ChannelError';
-  }
-}
-
-/** Closes the connection that caused it. */
-export class ConnectionError extends WarrenError {
-  constructor(
-    readonly replyCode: ConnectionReplyCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'ConnectionError';
+    this.name = 'BrokerError';
   }
 }
 
@@ -103,14 +52,20 @@ export function describeResource(kind: 'queue' | 'exchange', name: string, vhost
   return `${kind} '${name}' in vhost '${vhost}'`;
 }
 
-export const notFound = (kind: 'queue' | 'exchange', name: string, vhost: string): ChannelError =>
-  new ChannelError(ChannelReplyCode.NotFound, `no ${describeResource(kind, name, vhost)}`);
+export const notFound = (kind: 'queue' | 'exchange', name: string, vhost: string): BrokerError =>
+  new BrokerError(BrokerErrorKind.NotFound, `no ${describeResource(kind, name, vhost)}`, { kind, name, vhost });
 
-export const preconditionFailed = (message: string): ChannelError =>
-  new ChannelError(ChannelReplyCode.PreconditionFailed, message);
+export const preconditionFailed = (message: string, subject?: ErrorSubject): BrokerError =>
+  new BrokerError(BrokerErrorKind.PreconditionFailed, message, subject);
 
-export const accessRefused = (message: string): ChannelError =>
-  new ChannelError(ChannelReplyCode.AccessRefused, message);
+export const accessRefused = (message: string, subject?: ErrorSubject): BrokerError =>
+  new BrokerError(BrokerErrorKind.AccessRefused, message, subject);
 
-export const resourceLocked = (message: string): ChannelError =>
-  new ChannelError(ChannelReplyCode.ResourceLocked, message);
+export const resourceLocked = (message: string, subject?: ErrorSubject): BrokerError =>
+  new BrokerError(BrokerErrorKind.ResourceLocked, message, subject);
+
+/** An exchange type nobody registered (RabbitMQ: "invalid exchange type 'x'"). */
+export const unknownExchangeType = (type: string): BrokerError =>
+  new BrokerError(BrokerErrorKind.InvalidArgument, `invalid exchange type '${type}'`);
+
+export const notImplemented = (message: string): BrokerError => new BrokerError(BrokerErrorKind.NotImplemented, message);

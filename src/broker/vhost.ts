@@ -4,7 +4,7 @@ export type { BrokerLimits, ExchangeDeclare, PublishOutcome, QueueDeclare, VHost
 
 /**
  * A virtual host: its exchanges, queues and bindings, and the routing of published messages. Front
- * doors call these methods; every one is synchronous and throws ChannelError/ConnectionError.
+ * doors call these methods; every one is synchronous and throws BrokerError (errors.ts).
  */
 export class VHost extends Publishing {
   /** Everything goes: queues closed (consumers cancelled), exchanges dropped. @internal Broker.deleteVhost */

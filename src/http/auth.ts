@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { User, UserRegistry } from '../auth/users.js';
 import type { PermissionKind } from '../auth/permissions.js';
-import { ChannelError } from '../broker/errors.js';
+import { BrokerError } from '../broker/errors.js';
 import { notAuthorised } from './errors.js';
 
 /** Tags that let a user into the management API at all (RabbitMQ's set). */
@@ -95,7 +95,7 @@ export function authorizeResource(
   try {
     users.authorize(user, vhost, permission, kind, name);
   } catch (error) {
-    if (error instanceof ChannelError) throw notAuthorised(error.message);
+    if (error instanceof BrokerError) throw notAuthorised(error.message);
     throw error;
   }
 }

@@ -1,4 +1,4 @@
-import { ChannelReplyCode, ConnectionReplyCode, WarrenError } from '../broker/errors.js';
+import { BrokerError, BrokerErrorKind } from '../broker/errors.js';
 
 /**
  * An HTTP answer that is not a success, in RabbitMQ's management body shape:
@@ -31,26 +31,25 @@ export const notAuthorised = (reason: string): HttpError => new HttpError(401, '
 export const notImplemented = (reason: string): HttpError => new HttpError(501, 'not_implemented', reason);
 
 /**
- * Maps a broker error to HTTP by its AMQP reply code. ACCESS_REFUSED becomes 401 not_authorised, as
- * RabbitMQ's management API answers (e.g. declaring 'amq.foo'); other codes keep their number where HTTP
- * has one (404, 405) and PRECONDITION_FAILED / COMMAND_INVALID become 400 like RabbitMQ's inequivalent-arg
- * and unknown-type answers.
+ * Maps a core error to HTTP by its kind, as RabbitMQ's management API answers: access refused is 401
+ * not_authorised (e.g. declaring 'amq.foo'), not found 404, locked 405; inequivalent arguments and
+ * unknown types are 400.
  */
-export function fromBrokerError(error: WarrenError): HttpError {
-  switch (error.replyCode) {
-    case ChannelReplyCode.AccessRefused:
-    case ConnectionReplyCode.AccessRefused:
-    case ConnectionReplyCode.NotAllowed:
+export function fromBrokerError(error: BrokerError): HttpError {
+  switch (error.kind) {
+    case BrokerErrorKind.AccessRefused:
       return notAuthorised(error.message);
-    case ChannelReplyCode.NotFound:
+    case BrokerErrorKind.NotFound:
       return new HttpError(404, 'not_found', error.message);
-    case ChannelReplyCode.ResourceLocked:
+    case BrokerErrorKind.ResourceLocked:
       return new HttpError(405, 'resource_locked', error.message);
-    case ConnectionReplyCode.NotImplemented:
+    case BrokerErrorKind.NotImplemented:
       return notImplemented(error.message);
-    case ConnectionReplyCode.InternalError:
+    case BrokerErrorKind.InternalError:
+    case BrokerErrorKind.ResourceError:
       return new HttpError(500, 'internal_error', error.message);
-    default:
+    case BrokerErrorKind.PreconditionFailed:
+    case BrokerErrorKind.InvalidArgument:
       return badRequest(error.message);
   }
 }
@@ -58,7 +57,7 @@ export function fromBrokerError(error: WarrenError): HttpError {
 /** Turns anything a handler threw into an HttpError (unknown errors are 500 and get logged by the caller). */
 export function toHttpError(error: unknown): HttpError | undefined {
   if (error instanceof HttpError) return error;
-  if (error instanceof WarrenError) return fromBrokerError(error);
+  if (error instanceof BrokerError) return fromBrokerError(error);
   // The user registry throws these for bad names, hashes and permission patterns.
   if (error instanceof RangeError || error instanceof SyntaxError) return badRequest(error.message);
   return undefined;

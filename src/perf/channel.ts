@@ -1,7 +1,7 @@
 import { FrameWriter } from '../amqp/codec/encode.js';
 import { MethodId, type Method } from '../amqp/spec/generated.js';
 import type { BasicProperties, FieldTable } from '../broker/message.js';
-import { ChannelError, ConnectionError, ConnectionReplyCode, type ChannelReplyCode } from '../broker/errors.js';
+import { ChannelError, ConnectionError, ConnectionReplyCode, type ChannelReplyCode } from '../amqp/errors.js';
 import type { PerfConnection } from './client.js';
 import { ConfirmTracker } from './confirm-tracker.js';
 import { PublishTemplate, readStamp, STAMP_BYTES } from './publish-template.js';

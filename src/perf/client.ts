@@ -10,7 +10,7 @@ import { FrameParser, amqpProtocolHeader, type Frame } from '../amqp/codec/frame
 import { FrameWriter } from '../amqp/codec/encode.js';
 import { MethodId, type Method } from '../amqp/spec/generated.js';
 import type { FieldTable } from '../broker/message.js';
-import { ConnectionError, ConnectionReplyCode } from '../broker/errors.js';
+import { ConnectionError, ConnectionReplyCode } from '../amqp/errors.js';
 import { PerfChannel } from './channel.js';
 import { FrameReader, type RawFrameHandler } from './frame-reader.js';
 import type { AmqpEndpoint } from './url.js';

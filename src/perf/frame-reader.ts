@@ -1,4 +1,4 @@
-import { ConnectionError, ConnectionReplyCode } from '../broker/errors.js';
+import { ConnectionError, ConnectionReplyCode } from '../amqp/errors.js';
 
 /** Frame-end octet, spec 0-9-1 section 4.2.3. */
 const FRAME_END = 0xce;

@@ -1,12 +1,12 @@
-import { ConnectionError, ConnectionReplyCode } from '../broker/errors.js';
+import { BrokerError, BrokerErrorKind } from '../broker/errors.js';
 
 /**
- * Storage failures are internal errors as far as clients are concerned (541); a full disk is a
- * resource error (506). The broker decides whom to tell; these only carry the code and the reason.
+ * Storage failures are internal errors as far as clients are concerned; a data dir in use is a resource
+ * error. The broker decides whom to tell; these only carry the kind and the reason.
  */
-export class StoreError extends ConnectionError {
-  constructor(message: string, options?: { cause?: unknown }, code: ConnectionReplyCode = ConnectionReplyCode.InternalError) {
-    super(code, message, options);
+export class StoreError extends BrokerError {
+  constructor(message: string, options?: { cause?: unknown }, kind: BrokerErrorKind = BrokerErrorKind.InternalError) {
+    super(kind, message, undefined, options);
     this.name = 'StoreError';
   }
 }
@@ -29,7 +29,7 @@ export class DataDirLockedError extends StoreError {
       `data directory ${dataDir} is in use by process ${holderPid} (another Warren broker?); ` +
         `stop it or use another data dir`,
       undefined,
-      ConnectionReplyCode.ResourceError,
+      BrokerErrorKind.ResourceError,
     );
     this.name = 'DataDirLockedError';
   }

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConnectionError } from '../../src/broker/errors.js';
+import { ConnectionError } from '../../src/amqp/errors.js';
 import {
   FrameDecodeError,
   FrameParser,

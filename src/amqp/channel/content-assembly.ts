@@ -1,4 +1,4 @@
-import { ChannelError, ChannelReplyCode, ConnectionError, ConnectionReplyCode } from '../../broker/errors.js';
+import { ChannelError, ChannelReplyCode, ConnectionError, ConnectionReplyCode } from '../errors.js';
 import type { BasicProperties } from '../../broker/message.js';
 
 const BASIC_CLASS_ID = 60;

@@ -1,4 +1,4 @@
-import { ConnectionError, ConnectionReplyCode } from '../../broker/errors.js';
+import { ConnectionError, ConnectionReplyCode } from '../errors.js';
 
 /**
  * Everything the codec rejects. A ConnectionError, so the connection answers with connection.close

@@ -1,4 +1,5 @@
-import { ConnectionError, ConnectionReplyCode, preconditionFailed } from '../../broker/errors.js';
+import { preconditionFailed } from '../../broker/errors.js';
+import { ConnectionError, ConnectionReplyCode } from '../errors.js';
 import { fieldNumber, type FieldTable } from '../../broker/message.js';
 import { REPLY_TO_QUEUE } from '../../broker/names.js';
 import {

@@ -26,9 +26,9 @@ export interface ExchangeType {
   readonly name: string;
   /** Arguments that are part of an exchange's identity on redeclare (besides 'alternate-exchange'). */
   readonly identityArguments?: readonly string[];
-  /** Throws a 406 ChannelError when the declare arguments are unusable (e.g. x-delayed-type missing). */
+  /** Throws a precondition-failed BrokerError when the declare arguments are unusable (e.g. x-delayed-type missing). */
   validateDeclare?(args: FieldTable, resource: string): void;
-  /** Throws a 406 ChannelError when a binding's key or arguments are unusable. */
+  /** Throws a precondition-failed BrokerError when a binding's key or arguments are unusable. */
   validateBinding?(routingKey: string, args: FieldTable, exchange: Exchange): void;
   /** `exchange` is the one being created (routers that act later, like x-delayed-message, keep it). */
   createRouter(args: FieldTable, exchange: Exchange): ExchangeRouter;

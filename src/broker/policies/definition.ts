@@ -3,7 +3,7 @@
  * validators) and how each value is checked. Values arrive as JSON (management API, definitions file),
  * so they are validated from `unknown`.
  */
-import { preconditionFailed, type ChannelError } from '../errors.js';
+import { preconditionFailed, type BrokerError } from '../errors.js';
 
 export type Overflow = 'drop-head' | 'reject-publish' | 'reject-publish-dlx';
 
@@ -68,12 +68,12 @@ export function isPolicyKey(key: string): key is PolicyKey {
   return Object.hasOwn(validators, key);
 }
 
-function invalid(policyName: string, detail: string): ChannelError {
+function invalid(policyName: string, detail: string): BrokerError {
   return preconditionFailed(`Validation failed for policy '${policyName}': ${detail}`);
 }
 
 /**
- * Checks every key and value; throws a 406 ChannelError whose text names the policy, the key and the
+ * Checks every key and value; throws a precondition-failed BrokerError whose text names the policy, the key and the
  * rule. Unknown keys are refused as RabbitMQ does ("... are not recognised policy settings").
  */
 export function validateDefinition(policyName: string, raw: unknown): PolicyDefinition {

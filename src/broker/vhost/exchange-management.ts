@@ -1,5 +1,5 @@
 import { assertArgumentsEquivalent, assertFieldEquivalent } from '../arguments.js';
-import { accessRefused, ConnectionError, ConnectionReplyCode, describeResource, preconditionFailed } from '../errors.js';
+import { accessRefused, describeResource, preconditionFailed, unknownExchangeType } from '../errors.js';
 import { Exchange } from '../exchanges/exchange.js';
 import type { FieldTable } from '../message.js';
 import { hasReservedPrefix } from '../names.js';
@@ -11,7 +11,7 @@ export abstract class ExchangeManagement extends VHostTopology {
   declareExchange(req: ExchangeDeclare): Exchange {
     const type = this.context.exchangeTypes.get(req.type);
     if (type === undefined) {
-      throw new ConnectionError(ConnectionReplyCode.CommandInvalid, `invalid exchange type '${req.type}'`);
+      throw unknownExchangeType(req.type);
     }
     if (req.name === '') throw accessRefused(DEFAULT_EXCHANGE_REFUSED);
     const existing = this.exchangeTable.get(req.name);

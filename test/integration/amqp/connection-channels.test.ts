@@ -4,7 +4,7 @@ import type { ChannelHost } from '../../../src/amqp/channel/host.js';
 import type { Frame } from '../../../src/amqp/codec/frames.js';
 import type { ChannelLike } from '../../../src/amqp/connection.js';
 import { MethodId } from '../../../src/amqp/spec/generated.js';
-import { ChannelError, ChannelReplyCode, ConnectionError, ConnectionReplyCode } from '../../../src/broker/errors.js';
+import { ChannelError, ChannelReplyCode, ConnectionError, ConnectionReplyCode } from '../../../src/amqp/errors.js';
 import { startBroker, type TestBroker } from '../../helpers/broker.js';
 import { RawAmqpClient } from './connection-raw-client.js';
 

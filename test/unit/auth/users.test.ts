@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UserRegistry } from '../../../src/auth/index.js';
-import { ChannelError } from '../../../src/broker/errors.js';
+import { ChannelError } from '../../../src/amqp/errors.js';
+import { amqpThrows, asAmqp } from '../../helpers/amqp-errors.js';
 
 const FULL = { configure: '.*', write: '.*', read: '.*' };
 
@@ -50,8 +51,8 @@ test('users imported by hash authenticate; a user without a password cannot log 
   assert.equal(registry.authenticate('imported', 'guest', '10.0.0.1').ok, true);
   registry.addUserWithHash('nopass', '');
   assert.equal(registry.authenticate('nopass', '', '127.0.0.1').ok, false);
-  assert.throws(() => registry.addUserWithHash('bad', 'not-a-hash'), RangeError);
-  assert.throws(() => registry.addUser('imported', 'x'), /already exists/);
+  amqpThrows(() => registry.addUserWithHash('bad', 'not-a-hash'), RangeError);
+  amqpThrows(() => registry.addUser('imported', 'x'), /already exists/);
 });
 
 test('changePassword, setTags and deleteUser', () => {
@@ -65,7 +66,7 @@ test('changePassword, setTags and deleteUser', () => {
   assert.equal(registry.getUser('alice'), undefined);
   assert.equal(registry.permissions('alice', '/'), undefined);
   assert.equal(registry.deleteUser('alice'), false);
-  assert.throws(() => registry.setPermissions('ghost', '/', FULL), /no such user 'ghost'/);
+  amqpThrows(() => registry.setPermissions('ghost', '/', FULL), /no such user 'ghost'/);
 });
 
 test('vhost access needs a permission row for that vhost', () => {
@@ -84,7 +85,8 @@ test('vhost access needs a permission row for that vhost', () => {
 function refusal(fn: () => void): ChannelError {
   try {
     fn();
-  } catch (error) {
+  } catch (thrown) {
+    const error = asAmqp(thrown);
     assert.ok(error instanceof ChannelError);
     return error;
   }
@@ -112,9 +114,9 @@ test('permission patterns are searched, not anchored', () => {
   registry.setPermissions('carol', '/', { configure: 'jobs', write: '^exact$', read: '.*' });
   registry.authorize(carol, '/', 'configure', 'queue', 'jobs');
   registry.authorize(carol, '/', 'configure', 'queue', 'old-jobs-1');
-  assert.throws(() => registry.authorize(carol, '/', 'configure', 'queue', 'job'), ChannelError);
+  amqpThrows(() => registry.authorize(carol, '/', 'configure', 'queue', 'job'), ChannelError);
   registry.authorize(carol, '/', 'write', 'exchange', 'exact');
-  assert.throws(() => registry.authorize(carol, '/', 'write', 'exchange', 'exactly'), ChannelError);
+  amqpThrows(() => registry.authorize(carol, '/', 'write', 'exchange', 'exactly'), ChannelError);
   registry.authorize(carol, '/', 'read', 'exchange', '');
 });
 
@@ -123,7 +125,7 @@ test('the default exchange is matched under the name amq.default', () => {
   const dave = registry.addUser('dave', 'pw');
   registry.setPermissions('dave', '/', { configure: '', write: '^amq\\.default$', read: '' });
   registry.authorize(dave, '/', 'write', 'exchange', '');
-  assert.throws(() => registry.authorize(dave, '/', 'write', 'queue', ''), ChannelError);
+  amqpThrows(() => registry.authorize(dave, '/', 'write', 'queue', ''), ChannelError);
 });
 
 test('the empty pattern grants nothing, as RabbitMQ\'s ^$ substitution', () => {
@@ -132,9 +134,9 @@ test('the empty pattern grants nothing, as RabbitMQ\'s ^$ substitution', () => {
   registry.setPermissions('erin', '/', { configure: '', write: '', read: '' });
   for (const permission of ['configure', 'write', 'read'] as const) {
     for (const name of ['q', 'amq.gen-abc', 'a']) {
-      assert.throws(() => registry.authorize(erin, '/', permission, 'queue', name), ChannelError);
+      amqpThrows(() => registry.authorize(erin, '/', permission, 'queue', name), ChannelError);
     }
-    assert.throws(() => registry.authorize(erin, '/', permission, 'exchange', ''), ChannelError);
+    amqpThrows(() => registry.authorize(erin, '/', permission, 'exchange', ''), ChannelError);
   }
   assert.deepEqual(registry.listPermissions(), [{ user: 'erin', vhost: '/', configure: '', write: '', read: '' }]);
 });
@@ -142,7 +144,7 @@ test('the empty pattern grants nothing, as RabbitMQ\'s ^$ substitution', () => {
 test('an invalid regular expression is refused when set', () => {
   const registry = new UserRegistry();
   registry.addUser('frank', 'pw');
-  assert.throws(() => registry.setPermissions('frank', '/', { configure: '(', write: '.*', read: '.*' }), /invalid regular expression '\('/);
+  amqpThrows(() => registry.setPermissions('frank', '/', { configure: '(', write: '.*', read: '.*' }), /invalid regular expression '\('/);
   assert.equal(registry.permissions('frank', '/'), undefined);
 });
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ChannelError } from '../../../src/broker/errors.js';
+import { ChannelError } from '../../../src/amqp/errors.js';
+import { amqpThrows, asAmqp } from '../../helpers/amqp-errors.js';
 import { ConsistentHashRouter, hashBytes, hashString } from '../../../src/broker/exchanges/consistent-hash.js';
 import type { BasicProperties } from '../../../src/broker/message.js';
 import type { VHost } from '../../../src/broker/vhost.js';
@@ -130,7 +131,8 @@ test('declare and bind errors use the plugin texts (406)', async () => {
   const { broker, vhost } = await startedVhost();
   try {
     const refused = (fn: () => void, text: string | RegExp) =>
-      assert.throws(fn, (err: unknown) => {
+      amqpThrows(fn, (thrown: unknown) => {
+      const err = asAmqp(thrown);
         assert.ok(err instanceof ChannelError);
         assert.equal(err.replyCode, 406);
         if (typeof text === 'string') assert.equal(err.message, text);

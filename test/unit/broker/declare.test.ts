@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ChannelError, ConnectionError } from '../../../src/broker/errors.js';
+import { ChannelError, ConnectionError } from '../../../src/amqp/errors.js';
+import { amqpThrows, asAmqp } from '../../helpers/amqp-errors.js';
 import { TypedValue } from '../../../src/broker/message.js';
 import type { ExchangeDeclare, QueueDeclare } from '../../../src/broker/vhost.js';
 import { message, owner, startedVhost } from './fakes.js';
@@ -17,7 +18,8 @@ function queueReq(name: string, overrides: Partial<QueueDeclare> = {}): QueueDec
 
 /** Asserts a ChannelError with the exact code and wire reply text. */
 function rejects(fn: () => unknown, replyCode: number, replyText: string): void {
-  assert.throws(fn, (err: unknown) => {
+  amqpThrows(fn, (thrown: unknown) => {
+      const err = asAmqp(thrown);
     assert.ok(err instanceof ChannelError, `expected ChannelError, got ${String(err)}`);
     assert.equal(err.replyCode, replyCode);
     assert.equal(err.replyText, replyText);
@@ -58,7 +60,8 @@ test('exchange declare: reserved names, default exchange, unknown type', async (
       "PRECONDITION_FAILED - inequivalent arg 'type' for exchange 'amq.direct' in vhost '/': received 'topic' but current is 'direct'");
     rejects(() => vhost.declareExchange(exchangeReq('')), 403,
       'ACCESS_REFUSED - operation not permitted on the default exchange');
-    assert.throws(() => vhost.declareExchange(exchangeReq('y', { type: 'x-nope' })), (err: unknown) => {
+    amqpThrows(() => vhost.declareExchange(exchangeReq('y', { type: 'x-nope' })), (thrown: unknown) => {
+      const err = asAmqp(thrown);
       assert.ok(err instanceof ConnectionError);
       assert.equal(err.replyCode, 503);
       assert.equal(err.replyText, "COMMAND_INVALID - invalid exchange type 'x-nope'");

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
-import { ChannelError, ConnectionError } from '../../../src/broker/errors.js';
+import { ChannelError, ConnectionError } from '../../../src/amqp/errors.js';
+import { amqpThrows, asAmqp } from '../../helpers/amqp-errors.js';
 import {
   createDelayedMessageType,
   DelayedMessageRouter,
@@ -115,30 +116,45 @@ test('x-delay parsing follows the plugin: ints, numeric strings, truncated float
 test('declare needs an existing x-delayed-type (406 missing, 503 unknown) and inherits its checks', async () => {
   const { broker, vhost } = await startedVhost();
   try {
-    assert.throws(
+    amqpThrows(
       () => declareExchange(vhost, 'd1', 'x-delayed-message'),
-      (e: unknown) => e instanceof ChannelError && e.replyCode === 406 && /x-delayed-type/.test(e.message),
+      (thrown: unknown) => {
+        const e = asAmqp(thrown);
+        return e instanceof ChannelError && e.replyCode === 406 && /x-delayed-type/.test(e.message);
+      },
     );
-    assert.throws(
+    amqpThrows(
       () => declareExchange(vhost, 'd2', 'x-delayed-message', { arguments: { 'x-delayed-type': 'x-delayed-message' } }),
-      (e: unknown) => e instanceof ChannelError && e.replyCode === 406,
+      (thrown: unknown) => {
+        const e = asAmqp(thrown);
+        return e instanceof ChannelError && e.replyCode === 406;
+      },
     );
-    assert.throws(
+    amqpThrows(
       () => declareExchange(vhost, 'd3', 'x-delayed-message', { arguments: { 'x-delayed-type': 'nope' } }),
-      (e: unknown) => e instanceof ConnectionError && e.replyCode === 503 && e.message === "invalid exchange type 'nope'",
+      (thrown: unknown) => {
+        const e = asAmqp(thrown);
+        return e instanceof ConnectionError && e.replyCode === 503 && e.message === "invalid exchange type 'nope'";
+      },
     );
-    assert.throws(
+    amqpThrows(
       () =>
         declareExchange(vhost, 'd4', 'x-delayed-message', {
           arguments: { 'x-delayed-type': 'x-consistent-hash', 'hash-property': 'nope' },
         }),
-      (e: unknown) => e instanceof ChannelError && e.message === 'Unsupported property: nope',
+      (thrown: unknown) => {
+        const e = asAmqp(thrown);
+        return e instanceof ChannelError && e.message === 'Unsupported property: nope';
+      },
     );
     declareExchange(vhost, 'dh', 'x-delayed-message', { arguments: { 'x-delayed-type': 'headers' } });
     declareQueue(vhost, 'q', me);
-    assert.throws(
+    amqpThrows(
       () => vhost.bindQueue('q', 'dh', '', { 'x-match': 'some' }, me),
-      (e: unknown) => e instanceof ChannelError && e.replyCode === 406 && /x-match/.test(e.message),
+      (thrown: unknown) => {
+        const e = asAmqp(thrown);
+        return e instanceof ChannelError && e.replyCode === 406 && /x-match/.test(e.message);
+      },
     );
     assert.deepEqual([...vhost.exchanges.keys()].filter((n) => n.startsWith('d')), ['dh']);
   } finally {

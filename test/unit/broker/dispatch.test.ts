@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DISPATCH_BATCH } from '../../../src/broker/queue.js';
 import { declareQueue, FakeConsumer, message, owner, startedVhost } from './fakes.js';
+import { amqpThrows } from '../../helpers/amqp-errors.js';
 
 async function queueWith(count: number, name = 'q') {
   const { broker, vhost } = await startedVhost();
@@ -151,11 +152,11 @@ test('exclusive consumer: 403 for a second consumer, and for an exclusive one on
   try {
     const text = "ACCESS_REFUSED - queue 'q' in vhost '/' in exclusive use";
     queue.addConsumer(new FakeConsumer('plain'));
-    assert.throws(() => queue.addConsumer(new FakeConsumer('x', { exclusive: true })), { replyCode: 403, replyText: text });
+    amqpThrows(() => queue.addConsumer(new FakeConsumer('x', { exclusive: true })), { replyCode: 403, replyText: text });
     queue.removeConsumer(queue.consumers[0]!);
     const exclusive = new FakeConsumer('x', { exclusive: true });
     queue.addConsumer(exclusive);
-    assert.throws(() => queue.addConsumer(new FakeConsumer('other')), { replyCode: 403, replyText: text });
+    amqpThrows(() => queue.addConsumer(new FakeConsumer('other')), { replyCode: 403, replyText: text });
     queue.removeConsumer(exclusive);
     queue.addConsumer(new FakeConsumer('after'));
     assert.equal(queue.consumerCount(), 1);

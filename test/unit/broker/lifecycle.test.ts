@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { declareQueue, FakeConsumer, message, owner, startedVhost } from './fakes.js';
+import { amqpThrows } from '../../helpers/amqp-errors.js';
 
 const LOCKED =
   "RESOURCE_LOCKED - cannot obtain exclusive access to locked queue 'q' in vhost '/'. It could be originally " +
@@ -13,19 +14,19 @@ test('exclusive queue: only its owner may use it; others get 405 with RabbitMQ t
   try {
     declareQueue(vhost, 'q', alice, { exclusive: true });
     const locked = { replyCode: 405, replyText: LOCKED };
-    assert.throws(() => declareQueue(vhost, 'q', bob, { exclusive: true }), locked);
-    assert.throws(() => declareQueue(vhost, 'q', alice, { exclusive: false }), locked, 'exclusive flag mismatch');
-    assert.throws(() => vhost.checkQueue('q', bob), locked);
-    assert.throws(() => vhost.bindQueue('q', 'amq.direct', 'k', {}, bob), locked);
-    assert.throws(() => vhost.purgeQueue('q', bob), locked);
-    assert.throws(() => vhost.deleteQueue('q', { ifUnused: false, ifEmpty: false }, bob), locked);
-    assert.throws(() => vhost.getQueue('q')!.addConsumer(new FakeConsumer('c', { owner: bob })), locked);
+    amqpThrows(() => declareQueue(vhost, 'q', bob, { exclusive: true }), locked);
+    amqpThrows(() => declareQueue(vhost, 'q', alice, { exclusive: false }), locked, 'exclusive flag mismatch');
+    amqpThrows(() => vhost.checkQueue('q', bob), locked);
+    amqpThrows(() => vhost.bindQueue('q', 'amq.direct', 'k', {}, bob), locked);
+    amqpThrows(() => vhost.purgeQueue('q', bob), locked);
+    amqpThrows(() => vhost.deleteQueue('q', { ifUnused: false, ifEmpty: false }, bob), locked);
+    amqpThrows(() => vhost.getQueue('q')!.addConsumer(new FakeConsumer('c', { owner: bob })), locked);
     // Publishing to someone else's exclusive queue is allowed.
     assert.equal(vhost.publish(message('', 'q')).routed, 1);
     assert.equal(vhost.checkQueue('q', alice).readyCount(), 1);
     // A non-exclusive queue redeclared as exclusive is refused too.
     declareQueue(vhost, 'shared', alice);
-    assert.throws(() => declareQueue(vhost, 'shared', alice, { exclusive: true }), { replyCode: 405 });
+    amqpThrows(() => declareQueue(vhost, 'shared', alice, { exclusive: true }), { replyCode: 405 });
   } finally {
     await broker.stop();
   }
@@ -82,11 +83,11 @@ test('delete if-unused / if-empty with exact texts; missing queue deletes fine',
     vhost.publish(message('', 'q', '2'));
     const consumer = new FakeConsumer('c', { prefetch: 1 });
     queue.addConsumer(consumer);
-    assert.throws(() => vhost.deleteQueue('q', { ifUnused: true, ifEmpty: false }, me), {
+    amqpThrows(() => vhost.deleteQueue('q', { ifUnused: true, ifEmpty: false }, me), {
       replyCode: 406,
       replyText: "PRECONDITION_FAILED - queue 'q' in vhost '/' in use",
     });
-    assert.throws(() => vhost.deleteQueue('q', { ifUnused: false, ifEmpty: true }, me), {
+    amqpThrows(() => vhost.deleteQueue('q', { ifUnused: false, ifEmpty: true }, me), {
       replyCode: 406,
       replyText: "PRECONDITION_FAILED - queue 'q' in vhost '/' is not empty",
     });
@@ -115,7 +116,7 @@ test('purge drops ready messages only; unacked ones stay and can still be acked'
     queue.reject(held, true);
     assert.equal(queue.readyCount(), 1, 'requeued after purge');
     assert.equal(queue.get(true)!.message.body.toString(), '0');
-    assert.throws(() => vhost.purgeQueue('missing', me), { replyCode: 404 });
+    amqpThrows(() => vhost.purgeQueue('missing', me), { replyCode: 404 });
   } finally {
     await broker.stop();
   }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ChannelError } from '../../../src/broker/errors.js';
+import { ChannelError } from '../../../src/amqp/errors.js';
+import { amqpThrows, asAmqp } from '../../helpers/amqp-errors.js';
 import type { FieldTable } from '../../../src/broker/message.js';
 import {
   Policy,
@@ -33,7 +34,8 @@ function policiesOver(queues: RecordingTarget[]) {
 }
 
 function refused(fn: () => unknown, pattern: RegExp): void {
-  assert.throws(fn, (err: unknown) => {
+  amqpThrows(fn, (thrown: unknown) => {
+      const err = asAmqp(thrown);
     assert.ok(err instanceof ChannelError, String(err));
     assert.equal(err.replyCode, 406);
     assert.match(err.message, pattern);

@@ -6,6 +6,7 @@ import type { ExchangeType } from '../../../src/broker/exchanges/exchange-type.j
 import type { Message } from '../../../src/broker/message.js';
 import { Broker } from '../../../src/broker/broker.js';
 import { declareQueue, message, owner, reached } from './fakes.js';
+import { amqpThrows } from '../../helpers/amqp-errors.js';
 
 /** A plugin type for the test: routes on the routing key's length, must be declared with x-mode. */
 const byLength: ExchangeType = {
@@ -34,15 +35,15 @@ test('plugin exchange types slot in through BrokerOptions.exchangeTypes, per bro
   try {
     const vhost = broker.getVhost('/')!;
     const req = { name: 'len', type: 'x-by-length', durable: false, autoDelete: false, internal: false, arguments: {} };
-    assert.throws(() => vhost.declareExchange(req), { replyCode: 406, message: "x-mode missing for exchange 'len' in vhost '/'" });
+    amqpThrows(() => vhost.declareExchange(req), { replyCode: 406, message: "x-mode missing for exchange 'len' in vhost '/'" });
     vhost.declareExchange({ ...req, arguments: { 'x-mode': 'a' } });
-    assert.throws(() => vhost.declareExchange({ ...req, arguments: { 'x-mode': 'b' } }), { replyCode: 406 });
+    amqpThrows(() => vhost.declareExchange({ ...req, arguments: { 'x-mode': 'b' } }), { replyCode: 406 });
     declareQueue(vhost, 'three', owner());
     vhost.bindQueue('three', 'len', '3', {}, owner());
     assert.equal(vhost.publish(message('len', 'abc')).routed, 1);
     assert.equal(vhost.publish(message('len', 'abcd')).routed, 0);
     assert.deepEqual(reached(vhost, ['three']), ['three']);
-    assert.throws(() => plain.getVhost('/')!.declareExchange({ ...req, arguments: { 'x-mode': 'a' } }), { replyCode: 503 });
+    amqpThrows(() => plain.getVhost('/')!.declareExchange({ ...req, arguments: { 'x-mode': 'a' } }), { replyCode: 503 });
   } finally {
     await broker.stop();
     await plain.stop();

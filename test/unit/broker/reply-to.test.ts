@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { REPLY_TO_PREFIX, REPLY_TO_QUEUE } from '../../../src/broker/names.js';
 import { FakeConsumer, message, owner, startedVhost } from './fakes.js';
+import { amqpThrows } from '../../helpers/amqp-errors.js';
 
 test('direct reply-to: a registered consumer gets messages published to its address', async () => {
   const { broker, vhost } = await startedVhost();
@@ -40,7 +41,7 @@ test('direct reply-to: unknown or unregistered addresses are unroutable', async 
     assert.equal(vhost.publish(message('', address)).routed, 0);
     assert.equal(vhost.publish(message('', REPLY_TO_PREFIX + 'forged')).routed, 0);
     assert.equal(requester.received.length, 0);
-    assert.throws(() => vhost.checkQueue(address, owner()), { replyCode: 404 });
+    amqpThrows(() => vhost.checkQueue(address, owner()), { replyCode: 404 });
     // Only the default exchange delivers to reply addresses.
     const again = vhost.registerReplyTo(requester);
     assert.equal(vhost.publish(message('amq.direct', again)).routed, 0);
@@ -52,7 +53,7 @@ test('direct reply-to: unknown or unregistered addresses are unroutable', async 
 test('direct reply-to: an acking consumer is refused', async () => {
   const { broker, vhost } = await startedVhost();
   try {
-    assert.throws(() => vhost.registerReplyTo(new FakeConsumer('c', { noAck: false })), {
+    amqpThrows(() => vhost.registerReplyTo(new FakeConsumer('c', { noAck: false })), {
       replyCode: 406,
       replyText: 'PRECONDITION_FAILED - reply consumer cannot acknowledge',
     });

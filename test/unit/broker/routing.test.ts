@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ChannelError } from '../../../src/broker/errors.js';
+import { ChannelError } from '../../../src/amqp/errors.js';
+import { amqpThrows, asAmqp } from '../../helpers/amqp-errors.js';
 import { TypedValue } from '../../../src/broker/message.js';
 import { declareExchange, declareQueue, message, owner, reached, startedVhost } from './fakes.js';
 
@@ -99,11 +100,11 @@ test('headers exchange rejects a bad x-match with RabbitMQ texts', async () => {
   const { broker, vhost } = await startedVhost();
   try {
     declareQueue(vhost, 'q', me);
-    assert.throws(() => vhost.bindQueue('q', 'amq.headers', '', { 'x-match': 'some' }, me), {
+    amqpThrows(() => vhost.bindQueue('q', 'amq.headers', '', { 'x-match': 'some' }, me), {
       replyCode: 406,
       message: 'Invalid x-match field value <<"some">>; expected all, any, all-with-x, or any-with-x',
     });
-    assert.throws(() => vhost.bindQueue('q', 'amq.headers', '', { 'x-match': 1 }, me), { replyCode: 406 });
+    amqpThrows(() => vhost.bindQueue('q', 'amq.headers', '', { 'x-match': 1 }, me), { replyCode: 406 });
     assert.equal(vhost.getExchange('amq.headers')!.bindings.size, 0);
   } finally {
     await broker.stop();
@@ -142,14 +143,15 @@ test('exchange-to-exchange bindings reach queues once each, even through loops a
 test('publish errors: missing exchange 404, internal exchange 403', async () => {
   const { broker, vhost } = await startedVhost();
   try {
-    assert.throws(() => vhost.publish(message('nope', 'k')), (err: unknown) => {
+    amqpThrows(() => vhost.publish(message('nope', 'k')), (thrown: unknown) => {
+      const err = asAmqp(thrown);
       assert.ok(err instanceof ChannelError);
       assert.equal(err.replyCode, 404);
       assert.equal(err.replyText, "NOT_FOUND - no exchange 'nope' in vhost '/'");
       return true;
     });
     declareExchange(vhost, 'inner', 'fanout', { internal: true });
-    assert.throws(() => vhost.publish(message('inner', 'k')), {
+    amqpThrows(() => vhost.publish(message('inner', 'k')), {
       replyCode: 403,
       message: "cannot publish to internal exchange 'inner' in vhost '/'",
     });
@@ -215,7 +217,7 @@ test('deleting an exchange removes its bindings at both ends', async () => {
     declareQueue(vhost, 'q', me);
     vhost.bindQueue('q', 'x', 'k', {}, me);
     vhost.bindExchange('x', 'amq.fanout', '', {});
-    assert.throws(() => vhost.deleteExchange('x', true), { replyCode: 406, message: "exchange 'x' in vhost '/' in use" });
+    amqpThrows(() => vhost.deleteExchange('x', true), { replyCode: 406, message: "exchange 'x' in vhost '/' in use" });
     vhost.deleteExchange('x', false);
     assert.equal(vhost.getQueue('q')!.bindings.size, 0);
     assert.equal(vhost.getExchange('amq.fanout')!.bindings.size, 0);

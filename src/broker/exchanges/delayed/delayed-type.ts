@@ -7,7 +7,7 @@
  * it later) and the alternate exchange is consulted only when the message is due and routes nowhere.
  * Mandatory is not honoured at due time: there may be no publisher connection left to return it to.
  */
-import { ConnectionError, ConnectionReplyCode, preconditionFailed } from '../../errors.js';
+import { preconditionFailed, unknownExchangeType } from '../../errors.js';
 import { fieldString, type FieldTable } from '../../message.js';
 import type { Exchange } from '../exchange.js';
 import type { ExchangeType } from '../exchange-type.js';
@@ -32,7 +32,7 @@ export function createDelayedMessageType(
     if (name === undefined || name === DELAYED_MESSAGE_TYPE) throw preconditionFailed(MISSING_TYPE_TEXT);
     const type = registry.get(name);
     // rabbit_exchange:check_type: an unknown type is a connection error, as for exchange.declare itself.
-    if (type === undefined) throw new ConnectionError(ConnectionReplyCode.CommandInvalid, `invalid exchange type '${name}'`);
+    if (type === undefined) throw unknownExchangeType(name);
     return type;
   };
   return {

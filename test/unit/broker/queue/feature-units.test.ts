@@ -1,6 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { ChannelError } from '../../../../src/broker/errors.js';
+import { ChannelError } from '../../../../src/amqp/errors.js';
+import { amqpThrows, asAmqp } from '../../../helpers/amqp-errors.js';
 import { Message, TypedValue } from '../../../../src/broker/message.js';
 import { deadLetteredMessage, isDeadLetterCycle } from '../../../../src/broker/queue/dead-letter.js';
 import { DeduplicationCache } from '../../../../src/broker/queue/deduplication.js';
@@ -18,12 +19,12 @@ test('parseQueueArguments: values, defaults and the first error in RabbitMQ orde
   assert.equal(settings.maxPriority, undefined, 'x-max-priority 0 means no priorities');
   assert.equal(settings.overflow, 'reject-publish');
   assert.equal(parseQueueArguments({}, resource).overflow, 'drop-head');
-  assert.throws(
+  amqpThrows(
     () => parseQueueArguments({ 'x-max-length': -1, 'x-expires': -2 }, resource),
-    (err: unknown) =>
-      err instanceof ChannelError &&
-      err.replyCode === 406 &&
-      err.message === "invalid arg 'x-expires' for queue 'q' in vhost '/': {value_negative,-2}",
+    (thrown: unknown) => {
+      const err = asAmqp(thrown);
+      return err instanceof ChannelError && err.replyCode === 406 && err.message === "invalid arg 'x-expires' for queue 'q' in vhost '/': {value_negative,-2}";
+    },
   );
 });
 
