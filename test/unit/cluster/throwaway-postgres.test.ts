@@ -122,10 +122,13 @@ function defineTests(): void {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       await waitFor(() => out.includes('\n') || child.exitCode !== null, 'the child to start its server', 30_000);
       const { dir, pid } = JSON.parse(out) as { dir: string; pid: number };
-      assert.ok(alive(pid));
-      if (mode === 'hang') child.kill('SIGKILL');
+      if (mode === 'hang') {
+        assert.ok(alive(pid), 'the server runs until its Node process dies');
+        child.kill('SIGKILL');
+      }
       await exited;
-      // After 'exit' the handler has already cleaned up; after SIGKILL the watchdog does, shortly.
+      if (mode === 'exit') assert.ok(!existsSync(dir), "the 'exit' handler removed the dir before the process was gone");
+      // After SIGKILL the watchdog cleans up, shortly; either way it exits itself once its pipe closes.
       await waitFor(() => !existsSync(dir) && leftovers(dir).length === 0 && !alive(pid), `the server in ${dir} to be cleaned up`, 10_000);
     });
   }
