@@ -11,7 +11,7 @@
  */
 import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { Broker } from '../src/broker/broker.js';
-import type { Consumer, QueueEntry } from '../src/broker/consumer.js';
+import type { Consumer, QueueEntry } from '../src/broker/front-door.js';
 import type { DelayedMessageRouter } from '../src/broker/exchanges/delayed/delayed-router.js';
 import { createDelayedMessageType } from '../src/broker/exchanges/delayed/delayed-type.js';
 import { Message } from '../src/broker/message.js';

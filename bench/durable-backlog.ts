@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Broker } from '../src/broker/broker.js';
-import type { Consumer, QueueEntry } from '../src/broker/consumer.js';
+import type { Consumer, QueueEntry } from '../src/broker/front-door.js';
 import { Message } from '../src/broker/message.js';
 import type { Queue } from '../src/broker/queue/queue.js';
 import { LogStore } from '../src/store/log-store.js';

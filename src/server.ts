@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { AmqpListener } from './amqp/server.js';
+import type { ListenAddress, Listener } from './session/views.js';
 import type { AmqpListenerOptions } from './amqp/server.js';
 import { UserRegistry } from './auth/users.js';
 import { decodeProperties, encodeProperties } from './amqp/codec/properties.js';
@@ -19,10 +20,7 @@ import { dashboardIfInstalled } from './http/dashboard/plugin.js';
 import { createLogger } from './log.js';
 import type { Logger } from './log.js';
 
-export interface ListenAddress {
-  host: string;
-  port: number;
-}
+export type { ListenAddress } from './session/views.js';
 
 export interface WarrenServerOptions {
   /**
@@ -74,10 +72,11 @@ export class WarrenServer {
   readonly memoryAlarm: MemoryAlarm;
   /** Raised alarms block publishers on every listener until all have cleared. */
   readonly alarms: ResourceAlarms;
-  private readonly listeners: AmqpListener[] = [];
+  /** Every front door's listener; alarms, shutdown and the management API go through these. */
+  private readonly listeners: Listener[] = [];
   private http: HttpServer | undefined;
-  /** AMQP(S) addresses, listed by /api/overview next to the HTTP one. */
-  private readonly amqpAddresses: ListenerInfo[] = [];
+  /** Front doors' addresses, listed by /api/overview next to the HTTP one. */
+  private readonly addresses: ListenerInfo[] = [];
   private starting: Promise<ListeningAddresses> | undefined;
   private stopping: Promise<void> | undefined;
   private tearingDown: Promise<void> | undefined;
@@ -118,8 +117,8 @@ export class WarrenServer {
     });
   }
 
-  /** The AMQP listeners, once started (for the management API and for alarms). */
-  get amqpListeners(): readonly AmqpListener[] {
+  /** The front doors' listeners, once started. */
+  get doorListeners(): readonly Listener[] {
     return this.listeners;
   }
 
@@ -147,11 +146,9 @@ export class WarrenServer {
       if (this.store.persistent) this.users.observe(new UserJournal(this.store));
       await this.diskAlarm.start();
       this.memoryAlarm.start();
-      const amqp = await this.listen({ host: this.config.amqp.host, port: this.config.amqp.port }, 'AMQP');
+      const amqp = await this.listen(this.amqpListener({ host: this.config.amqp.host, port: this.config.amqp.port }, 'amqp'), 'AMQP');
       const tls = this.config.amqps;
-      const amqps = tls === undefined ? undefined : await this.listen({ host: tls.host, port: tls.port, tls: await readTlsFiles(tls) }, 'AMQPS');
-      this.amqpAddresses.push({ protocol: 'amqp', ...amqp });
-      if (amqps !== undefined) this.amqpAddresses.push({ protocol: 'amqp/ssl', ...amqps });
+      const amqps = tls === undefined ? undefined : await this.listen(this.amqpListener({ host: tls.host, port: tls.port, tls: await readTlsFiles(tls) }, 'amqps'), 'AMQPS');
       const http = await this.listenHttp();
       return amqps === undefined ? { amqp, http } : { amqp, amqps, http };
     } catch (error) {
@@ -160,16 +157,16 @@ export class WarrenServer {
     }
   }
 
-  private async listen(options: Omit<AmqpListenerOptions, 'limits'>, label: string): Promise<ListenAddress> {
-    const listener = new AmqpListener(
-      this.broker,
-      this.users,
-      { ...options, limits: amqpLimits(this.config) },
-      this.logger.child({ component: label.toLowerCase() }),
-    );
+  private amqpListener(options: Omit<AmqpListenerOptions, 'limits'>, component: string): AmqpListener {
+    return new AmqpListener(this.broker, this.users, { ...options, limits: amqpLimits(this.config) }, this.logger.child({ component }));
+  }
+
+  /** Starts one front door's listener: it joins the alarms, the shutdown and the management API. */
+  private async listen(listener: Listener, label: string): Promise<ListenAddress> {
     this.listeners.push(listener);
     listener.setBlocked(this.alarms.blockedReason());
     const address = await listener.listen();
+    this.addresses.push({ protocol: listener.protocol, host: address.host, port: address.port });
     // Tests and scripts parse this line to learn the port when it was 0.
     this.logger.info({ protocol: label.toLowerCase(), host: address.host, port: address.port }, `${label} listening on ${address.host}:${address.port}`);
     return address;
@@ -180,10 +177,10 @@ export class WarrenServer {
       {
         broker: this.broker,
         users: this.users,
-        connections: () => this.listeners.flatMap((listener) => [...listener.connections]),
+        connections: () => this.listeners.flatMap((listener) => [...listener.connections()]),
         alarms: () => this.alarmStatus(),
       },
-      { host: this.config.http.host, port: this.config.http.port, dataDir: this.config.dataDir, dashboard: this.dashboard(), listeners: () => this.amqpAddresses },
+      { host: this.config.http.host, port: this.config.http.port, dataDir: this.config.dataDir, dashboard: this.dashboard(), listeners: () => this.addresses },
       this.logger.child({ component: 'http' }),
     );
     const address = await this.http.listen();

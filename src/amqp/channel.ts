@@ -1,4 +1,5 @@
-import type { QueueEntry } from '../broker/consumer.js';
+import type { ConsumerDetails, QueueEntry } from '../broker/front-door.js';
+import { channelName, type ChannelInfo } from '../session/views.js';
 import { preconditionFailed } from '../broker/errors.js';
 import { ChannelError, ChannelReplyCode, ConnectionError, ConnectionReplyCode } from './errors.js';
 import { Message } from '../broker/message.js';
@@ -98,6 +99,33 @@ export class Channel implements ConsumerChannel, AckHost, ConfirmSink {
 
   get isClosed(): boolean {
     return this.closed;
+  }
+
+  /** ConsumerChannel: where this channel is, for /api/consumers. */
+  get location(): ConsumerDetails['channel'] {
+    const connection = this.host.connection;
+    return {
+      name: channelName(connection, this.id),
+      number: this.id,
+      connectionName: connection.name,
+      peerHost: connection.peerHost,
+      peerPort: connection.peerPort,
+      user: this.host.user.name,
+    };
+  }
+
+  /** ChannelLike: the management snapshot (RabbitMQ's /api/channels fields). */
+  describe(number: number): ChannelInfo {
+    return {
+      number,
+      state: this.flowActive ? 'running' : 'flow',
+      consumerCount: this.consumers.size,
+      prefetchCount: this.consumerPrefetch,
+      globalPrefetchCount: this.channelPrefetch,
+      unacknowledged: this.acks.outstanding,
+      confirm: this.confirms !== undefined,
+      transactional: this.tx !== undefined,
+    };
   }
 
   /** Every frame for this channel between channel.open-ok and channel.close. Throws broker errors. */

@@ -28,6 +28,7 @@ export interface HandshakingConnection {
   clientProperties: FieldTable;
   clientCapabilities: ClientCapabilities;
   user: User;
+  authMechanism: string;
   vhost: VHost;
   channelMax: number;
   frameMax: number;
@@ -99,6 +100,7 @@ export class ConnectionHandshake {
       return;
     }
     connection.user = outcome.user;
+    connection.authMechanism = mechanism;
     connection.state = ConnectionState.AwaitingTuneOk;
     connection.writer.writeMethod(0, { id: MethodId.ConnectionTune, args: tuneOffer(this.context.settings.limits) });
     connection.scheduleFlush();

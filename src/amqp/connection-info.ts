@@ -1,7 +1,8 @@
 import type { User } from '../auth/users.js';
 import type { FieldTable } from '../broker/message.js';
 import type { VHost } from '../broker/vhost.js';
-import { ConnectionState, STATE_NAMES, type ConnectionInfo } from './connection-types.js';
+import type { ConnectionInfo } from '../session/views.js';
+import { ConnectionState, STATE_NAMES } from './connection-types.js';
 
 /** The parts of a connection its management snapshot reads. */
 export interface DescribedConnection {
@@ -19,6 +20,7 @@ export interface DescribedConnection {
   readonly frameMax: number;
   readonly channelMax: number;
   readonly heartbeatSeconds: number;
+  readonly authMechanism: string;
 }
 
 /**
@@ -43,5 +45,6 @@ export function describeConnection(c: DescribedConnection, tls: boolean, flowSta
     channelMax: c.channelMax,
     heartbeat: c.heartbeatSeconds,
     tls,
+    authMechanism: c.authMechanism,
   };
 }

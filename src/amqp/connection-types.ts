@@ -6,6 +6,7 @@ import type { ChannelHost } from './channel/host.js';
 import type { Frame } from './codec/frames.js';
 import type { AmqpConnection } from './connection.js';
 import type { AmqpLimits } from './limits.js';
+import type { ChannelInfo } from '../session/views.js';
 import type { PublisherFlowSettings } from './publisher-flow.js';
 
 /** What the connection layer needs of a channel (the channel layer's Channel implements it). */
@@ -13,6 +14,8 @@ export interface ChannelLike {
   handleFrame(frame: Frame): void;
   resume(): void;
   teardown(): void;
+  /** Its management snapshot; channels that have none are listed by number only. */
+  describe?(number: number): ChannelInfo;
 }
 
 export type ChannelFactory = (id: number, host: ChannelHost) => ChannelLike;
@@ -61,24 +64,3 @@ export type ConnectionState = (typeof ConnectionState)[keyof typeof ConnectionSt
 
 /** Names as rabbitmqctl list_connections shows them, indexed by ConnectionState. */
 export const STATE_NAMES = ['starting', 'starting', 'tuning', 'opening', 'running', 'closing', 'closed'] as const;
-
-/** A snapshot for the management API. */
-export interface ConnectionInfo {
-  name: string;
-  protocol: 'AMQP 0-9-1';
-  peerHost: string;
-  peerPort: number;
-  user: string | undefined;
-  vhost: string | undefined;
-  state: string;
-  channels: number;
-  clientProperties: FieldTable;
-  connectedAt: number;
-  bytesIn: number;
-  bytesOut: number;
-  frameMax: number;
-  channelMax: number;
-  heartbeat: number;
-  tls: boolean;
-}
-

@@ -2,7 +2,8 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { User, UserRegistry } from '../auth/users.js';
 import type { Broker } from '../broker/broker.js';
-import type { SessionOwner } from '../broker/consumer.js';
+import type { SessionOwner } from '../broker/front-door.js';
+import type { ChannelInfo, ConnectionInfo, ConnectionView } from '../session/views.js';
 import type { AmqpError } from './errors.js';
 import type { FieldTable } from '../broker/message.js';
 import type { VHost } from '../broker/vhost.js';
@@ -18,7 +19,6 @@ import {
   ConnectionState,
   type ChannelLike,
   type ConnectionContext,
-  type ConnectionInfo,
   type ConnectionSettings,
 } from './connection-types.js';
 import { FRAME_MIN_SIZE, NO_CAPABILITIES, type ClientCapabilities } from './handshake.js';
@@ -33,7 +33,6 @@ export {
   type ChannelFactory,
   type ChannelLike,
   type ConnectionContext,
-  type ConnectionInfo,
   type ConnectionSettings,
 } from './connection-types.js';
 
@@ -44,7 +43,7 @@ export {
  * (connection-close.ts), the management snapshot (connection-info.ts); it keeps heartbeats and publisher
  * flow itself. Implements ChannelHost for its channels.
  */
-export class AmqpConnection implements ChannelHost, SessionOwner {
+export class AmqpConnection implements ChannelHost, ConnectionView {
   readonly name: string;
   readonly peerHost: string;
   readonly peerPort: number;
@@ -61,12 +60,14 @@ export class AmqpConnection implements ChannelHost, SessionOwner {
   heartbeatSeconds = 0;
   clientProperties: FieldTable = {};
   clientCapabilities: ClientCapabilities = { ...NO_CAPABILITIES };
+  /** The SASL mechanism the client logged in with. */
+  authMechanism = 'PLAIN';
   /** Set by connection.open; channels exist only after it. */
   vhost!: VHost;
   /** Set by a successful login. */
   user!: User;
 
-  private readonly channels: ChannelTable;
+  private readonly channelTable: ChannelTable;
   private readonly parser: FrameParser;
   private readonly input: SocketInput;
   private readonly output: SocketOutput;
@@ -99,7 +100,7 @@ export class AmqpConnection implements ChannelHost, SessionOwner {
     this.closedPromise = new Promise((resolve) => (this.resolveClosed = resolve));
     this.output = new SocketOutput(socket, this.settings.highWaterMark, () => this.resumeChannels());
     this.writer = this.output.writer;
-    this.channels = new ChannelTable(
+    this.channelTable = new ChannelTable(
       {
         writer: this.writer,
         scheduleFlush: () => this.scheduleFlush(),
@@ -110,14 +111,14 @@ export class AmqpConnection implements ChannelHost, SessionOwner {
       },
       this.log,
     );
-    this.closer = new ConnectionCloser(this, socket, this.channels, this.log, this.settings.closeTimeoutMs);
+    this.closer = new ConnectionCloser(this, socket, this.channelTable, this.log, this.settings.closeTimeoutMs);
     // Spec 4.2.3: until tune-ok both peers accept frames of at most frame-min-size.
     this.parser = new FrameParser(this, { frameMax: FRAME_MIN_SIZE, expectProtocolHeader: false });
     this.handshake = new ConnectionHandshake(this, context, this.parser, this.closer, this.log, {
       heartbeatAgreed: (seconds) => this.startHeartbeat(seconds),
       opened: () => this.onOpened(),
     });
-    this.router = new FrameRouter(this, this.handshake, this.channels, this.closer, this.log);
+    this.router = new FrameRouter(this, this.handshake, this.channelTable, this.closer, this.log);
     this.input = new SocketInput(this.parser, {
       currentState: () => this.state,
       acceptProtocolHeader: (header) => this.handshake.acceptProtocolHeader(header),
@@ -138,8 +139,13 @@ export class AmqpConnection implements ChannelHost, SessionOwner {
     return this;
   }
 
+  /** ChannelHost: this connection, as channels name it to the management API. */
+  get connection(): AmqpConnection {
+    return this;
+  }
+
   get channelCount(): number {
-    return this.channels.size;
+    return this.channelTable.size;
   }
 
   get bytesOut(): number {
@@ -187,7 +193,7 @@ export class AmqpConnection implements ChannelHost, SessionOwner {
   /** The socket has room again: consumers may deliver more. */
   private resumeChannels(): void {
     if (this.state !== ConnectionState.Open) return;
-    this.channels.resumeAll((id, err) => this.router.onChannelError(id, err, 0, 0));
+    this.channelTable.resumeAll((id, err) => this.router.onChannelError(id, err, 0, 0));
   }
 
   /** FrameParser handler: every complete frame, in order. */
@@ -244,7 +250,7 @@ export class AmqpConnection implements ChannelHost, SessionOwner {
     this.closer.stopTimers();
     this.heartbeat?.stop();
     this.flow?.stop();
-    this.channels.teardownAll();
+    this.channelTable.teardownAll();
     if (wasOpen) this.releaseExclusiveResources();
     this.context.connectionClosed(this);
     this.resolveClosed();
@@ -303,7 +309,13 @@ export class AmqpConnection implements ChannelHost, SessionOwner {
 
   /** Channels by number, those being closed left out (for the management API's channel list). */
   openChannels(): [number, ChannelLike][] {
-    return this.channels.openChannels();
+    return this.channelTable.openChannels();
+  }
+
+  channels(): ChannelInfo[] {
+    const rows: ChannelInfo[] = [];
+    for (const [number, channel] of this.channelTable.openChannels()) if (channel.describe) rows.push(channel.describe(number));
+    return rows;
   }
 
   info(): ConnectionInfo {

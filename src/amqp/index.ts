@@ -4,9 +4,8 @@ export {
   ConnectionState,
   type ChannelFactory,
   type ChannelLike,
-  type ConnectionInfo,
 } from './connection.js';
 export { DEFAULT_LIMITS, resolveLimits, type AmqpLimits } from './limits.js';
-export { SERVER_CAPABILITIES, WARREN_VERSION, serverProperties } from './server-properties.js';
+export { SERVER_CAPABILITIES, serverProperties } from './server-properties.js';
 export { PROTOCOL_HEADER } from './handshake.js';
 export type { ChannelHost } from './channel/host.js';

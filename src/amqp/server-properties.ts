@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { FieldTable } from '../broker/message.js';
+import { WARREN_VERSION } from '../version.js';
 
 /**
  * Capabilities exactly as current RabbitMQ announces them in connection.start, so clients switch on the
@@ -22,23 +20,6 @@ export const SERVER_CAPABILITIES: Readonly<FieldTable> = Object.freeze({
 
 export const SASL_MECHANISMS = 'PLAIN AMQPLAIN';
 export const LOCALES = 'en_US';
-
-/** The package version, found by walking up from this module (it runs from src/ via tsx or from dist/). */
-function readPackageVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let depth = 0; depth < 6; depth++) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
-      if (pkg.name === 'warren' && typeof pkg.version === 'string') return pkg.version;
-    } catch {
-      // no package.json at this level: keep walking up
-    }
-    dir = dirname(dir);
-  }
-  return '0.0.0';
-}
-
-export const WARREN_VERSION = readPackageVersion();
 
 /** server-properties of connection.start (spec: peer-properties; RabbitMQ's keys). */
 export function serverProperties(clusterName?: string): FieldTable {

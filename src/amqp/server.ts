@@ -5,6 +5,7 @@ import type { Broker } from '../broker/broker.js';
 import type { UserRegistry } from '../auth/users.js';
 import { AmqpConnection, type ChannelFactory, type ConnectionContext, type ConnectionSettings } from './connection.js';
 import { createChannel } from './default-channel.js';
+import type { ConnectionView, ListenAddress, Listener } from '../session/views.js';
 import { resolveLimits, type AmqpLimits } from './limits.js';
 import { DEFAULT_PUBLISHER_FLOW, type PublisherFlowSettings } from './publisher-flow.js';
 
@@ -42,7 +43,7 @@ const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
  * The AMQP 0-9-1 front door: accepts TCP (or TLS) sockets and runs one AmqpConnection per socket.
  * Everything is per instance, so a test can run two listeners on two brokers in one process.
  */
-export class AmqpListener {
+export class AmqpListener implements Listener {
   private readonly server: Server;
   private readonly open = new Set<AmqpConnection>();
   private readonly all = new Set<AmqpConnection>();
@@ -84,8 +85,18 @@ export class AmqpListener {
   }
 
   /** Every live connection, handshaking ones included (for the management API). */
-  get connections(): ReadonlySet<AmqpConnection> {
+  connections(): Iterable<ConnectionView> {
     return this.all;
+  }
+
+  /** The same, as this door's own objects (tests). */
+  get amqpConnections(): ReadonlySet<AmqpConnection> {
+    return this.all;
+  }
+
+  /** 'amqp', or 'amqp/ssl' for TLS (RabbitMQ's listener names). */
+  get protocol(): string {
+    return this.options.tls === undefined ? 'amqp' : 'amqp/ssl';
   }
 
   get limits(): Readonly<AmqpLimits> {
@@ -96,7 +107,7 @@ export class AmqpListener {
     return this.options.tls !== undefined;
   }
 
-  listen(): Promise<{ host: string; port: number }> {
+  listen(): Promise<ListenAddress> {
     return new Promise((resolve, reject) => {
       const onError = (err: Error): void => reject(err);
       this.server.once('error', onError);

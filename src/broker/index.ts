@@ -16,6 +16,6 @@ export { topicWords } from './exchanges/topic.js';
 export { Binding, type BindingDestination, type RouteSink } from './binding.js';
 export { DefinitionJournal, type DefinitionObserver } from './persistence/definitions.js';
 export { REPLY_TO_PREFIX, REPLY_TO_QUEUE, SERVER_NAMED_PREFIX } from './names.js';
-export type { Consumer, QueueEntry, SessionOwner } from './consumer.js';
+export type { Consumer, QueueEntry, SessionOwner } from './front-door.js';
 export * from './errors.js';
 export * from './message.js';

@@ -1,4 +1,4 @@
-import type { Consumer } from './consumer.js';
+import type { Consumer } from './front-door.js';
 import { preconditionFailed } from './errors.js';
 import { replyToAddress } from './names.js';
 

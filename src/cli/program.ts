@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { WARREN_VERSION } from '../amqp/server-properties.js';
+import { WARREN_VERSION } from '../version.js';
 import * as commands from './commands.js';
 
 /** The `warren` command with every subcommand that commands.ts lists. */

@@ -1,13 +1,14 @@
 import type { Logger } from 'pino';
-import type { AmqpConnection } from '../amqp/connection.js';
 import type { UserRegistry } from '../auth/users.js';
 import type { Broker } from '../broker/broker.js';
-import type { SessionOwner } from '../broker/consumer.js';
+import type { SessionOwner } from '../broker/front-door.js';
+import type { ConnectionView } from '../session/views.js';
 import type { RateSampler } from './rates.js';
 
 /** One listener as /api/overview lists it. */
 export interface ListenerInfo {
-  protocol: 'amqp' | 'amqp/ssl' | 'http';
+  /** 'amqp', 'amqp/ssl', 'http', 'mqtt', ... (RabbitMQ's names). */
+  protocol: string;
   host: string;
   port: number;
 }
@@ -26,8 +27,8 @@ export interface AlarmStatus {
 export interface ManagementContext {
   readonly broker: Broker;
   readonly users: UserRegistry;
-  /** Live AMQP connections of every listener. */
-  connections(): Iterable<AmqpConnection>;
+  /** Live connections of every front door. */
+  connections(): Iterable<ConnectionView>;
   listeners(): ListenerInfo[];
   /** Alarm state; a server without alarms (a bare HttpServer in tests) reports none raised. */
   alarms(): AlarmStatus;

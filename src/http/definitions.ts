@@ -1,4 +1,4 @@
-import { WARREN_VERSION } from '../amqp/server-properties.js';
+import { WARREN_VERSION } from '../version.js';
 import { Policy, type PolicySpec } from '../broker/policies/index.js';
 import type { VHost } from '../broker/vhost.js';
 import type { ManagementContext } from './context.js';

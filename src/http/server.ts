@@ -2,9 +2,9 @@ import type { AddressInfo } from 'node:net';
 import { hostname, totalmem } from 'node:os';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import { pino, type Logger } from 'pino';
-import type { AmqpConnection } from '../amqp/connection.js';
 import type { UserRegistry } from '../auth/users.js';
 import type { Broker } from '../broker/broker.js';
+import type { ConnectionView } from '../session/views.js';
 import { authenticate } from './auth.js';
 import type { AlarmStatus, ListenerInfo, ManagementContext } from './context.js';
 import { registerDashboard } from './dashboard/registration.js';
@@ -25,15 +25,15 @@ export interface HttpServerOptions {
   sampleIntervalMs?: number;
   /** Static assets of a web dashboard, registered outside /api (see dashboard/registration.ts). */
   dashboard?: FastifyPluginAsync;
-  /** Other AMQP listeners' addresses for /api/overview. */
+  /** The front doors' listener addresses for /api/overview. */
   listeners?: () => ListenerInfo[];
 }
 
 export interface HttpServerSources {
   broker: Broker;
   users: UserRegistry;
-  /** Live AMQP connections of every listener (the management API lists and closes them). */
-  connections: () => Iterable<AmqpConnection>;
+  /** Live connections of every front door (the management API lists and closes them). */
+  connections: () => Iterable<ConnectionView>;
   /** Resource alarms (memory, disk); default: none raised, RabbitMQ's default limits reported. */
   alarms?: () => AlarmStatus;
 }

@@ -147,8 +147,8 @@ describe(`connection fuzz (WARREN_FUZZ_SEED=${SEED})`, () => {
     assert.deepEqual(internal, [], 'fuzz input must never cause an internal error');
 
     const deadline = Date.now() + 5000;
-    while (server.listener.connections.size > 0 && Date.now() < deadline) await sleep(20);
-    assert.equal(server.listener.connections.size, 0, 'every fuzzed connection was cleaned up');
+    while (server.listener.amqpConnections.size > 0 && Date.now() < deadline) await sleep(20);
+    assert.equal(server.listener.amqpConnections.size, 0, 'every fuzzed connection was cleaned up');
 
     const conn = await amqp.connect(server.url);
     const ch = await conn.createChannel();

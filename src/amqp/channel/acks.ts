@@ -1,4 +1,4 @@
-import type { QueueEntry } from '../../broker/consumer.js';
+import type { QueueEntry } from '../../broker/front-door.js';
 import { preconditionFailed } from '../../broker/errors.js';
 import type { Queue } from '../../broker/queue.js';
 import type { AmqpConsumer } from './consumer.js';

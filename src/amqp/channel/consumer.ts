@@ -1,4 +1,4 @@
-import type { Consumer, QueueEntry, SessionOwner } from '../../broker/consumer.js';
+import type { Consumer, ConsumerDetails, QueueEntry, SessionOwner } from '../../broker/front-door.js';
 import type { FieldTable } from '../../broker/message.js';
 import type { Queue } from '../../broker/queue.js';
 
@@ -8,6 +8,8 @@ export interface ConsumerChannel {
   channelCanTake(noAck: boolean): boolean;
   deliverTo(consumer: AmqpConsumer, entry: QueueEntry, queue: Queue): void;
   consumerCancelledByBroker(consumer: AmqpConsumer, queue: Queue): void;
+  /** Where this channel is, for the management API's consumer list. */
+  readonly location: ConsumerDetails['channel'];
 }
 
 /**
@@ -51,5 +53,9 @@ export class AmqpConsumer implements Consumer {
 
   cancelledByBroker(queue: Queue): void {
     this.channel.consumerCancelledByBroker(this, queue);
+  }
+
+  describe(): ConsumerDetails {
+    return { channel: this.channel.location, prefetchCount: this.prefetch };
   }
 }

@@ -1,7 +1,7 @@
 import type { Broker } from '../../broker/broker.js';
 import type { Queue } from '../../broker/queue.js';
 import type { VHost } from '../../broker/vhost.js';
-import type { SessionOwner } from '../../broker/consumer.js';
+import type { SessionOwner } from '../../broker/front-door.js';
 import type { User, UserRegistry } from '../../auth/users.js';
 import type { FrameWriter } from '../codec/encode.js';
 
@@ -11,6 +11,8 @@ import type { FrameWriter } from '../codec/encode.js';
  */
 export interface ChannelHost {
   readonly broker: Broker;
+  /** Its connection's identity as the management API shows it. */
+  readonly connection: { readonly name: string; readonly peerHost: string; readonly peerPort: number };
   readonly vhost: VHost;
   readonly user: User;
   /** For authorize() before every operation. */

@@ -1,4 +1,4 @@
-import type { QueueEntry } from '../../broker/consumer.js';
+import type { QueueEntry } from '../../broker/front-door.js';
 import type { Queue } from '../../broker/queue.js';
 
 /** Receives each entry a ledger operation removes, oldest delivery tag first. */

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { DefinitionRecord, Store } from '../../store/store.js';
 import type { Binding } from '../binding.js';
-import type { SessionOwner } from '../consumer.js';
+import type { SessionOwner } from '../front-door.js';
 import type { Exchange } from '../exchanges/exchange.js';
 import type { PolicyChange, PolicySpec } from '../policies/index.js';
 import type { Queue } from '../queue/queue.js';

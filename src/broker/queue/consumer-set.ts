@@ -1,4 +1,4 @@
-import type { Consumer } from '../consumer.js';
+import type { Consumer } from '../front-door.js';
 
 /**
  * The consumers of one queue, ordered by priority (highest first, then by arrival), with one

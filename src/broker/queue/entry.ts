@@ -1,4 +1,4 @@
-import type { QueueEntry } from '../consumer.js';
+import type { QueueEntry } from '../front-door.js';
 import type { Message } from '../message.js';
 import type { MessageGroup } from './message-group.js';
 import type { QueueCore } from './queue-core.js';

@@ -1,4 +1,4 @@
-import type { Consumer } from '../consumer.js';
+import type { Consumer } from '../front-door.js';
 import { type Entry, EntryState } from './entry.js';
 import { MinHeap } from './min-heap.js';
 import { ReadyList } from './ready-list.js';

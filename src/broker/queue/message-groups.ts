@@ -1,4 +1,4 @@
-import type { Consumer } from '../consumer.js';
+import type { Consumer } from '../front-door.js';
 import { fieldString, type Message } from '../message.js';
 import type { Entry } from './entry.js';
 import { GroupLane, GroupQueue, MessageGroup } from './message-group.js';

@@ -1,5 +1,5 @@
 import type { Binding } from '../binding.js';
-import type { Consumer, QueueEntry, SessionOwner } from '../consumer.js';
+import type { Consumer, QueueEntry, SessionOwner } from '../front-door.js';
 import { describeResource, resourceLocked } from '../errors.js';
 import type { FieldTable, Message } from '../message.js';
 import type { VHost } from '../vhost.js';

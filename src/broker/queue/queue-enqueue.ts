@@ -1,4 +1,4 @@
-import type { Consumer } from '../consumer.js';
+import type { Consumer } from '../front-door.js';
 import type { Message } from '../message.js';
 import { Entry, EntryState } from './entry.js';
 import { ExpiryTimer, messageTtl } from './expiry-timer.js';

@@ -1,4 +1,4 @@
-import type { QueueEntry } from '../consumer.js';
+import type { QueueEntry } from '../front-door.js';
 import { withDeliveryCount } from './delivery-limit.js';
 import { Entry, EntryState } from './entry.js';
 import { EnqueuingQueue } from './queue-enqueue.js';

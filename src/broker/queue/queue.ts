@@ -1,4 +1,4 @@
-import type { Consumer, QueueEntry } from '../consumer.js';
+import type { Consumer, QueueEntry } from '../front-door.js';
 import { accessRefused, notFound } from '../errors.js';
 import { resolveQueueSettings, type Policy } from '../policies/index.js';
 import { ConsumerTimeouts } from './consumer-timeout.js';

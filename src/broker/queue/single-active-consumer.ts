@@ -1,4 +1,4 @@
-import type { Consumer } from '../consumer.js';
+import type { Consumer } from '../front-door.js';
 
 /** What a queue needs of its consumers: ConsumerSet (round-robin) or SingleActiveConsumerSet. */
 export interface ConsumerRoster {

@@ -1,5 +1,5 @@
 import { RouteCollector } from '../binding.js';
-import type { Consumer } from '../consumer.js';
+import type { Consumer } from '../front-door.js';
 import { accessRefused, notFound } from '../errors.js';
 import { Exchange } from '../exchanges/exchange.js';
 import type { Message } from '../message.js';

@@ -1,5 +1,5 @@
 import { assertArgumentsEquivalent, assertFieldEquivalent } from '../arguments.js';
-import type { SessionOwner } from '../consumer.js';
+import type { SessionOwner } from '../front-door.js';
 import { accessRefused, preconditionFailed } from '../errors.js';
 import type { FieldTable } from '../message.js';
 import { hasReservedPrefix, REPLY_TO_PREFIX, REPLY_TO_QUEUE, serverQueueName } from '../names.js';

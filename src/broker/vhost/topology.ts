@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { fieldTableKey } from '../arguments.js';
 import { Binding, bindingIdentity, RouteCollector, type BindingDestination } from '../binding.js';
-import type { SessionOwner } from '../consumer.js';
+import type { SessionOwner } from '../front-door.js';
 import { notFound } from '../errors.js';
 import { Exchange } from '../exchanges/exchange.js';
 import type { FieldTable } from '../message.js';

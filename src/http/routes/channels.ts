@@ -1,46 +1,36 @@
 import type { FastifyInstance } from 'fastify';
-import { Channel } from '../../amqp/channel.js';
-import type { AmqpConnection } from '../../amqp/connection.js';
+import { channelName, type ChannelInfo, type ConnectionView } from '../../session/views.js';
 import type { ManagementContext } from '../context.js';
 import { objectNotFound } from '../errors.js';
 import { shapeItem, shapeList, type ListQuery } from '../query.js';
 import { visibleConnections } from './shared.js';
 
-/** "<connection name> (<channel number>)", RabbitMQ's channel name. */
-export function channelName(connection: AmqpConnection, id: number): string {
-  return `${connection.name} (${id})`;
-}
-
-function channelJson(context: ManagementContext, connection: AmqpConnection, id: number, channel: Channel): Record<string, unknown> {
+function channelJson(context: ManagementContext, connection: ConnectionView, channel: ChannelInfo): Record<string, unknown> {
   const info = connection.info();
   return {
-    name: channelName(connection, id),
-    number: id,
+    name: channelName(connection, channel.number),
+    number: channel.number,
     node: context.nodeName,
     user: info.user ?? null,
     vhost: info.vhost ?? null,
-    connection_details: { name: connection.name, peer_host: connection.peerHost, peer_port: connection.peerPort },
-    state: channel.flowActive ? 'running' : 'flow',
-    consumer_count: channel.consumers.size,
-    prefetch_count: channel.consumerPrefetch,
-    global_prefetch_count: channel.channelPrefetch,
-    messages_unacknowledged: channel.acks.outstanding,
-    confirm: channel.confirms !== undefined,
-    transactional: channel.tx !== undefined,
+    connection_details: { name: connection.name, peer_host: info.peerHost, peer_port: info.peerPort },
+    state: channel.state,
+    consumer_count: channel.consumerCount,
+    prefetch_count: channel.prefetchCount,
+    global_prefetch_count: channel.globalPrefetchCount,
+    messages_unacknowledged: channel.unacknowledged,
+    confirm: channel.confirm,
+    transactional: channel.transactional,
   };
 }
 
-/** The open channels of one connection (only the channel layer's own Channel objects carry details). */
-export function channelsOf(context: ManagementContext, connection: AmqpConnection): Record<string, unknown>[] {
-  const rows: Record<string, unknown>[] = [];
-  for (const [id, channel] of connection.openChannels()) {
-    if (channel instanceof Channel) rows.push(channelJson(context, connection, id, channel));
-  }
-  return rows;
+/** The open channels of one connection, of whatever front door. */
+export function channelsOf(context: ManagementContext, connection: ConnectionView): Record<string, unknown>[] {
+  return connection.channels().map((channel) => channelJson(context, connection, channel));
 }
 
 export function registerChannelRoutes(app: FastifyInstance, context: ManagementContext): void {
-  const all = (connections: AmqpConnection[]): Record<string, unknown>[] => connections.flatMap((c) => channelsOf(context, c));
+  const all = (connections: ConnectionView[]): Record<string, unknown>[] => connections.flatMap((c) => channelsOf(context, c));
 
   app.get<{ Querystring: ListQuery }>('/api/channels', async (request) =>
     shapeList(all(visibleConnections(context, request.managementUser)), request.query),

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { AmqpConnection } from '../../amqp/connection.js';
+import type { ConnectionView } from '../../session/views.js';
 import type { User } from '../../auth/users.js';
 import { isAdministrator } from '../auth.js';
 import type { ManagementContext } from '../context.js';
@@ -13,7 +13,7 @@ import { visibleConnections } from './shared.js';
 /** Text the client sees in connection.close 320 when an operator closes it (RabbitMQ's wording). */
 export const CLOSED_VIA_API = 'Closed via management plugin';
 
-export function connectionJson(context: ManagementContext, connection: AmqpConnection): Record<string, unknown> {
+export function connectionJson(context: ManagementContext, connection: ConnectionView): Record<string, unknown> {
   const info = connection.info();
   return {
     name: info.name,
@@ -35,11 +35,11 @@ export function connectionJson(context: ManagementContext, connection: AmqpConne
     channel_max: info.channelMax,
     timeout: info.heartbeat,
     ssl: info.tls,
-    auth_mechanism: 'PLAIN',
+    auth_mechanism: info.authMechanism,
   };
 }
 
-function findConnection(context: ManagementContext, user: User, name: string): AmqpConnection {
+function findConnection(context: ManagementContext, user: User, name: string): ConnectionView {
   const connection = visibleConnections(context, user).find((c) => c.name === name);
   if (connection === undefined) throw objectNotFound();
   return connection;

@@ -1,41 +1,33 @@
 import type { FastifyInstance } from 'fastify';
-import { Channel } from '../../amqp/channel.js';
-import { AmqpConnection } from '../../amqp/connection.js';
-import { AmqpConsumer } from '../../amqp/channel/consumer.js';
-import type { Consumer } from '../../broker/consumer.js';
+import type { Consumer } from '../../broker/front-door.js';
 import type { Queue } from '../../broker/queue/queue.js';
 import type { ManagementContext } from '../context.js';
 import { tableToJson } from '../format.js';
 import { shapeList, type ListQuery } from '../query.js';
-import { channelName } from './channels.js';
 import { visibleVhosts } from './shared.js';
 
-/** Finds the AMQP channel a consumer was created on (management only, so a scan is fine). */
-function channelDetails(consumer: Consumer): Record<string, unknown> | undefined {
-  const connection = consumer.owner;
-  if (!(connection instanceof AmqpConnection)) return undefined;
-  for (const [id, channel] of connection.openChannels()) {
-    if (!(channel instanceof Channel) || channel.consumers.get(consumer.tag) !== consumer) continue;
-    return {
-      name: channelName(connection, id),
-      number: id,
-      connection_name: connection.name,
-      peer_host: connection.peerHost,
-      peer_port: connection.peerPort,
-      user: connection.info().user ?? null,
-    };
-  }
-  return undefined;
+/** The channel a consumer was created on, as its front door describes it. */
+function channelDetails(consumer: Consumer): Record<string, unknown> {
+  const channel = consumer.describe?.().channel;
+  if (channel === undefined) return {};
+  return {
+    name: channel.name,
+    number: channel.number,
+    connection_name: channel.connectionName,
+    peer_host: channel.peerHost,
+    peer_port: channel.peerPort,
+    user: channel.user ?? null,
+  };
 }
 
 export function consumerJson(context: ManagementContext, queue: Queue, consumer: Consumer): Record<string, unknown> {
   return {
     consumer_tag: consumer.tag,
     queue: { name: queue.name, vhost: queue.vhost.name },
-    channel_details: channelDetails(consumer) ?? {},
+    channel_details: channelDetails(consumer),
     ack_required: !consumer.noAck,
     exclusive: consumer.exclusive,
-    prefetch_count: consumer instanceof AmqpConsumer ? consumer.prefetch : 0,
+    prefetch_count: consumer.describe?.().prefetchCount ?? 0,
     active: true,
     activity_status: 'up',
     arguments: tableToJson(consumer.arguments),

@@ -1,4 +1,4 @@
-import type { QueueEntry } from '../../broker/consumer.js';
+import type { QueueEntry } from '../../broker/front-door.js';
 import type { Queue } from '../../broker/queue/queue.js';
 import { badRequest } from '../errors.js';
 import { propertiesToJson } from '../format.js';

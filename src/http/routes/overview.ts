@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { WARREN_VERSION } from '../../amqp/server-properties.js';
+import { WARREN_VERSION } from '../../version.js';
 import type { ManagementContext } from '../context.js';
 import { shapeItem, type ListQuery } from '../query.js';
 import { RABBITMQ_API_VERSION, visibleVhosts } from './shared.js';
@@ -25,7 +25,7 @@ export function objectTotals(context: ManagementContext): Record<string, number>
   let channels = 0;
   for (const connection of context.connections()) {
     connections++;
-    channels += connection.channelCount;
+    channels += connection.info().channels;
   }
   let queues = 0;
   let exchanges = 0;

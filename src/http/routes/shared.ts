@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { AmqpConnection } from '../../amqp/connection.js';
+import type { ConnectionView } from '../../session/views.js';
 import type { User } from '../../auth/users.js';
 import { fieldTableKey } from '../../broker/arguments.js';
 import type { Binding } from '../../broker/binding.js';
@@ -36,7 +36,7 @@ export function visibleVhosts(context: ManagementContext, user: User, only?: str
 }
 
 /** Monitoring users see every connection; management users their own (RabbitMQ's rule). */
-export function visibleConnections(context: ManagementContext, user: User): AmqpConnection[] {
+export function visibleConnections(context: ManagementContext, user: User): ConnectionView[] {
   const all = [...context.connections()];
   return isMonitor(user) ? all : all.filter((c) => c.info().user === user.name);
 }

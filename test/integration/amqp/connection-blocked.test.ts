@@ -13,7 +13,7 @@ describe('AMQP resource alarms (connection.blocked)', () => {
   after(() => server.close());
 
   const connectionState = (product: string): string | undefined =>
-    [...server.listener.connections].find((c) => c.info().clientProperties['test'] === product)?.info().state;
+    [...server.listener.amqpConnections].find((c) => c.info().clientProperties['test'] === product)?.info().state;
 
   it('blocks publishers at their next publish, leaves consumers running, and unblocks them', async () => {
     const publisherConn = await amqp.connect(server.url, { clientProperties: { test: 'publisher' } });

@@ -98,7 +98,7 @@ describe('AMQP connection limits', () => {
 
   it('lets amqplib negotiate a smaller frame-max and channel-max', async () => {
     const conn = await amqp.connect(`${server.url}?frameMax=8192&channelMax=4`);
-    const [connection] = [...server.listener.connections].filter((c) => c.info().state === 'running');
+    const [connection] = [...server.listener.amqpConnections].filter((c) => c.info().state === 'running');
     assert.equal(connection!.frameMax, 8192);
     assert.equal(connection!.channelMax, 4);
     await conn.close();
@@ -124,7 +124,7 @@ describe('AMQP connection limits', () => {
   });
 
   it('refuses connection.open beyond maxConnections with 530', async () => {
-    await waitFor(() => server.listener.connections.size === 0, 'every connection closed');
+    await waitFor(() => server.listener.amqpConnections.size === 0, 'every connection closed');
     const conns = await Promise.all([amqp.connect(server.url), amqp.connect(server.url), amqp.connect(server.url)]);
     await assert.rejects(amqp.connect(server.url), /Expected ConnectionOpenOk; got <ConnectionClose/);
     const client = await RawAmqpClient.connect(server.port);

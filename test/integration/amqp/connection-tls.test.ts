@@ -45,7 +45,7 @@ describe('AMQP over TLS (amqps)', () => {
   it('serves amqplib over amqps:// with the CA pinned', async () => {
     assert.match(server.url, /^amqps:\/\//);
     const conn = await amqp.connect(server.url, { ca: [tls.cert] });
-    const [connection] = [...server.listener.connections];
+    const [connection] = [...server.listener.amqpConnections];
     assert.equal(connection!.info().tls, true);
     const channel = await conn.createChannel();
     await channel.close();

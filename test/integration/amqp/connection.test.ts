@@ -3,7 +3,8 @@ import { connect as connectTcp } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import amqp from 'amqplib';
 import { MethodId, type MethodArgs } from '../../../src/amqp/spec/generated.js';
-import { SERVER_CAPABILITIES, WARREN_VERSION } from '../../../src/amqp/server-properties.js';
+import { SERVER_CAPABILITIES } from '../../../src/amqp/server-properties.js';
+import { WARREN_VERSION } from '../../../src/version.js';
 import { startBroker, type TestBroker } from '../../helpers/broker.js';
 import { RawAmqpClient, type RawHandshakeOptions } from './connection-raw-client.js';
 
@@ -24,8 +25,8 @@ describe('AMQP connection handshake', () => {
     assert.equal(props['version'], WARREN_VERSION);
     assert.equal(props['platform'], `Node.js ${process.version}`);
     assert.deepEqual(props['capabilities'], { ...SERVER_CAPABILITIES });
-    assert.equal(server.listener.connections.size, 1);
-    const [connection] = [...server.listener.connections];
+    assert.equal(server.listener.amqpConnections.size, 1);
+    const [connection] = [...server.listener.amqpConnections];
     const info = connection!.info();
     assert.equal(info.user, 'guest');
     assert.equal(info.vhost, '/');
@@ -35,7 +36,7 @@ describe('AMQP connection handshake', () => {
     assert.equal((info.clientProperties['product'] as string | undefined)?.toString(), 'amqplib');
     await conn.close();
     await connection!.closed;
-    assert.equal(server.listener.connections.size, 0);
+    assert.equal(server.listener.amqpConnections.size, 0);
   });
 
   it('reports server properties in connection.start to a raw client', async () => {
@@ -61,7 +62,7 @@ describe('AMQP connection handshake', () => {
     const conn = await amqp.connect(`amqp://127.0.0.1:${server.port}`, {
       credentials: amqp.credentials.amqplain('bob', 'secret'),
     });
-    const [connection] = [...server.listener.connections];
+    const [connection] = [...server.listener.amqpConnections];
     assert.equal(connection!.info().user, 'bob');
     await conn.close();
   });
@@ -169,7 +170,7 @@ describe('AMQP connection handshake', () => {
   it('opens and closes many channels on one connection', async () => {
     const conn = await amqp.connect(server.url);
     const channels = await Promise.all(Array.from({ length: 300 }, () => conn.createChannel()));
-    const [connection] = [...server.listener.connections];
+    const [connection] = [...server.listener.amqpConnections];
     assert.equal(connection!.channelCount, 300);
     await Promise.all(channels.slice(0, 150).map((ch) => ch.close()));
     assert.equal(connection!.channelCount, 150);

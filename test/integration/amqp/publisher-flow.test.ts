@@ -16,7 +16,7 @@ function startFlowBroker(): Promise<TestBroker> {
 }
 
 function connectionNamed(server: TestBroker, name: string): AmqpConnection {
-  const found = [...server.listener.connections].find((c) => c.info().clientProperties['test'] === name);
+  const found = [...server.listener.amqpConnections].find((c) => c.info().clientProperties['test'] === name);
   assert.ok(found, `connection ${name}`);
   return found;
 }

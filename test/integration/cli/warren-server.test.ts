@@ -122,7 +122,7 @@ test('a missing certificate file fails start with the setting named, and closes 
     silentLogger(),
   );
   await assert.rejects(server.start(), /amqps\.cert: cannot read \/nonexistent\/cert\.pem: ENOENT/);
-  assert.equal(server.amqpListeners.length, 1, 'the plain AMQP listener had started');
+  assert.equal(server.doorListeners.length, 1, 'the plain AMQP listener had started');
   await assert.rejects(amqp.connect(`amqp://guest:guest@127.0.0.1:${port}`), /ECONNREFUSED/);
   await server.stop(); // idempotent after a failed start
   await assert.rejects(server.start(), /was stopped/);

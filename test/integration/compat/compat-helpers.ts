@@ -166,9 +166,9 @@ export async function brokerFor(t: TestContext, options?: StartBrokerOptions): P
 /** Clients must leave by closing their connections: waits until Warren has none left. */
 export async function assertAllConnectionsClosed(broker: TestBroker, timeoutMs = 3_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (broker.listener.connections.size > 0) {
+  while (broker.listener.amqpConnections.size > 0) {
     if (Date.now() > deadline) {
-      assert.fail(`${broker.listener.connections.size} client connection(s) still open ${timeoutMs} ms after the client ended`);
+      assert.fail(`${broker.listener.amqpConnections.size} client connection(s) still open ${timeoutMs} ms after the client ended`);
     }
     await delay(20);
   }

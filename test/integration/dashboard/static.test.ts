@@ -13,7 +13,7 @@ import { startBroker } from '../../helpers/broker.js';
 async function withDashboard(run: (http: HttpServer) => Promise<void>): Promise<void> {
   const base = await startBroker();
   const http = new HttpServer(
-    { broker: base.broker, users: base.users, connections: () => base.listener.connections },
+    { broker: base.broker, users: base.users, connections: () => base.listener.amqpConnections },
     { host: '127.0.0.1', port: 0, sampleIntervalMs: 60_000, dashboard: dashboardPlugin() },
   );
   try {

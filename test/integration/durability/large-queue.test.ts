@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Broker } from '../../../src/broker/broker.js';
-import type { Consumer, QueueEntry } from '../../../src/broker/consumer.js';
+import type { Consumer, QueueEntry } from '../../../src/broker/front-door.js';
 import { Message } from '../../../src/broker/message.js';
 import type { Queue } from '../../../src/broker/queue/queue.js';
 import { LogStore } from '../../../src/store/log-store.js';

@@ -21,7 +21,7 @@ export function basic(user: string, password: string): string {
 export async function startManaged(options: { listen?: boolean; sampleIntervalMs?: number } = {}): Promise<ManagedBroker & { httpPort: number }> {
   const base = await startBroker();
   const http = new HttpServer(
-    { broker: base.broker, users: base.users, connections: () => base.listener.connections },
+    { broker: base.broker, users: base.users, connections: () => base.listener.amqpConnections },
     { host: '127.0.0.1', port: 0, sampleIntervalMs: options.sampleIntervalMs ?? 60_000 },
   );
   let httpPort = 0;

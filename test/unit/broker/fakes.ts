@@ -1,5 +1,5 @@
 import { Broker } from '../../../src/broker/broker.js';
-import type { Consumer, QueueEntry, SessionOwner } from '../../../src/broker/consumer.js';
+import type { Consumer, QueueEntry, SessionOwner } from '../../../src/broker/front-door.js';
 import { Message, type BasicProperties, type FieldTable } from '../../../src/broker/message.js';
 import type { Queue } from '../../../src/broker/queue.js';
 import type { VHost } from '../../../src/broker/vhost.js';

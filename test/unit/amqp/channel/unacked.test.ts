@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { QueueEntry } from '../../../../src/broker/consumer.js';
+import type { QueueEntry } from '../../../../src/broker/front-door.js';
 import type { Queue } from '../../../../src/broker/queue.js';
 import { UnackedLedger, type UnackedVisitor } from '../../../../src/amqp/channel/unacked.js';
 

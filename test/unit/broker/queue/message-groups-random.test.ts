@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { QueueEntry } from '../../../../src/broker/consumer.js';
+import type { QueueEntry } from '../../../../src/broker/front-door.js';
 import type { Queue } from '../../../../src/broker/queue.js';
 import { seededRandom, type Rng } from '../../../../src/util/prng.js';
 import { declareQueue, FakeConsumer, message, owner, startedVhost } from '../fakes.js';

@@ -43,4 +43,16 @@ export interface Consumer {
   deliver(entry: QueueEntry, queue: Queue): void;
   /** The broker ended this consumer (its queue was deleted): tell the client (basic.cancel). */
   cancelledByBroker(queue: Queue): void;
+  /** For the management API's consumer list: where it consumes from and its prefetch (none: not shown). */
+  describe?(): ConsumerDetails;
+}
+
+/** A consumer as /api/consumers shows it. */
+export interface ConsumerDetails {
+  /** The channel it was created on; undefined for consumers that belong to no client channel. */
+  readonly channel:
+    | { readonly name: string; readonly number: number; readonly connectionName: string; readonly peerHost: string; readonly peerPort: number; readonly user: string | undefined }
+    | undefined;
+  /** Most unacknowledged deliveries it may hold; 0 = no limit. */
+  readonly prefetchCount: number;
 }

@@ -1,0 +1,53 @@
+/**
+ * The architecture's one-way dependencies (ARCHITECTURE.md), checked on the sources: the management API
+ * sees doors only through session/views.ts, the core reaches storage only through the store's
+ * interfaces, the store and the session services know no door.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../../../src');
+
+function sources(folder: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(join(SRC, folder), { withFileTypes: true, recursive: true })) {
+    if (entry.isFile() && entry.name.endsWith('.ts')) out.push(join(entry.parentPath, entry.name));
+  }
+  return out;
+}
+
+/** Every module a source file imports (type imports included), as paths relative to src/. */
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const found: string[] = [];
+  for (const match of text.matchAll(/from '(\.[^']+)'/g)) found.push(relative(SRC, resolve(dirname(file), match[1]!)));
+  return found;
+}
+
+function offenders(folder: string, forbidden: (target: string) => boolean): string[] {
+  return sources(folder).flatMap((file) => importsOf(file).filter(forbidden).map((target) => `${relative(SRC, file)} -> ${target}`));
+}
+
+const DOORS = ['amqp/', 'http/'];
+
+test('http/ does not import a front door: it reads connections through session/views.ts', () => {
+  assert.deepEqual(offenders('http', (t) => t.startsWith('amqp/')), []);
+});
+
+test('broker/ reaches storage only through the store interfaces (and the default in-memory store)', () => {
+  const allowed = new Set(['store/store.js', 'store/errors.js', 'store/memory-store.js']);
+  assert.deepEqual(offenders('broker', (t) => t.startsWith('store/') && !allowed.has(t)), []);
+});
+
+test('broker/, store/ and session/ import no front door', () => {
+  for (const folder of ['broker', 'store', 'session']) {
+    assert.deepEqual(offenders(folder, (t) => DOORS.some((door) => t.startsWith(door))), [], folder);
+  }
+});
+
+test('store/ knows nothing of the core but its error kinds', () => {
+  assert.deepEqual(offenders('store', (t) => t.startsWith('broker/') && t !== 'broker/errors.js'), []);
+});
