@@ -7,7 +7,8 @@ import { REPLY_TO_QUEUE } from '../broker/names.js';
 import type { Queue } from '../broker/queue.js';
 import type { VHost } from '../broker/vhost.js';
 import { Acknowledgements, type AckHost } from './channel/acks.js';
-import { PublisherConfirms, type ConfirmSink } from './channel/confirms.js';
+import { SessionAccess } from '../session/access.js';
+import { PublisherConfirms, type ConfirmSink } from '../session/confirms.js';
 import { AmqpConsumer, type ConsumerChannel } from './channel/consumer.js';
 import { ContentAssembler } from './channel/content-assembly.js';
 import type { ChannelHost } from './channel/host.js';
@@ -59,6 +60,8 @@ export class Channel implements ConsumerChannel, AckHost, ConfirmSink {
   readonly vhost: VHost;
   readonly content: ContentAssembler;
   readonly acks: Acknowledgements;
+  /** RabbitMQ's permission rules for this channel's user and vhost (session/access.ts). */
+  readonly access: SessionAccess;
   /** Consumers by tag (the direct reply-to consumer included). */
   readonly consumers = new Map<string, AmqpConsumer>();
   /** basic.qos global=false: the prefetch-count given to consumers created from now on (0 = none). */
@@ -85,8 +88,6 @@ export class Channel implements ConsumerChannel, AckHost, ConfirmSink {
   private readonly reachedQueues: Queue[] = [];
   /** Queues to resume once a batch of acks has freed prefetch. Reused. */
   private readonly queuesToResume: Queue[] = [];
-  /** Exchanges this user was already allowed to publish to (RabbitMQ caches these checks too). */
-  private readonly writableExchanges = new Set<string>();
 
   constructor(
     readonly id: number,
@@ -95,6 +96,7 @@ export class Channel implements ConsumerChannel, AckHost, ConfirmSink {
     this.vhost = host.vhost;
     this.content = new ContentAssembler(host.maxMessageBytes);
     this.acks = new Acknowledgements(this);
+    this.access = new SessionAccess(host.users, host.user, this.vhost.name);
   }
 
   get isClosed(): boolean {
@@ -187,20 +189,6 @@ export class Channel implements ConsumerChannel, AckHost, ConfirmSink {
   send(method: Method): void {
     this.host.writer.writeMethod(this.id, method);
     this.host.scheduleFlush();
-  }
-
-  // ---- permissions -----------------------------------------------------------------------------
-
-  authorize(permission: 'configure' | 'write' | 'read', kind: 'queue' | 'exchange', name: string): void {
-    this.host.users.authorize(this.host.user, this.vhost.name, permission, kind, name);
-  }
-
-  /** basic.publish: write permission on the exchange, cached per channel. */
-  authorizePublish(exchange: string): void {
-    if (this.writableExchanges.has(exchange)) return;
-    this.authorize('write', 'exchange', exchange === '' ? 'amq.default' : exchange);
-    if (this.writableExchanges.size >= 64) this.writableExchanges.clear();
-    this.writableExchanges.add(exchange);
   }
 
   /** "" means the queue last declared on this channel; RabbitMQ: 404 "no previously declared queue". */

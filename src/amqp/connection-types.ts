@@ -7,7 +7,7 @@ import type { Frame } from './codec/frames.js';
 import type { AmqpConnection } from './connection.js';
 import type { AmqpLimits } from './limits.js';
 import type { ChannelInfo } from '../session/views.js';
-import type { PublisherFlowSettings } from './publisher-flow.js';
+import type { PublisherFlowSettings } from '../session/publisher-flow.js';
 
 /** What the connection layer needs of a channel (the channel layer's Channel implements it). */
 export interface ChannelLike {

@@ -24,7 +24,7 @@ import {
 import { FRAME_MIN_SIZE, NO_CAPABILITIES, type ClientCapabilities } from './handshake.js';
 import { HeartbeatMonitor } from './heartbeat.js';
 import { SocketOutput } from './output.js';
-import { PublisherFlow, type FlowQueue } from './publisher-flow.js';
+import { PublisherFlow, type FlowQueue } from '../session/publisher-flow.js';
 import { SocketInput } from './socket-input.js';
 import { MethodId } from './spec/generated.js';
 

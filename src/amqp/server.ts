@@ -7,7 +7,7 @@ import { AmqpConnection, type ChannelFactory, type ConnectionContext, type Conne
 import { createChannel } from './default-channel.js';
 import type { ConnectionView, ListenAddress, Listener } from '../session/views.js';
 import { resolveLimits, type AmqpLimits } from './limits.js';
-import { DEFAULT_PUBLISHER_FLOW, type PublisherFlowSettings } from './publisher-flow.js';
+import { DEFAULT_PUBLISHER_FLOW, type PublisherFlowSettings } from '../session/publisher-flow.js';
 
 export type { AmqpLimits } from './limits.js';
 

@@ -1,7 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { User, UserRegistry } from '../auth/users.js';
-import type { PermissionKind } from '../auth/permissions.js';
-import { BrokerError } from '../broker/errors.js';
+import { SessionAccess } from '../session/access.js';
 import { notAuthorised } from './errors.js';
 
 /** Tags that let a user into the management API at all (RabbitMQ's set). */
@@ -81,21 +80,10 @@ export function requireVhostVisible(users: UserRegistry, user: User, vhost: stri
 
 /**
  * A change goes through the same permission checks an AMQP client of this user would meet (RabbitMQ's
- * management API acts as the user), administrators included. Answers 401 "Access refused." like RabbitMQ.
+ * management API acts as the user), administrators included: session/access.ts's rules, whose refusals
+ * the error handler answers with 401 not_authorised. No permission row for the vhost is 401 "Access refused.".
  */
-export function authorizeResource(
-  users: UserRegistry,
-  user: User,
-  vhost: string,
-  permission: PermissionKind,
-  kind: 'queue' | 'exchange',
-  name: string,
-): void {
+export function accessAs(users: UserRegistry, user: User, vhost: string): SessionAccess {
   if (!users.canAccessVhost(user, vhost)) throw notAuthorised('Access refused.');
-  try {
-    users.authorize(user, vhost, permission, kind, name);
-  } catch (error) {
-    if (error instanceof BrokerError) throw notAuthorised(error.message);
-    throw error;
-  }
+  return new SessionAccess(users, user, vhost);
 }

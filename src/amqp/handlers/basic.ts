@@ -52,7 +52,7 @@ function consume(ch: Channel, a: BasicConsume): void {
   if (a.queue === REPLY_TO_QUEUE) return consumeReplies(ch, a);
   const tag = consumerTagFor(ch, a.consumerTag);
   const name = ch.resolveQueueName(a.queue);
-  ch.authorize('read', 'queue', name);
+  ch.access.readQueue(name);
   const queue = ch.vhost.checkQueue(name, ch.host.owner);
   const consumer = new AmqpConsumer(
     ch,
@@ -104,13 +104,13 @@ function cancel(ch: Channel, a: BasicCancel): void {
 
 function publish(ch: Channel, a: BasicPublish): void {
   if (a.immediate) throw new ConnectionError(ConnectionReplyCode.NotImplemented, 'immediate=true');
-  ch.authorizePublish(a.exchange);
+  ch.access.publish(a.exchange);
   ch.content.start(a.exchange, a.routingKey, a.mandatory);
 }
 
 function get(ch: Channel, a: BasicGet): void {
   const name = ch.resolveQueueName(a.queue);
-  ch.authorize('read', 'queue', name);
+  ch.access.readQueue(name);
   const queue = ch.vhost.checkQueue(name, ch.host.owner);
   answerGet(ch, queue, a.noAck);
 }

@@ -1,7 +1,7 @@
 import { preconditionFailed } from '../../broker/errors.js';
 import { MethodId, type ConfirmSelect } from '../spec/generated.js';
 import type { Channel } from '../channel.js';
-import { PublisherConfirms } from '../channel/confirms.js';
+import { PublisherConfirms } from '../../session/confirms.js';
 import type { HandlerTable } from './types.js';
 
 function select(ch: Channel, a: ConfirmSelect): void {

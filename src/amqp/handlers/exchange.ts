@@ -9,7 +9,7 @@ function declare(ch: Channel, a: ExchangeDeclare): void {
   if (a.passive) {
     ch.vhost.checkExchange(name);
   } else {
-    ch.authorize('configure', 'exchange', name);
+    ch.access.declareExchange(name);
     // The core refuses new amq.* names but, as RabbitMQ, lets existing ones be redeclared equivalently.
     ch.vhost.declareExchange({
       name,
@@ -26,7 +26,7 @@ function declare(ch: Channel, a: ExchangeDeclare): void {
 function remove(ch: Channel, a: ExchangeDelete): void {
   const name = a.exchange;
   assertNotDefaultExchange(name);
-  ch.authorize('configure', 'exchange', name);
+  ch.access.deleteExchange(name);
   // Idempotent in the core: deleting a missing exchange succeeds, as in RabbitMQ 3.x.
   ch.vhost.deleteExchange(name, a.ifUnused);
   if (!a.noWait) ch.send({ id: MethodId.ExchangeDeleteOk, args: {} });
@@ -36,8 +36,7 @@ function remove(ch: Channel, a: ExchangeDelete): void {
 function authorizeBinding(ch: Channel, destination: string, source: string): void {
   assertNotDefaultExchange(destination);
   assertNotDefaultExchange(source);
-  ch.authorize('write', 'exchange', destination);
-  ch.authorize('read', 'exchange', source);
+  ch.access.bind('exchange', destination, source);
 }
 
 function bind(ch: Channel, a: ExchangeBind): void {

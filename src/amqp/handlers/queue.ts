@@ -13,7 +13,7 @@ function declare(ch: Channel, a: QueueDeclare): void {
   if (requested !== '') {
     // Checked before permissions, and for existing queues too (RabbitMQ refuses to redeclare amq.gen-*).
     assertNotReserved('queue', requested);
-    ch.authorize('configure', 'queue', requested);
+    ch.access.declareQueue(requested);
   }
   const declared = ch.vhost.declareQueue(
     { name: requested, durable: a.durable, exclusive: a.exclusive, autoDelete: a.autoDelete, arguments: a.arguments },
@@ -33,7 +33,7 @@ function declare(ch: Channel, a: QueueDeclare): void {
 /** The name of a server-named queue is only known once it exists: refused means it goes again. */
 function authorizeServerNamed(ch: Channel, name: string): void {
   try {
-    ch.authorize('configure', 'queue', name);
+    ch.access.declareQueue(name);
   } catch (error) {
     ch.vhost.deleteQueue(name, { ifUnused: false, ifEmpty: false }, ch.host.owner);
     throw error;
@@ -65,8 +65,7 @@ function resolveBinding(ch: Channel, a: QueueBind | QueueUnbind): { queue: strin
   const queue = ch.resolveQueueName(a.queue);
   const routingKey = a.queue === '' && a.routingKey === '' ? queue : a.routingKey;
   assertNotDefaultExchange(a.exchange);
-  ch.authorize('write', 'queue', queue);
-  ch.authorize('read', 'exchange', a.exchange);
+  ch.access.bind('queue', queue, a.exchange);
   return { queue, routingKey };
 }
 
@@ -84,14 +83,14 @@ function unbind(ch: Channel, a: QueueUnbind): void {
 
 function purge(ch: Channel, a: QueuePurge): void {
   const name = ch.resolveQueueName(a.queue);
-  ch.authorize('read', 'queue', name);
+  ch.access.readQueue(name);
   const messageCount = ch.vhost.purgeQueue(name, ch.host.owner);
   if (!a.noWait) ch.send({ id: MethodId.QueuePurgeOk, args: { messageCount } });
 }
 
 function remove(ch: Channel, a: QueueDelete): void {
   const name = ch.resolveQueueName(a.queue);
-  ch.authorize('configure', 'queue', name);
+  ch.access.deleteQueue(name);
   // Idempotent in the core: a missing queue is deleted with 0 messages, as in RabbitMQ 3.x.
   const messageCount = ch.vhost.deleteQueue(name, { ifUnused: a.ifUnused, ifEmpty: a.ifEmpty }, ch.host.owner);
   if (!a.noWait) ch.send({ id: MethodId.QueueDeleteOk, args: { messageCount } });

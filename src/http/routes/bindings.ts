@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { VHost } from '../../broker/vhost.js';
-import { authorizeResource, requireVhostVisible } from '../auth.js';
+import { accessAs, requireVhostVisible } from '../auth.js';
 import type { ManagementContext } from '../context.js';
 import { objectNotFound } from '../errors.js';
 import { bodyObject, jsonToTable, optionalString } from '../format.js';
@@ -32,9 +32,8 @@ function between(vhost: VHost, source: string, kind: Kind, destination: string):
   return vhostBindings(vhost).filter((b) => b.source === source && b.destination_type === kind && b.destination === destination);
 }
 
-function authorizeBinding(context: ManagementContext, user: Parameters<typeof authorizeResource>[1], vhost: string, source: string, kind: Kind, destination: string): void {
-  authorizeResource(context.users, user, vhost, 'write', kind, destination);
-  authorizeResource(context.users, user, vhost, 'read', 'exchange', source);
+function authorizeBinding(context: ManagementContext, user: Parameters<typeof accessAs>[1], vhost: string, source: string, kind: Kind, destination: string): void {
+  accessAs(context.users, user, vhost).bind(kind, destination, source);
 }
 
 function registerPair(app: FastifyInstance, context: ManagementContext, letter: 'q' | 'e', kind: Kind): void {

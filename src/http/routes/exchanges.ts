@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Message } from '../../broker/message.js';
-import { authorizeResource, requireVhostVisible } from '../auth.js';
+import { accessAs, requireVhostVisible } from '../auth.js';
 import type { ManagementContext } from '../context.js';
 import { badRequest, objectNotFound } from '../errors.js';
 import { bodyObject, jsonToProperties, jsonToTable, optionalString, parseBool, requireString } from '../format.js';
@@ -51,7 +51,7 @@ export function registerExchangeRoutes(app: FastifyInstance, context: Management
   app.put<{ Params: Params }>('/api/exchanges/:vhost/:name', async (request, reply) => {
     const { vhost, name } = request.params;
     requireVhost(context, vhost);
-    authorizeResource(context.users, request.managementUser, vhost, 'configure', 'exchange', name);
+    accessAs(context.users, request.managementUser, vhost).declareExchange(name);
     const created = declareExchangeFromJson(context, vhost, name, bodyObject(request.body));
     return reply.code(created ? 201 : 204).send();
   });
@@ -59,7 +59,7 @@ export function registerExchangeRoutes(app: FastifyInstance, context: Management
   app.delete<{ Params: Params; Querystring: { 'if-unused'?: string } }>('/api/exchanges/:vhost/:name', async (request, reply) => {
     const { vhost: vhostName, name } = request.params;
     const vhost = requireVhost(context, vhostName);
-    authorizeResource(context.users, request.managementUser, vhostName, 'configure', 'exchange', name);
+    accessAs(context.users, request.managementUser, vhostName).deleteExchange(name);
     if (vhost.getExchange(exchangeFromUrl(name)) === undefined) throw objectNotFound();
     vhost.deleteExchange(exchangeFromUrl(name), parseBool(request.query['if-unused'], 'if-unused', false));
     return reply.code(204).send();
@@ -69,7 +69,7 @@ export function registerExchangeRoutes(app: FastifyInstance, context: Management
     const { vhost: vhostName } = request.params;
     const name = exchangeFromUrl(request.params.name);
     const vhost = requireVhost(context, vhostName);
-    authorizeResource(context.users, request.managementUser, vhostName, 'write', 'exchange', name);
+    accessAs(context.users, request.managementUser, vhostName).publish(name);
     const body = bodyObject(request.body);
     const routingKey = requireString(body, 'routing_key');
     const payload = requireString(body, 'payload');

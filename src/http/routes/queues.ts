@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Queue } from '../../broker/queue/queue.js';
 import type { VHost } from '../../broker/vhost.js';
-import { authorizeResource, requireVhostVisible } from '../auth.js';
+import { accessAs, requireVhostVisible } from '../auth.js';
 import type { ManagementContext } from '../context.js';
 import { badRequest, objectNotFound } from '../errors.js';
 import { bodyObject, jsonToTable, parseBool, requireString } from '../format.js';
@@ -56,7 +56,7 @@ export function registerQueueRoutes(app: FastifyInstance, context: ManagementCon
   app.put<{ Params: Params }>('/api/queues/:vhost/:name', async (request, reply) => {
     const { vhost, name } = request.params;
     requireVhost(context, vhost);
-    authorizeResource(context.users, request.managementUser, vhost, 'configure', 'queue', name);
+    accessAs(context.users, request.managementUser, vhost).declareQueue(name);
     const created = declareQueueFromJson(context, vhost, name, bodyObject(request.body));
     return reply.code(created ? 201 : 204).send();
   });
@@ -64,7 +64,7 @@ export function registerQueueRoutes(app: FastifyInstance, context: ManagementCon
   app.delete<{ Params: Params; Querystring: { 'if-unused'?: string; 'if-empty'?: string } }>('/api/queues/:vhost/:name', async (request, reply) => {
     const { vhost: vhostName, name } = request.params;
     const vhost = requireVhost(context, vhostName);
-    authorizeResource(context.users, request.managementUser, vhostName, 'configure', 'queue', name);
+    accessAs(context.users, request.managementUser, vhostName).deleteQueue(name);
     const queue = requireQueue(vhost, name);
     const options = {
       ifUnused: parseBool(request.query['if-unused'], 'if-unused', false),
@@ -78,7 +78,7 @@ export function registerQueueRoutes(app: FastifyInstance, context: ManagementCon
   app.delete<{ Params: Params }>('/api/queues/:vhost/:name/contents', async (request, reply) => {
     const { vhost: vhostName, name } = request.params;
     const vhost = requireVhost(context, vhostName);
-    authorizeResource(context.users, request.managementUser, vhostName, 'read', 'queue', name);
+    accessAs(context.users, request.managementUser, vhostName).readQueue(name);
     const queue = requireQueue(vhost, name);
     vhost.purgeQueue(name, queue.exclusiveOwner ?? context.owner);
     return reply.code(204).send();
@@ -87,7 +87,7 @@ export function registerQueueRoutes(app: FastifyInstance, context: ManagementCon
   app.post<{ Params: Params }>('/api/queues/:vhost/:name/get', async (request) => {
     const { vhost: vhostName, name } = request.params;
     const vhost = requireVhost(context, vhostName);
-    authorizeResource(context.users, request.managementUser, vhostName, 'read', 'queue', name);
+    accessAs(context.users, request.managementUser, vhostName).readQueue(name);
     const queue = requireQueue(vhost, name);
     queue.checkAccess(context.owner);
     const body = bodyObject(request.body);
@@ -101,7 +101,7 @@ export function registerQueueRoutes(app: FastifyInstance, context: ManagementCon
     async (request) => {
       const { vhost: vhostName, name } = request.params;
       const vhost = requireVhost(context, vhostName);
-      authorizeResource(context.users, request.managementUser, vhostName, 'read', 'queue', name);
+      accessAs(context.users, request.managementUser, vhostName).readQueue(name);
       const queue = requireQueue(vhost, name);
       const q = request.query;
       return peekMessages(queue, parseCount(q.offset, 0), parseCount(q.count, 10), parseEncoding(q.encoding), parseTruncate(q.truncate));
@@ -114,8 +114,8 @@ export function registerQueueRoutes(app: FastifyInstance, context: ManagementCon
     const vhost = requireVhost(context, vhostName);
     const body = bodyObject(request.body);
     const target = requireString(body, 'destination');
-    authorizeResource(context.users, request.managementUser, vhostName, 'read', 'queue', name);
-    authorizeResource(context.users, request.managementUser, vhostName, 'write', 'queue', target);
+    accessAs(context.users, request.managementUser, vhostName).readQueue(name);
+    accessAs(context.users, request.managementUser, vhostName).writeQueue(target);
     const source = requireQueue(vhost, name);
     const destination = requireQueue(vhost, target);
     if (source === destination) throw badRequest('destination must be another queue');

@@ -1,12 +1,18 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Broker } from '../../../../src/broker/broker.js';
-import { PublisherConfirms } from '../../../../src/amqp/channel/confirms.js';
+import type { DurabilityBarrier } from '../../../src/session/durability.js';
+import { PublisherConfirms } from '../../../src/session/confirms.js';
 
-/** A broker stand-in whose durability the test releases by hand. */
-function harness() {
+/** A barrier whose durability the test releases by hand. */
+function manualBarrier(): DurabilityBarrier & { waiting: (() => void)[]; release(): void } {
   const waiting: (() => void)[] = [];
-  const broker = { whenDurable: (cb: () => void) => waiting.push(cb) } as unknown as Broker;
+  return { waiting, whenDurable: (cb) => void waiting.push(cb), release: () => waiting.splice(0).forEach((cb) => cb()) };
+}
+
+function harness() {
+  const barrier = manualBarrier();
+  const waiting = barrier.waiting;
+  const broker = barrier;
   const sent: string[] = [];
   const confirms = new PublisherConfirms(broker, {
     confirm: (tag, multiple, ack) => sent.push(`${ack ? 'ack' : 'nack'} ${tag}${multiple ? ' multiple' : ''}`),
@@ -64,4 +70,23 @@ test('nothing is sent after stop()', async () => {
   h.confirms.stop();
   h.releaseDurable();
   assert.deepEqual(h.sent, []);
+});
+
+test('a publish that joined another barrier is acked only when both are durable', async () => {
+  const h = harness();
+  const remote = manualBarrier();
+  h.confirms.accept(false);
+  h.confirms.join(remote);
+  h.confirms.accept(false);
+  await h.flushMicrotasks();
+  h.releaseDurable();
+  assert.deepEqual(h.sent, [], 'the local store alone is not enough');
+  remote.release();
+  assert.deepEqual(h.sent, ['ack 2 multiple']);
+  // The next batch touched only the local store: the remote barrier is not waited for again.
+  h.confirms.accept(false);
+  await h.flushMicrotasks();
+  h.releaseDurable();
+  assert.deepEqual(h.sent, ['ack 2 multiple', 'ack 3']);
+  assert.equal(remote.waiting.length, 0);
 });

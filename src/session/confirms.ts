@@ -1,30 +1,33 @@
-import type { Broker } from '../../broker/broker.js';
+import { BarrierSet, type DurabilityBarrier } from './durability.js';
 
-/** Where settled publishes go: the channel writes basic.ack / basic.nack. */
+/** Where settled publishes go: the door writes its acknowledgement (AMQP: basic.ack / basic.nack). */
 export interface ConfirmSink {
   confirm(deliveryTag: number, multiple: boolean, ack: boolean): void;
 }
 
 /**
- * Publisher confirms of one channel (confirm.select). Publishes are numbered from 1; they are acked
- * once the broker reports everything accepted so far durable. One `whenDurable` wait is armed per
- * batch (after the current socket chunk has been handled), so a burst of publishes is settled by a
- * single basic.ack with multiple=true. Refused publishes (x-overflow reject-publish) are nacked, in
- * tag order with the acks around them.
+ * Publisher confirms of one session (AMQP's confirm.select). Publishes are numbered from 1; they are
+ * acked once every durability barrier they touched reports them durable. One wait is armed per batch
+ * (after the current socket chunk has been handled), so a burst of publishes is settled by a single
+ * ack with multiple=true. Refused publishes (x-overflow reject-publish) are nacked, in tag order with
+ * the acks around them.
  */
 export class PublisherConfirms {
   private lastTag = 0;
   private settledUpTo = 0;
   /** Tags to nack, ascending. Rare, so a plain array. */
   private readonly refused: number[] = [];
+  private readonly barriers: BarrierSet;
   private armed = false;
   private waitingUpTo = 0;
   private stopped = false;
 
   constructor(
-    private readonly broker: Broker,
+    durability: DurabilityBarrier,
     private readonly sink: ConfirmSink,
-  ) {}
+  ) {
+    this.barriers = new BarrierSet(durability);
+  }
 
   /** Numbers one publish; returns its confirm tag. */
   accept(refused: boolean): number {
@@ -37,7 +40,12 @@ export class PublisherConfirms {
     return tag;
   }
 
-  /** The channel is gone: nothing more is written. */
+  /** The publish just accepted must also wait for `barrier` (it reached a queue behind it). */
+  join(barrier: DurabilityBarrier): void {
+    this.barriers.join(barrier);
+  }
+
+  /** The session is gone: nothing more is written. */
   stop(): void {
     this.stopped = true;
   }
@@ -45,7 +53,7 @@ export class PublisherConfirms {
   private readonly waitForDurability = (): void => {
     if (this.stopped) return;
     this.waitingUpTo = this.lastTag;
-    this.broker.whenDurable(this.onDurable);
+    this.barriers.waitAll(this.onDurable);
   };
 
   private readonly onDurable = (): void => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PublisherFlow, type FlowQueue, type PublisherFlowSettings } from '../../../src/amqp/publisher-flow.js';
+import { PublisherFlow, type FlowQueue, type PublisherFlowSettings } from '../../../src/session/publisher-flow.js';
 
 const SETTINGS: PublisherFlowSettings = {
   turnBudgetBytes: 1000,
