@@ -254,13 +254,15 @@ export function buildUserRegistry(config: Pick<WarrenConfig, 'users' | 'permissi
   return registry;
 }
 
+/**
+ * One file after the other (cert, key, ca), not in parallel: with several missing, the error then always
+ * names the first setting, not whichever read happened to fail first.
+ */
 async function readTlsFiles(tls: TlsListenerConfig): Promise<NonNullable<AmqpListenerOptions['tls']>> {
-  const [cert, key, ca] = await Promise.all([
-    readPem(tls.cert, 'amqps.cert'),
-    readPem(tls.key, 'amqps.key'),
-    tls.ca === undefined ? undefined : readPem(tls.ca, 'amqps.ca'),
-  ]);
-  return ca === undefined ? { cert, key } : { cert, key, ca };
+  const cert = await readPem(tls.cert, 'amqps.cert');
+  const key = await readPem(tls.key, 'amqps.key');
+  if (tls.ca === undefined) return { cert, key };
+  return { cert, key, ca: await readPem(tls.ca, 'amqps.ca') };
 }
 
 async function readPem(path: string, setting: string): Promise<Buffer> {

@@ -52,7 +52,8 @@ export interface HandshakeEvents {
 
 /**
  * Channel 0 up to connection.open (spec 2.2.4, 4.2.3): the protocol header, start / start-ok (login),
- * tune / tune-ok and open. The connection routes each method here once it checked the state.
+ * tune / tune-ok and open; and the login again of update-secret. The connection routes each method here
+ * once it checked the state.
  */
 export class ConnectionHandshake {
   constructor(
@@ -147,5 +148,25 @@ export class ConnectionHandshake {
     this.log.info({ user: connection.user.name, vhost: vhostName }, 'connection open');
     const alarm = this.context.blockedReason();
     if (alarm !== undefined) connection.setAlarm(alarm);
+  }
+
+  /**
+   * connection.update-secret (RabbitMQ 3.8+, e.g. a refreshed token) on an open connection: its user
+   * logs in again with the new secret, which for PLAIN and AMQPLAIN is the password. A refused secret is
+   * RabbitMQ's 530 NOT_ALLOWED "New secret was refused by one of the backends" (rabbit_reader's
+   * update_secret clause); why it was refused goes only to the log, as at login.
+   */
+  onUpdateSecret(newSecret: Buffer, reason: string): void {
+    const connection = this.connection;
+    const username = connection.user.name;
+    const outcome = connection.users.authenticate(username, newSecret.toString('utf8'), connection.peerHost);
+    if (!outcome.ok) {
+      this.log.warn({ user: username, reason: outcome.reason }, 'secret update refused');
+      throw new ConnectionError(ConnectionReplyCode.NotAllowed, 'New secret was refused by one of the backends');
+    }
+    connection.user = outcome.user;
+    connection.writer.writeMethod(0, { id: MethodId.ConnectionUpdateSecretOk, args: {} });
+    connection.scheduleFlush();
+    this.log.info({ user: username, reason }, 'user updated secret');
   }
 }

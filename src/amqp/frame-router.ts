@@ -70,7 +70,9 @@ export class FrameRouter {
         this.closer.onClientClose(method.args.replyCode, method.args.replyText);
         return;
       case MethodId.ConnectionUpdateSecret:
-        throw new ConnectionError(ConnectionReplyCode.NotImplemented, 'connection.update-secret is not supported');
+        this.expectState(ConnectionState.Open);
+        this.handshake.onUpdateSecret(method.args.newSecret, method.args.reason);
+        return;
       default:
         throw unexpectedMethod(this.connection.state);
     }

@@ -70,8 +70,11 @@ export class RouteCollector implements RouteSink {
     else this.pending.push(destination);
   }
 
-  /** Marks an exchange as visited without queueing it for routing (the one routed through first). */
-  visit(exchange: Exchange): void {
-    exchange.routeMark = this.epoch;
+  /**
+   * Marks a destination as reached without collecting it: the exchange routed through first, or a
+   * queue that already has the message.
+   */
+  visit(destination: BindingDestination): void {
+    destination.routeMark = this.epoch;
   }
 }

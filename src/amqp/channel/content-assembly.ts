@@ -13,6 +13,13 @@ const enum Phase {
  * Gathers one published message: basic.publish, then a content header, then body frames until
  * body-size bytes (none when it is 0). Anything else in between is UNEXPECTED_FRAME (spec 4.2.6);
  * the texts follow RabbitMQ's. One assembler per channel, reused for every publish.
+ *
+ * A body over the size limit is refused from its header but skipped, not kept: the 406 is thrown at
+ * its last body frame. RabbitMQ too closes the channel only after the whole message (rabbit_channel
+ * checks the size of the assembled content), and the order matters to clients: one that gets the
+ * channel.close while its own body frames are still on the way queues its close-ok behind them, and
+ * amqplib reuses the channel number at once, so its next channel.open would reach a channel still
+ * waiting for that close-ok, be ignored (spec 2.3.5.2), and never be answered.
  */
 export class ContentAssembler {
   private phase = Phase.Idle;
@@ -26,6 +33,8 @@ export class ContentAssembler {
   /** The first body frame, kept without copying in case it is the whole body (the usual case). */
   private firstChunk: Buffer | undefined = undefined;
   private assembled: Buffer | undefined = undefined;
+  /** Set while the body of a refused message goes by; thrown at its end. */
+  private refusal: ChannelError | undefined = undefined;
 
   constructor(private readonly maxMessageBytes: number) {}
 
@@ -67,17 +76,18 @@ export class ContentAssembler {
       this.reset();
       throw unexpected(`expected content header for class ${BASIC_CLASS_ID}, got one for class ${classId} instead`);
     }
+    this.bodySize = bodySize;
+    this.received = 0;
     if (bodySize > this.maxMessageBytes) {
-      this.reset();
-      throw new ChannelError(
+      this.refusal = new ChannelError(
         ChannelReplyCode.PreconditionFailed,
         `message size ${bodySize} is larger than configured max size ${this.maxMessageBytes}`,
       );
+      this.phase = Phase.AwaitingBody;
+      return false;
     }
     this.properties = properties;
     this.encodedProperties = encodedProperties;
-    this.bodySize = bodySize;
-    this.received = 0;
     if (bodySize === 0) return true;
     this.phase = Phase.AwaitingBody;
     return false;
@@ -99,6 +109,7 @@ export class ContentAssembler {
       this.reset();
       throw unexpected(`content body is larger than the ${this.bodySize} bytes announced in its header`);
     }
+    if (this.refusal !== undefined) return this.skip(end);
     if (this.received === 0 && end === this.bodySize) {
       this.firstChunk = payload;
     } else {
@@ -107,6 +118,15 @@ export class ContentAssembler {
     }
     this.received = end;
     return end === this.bodySize;
+  }
+
+  /** A body frame of a refused message: counted, not kept; the refusal comes with the last one. */
+  private skip(end: number): false {
+    this.received = end;
+    if (end < this.bodySize) return false;
+    const refusal = this.refusal!;
+    this.reset();
+    throw refusal;
   }
 
   /** The finished body; the assembler is ready for the next publish. */
@@ -120,6 +140,7 @@ export class ContentAssembler {
     this.phase = Phase.Idle;
     this.firstChunk = undefined;
     this.assembled = undefined;
+    this.refusal = undefined;
     this.bodySize = 0;
     this.received = 0;
   }

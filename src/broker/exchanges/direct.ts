@@ -21,7 +21,11 @@ export class DirectRouter implements ExchangeRouter {
   }
 
   route(message: Message, sink: RouteSink): void {
-    const list = this.byKey.get(message.routingKey);
+    this.routeKey(message.routingKey, sink);
+  }
+
+  routeKey(routingKey: string, sink: RouteSink): void {
+    const list = this.byKey.get(routingKey);
     if (list === undefined) return;
     for (let i = 0; i < list.length; i++) sink.add(list[i]!.destination);
   }

@@ -12,6 +12,12 @@ export interface ExchangeRouter {
   removeBinding(binding: Binding): void;
   /** Offers every matching binding's destination to the sink. Synchronous and allocation-light: hot path. */
   route(message: Message, sink: RouteSink): void;
+  /**
+   * Routers that match by routing key alone (direct, topic) offer what one more key matches: the
+   * sender-selected keys of a message's CC and BCC headers go through here, as RabbitMQ routes them by
+   * every type that routes by key. Routers without it ignore those keys.
+   */
+  routeKey?(routingKey: string, sink: RouteSink): void;
   /** The exchange was deleted: drop whatever the router holds (timers, pending messages). */
   close?(): void;
   /** The broker is stopping: cancel timers, keep state. */

@@ -146,7 +146,10 @@ export class TopicRouter implements ExchangeRouter {
   }
 
   route(message: Message, sink: RouteSink): void {
-    const key = message.routingKey;
+    this.routeKey(message.routingKey, sink);
+  }
+
+  routeKey(key: string, sink: RouteSink): void {
     let matched = this.cache.get(key);
     if (matched === undefined) {
       matched = this.trie.match(key);

@@ -9,6 +9,12 @@ import { fieldNumber, type FieldTable, type FieldValue } from '../message.js';
 
 export type Overflow = 'drop-head' | 'reject-publish' | 'reject-publish-dlx';
 
+/**
+ * x-queue-type. A quorum queue is replicated in RabbitMQ; on one node Warren gives it a durable classic
+ * queue's behaviour for now, with the declare rules of a quorum queue (assertQueueTypeAllows).
+ */
+export type QueueType = 'classic' | 'quorum';
+
 export interface DeduplicationSettings {
   /** ms an id is remembered (x-cache-ttl); undefined: while a message with it is in the queue. */
   cacheTtl: number | undefined;
@@ -17,6 +23,7 @@ export interface DeduplicationSettings {
 }
 
 export interface QueueSettings {
+  queueType: QueueType;
   messageTtl: number | undefined;
   expires: number | undefined;
   deadLetterExchange: string | undefined;
@@ -103,6 +110,13 @@ const positive: Check<number> = (value, args) => {
   return n === 0 ? new InvalidArgument('{value_zero,0}') : n;
 };
 
+/** rabbit_amqqueue:check_queue_type (3.10): its error is a string, which ~p prints quoted. */
+const queueType: Check<QueueType | 'stream'> = (value) => {
+  if (typeof value !== 'string') return unacceptableType(value);
+  if (value === 'classic' || value === 'quorum' || value === 'stream') return value;
+  return new InvalidArgument(`"unsupported queue type '${value.replace(/["\\]/g, '\\$&')}'"`);
+};
+
 const headerName: Check<string> = (value) => {
   if (typeof value !== 'string') return unacceptableType(value);
   return value === '' ? new InvalidArgument('{value_empty,<<>>}') : value;
@@ -110,7 +124,8 @@ const headerName: Check<string> = (value) => {
 
 /**
  * Validates and parses. Throws 406 "invalid arg 'x-message-ttl' for queue 'q' in vhost '/':
- * {value_negative,-1}" on the first bad argument, checking in RabbitMQ's order.
+ * {value_negative,-1}" on the first bad argument, checking in RabbitMQ's order (x-queue-type first:
+ * the other checks depend on the type in RabbitMQ 3.10).
  */
 export function parseQueueArguments(args: FieldTable, resource: string): QueueSettings {
   const dlx = args['x-dead-letter-exchange'];
@@ -124,7 +139,12 @@ export function parseQueueArguments(args: FieldTable, resource: string): QueueSe
     if (parsed instanceof InvalidArgument) throw preconditionFailed(`invalid arg '${key}' for ${resource}: ${parsed.term}`);
     return parsed;
   };
+  const type = read('x-queue-type', queueType) ?? 'classic';
+  if (type === 'stream') {
+    throw preconditionFailed(`cannot declare ${resource}: stream queues (x-queue-type 'stream') are not supported yet`);
+  }
   const settings: QueueSettings = {
+    queueType: type,
     expires: read('x-expires', expires),
     messageTtl: read('x-message-ttl', expiry),
     deadLetterExchange: read('x-dead-letter-exchange', longString),
@@ -144,6 +164,25 @@ export function parseQueueArguments(args: FieldTable, resource: string): QueueSe
   const cacheSize = read('x-cache-size', positive);
   if (read('x-message-deduplication', boolean) === true) settings.deduplication = { cacheTtl, cacheSize };
   return settings;
+}
+
+/** What queue.declare says of a queue besides its arguments. */
+export interface QueueProperties {
+  readonly durable: boolean;
+  readonly autoDelete: boolean;
+  readonly exclusive: boolean;
+}
+
+/**
+ * A quorum queue must be durable, not exclusive and not auto-delete: rabbit_quorum_queue:declare's
+ * checks (rabbit_queue_type_util), in its order, with its texts.
+ */
+export function assertQueueTypeAllows(type: QueueType, properties: QueueProperties, resource: string): void {
+  if (type !== 'quorum') return;
+  const refused = (property: string) => preconditionFailed(`invalid property '${property}' for ${resource}`);
+  if (properties.autoDelete) throw refused('auto-delete');
+  if (properties.exclusive) throw refused('exclusive-owner');
+  if (!properties.durable) throw refused('non-durable');
 }
 
 /** The settings of a queue declared without arguments (and of the direct reply-to pseudo queue). */

@@ -16,7 +16,7 @@ import { LengthLimit } from './length-limit.js';
 import { GroupedReady } from './message-groups.js';
 import { PriorityReady } from './priority-ready.js';
 import { restoreReadBackState } from './read-back.js';
-import { parseQueueArguments, PLAIN_QUEUE, type QueueSettings } from './queue-arguments.js';
+import { assertQueueTypeAllows, parseQueueArguments, PLAIN_QUEUE, type QueueSettings } from './queue-arguments.js';
 import { FifoReady, type ReadyEntries } from './ready-entries.js';
 import { SingleActiveConsumerSet, type ConsumerRoster } from './single-active-consumer.js';
 import type { Queue } from './queue.js';
@@ -117,9 +117,9 @@ export abstract class QueueCore {
     this.exclusiveOwner = options.exclusiveOwner;
     this.arguments = options.arguments;
     this.isDirectReplyTo = options.directReplyTo === true;
-    const settings = this.isDirectReplyTo
-      ? PLAIN_QUEUE
-      : parseQueueArguments(options.arguments, describeResource('queue', name, vhost.name));
+    const resource = describeResource('queue', name, vhost.name);
+    const settings = this.isDirectReplyTo ? PLAIN_QUEUE : parseQueueArguments(options.arguments, resource);
+    assertQueueTypeAllows(settings.queueType, { ...options, exclusive: options.exclusiveOwner !== undefined }, resource);
     this.settings = settings;
     this.persisted =
       options.durableStore !== undefined && this.durable && this.exclusiveOwner === undefined

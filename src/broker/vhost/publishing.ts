@@ -1,4 +1,4 @@
-import { RouteCollector } from '../binding.js';
+import { RouteCollector, type RouteSink } from '../binding.js';
 import type { Consumer } from '../front-door.js';
 import { accessRefused, notFound } from '../errors.js';
 import { Exchange } from '../exchanges/exchange.js';
@@ -6,6 +6,7 @@ import type { Message } from '../message.js';
 import { REPLY_TO_PREFIX } from '../names.js';
 import { isDeadLetterCycle, type DeathReason } from '../queue/dead-letter.js';
 import { Queue } from '../queue/queue.js';
+import { senderSelectedRecipients, type Recipients } from '../sender-selected.js';
 import { outcome, type PublishOutcome } from './declarations.js';
 import { QueueManagement } from './queue-management.js';
 
@@ -19,11 +20,39 @@ export abstract class Publishing extends QueueManagement {
     const exchange = this.exchangeTable.get(message.exchange);
     if (exchange === undefined) throw notFound('exchange', message.exchange, this.name);
     if (exchange.internal) throw accessRefused(`cannot publish to internal ${exchange.resource}`);
+    // Sender-selected distribution (CC, BCC): a message without headers pays this one check.
+    const headers = message.properties.headers;
+    const recipients = headers === undefined ? undefined : senderSelectedRecipients(message, headers);
     exchange.counters.publishedIn++;
-    const result =
-      exchange === this.defaultExchange ? this.publishDirect(message, reached) : this.publishRouted(exchange, message, reached);
+    let result: PublishOutcome;
+    if (recipients !== undefined) result = this.publishToRecipients(exchange, recipients, reached);
+    else if (exchange === this.defaultExchange) result = this.publishDirect(message, reached);
+    else result = this.publishRouted(exchange, message, reached);
     if (result.routed === 0) exchange.counters.unroutable++;
     return result;
+  }
+
+  /** A message with CC or BCC keys: routed by its routing key and by each of those, each queue once. */
+  private publishToRecipients(exchange: Exchange, recipients: Recipients, reached: Queue[] | undefined): PublishOutcome {
+    const { message, keys } = recipients;
+    if (exchange !== this.defaultExchange) return this.publishRouted(exchange, message, reached, keys);
+    // The default exchange takes every key as a queue name (RabbitMQ routes it to the usorted keys).
+    const direct = this.publishDirect(message, reached);
+    const collector = this.publishDepth === 0 ? this.collector : new RouteCollector();
+    this.publishDepth++;
+    try {
+      collector.begin(++this.routeEpoch);
+      const own = this.queueTable.get(message.routingKey);
+      if (own !== undefined) collector.visit(own);
+      for (const key of keys) {
+        const queue = this.queueTable.get(key);
+        if (queue !== undefined) collector.add(queue);
+      }
+      const copies = this.enqueueCollected(message, collector, reached);
+      return outcome(direct.routed + copies.routed, direct.refused || copies.refused);
+    } finally {
+      this.publishDepth--;
+    }
   }
 
   /**
@@ -98,42 +127,61 @@ export abstract class Publishing extends QueueManagement {
     return outcome(0, false);
   }
 
-  protected publishRouted(exchange: Exchange, message: Message, reached?: Queue[]): PublishOutcome {
+  protected publishRouted(exchange: Exchange, message: Message, reached?: Queue[], senderKeys?: readonly string[]): PublishOutcome {
     // A consumer may publish from inside deliver(); the nested call must not reuse the busy collector.
     const collector = this.publishDepth === 0 ? this.collector : new RouteCollector();
     this.publishDepth++;
     try {
-      this.collectDestinations(exchange, message, collector);
-      const queues = collector.queues;
-      let routed = 0;
-      let refused = false;
-      for (let i = 0; i < queues.length; i++) {
-        if (queues[i]!.enqueue(message)) routed++;
-        else refused = true;
-      }
-      if (reached !== undefined) for (let i = 0; i < queues.length; i++) reached.push(queues[i]!);
-      queues.length = 0;
-      return outcome(routed + collector.held, refused);
+      this.collectDestinations(exchange, message, collector, senderKeys);
+      return this.enqueueCollected(message, collector, reached);
     } finally {
       this.publishDepth--;
     }
   }
 
+  /** Enqueues into every queue collected, then empties the collector. */
+  private enqueueCollected(message: Message, collector: RouteCollector, reached: Queue[] | undefined): PublishOutcome {
+    const queues = collector.queues;
+    let routed = 0;
+    let refused = false;
+    for (let i = 0; i < queues.length; i++) {
+      if (queues[i]!.enqueue(message)) routed++;
+      else refused = true;
+    }
+    if (reached !== undefined) for (let i = 0; i < queues.length; i++) reached.push(queues[i]!);
+    queues.length = 0;
+    return outcome(routed + collector.held, refused);
+  }
+
   /**
    * Fills the collector with every queue the message reaches: through e2e bindings (each exchange routed
-   * through once, so loops end) and, if nothing matched, through the alternate-exchange chain.
+   * through once, so loops end) and, if nothing matched, through the alternate-exchange chain. Every
+   * exchange on the way routes the sender-selected keys too, as RabbitMQ routes a delivery's keys.
    */
-  protected collectDestinations(exchange: Exchange, message: Message, collector: RouteCollector): void {
+  protected collectDestinations(
+    exchange: Exchange,
+    message: Message,
+    collector: RouteCollector,
+    senderKeys?: readonly string[],
+  ): void {
     collector.begin(++this.routeEpoch);
     let current: Exchange | undefined = exchange;
     while (current !== undefined) {
       collector.visit(current);
-      current.router.route(message, collector);
+      routeThrough(current, message, collector, senderKeys);
       const pending = collector.pending;
-      while (pending.length !== 0) pending.pop()!.router.route(message, collector);
+      while (pending.length !== 0) routeThrough(pending.pop()!, message, collector, senderKeys);
       if (collector.queues.length !== 0 || collector.held !== 0 || current.alternateExchange === undefined) return;
       const alternate = this.exchangeTable.get(current.alternateExchange);
       current = alternate === undefined || alternate.routeMark === collector.epoch ? undefined : alternate;
     }
   }
+}
+
+/** One exchange routes a message: by its routing key, then by the sender-selected keys if it routes by key. */
+function routeThrough(exchange: Exchange, message: Message, sink: RouteSink, senderKeys: readonly string[] | undefined): void {
+  const router = exchange.router;
+  router.route(message, sink);
+  if (senderKeys === undefined || router.routeKey === undefined) return;
+  for (const key of senderKeys) router.routeKey(key, sink);
 }

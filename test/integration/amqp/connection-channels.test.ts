@@ -204,10 +204,15 @@ describe('AMQP channel table and close handshakes', () => {
     assert.match(close.args.replyText, /unexpected method in connection state running/);
   });
 
-  it('answers connection.update-secret with 540', async () => {
+  it('closes with 530 naming connection.update-secret when the new secret is wrong', async () => {
     client.sendMethod(0, { id: MethodId.ConnectionUpdateSecret, args: { newSecret: Buffer.from('x'), reason: 'r' } });
     const close = await client.expectMethod(MethodId.ConnectionClose);
-    assert.equal(close.args.replyCode, 540);
+    assert.deepEqual(close.args, {
+      replyCode: 530,
+      replyText: 'NOT_ALLOWED - New secret was refused by one of the backends',
+      classId: 10,
+      methodId: 70,
+    });
   });
 
   it('reports back-pressure past the high-water mark and resumes channels on drain', async () => {
