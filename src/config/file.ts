@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { isPasswordHash } from '../auth/password.js';
-import { ConfigError, LOG_LEVELS, SYNC_MODES } from './types.js';
+import { ConfigError, LOG_LEVELS, QUEUE_TYPES, SYNC_MODES } from './types.js';
 import type { ConfigLayer, PermissionConfig, UserConfig, VhostConfig } from './types.js';
 import {
-  child, fail, fraction, integer, list, mapping, nonEmptyString, oneOf, optional, port, regexPattern, required, string,
+  child, fail, fraction, integer, list, mapping, nodeName, nonEmptyString, oneOf, optional, port, postgresUrl, regexPattern, required, string,
 } from './validators.js';
 import type { Validator } from './validators.js';
 
@@ -31,7 +31,7 @@ export function parseConfigText(text: string, label: string, baseDir: string): C
   return readRoot(root, label, baseDir);
 }
 
-const ROOT_KEYS = ['amqp', 'amqps', 'http', 'dataDir', 'limits', 'store', 'log', 'users', 'vhosts', 'permissions', 'loopbackUsers'] as const;
+const ROOT_KEYS = ['amqp', 'amqps', 'http', 'dataDir', 'limits', 'store', 'log', 'users', 'vhosts', 'permissions', 'loopbackUsers', 'cluster'] as const;
 
 function readRoot(value: unknown, where: string, baseDir: string): ConfigLayer {
   const root = mapping(value, where, ROOT_KEYS);
@@ -48,6 +48,7 @@ function readRoot(value: unknown, where: string, baseDir: string): ConfigLayer {
   assignDefined(layer, 'vhosts', optional(root, 'vhosts', where, list(vhost)));
   assignDefined(layer, 'permissions', optional(root, 'permissions', where, list(permission)));
   assignDefined(layer, 'loopbackUsers', optional(root, 'loopbackUsers', where, list(nonEmptyString)));
+  assignDefined(layer, 'cluster', optional(root, 'cluster', where, cluster));
   checkReferences(layer, where);
   return layer;
 }
@@ -104,6 +105,20 @@ export const STORE_VALIDATORS = {
 } as const;
 
 const store: Validator<ConfigLayer['store'] & object> = section(STORE_VALIDATORS);
+
+export const CLUSTER_VALIDATORS = {
+  url: postgresUrl,
+  // RabbitMQ's node names are free text; ours must fit in a row and a log line.
+  nodeName: nodeName,
+  advertiseHost: nonEmptyString,
+  linkPort: port,
+  // A lease shorter than a few heartbeats would expire on one slow round trip.
+  leaseMs: integer(1000, 600_000),
+  heartbeatMs: integer(100, 60_000),
+  defaultQueueType: oneOf(QUEUE_TYPES),
+} as const;
+
+const cluster: Validator<ConfigLayer['cluster'] & object> = section(CLUSTER_VALIDATORS);
 
 export const logLevel = oneOf(LOG_LEVELS);
 

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { readConfigFile } from './file.js';
 import { layerFromEnvironment, layerFromFlags } from './settings.js';
@@ -62,7 +63,7 @@ export function resolveLayers(layers: readonly ConfigLayer[], env: Environment, 
     for (const layer of layers) if (layer[key] !== undefined) found = layer[key];
     return found;
   };
-  const section = <K extends 'amqp' | 'amqps' | 'http' | 'limits' | 'store' | 'log'>(key: K): NonNullable<ConfigLayer[K]> =>
+  const section = <K extends 'amqp' | 'amqps' | 'http' | 'limits' | 'store' | 'log' | 'cluster'>(key: K): NonNullable<ConfigLayer[K]> =>
     Object.assign({}, ...layers.map((layer) => layer[key] ?? {})) as NonNullable<ConfigLayer[K]>;
 
   const amqp: ListenerConfig = { ...DEFAULT_AMQP, ...section('amqp') };
@@ -81,6 +82,7 @@ export function resolveLayers(layers: readonly ConfigLayer[], env: Environment, 
     permissions: pick('permissions') ?? (users === undefined ? [defaultUser.permission] : []),
     loopbackUsers: pick('loopbackUsers') ?? ['guest'],
     configFile: undefined,
+    cluster: resolveCluster(section('cluster')),
   };
 }
 
@@ -101,6 +103,23 @@ function resolveAmqps(merged: NonNullable<ConfigLayer['amqps']>, defaultHost: st
     throw new ConfigError(`amqps needs both cert and key (only ${cert === undefined ? 'key' : 'cert'} is set)`);
   }
   return { host: merged.host ?? defaultHost, port: merged.port ?? DEFAULT_AMQPS_PORT, cert, key, ca: merged.ca };
+}
+
+export const DEFAULT_CLUSTER = { advertiseHost: '127.0.0.1', leaseMs: 10_000, heartbeatMs: 1_000, defaultQueueType: 'classic' } as const;
+
+/** Cluster mode needs a URL; the other keys without one are a mistake worth stopping for. */
+function resolveCluster(merged: NonNullable<ConfigLayer['cluster']>): WarrenConfig['cluster'] {
+  const { url, ...rest } = merged;
+  if (url === undefined) {
+    const stray = Object.keys(rest)[0];
+    if (stray !== undefined) throw new ConfigError(`cluster.${stray} is set but cluster.url is not (--cluster / WARREN_CLUSTER_URL)`);
+    return undefined;
+  }
+  const cluster = { ...DEFAULT_CLUSTER, nodeName: `warren@${hostname()}`, linkPort: undefined, ...rest, url };
+  if (cluster.heartbeatMs * 3 > cluster.leaseMs) {
+    throw new ConfigError(`cluster.heartbeatMs (${cluster.heartbeatMs}) must be at most a third of cluster.leaseMs (${cluster.leaseMs})`);
+  }
+  return cluster;
 }
 
 function checkPermissionReferences(config: WarrenConfig, label: string): void {

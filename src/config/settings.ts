@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { LIMIT_VALIDATORS, logLevel, STORE_VALIDATORS } from './file.js';
+import { CLUSTER_VALIDATORS, LIMIT_VALIDATORS, logLevel, STORE_VALIDATORS } from './file.js';
 import type { ConfigLayer } from './types.js';
 import { nonEmptyString, port } from './validators.js';
 import type { Validator } from './validators.js';
@@ -20,7 +20,7 @@ export interface ScalarSetting {
   apply(layer: ConfigLayer, raw: string, where: string, cwd: string): void;
 }
 
-type Section = 'amqp' | 'amqps' | 'http' | 'limits' | 'store' | 'log';
+type Section = 'amqp' | 'amqps' | 'http' | 'limits' | 'store' | 'log' | 'cluster';
 
 function into<T>(section: Section, key: string, validate: Validator<T>): ScalarSetting['apply'] {
   return (layer, raw, where) => {
@@ -59,6 +59,10 @@ export const SCALAR_SETTINGS: readonly ScalarSetting[] = [
   { env: 'WARREN_HEARTBEAT', flag: 'heartbeat', argument: '<seconds>', description: 'heartbeat interval offered to clients; 0 disables (default 60)', apply: into('limits', 'heartbeatSeconds', LIMIT_VALIDATORS.heartbeatSeconds) },
   { env: 'WARREN_CONSUMER_TIMEOUT', flag: 'consumer-timeout', argument: '<ms>', description: 'return a delivery to its queue when not acked within this time; 0 = never (default 0; per queue: x-consumer-timeout)', apply: into('limits', 'consumerTimeoutMs', LIMIT_VALIDATORS.consumerTimeoutMs) },
   { env: 'WARREN_MEMORY_HIGH_WATERMARK', flag: 'memory-high-watermark', argument: '<share>', description: "block publishers while the broker uses more than this share of the machine's memory (default 0.4)", apply: into('limits', 'memoryHighWatermark', LIMIT_VALIDATORS.memoryHighWatermark) },
+  { env: 'WARREN_CLUSTER_URL', flag: 'cluster', argument: '<postgres-url>', description: 'run as a cluster node whose shared state is in this PostgreSQL database (README "Cluster")', apply: into('cluster', 'url', CLUSTER_VALIDATORS.url) },
+  { env: 'WARREN_NODE_NAME', flag: 'node-name', argument: '<name>', description: "this cluster node's name, unique in the cluster (default: warren@<hostname>)", apply: into('cluster', 'nodeName', CLUSTER_VALIDATORS.nodeName) },
+  { env: 'WARREN_CLUSTER_ADVERTISE_HOST', flag: 'advertise-host', argument: '<host>', description: 'the address other nodes reach this one at (default 127.0.0.1)', apply: into('cluster', 'advertiseHost', CLUSTER_VALIDATORS.advertiseHost) },
+  { env: 'WARREN_CLUSTER_LINK_PORT', flag: 'link-port', argument: '<port>', description: 'port for node-to-node links (default: the AMQP port)', apply: into('cluster', 'linkPort', CLUSTER_VALIDATORS.linkPort) },
   { env: 'WARREN_MAX_MESSAGE_BYTES', flag: 'max-message-bytes', argument: '<bytes>', description: 'largest message body accepted (default 134217728)', apply: into('limits', 'maxMessageBytes', LIMIT_VALIDATORS.maxMessageBytes) },
 ];
 

@@ -18,6 +18,27 @@ export interface WarrenConfig {
   loopbackUsers: string[];
   /** Absolute path of the config file that was read, if any. */
   configFile: string | undefined;
+  /** Cluster mode (README "Cluster"); undefined: a single broker. */
+  cluster: ClusterConfig | undefined;
+}
+
+export const QUEUE_TYPES = ['classic', 'quorum'] as const;
+
+export interface ClusterConfig {
+  /** postgres://user:pass@host:port/db: where the cluster's shared state lives. */
+  url: string;
+  /** This node's name, unique in the cluster (RabbitMQ's `node` field). */
+  nodeName: string;
+  /** The address peers reach this node at (recorded in PostgreSQL). */
+  advertiseHost: string;
+  /** Node-to-node links: this port; undefined = the AMQP port (links are recognised by their header). */
+  linkPort: number | undefined;
+  /** A node whose lease is older than this is declared dead (and fenced) by the living. */
+  leaseMs: number;
+  /** How often a node renews its lease and looks for dead peers. */
+  heartbeatMs: number;
+  /** The type of queues declared without x-queue-type: 'quorum' replicates every queue in PostgreSQL. */
+  defaultQueueType: (typeof QUEUE_TYPES)[number];
 }
 
 export interface ListenerConfig {
@@ -103,6 +124,7 @@ export interface ConfigLayer {
   vhosts?: VhostConfig[];
   permissions?: PermissionConfig[];
   loopbackUsers?: string[];
+  cluster?: Partial<ClusterConfig>;
 }
 
 /** Thrown for any invalid setting; the message names the source and the key. */

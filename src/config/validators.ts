@@ -106,3 +106,25 @@ export const regexPattern: Validator<string> = (value, where) => {
 export function required<T>(object: Record<string, unknown>, key: string, where: string, validate: Validator<T>): T {
   return validate(object[key] ?? undefined, child(where, key));
 }
+
+/** A PostgreSQL connection URL (postgres:// or postgresql://); the password is never echoed back. */
+export const postgresUrl: Validator<string> = (value, where) => {
+  const text = nonEmptyString(value, where);
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(`${where} must be a postgres://user:password@host:port/database URL, got a string that is not a URL`);
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError(`${where} must be a postgres:// or postgresql:// URL, got one starting '${url.protocol}'`);
+  }
+  return text;
+};
+
+/** A cluster node name: letters, digits and -_.@ (it appears in rows, URLs and log lines), up to 64. */
+export const nodeName: Validator<string> = (value, where) => {
+  const name = nonEmptyString(value, where);
+  if (!/^[A-Za-z0-9_.@-]{1,64}$/.test(name)) fail(where, 'a node name of up to 64 letters, digits and - _ . @', value);
+  return name;
+};

@@ -56,12 +56,20 @@ export class PublisherConfirms {
     this.barriers.waitAll(this.onDurable);
   };
 
-  private readonly onDurable = (): void => {
+  private readonly onDurable = (lost: boolean): void => {
     if (this.stopped) return;
+    if (lost) this.refuseUpTo(this.waitingUpTo);
     this.settle(this.waitingUpTo);
     if (this.lastTag > this.settledUpTo) this.waitForDurability();
     else this.armed = false;
   };
+
+  /** Some of the batch may not be durable: every publish in it is nacked (the publisher re-sends). */
+  private refuseUpTo(upTo: number): void {
+    const already = new Set(this.refused);
+    for (let tag = this.settledUpTo + 1; tag <= upTo; tag++) if (!already.has(tag)) this.refused.push(tag);
+    this.refused.sort((a, b) => a - b);
+  }
 
   private settle(upTo: number): void {
     let from = this.settledUpTo + 1;

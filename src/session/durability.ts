@@ -5,10 +5,11 @@
  */
 export interface DurabilityBarrier {
   /**
-   * `callback` runs once everything handed over before this call is durable. Fail closed: after a
-   * failure it never runs, so nothing is confirmed that may be lost.
+   * `callback` runs once everything handed over before this call is durable. `lost` is true when some
+   * of it may not be (a link to the owning node broke, the owner refused it): the publisher is told no.
+   * A store that fails closed never calls back at all, so nothing is confirmed that may be lost.
    */
-  whenDurable(callback: () => void): void;
+  whenDurable(callback: (lost?: boolean) => void): void;
 }
 
 /** The barriers touched since the last wait began; waiting means waiting for all of them. */
@@ -23,12 +24,14 @@ export class BarrierSet {
   }
 
   /** Waits for everything joined so far (and the default barrier); starts a fresh set for what follows. */
-  waitAll(callback: () => void): void {
-    if (this.extra.length === 0) return this.always.whenDurable(callback);
+  waitAll(callback: (lost: boolean) => void): void {
+    if (this.extra.length === 0) return this.always.whenDurable((lost) => callback(lost === true));
     const barriers = [this.always, ...this.extra.splice(0)];
     let pending = barriers.length;
-    const one = (): void => {
-      if (--pending === 0) callback();
+    let anyLost = false;
+    const one = (lost?: boolean): void => {
+      if (lost === true) anyLost = true;
+      if (--pending === 0) callback(anyLost);
     };
     for (const barrier of barriers) barrier.whenDurable(one);
   }
