@@ -7,6 +7,7 @@ import { IdleExpiry } from './idle-expiry.js';
 import { LengthLimit } from './length-limit.js';
 import { PagedFifoReady } from './paged-ready.js';
 import { SettlingQueue } from './queue-settlement.js';
+import type { QueueView } from '../queue-view.js';
 
 export { DISPATCH_BATCH, type QueueOptions } from './queue-core.js';
 
@@ -18,7 +19,7 @@ export { DISPATCH_BATCH, type QueueOptions } from './queue-core.js';
  * active consumer, deduplication, message groups, x-expires) are objects chosen from the arguments at
  * declare time; a queue declared without them takes the same fast path as before they existed.
  */
-export class Queue extends SettlingQueue {
+export class Queue extends SettlingQueue implements QueueView {
   /**
    * Adds a consumer and dispatches to it at once. A front door that must send consume-ok before the
    * first delivery either writes it first or keeps canTake() false until then and calls resumeDispatch.

@@ -6,6 +6,7 @@ import type { Message } from '../message.js';
 import { REPLY_TO_PREFIX } from '../names.js';
 import { isDeadLetterCycle, type DeathReason } from '../queue/dead-letter.js';
 import { Queue } from '../queue/queue.js';
+import type { QueueView } from '../queue-view.js';
 import { senderSelectedRecipients, type Recipients } from '../sender-selected.js';
 import { outcome, type PublishOutcome } from './declarations.js';
 import { QueueManagement } from './queue-management.js';
@@ -16,7 +17,7 @@ export abstract class Publishing extends QueueManagement {
    * Routes and enqueues; dispatch to consumers happens synchronously inside. When `reached` is given,
    * the queues the message was offered to are appended to it (publisher flow control looks at them).
    */
-  publish(message: Message, reached?: Queue[]): PublishOutcome {
+  publish(message: Message, reached?: QueueView[]): PublishOutcome {
     const exchange = this.exchangeTable.get(message.exchange);
     if (exchange === undefined) throw notFound('exchange', message.exchange, this.name);
     if (exchange.internal) throw accessRefused(`cannot publish to internal ${exchange.resource}`);
@@ -33,7 +34,7 @@ export abstract class Publishing extends QueueManagement {
   }
 
   /** A message with CC or BCC keys: routed by its routing key and by each of those, each queue once. */
-  private publishToRecipients(exchange: Exchange, recipients: Recipients, reached: Queue[] | undefined): PublishOutcome {
+  private publishToRecipients(exchange: Exchange, recipients: Recipients, reached: QueueView[] | undefined): PublishOutcome {
     const { message, keys } = recipients;
     if (exchange !== this.defaultExchange) return this.publishRouted(exchange, message, reached, keys);
     // The default exchange takes every key as a queue name (RabbitMQ routes it to the usorted keys).
@@ -111,7 +112,7 @@ export abstract class Publishing extends QueueManagement {
   }
 
   /** The default exchange: the queue named by the routing key, or a direct reply-to consumer. */
-  protected publishDirect(message: Message, reached: Queue[] | undefined): PublishOutcome {
+  protected publishDirect(message: Message, reached: QueueView[] | undefined): PublishOutcome {
     const key = message.routingKey;
     const queue = this.queueTable.get(key);
     if (queue !== undefined) {
@@ -127,7 +128,7 @@ export abstract class Publishing extends QueueManagement {
     return outcome(0, false);
   }
 
-  protected publishRouted(exchange: Exchange, message: Message, reached?: Queue[], senderKeys?: readonly string[]): PublishOutcome {
+  protected publishRouted(exchange: Exchange, message: Message, reached?: QueueView[], senderKeys?: readonly string[]): PublishOutcome {
     // A consumer may publish from inside deliver(); the nested call must not reuse the busy collector.
     const collector = this.publishDepth === 0 ? this.collector : new RouteCollector();
     this.publishDepth++;
@@ -140,7 +141,7 @@ export abstract class Publishing extends QueueManagement {
   }
 
   /** Enqueues into every queue collected, then empties the collector. */
-  private enqueueCollected(message: Message, collector: RouteCollector, reached: Queue[] | undefined): PublishOutcome {
+  private enqueueCollected(message: Message, collector: RouteCollector, reached: QueueView[] | undefined): PublishOutcome {
     const queues = collector.queues;
     let routed = 0;
     let refused = false;
