@@ -4,7 +4,7 @@ import { preconditionFailed } from '../broker/errors.js';
 import { ChannelError, ChannelReplyCode, ConnectionError, ConnectionReplyCode } from './errors.js';
 import { Message } from '../broker/message.js';
 import { REPLY_TO_QUEUE } from '../broker/names.js';
-import type { Queue } from '../broker/queue.js';
+import type { QueueView } from '../broker/queue-view.js';
 import type { VHost } from '../broker/vhost.js';
 import { Acknowledgements, type AckHost } from './channel/acks.js';
 import { SessionAccess } from '../session/access.js';
@@ -85,9 +85,9 @@ export class Channel implements ConsumerChannel, AckHost, ConfirmSink {
   /** While a tx.commit waits to be durable, later frames wait too, so replies keep their order. */
   private heldFrames: Frame[] | undefined = undefined;
   /** Queues the current publish reached, for publisher flow control. Reused. */
-  private readonly reachedQueues: Queue[] = [];
+  private readonly reachedQueues: QueueView[] = [];
   /** Queues to resume once a batch of acks has freed prefetch. Reused. */
-  private readonly queuesToResume: Queue[] = [];
+  private readonly queuesToResume: QueueView[] = [];
 
   constructor(
     readonly id: number,
@@ -280,7 +280,7 @@ export class Channel implements ConsumerChannel, AckHost, ConfirmSink {
   }
 
   /** Hot path: one basic.deliver + content, the publisher's property bytes reused. */
-  deliverTo(consumer: AmqpConsumer, entry: QueueEntry, queue: Queue): void {
+  deliverTo(consumer: AmqpConsumer, entry: QueueEntry, queue: QueueView): void {
     const tag = this.acks.assignTag(entry, queue, consumer, consumer.noAck);
     if (!consumer.noAck) {
       consumer.unacked++;
@@ -303,7 +303,7 @@ export class Channel implements ConsumerChannel, AckHost, ConfirmSink {
   }
 
   /** basic.get: numbered like deliveries; remembered for ack unless no-ack. */
-  deliverGot(entry: QueueEntry, queue: Queue, noAck: boolean): void {
+  deliverGot(entry: QueueEntry, queue: QueueView, noAck: boolean): void {
     const tag = this.acks.assignTag(entry, queue, undefined, noAck);
     const message = entry.message;
     this.host.writer.writeContent(
@@ -327,7 +327,7 @@ export class Channel implements ConsumerChannel, AckHost, ConfirmSink {
   }
 
   /** The queue was deleted under the consumer: tell clients that asked (consumer_cancel_notify). */
-  consumerCancelledByBroker(consumer: AmqpConsumer, _queue: Queue): void {
+  consumerCancelledByBroker(consumer: AmqpConsumer, _queue: QueueView): void {
     if (this.consumers.get(consumer.tag) !== consumer) return;
     this.consumers.delete(consumer.tag);
     consumer.active = false;
@@ -357,7 +357,7 @@ export class Channel implements ConsumerChannel, AckHost, ConfirmSink {
       this.resumeAllConsumers();
       return;
     }
-    for (let i = 0; i < this.queuesToResume.length; i++) (this.queuesToResume[i] as Queue).resumeDispatch();
+    for (let i = 0; i < this.queuesToResume.length; i++) (this.queuesToResume[i] as QueueView).resumeDispatch();
     this.queuesToResume.length = 0;
   }
 
@@ -411,7 +411,7 @@ export class Channel implements ConsumerChannel, AckHost, ConfirmSink {
   }
 }
 
-function removeConsumerQuietly(queue: Queue, consumer: AmqpConsumer): void {
+function removeConsumerQuietly(queue: QueueView, consumer: AmqpConsumer): void {
   try {
     queue.removeConsumer(consumer);
   } catch {

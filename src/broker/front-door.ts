@@ -1,5 +1,5 @@
 import type { Message, FieldTable } from './message.js';
-import type { Queue } from './queue.js';
+import type { QueueView } from './queue-view.js';
 
 /**
  * One copy of a message in one queue. The queue owns it while it is ready; while it is delivered and
@@ -40,9 +40,9 @@ export interface Consumer {
    */
   canTake(): boolean;
   /** Hand over one entry. Called synchronously from the queue's dispatch loop. */
-  deliver(entry: QueueEntry, queue: Queue): void;
+  deliver(entry: QueueEntry, queue: QueueView): void;
   /** The broker ended this consumer (its queue was deleted): tell the client (basic.cancel). */
-  cancelledByBroker(queue: Queue): void;
+  cancelledByBroker(queue: QueueView): void;
   /** For the management API's consumer list: where it consumes from and its prefetch (none: not shown). */
   describe?(): ConsumerDetails;
 }

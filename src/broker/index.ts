@@ -8,6 +8,7 @@ export {
   type QueueDeclare,
 } from './vhost.js';
 export { Queue, DISPATCH_BATCH } from './queue/queue.js';
+export type { QueueView } from './queue-view.js';
 export { QueueCounters } from './queue/counters.js';
 export { Exchange, ExchangeCounters } from './exchanges/exchange.js';
 export type { ExchangeRouter, ExchangeType } from './exchanges/exchange-type.js';

@@ -1,6 +1,6 @@
 import type { Broker } from '../broker/broker.js';
 import type { Exchange } from '../broker/exchanges/exchange.js';
-import type { Queue } from '../broker/queue/queue.js';
+import type { QueueView } from '../broker/queue-view.js';
 
 /** How many samples each object keeps: enough to always have one at least an interval old. */
 const SAMPLES = 3;
@@ -48,7 +48,7 @@ class CounterRing {
   }
 }
 
-function queueCounts(queue: Queue): number[] {
+function queueCounts(queue: QueueView): number[] {
   const c = queue.counters;
   return [c.published, c.delivered, c.acked, c.redelivered];
 }
@@ -75,7 +75,7 @@ function statsObject(names: readonly string[], current: readonly number[], ring:
  * Counters of deleted queues and exchanges are folded into node totals, so those never go down.
  */
 export class RateSampler {
-  private readonly queues = new Map<Queue, { ring: CounterRing; last: number[] }>();
+  private readonly queues = new Map<QueueView, { ring: CounterRing; last: number[] }>();
   private readonly exchanges = new Map<Exchange, { ring: CounterRing; last: number[] }>();
   private readonly global = new CounterRing(GLOBAL_STATS.length);
   /** publish, deliver_get, ack, redeliver, drop_unroutable of objects that are gone. */
@@ -113,7 +113,7 @@ export class RateSampler {
     this.global.push(now, this.globalTotals());
   }
 
-  queueStats(queue: Queue): Stats {
+  queueStats(queue: QueueView): Stats {
     return statsObject(QUEUE_STATS, queueCounts(queue), this.queues.get(queue)?.ring, this.clock(), this.intervalMs);
   }
 

@@ -10,7 +10,7 @@ export interface PublisherFlowActions {
   notifyUnblocked(): void;
 }
 
-/** What flow control looks at in a queue a publish reached (the core's Queue has all of it). */
+/** What flow control looks at in a queue a publish reached (every QueueView has all of it). */
 export interface FlowQueue {
   readonly deleted: boolean;
   readyCount(): number;

@@ -51,3 +51,10 @@ test('broker/, store/ and session/ import no front door', () => {
 test('store/ knows nothing of the core but its error kinds', () => {
   assert.deepEqual(offenders('store', (t) => t.startsWith('broker/') && t !== 'broker/errors.js'), []);
 });
+
+test('front doors and session services hold queues as QueueView, never as the Queue class', () => {
+  const queueInternals = (t: string) => t === 'broker/queue.js' || t.startsWith('broker/queue/');
+  for (const folder of ['amqp', 'http', 'session']) {
+    assert.deepEqual(offenders(folder, queueInternals), [], folder);
+  }
+});

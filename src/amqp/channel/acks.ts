@@ -1,6 +1,6 @@
 import type { QueueEntry } from '../../broker/front-door.js';
 import { preconditionFailed } from '../../broker/errors.js';
-import type { Queue } from '../../broker/queue.js';
+import type { QueueView } from '../../broker/queue-view.js';
 import type { AmqpConsumer } from './consumer.js';
 import { UnackedLedger, type UnackedVisitor } from './unacked.js';
 
@@ -23,7 +23,7 @@ export interface AckHost {
 export interface TakenDelivery {
   readonly tag: number;
   readonly entry: QueueEntry;
-  readonly queue: Queue;
+  readonly queue: QueueView;
   readonly consumer: AmqpConsumer | undefined;
 }
 
@@ -37,7 +37,7 @@ export class Acknowledgements implements UnackedVisitor<AmqpConsumer> {
   private lastTag = 0;
   private readonly tags: number[] = [];
   private readonly entries: QueueEntry[] = [];
-  private readonly queues: Queue[] = [];
+  private readonly queues: QueueView[] = [];
   private readonly consumers: (AmqpConsumer | undefined)[] = [];
 
   constructor(private readonly host: AckHost) {}
@@ -47,14 +47,14 @@ export class Acknowledgements implements UnackedVisitor<AmqpConsumer> {
   }
 
   /** Numbers a delivery; one that needs an ack is remembered. */
-  assignTag(entry: QueueEntry, queue: Queue | undefined, consumer: AmqpConsumer | undefined, noAck: boolean): number {
+  assignTag(entry: QueueEntry, queue: QueueView | undefined, consumer: AmqpConsumer | undefined, noAck: boolean): number {
     const tag = ++this.lastTag;
     if (!noAck && queue !== undefined) this.ledger.push(tag, entry, queue, consumer);
     return tag;
   }
 
   /** The outstanding delivery with this tag (consumer-timeout extension); nothing changes. */
-  lookup(tag: number): { entry: QueueEntry; queue: Queue } | undefined {
+  lookup(tag: number): { entry: QueueEntry; queue: QueueView } | undefined {
     return this.ledger.lookup(tag);
   }
 
@@ -78,7 +78,7 @@ export class Acknowledgements implements UnackedVisitor<AmqpConsumer> {
       taken.push({
         tag: this.tags[i] as number,
         entry: this.entries[i] as QueueEntry,
-        queue: this.queues[i] as Queue,
+        queue: this.queues[i] as QueueView,
         consumer: this.consumers[i],
       });
     }
@@ -98,7 +98,7 @@ export class Acknowledgements implements UnackedVisitor<AmqpConsumer> {
     this.applyCollected(Settlement.Requeue);
   }
 
-  visit(tag: number, entry: QueueEntry, queue: Queue, consumer: AmqpConsumer | undefined): void {
+  visit(tag: number, entry: QueueEntry, queue: QueueView, consumer: AmqpConsumer | undefined): void {
     this.tags.push(tag);
     this.entries.push(entry);
     this.queues.push(queue);
@@ -127,7 +127,7 @@ export class Acknowledgements implements UnackedVisitor<AmqpConsumer> {
     if (how === Settlement.Requeue) this.requeueCollected();
     else {
       for (let i = 0; i < n; i++) {
-        const queue = this.queues[i] as Queue;
+        const queue = this.queues[i] as QueueView;
         const entry = this.entries[i] as QueueEntry;
         if (how === Settlement.Ack) queue.ack(entry);
         else queue.reject(entry, false);
@@ -141,7 +141,7 @@ export class Acknowledgements implements UnackedVisitor<AmqpConsumer> {
   private requeueCollected(): void {
     const n = this.entries.length;
     if (n === 0) return;
-    const first = this.queues[0] as Queue;
+    const first = this.queues[0] as QueueView;
     if (n === 1) {
       first.reject(this.entries[0] as QueueEntry, true);
       return;
@@ -150,9 +150,9 @@ export class Acknowledgements implements UnackedVisitor<AmqpConsumer> {
       first.requeue(this.entries.slice());
       return;
     }
-    const byQueue = new Map<Queue, QueueEntry[]>();
+    const byQueue = new Map<QueueView, QueueEntry[]>();
     for (let i = 0; i < n; i++) {
-      const queue = this.queues[i] as Queue;
+      const queue = this.queues[i] as QueueView;
       let list = byQueue.get(queue);
       if (list === undefined) byQueue.set(queue, (list = []));
       list.push(this.entries[i] as QueueEntry);

@@ -1,13 +1,13 @@
 import type { Consumer, ConsumerDetails, QueueEntry, SessionOwner } from '../../broker/front-door.js';
 import type { FieldTable } from '../../broker/message.js';
-import type { Queue } from '../../broker/queue.js';
+import type { QueueView } from '../../broker/queue-view.js';
 
 /** What a consumer needs from its channel; implemented by Channel. */
 export interface ConsumerChannel {
   /** Channel-wide conditions: open, flow active, socket writable, global prefetch (ack mode only). */
   channelCanTake(noAck: boolean): boolean;
-  deliverTo(consumer: AmqpConsumer, entry: QueueEntry, queue: Queue): void;
-  consumerCancelledByBroker(consumer: AmqpConsumer, queue: Queue): void;
+  deliverTo(consumer: AmqpConsumer, entry: QueueEntry, queue: QueueView): void;
+  consumerCancelledByBroker(consumer: AmqpConsumer, queue: QueueView): void;
   /** Where this channel is, for the management API's consumer list. */
   readonly location: ConsumerDetails['channel'];
 }
@@ -26,7 +26,7 @@ export class AmqpConsumer implements Consumer {
   constructor(
     private readonly channel: ConsumerChannel,
     /** Undefined for the direct reply-to pseudo-consumer, which is fed by the vhost, not a queue. */
-    readonly queue: Queue | undefined,
+    readonly queue: QueueView | undefined,
     readonly tag: string,
     readonly noAck: boolean,
     readonly exclusive: boolean,
@@ -47,11 +47,11 @@ export class AmqpConsumer implements Consumer {
     );
   }
 
-  deliver(entry: QueueEntry, queue: Queue): void {
+  deliver(entry: QueueEntry, queue: QueueView): void {
     this.channel.deliverTo(this, entry, queue);
   }
 
-  cancelledByBroker(queue: Queue): void {
+  cancelledByBroker(queue: QueueView): void {
     this.channel.consumerCancelledByBroker(this, queue);
   }
 

@@ -1,5 +1,5 @@
 import type { Broker } from '../../broker/broker.js';
-import type { Queue } from '../../broker/queue.js';
+import type { QueueView } from '../../broker/queue-view.js';
 import type { VHost } from '../../broker/vhost.js';
 import type { SessionOwner } from '../../broker/front-door.js';
 import type { User, UserRegistry } from '../../auth/users.js';
@@ -43,5 +43,5 @@ export interface ChannelHost {
    * After every publish: the queues it reached, for publisher flow control (the host may stop reading
    * its socket while one of them falls behind its consumers). Optional.
    */
-  publishedTo?(queues: readonly Queue[]): void;
+  publishedTo?(queues: readonly QueueView[]): void;
 }

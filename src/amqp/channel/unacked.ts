@@ -1,9 +1,9 @@
 import type { QueueEntry } from '../../broker/front-door.js';
-import type { Queue } from '../../broker/queue.js';
+import type { QueueView } from '../../broker/queue-view.js';
 
 /** Receives each entry a ledger operation removes, oldest delivery tag first. */
 export interface UnackedVisitor<C> {
-  visit(tag: number, entry: QueueEntry, queue: Queue, consumer: C | undefined): void;
+  visit(tag: number, entry: QueueEntry, queue: QueueView, consumer: C | undefined): void;
 }
 
 /** Compact the arrays once this many slots at the front are dead and they are half the array. */
@@ -20,7 +20,7 @@ const COMPACT_MIN_HEAD = 1024;
 export class UnackedLedger<C> {
   private tags: number[] = [];
   private entries: (QueueEntry | undefined)[] = [];
-  private queues: (Queue | undefined)[] = [];
+  private queues: (QueueView | undefined)[] = [];
   private consumers: (C | undefined)[] = [];
   private head = 0;
   private live = 0;
@@ -30,7 +30,7 @@ export class UnackedLedger<C> {
   }
 
   /** Deliveries must be added with increasing tags. */
-  push(tag: number, entry: QueueEntry, queue: Queue, consumer: C | undefined): void {
+  push(tag: number, entry: QueueEntry, queue: QueueView, consumer: C | undefined): void {
     this.tags.push(tag);
     this.entries.push(entry);
     this.queues.push(queue);
@@ -43,9 +43,9 @@ export class UnackedLedger<C> {
   }
 
   /** The outstanding delivery with this tag, left in place. */
-  lookup(tag: number): { entry: QueueEntry; queue: Queue } | undefined {
+  lookup(tag: number): { entry: QueueEntry; queue: QueueView } | undefined {
     const i = this.indexOf(tag);
-    return i < 0 ? undefined : { entry: this.entries[i] as QueueEntry, queue: this.queues[i] as Queue };
+    return i < 0 ? undefined : { entry: this.entries[i] as QueueEntry, queue: this.queues[i] as QueueView };
   }
 
   /** Removes one delivery; false when the tag is not outstanding. */
@@ -80,7 +80,7 @@ export class UnackedLedger<C> {
   }
 
   /** Puts a delivery back at its place by tag (tx.rollback returns the acks it had taken). */
-  restore(tag: number, entry: QueueEntry, queue: Queue, consumer: C | undefined): void {
+  restore(tag: number, entry: QueueEntry, queue: QueueView, consumer: C | undefined): void {
     this.compact();
     const at = this.lowerBound(tag);
     this.tags.splice(at, 0, tag);
@@ -92,7 +92,7 @@ export class UnackedLedger<C> {
 
   private removeAt(i: number, visitor: UnackedVisitor<C>): void {
     const entry = this.entries[i] as QueueEntry;
-    const queue = this.queues[i] as Queue;
+    const queue = this.queues[i] as QueueView;
     const consumer = this.consumers[i];
     this.entries[i] = undefined;
     this.queues[i] = undefined;

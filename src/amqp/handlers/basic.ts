@@ -18,7 +18,7 @@ import {
 import type { Channel } from '../channel.js';
 import { Settlement } from '../channel/acks.js';
 import { AmqpConsumer } from '../channel/consumer.js';
-import type { Queue } from '../../broker/queue.js';
+import type { QueueView } from '../../broker/queue-view.js';
 import { generateConsumerTag } from '../channel/names.js';
 import type { HandlerTable } from './types.js';
 
@@ -53,7 +53,7 @@ function consume(ch: Channel, a: BasicConsume): void {
   const tag = consumerTagFor(ch, a.consumerTag);
   const name = ch.resolveQueueName(a.queue);
   ch.access.readQueue(name);
-  const queue = ch.vhost.checkQueue(name, ch.host.owner);
+  const queue: QueueView = ch.vhost.checkQueue(name, ch.host.owner);
   const consumer = new AmqpConsumer(
     ch,
     queue,
@@ -111,7 +111,7 @@ function publish(ch: Channel, a: BasicPublish): void {
 function get(ch: Channel, a: BasicGet): void {
   const name = ch.resolveQueueName(a.queue);
   ch.access.readQueue(name);
-  const queue = ch.vhost.checkQueue(name, ch.host.owner);
+  const queue: QueueView = ch.vhost.checkQueue(name, ch.host.owner);
   answerGet(ch, queue, a.noAck);
 }
 
@@ -119,7 +119,7 @@ function get(ch: Channel, a: BasicGet): void {
  * get-ok or get-empty; or, when the head is a stored message still being read, later: meanwhile the
  * channel's next frames wait, so replies keep their order. Returns false when the answer is deferred.
  */
-function answerGet(ch: Channel, queue: Queue, noAck: boolean): boolean {
+function answerGet(ch: Channel, queue: QueueView, noAck: boolean): boolean {
   const entry = queue.get(noAck);
   if (entry !== undefined) {
     ch.deliverGot(entry, queue, noAck);

@@ -1,7 +1,7 @@
 import { MethodId, type QueueBind, type QueueDeclare, type QueueDelete, type QueuePurge, type QueueUnbind } from '../spec/generated.js';
 import type { Channel } from '../channel.js';
 import { REPLY_TO_QUEUE } from '../../broker/names.js';
-import type { Queue } from '../../broker/queue.js';
+import type { QueueView } from '../../broker/queue-view.js';
 import { assertNotDefaultExchange, assertNotReserved } from './names.js';
 import type { HandlerTable } from './types.js';
 
@@ -42,7 +42,7 @@ function authorizeServerNamed(ch: Channel, name: string): void {
 
 function declarePassive(ch: Channel, a: QueueDeclare): void {
   const name = ch.resolveQueueName(a.queue);
-  const queue = ch.vhost.checkQueue(name, ch.host.owner);
+  const queue: QueueView = ch.vhost.checkQueue(name, ch.host.owner);
   ch.lastQueueName = name;
   if (!a.noWait) {
     ch.send({
@@ -53,7 +53,7 @@ function declarePassive(ch: Channel, a: QueueDeclare): void {
 }
 
 /** A reply-to pseudo queue that exists has, by definition, its one consumer (RabbitMQ says 1 too). */
-function consumerCountOf(ch: Channel, queue: Queue): number {
+function consumerCountOf(ch: Channel, queue: QueueView): number {
   return queue === ch.vhost.replyToQueue ? 1 : queue.consumerCount();
 }
 

@@ -6,7 +6,7 @@ const COMPACT_SLACK = 1024;
 
 /**
  * Consumer timeout (x-consumer-timeout, or the broker's limits.consumerTimeoutMs): every delivery to an
- * acking consumer must be settled within `timeoutMs`, or the queue takes it back (see Queue.takeBack).
+ * acking consumer must be settled within `timeoutMs`, or the queue takes it back (see Settlement.takeBack).
  *
  * With one timeout per queue, deadlines arrive in increasing order: a FIFO of (entry, deadline) with
  * one timer for the oldest. Settled deliveries are not searched for; they are skipped when they reach

@@ -38,7 +38,7 @@ export class DurableStoreAccess {
   }
 }
 
-/** What a queue is told by its DurableMessages. */
+/** What a queue is told by its DurableMessages (the queue's QueueRecovery listens). */
 export interface DurableMessagesHost {
   /** A recovered message's size became known (it joins readyBytes). */
   restoredSize(bytes: number): void;
@@ -73,13 +73,23 @@ export class DurableMessages {
     },
   };
 
+  /** Set by reportTo before anything is read (reads are asynchronous and start after the queue is built). */
+  private host!: DurableMessagesHost;
+
   constructor(
     private readonly access: DurableStoreAccess,
     streamName: string,
     private readonly queue: Queue,
-    private readonly host: DurableMessagesHost,
   ) {
     this.stream = access.store.stream(streamName);
+  }
+
+  /**
+   * Who hears of reads: the queue's recovery part, which is built after the ready list chosen here
+   * (readyEntriesFor), hence not a constructor argument.
+   */
+  reportTo(host: DurableMessagesHost): void {
+    this.host = host;
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { QueueEntry } from '../front-door.js';
 import type { Message } from '../message.js';
 import type { MessageGroup } from './message-group.js';
-import type { QueueCore } from './queue-core.js';
+import type { Queue } from './queue.js';
 
 /** Where an entry is in its life; guards against double acks and acks after a requeue. */
 export const EntryState = {
@@ -19,7 +19,7 @@ export type EntryState = (typeof EntryState)[keyof typeof EntryState];
 
 /**
  * The queue's own implementation of QueueEntry: one fixed shape, so property access stays monomorphic.
- * `queue` is the owning Queue, typed as its base class QueueCore, which is what the queue's code passes.
+ * `queue` is the owning Queue (settlements check that an entry is theirs).
  */
 export class Entry implements QueueEntry {
   redelivered = false;
@@ -35,7 +35,7 @@ export class Entry implements QueueEntry {
   handle = 0;
 
   constructor(
-    readonly queue: QueueCore,
+    readonly queue: Queue,
     readonly seq: number,
     /** Replaced only by the queue itself (x-delivery-count on redelivery). */
     public message: Message,

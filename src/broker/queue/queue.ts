@@ -1,64 +1,281 @@
-import type { Consumer, QueueEntry } from '../front-door.js';
-import { accessRefused, notFound } from '../errors.js';
-import { resolveQueueSettings, type Policy } from '../policies/index.js';
-import { ConsumerTimeouts } from './consumer-timeout.js';
-import { Entry, EntryState } from './entry.js';
+import type { Binding } from '../binding.js';
+import type { Consumer, QueueEntry, SessionOwner } from '../front-door.js';
+import { describeResource, notFound, resourceLocked } from '../errors.js';
+import type { FieldTable, Message } from '../message.js';
+import { resolveQueueSettings, type EffectiveQueueSettings, type Policy } from '../policies/index.js';
+import type { QueueView } from '../queue-view.js';
+import type { VHost } from '../vhost.js';
+import type { QueueCounters } from './counters.js';
+import { ConsumerSet } from './consumer-set.js';
+import { DeduplicationCache } from './deduplication.js';
+import { Departures } from './departures.js';
+import { Dispatcher } from './dispatcher.js';
+import { DurableMessages, type DurableStoreAccess } from './durable-messages.js';
+import { EntryState } from './entry.js';
 import { IdleExpiry } from './idle-expiry.js';
+import { Intake } from './intake.js';
 import { LengthLimit } from './length-limit.js';
+import { MessageExpiry } from './message-expiry.js';
+import { GroupedReady } from './message-groups.js';
 import { PagedFifoReady } from './paged-ready.js';
-import { SettlingQueue } from './queue-settlement.js';
+import { PriorityReady } from './priority-ready.js';
+import { assertQueueTypeAllows, parseQueueArguments, PLAIN_QUEUE, type QueueSettings } from './queue-arguments.js';
+import { QueueRecovery } from './queue-recovery.js';
+import { QueueState } from './queue-state.js';
+import { FifoReady, type ReadyEntries } from './ready-entries.js';
+import { Settlement } from './settlement.js';
+import { SingleActiveConsumerSet } from './single-active-consumer.js';
+import { Subscriptions } from './subscriptions.js';
 
-export { DISPATCH_BATCH, type QueueOptions } from './queue-core.js';
+export { DISPATCH_BATCH } from './dispatcher.js';
+
+export interface QueueOptions {
+  durable: boolean;
+  autoDelete: boolean;
+  exclusiveOwner: SessionOwner | undefined;
+  arguments: FieldTable;
+  /** The direct reply-to pseudo queue: never enqueued to, never in the vhost's queue table. */
+  directReplyTo?: boolean;
+  /** The broker's consumer timeout (limits.consumerTimeoutMs) for queues without x-consumer-timeout; 0 = off. */
+  defaultConsumerTimeoutMs?: number;
+  /** The durable store, when persistent messages of durable queues are written to disk. */
+  durableStore?: DurableStoreAccess | undefined;
+  /** The store's stream name of this queue (when durableStore is given). */
+  streamName?: string;
+}
+
+/** What x-arguments and a policy together decide, and may change while the queue lives. */
+type PolicySettings = Pick<
+  EffectiveQueueSettings,
+  | 'messageTtl'
+  | 'expires'
+  | 'maxLength'
+  | 'maxLengthBytes'
+  | 'overflow'
+  | 'deadLetterExchange'
+  | 'deadLetterRoutingKey'
+  | 'deliveryLimit'
+  | 'consumerTimeout'
+>;
 
 /**
  * One queue: the ready entries, the consumers it dispatches to, and the count of entries handed out
  * and not yet settled (the entries themselves are held by the consumer side until ack/reject).
  *
+ * The queue holds one object per concern and delegates to them; they share a QueueState (the entries
+ * and counts) and reach each other through narrow views given at construction:
+ * Departures (dead-lettering, settled entries), MessageExpiry (TTL), Settlement (hand-out, ack, reject,
+ * requeue, consumer timeout, delivery limit), Dispatcher (the dispatch loop), Intake (enqueue, length
+ * limits), Subscriptions (consumers), QueueRecovery (stored messages coming back). Policies, purge,
+ * deletion and x-expires are small enough to live here.
+ *
  * Features (TTL, dead-lettering, length limits, priorities, delivery limit, consumer timeout, single
  * active consumer, deduplication, message groups, x-expires) are objects chosen from the arguments at
  * declare time; a queue declared without them takes the same fast path as before they existed.
  */
-export class Queue extends SettlingQueue {
+export class Queue implements QueueView {
+  readonly kind = 'queue' as const;
+  /** Routing epoch this queue was last reached in (see RouteCollector). */
+  routeMark = 0;
+  readonly counters: QueueCounters;
+  /** Explicit bindings to this queue (the default exchange's implicit one is not listed). */
+  readonly bindings = new Set<Binding>();
+  readonly durable: boolean;
+  readonly autoDelete: boolean;
+  readonly exclusiveOwner: SessionOwner | undefined;
+  readonly arguments: FieldTable;
+  /** The parsed x-arguments. */
+  readonly settings: Readonly<QueueSettings>;
+  /** True for the pseudo queue that direct reply-to deliveries name; lets a front door tell them apart. */
+  readonly isDirectReplyTo: boolean;
+
+  private readonly state: QueueState;
+  private readonly departures: Departures;
+  private readonly expiry: MessageExpiry;
+  private readonly settlement: Settlement;
+  private readonly dispatcher: Dispatcher;
+  private readonly intake: Intake;
+  private readonly subscriptions: Subscriptions;
+  /** Durable queues on a persistent store only. */
+  private readonly recovery: QueueRecovery | undefined;
+  private readonly defaultConsumerTimeoutMs: number;
+  /** x-expires; undefined when the queue has none. */
+  private idleExpiry: IdleExpiry | undefined;
+
+  constructor(
+    readonly vhost: VHost,
+    readonly name: string,
+    options: QueueOptions,
+  ) {
+    this.durable = options.durable;
+    this.autoDelete = options.autoDelete;
+    this.exclusiveOwner = options.exclusiveOwner;
+    this.arguments = options.arguments;
+    this.isDirectReplyTo = options.directReplyTo === true;
+    this.defaultConsumerTimeoutMs = options.defaultConsumerTimeoutMs ?? 0;
+    const resource = describeResource('queue', name, vhost.name);
+    const settings = this.isDirectReplyTo ? PLAIN_QUEUE : parseQueueArguments(options.arguments, resource);
+    assertQueueTypeAllows(settings.queueType, { ...options, exclusive: options.exclusiveOwner !== undefined }, resource);
+    this.settings = settings;
+
+    // Built in dependency order: each part gets the ones it asks, none is built before what it needs.
+    const persisted =
+      options.durableStore !== undefined && this.durable && this.exclusiveOwner === undefined
+        ? new DurableMessages(options.durableStore, options.streamName ?? name, this)
+        : undefined;
+    const ready = persisted?.readyEntriesFor(settings) ?? readyEntriesFor(settings);
+    const roster = settings.singleActiveConsumer ? new SingleActiveConsumerSet() : new ConsumerSet();
+    const dedup = settings.deduplication === undefined ? undefined : new DeduplicationCache(settings.deduplication);
+    const state = new QueueState(this, ready, roster, persisted, dedup);
+    this.state = state;
+    this.counters = state.counters;
+    this.departures = new Departures(state);
+    this.expiry = new MessageExpiry(state, this.departures);
+    const watchesSettlement = settings.messageGroupHeader !== undefined || dedup?.tracksPresence === true;
+    this.settlement = new Settlement(state, this.departures, this.expiry, watchesSettlement);
+    this.dispatcher = new Dispatcher(state, this.settlement, this.expiry);
+    this.intake = new Intake(state, this.expiry, this.departures, this.dispatcher, this.settlement);
+    this.subscriptions = new Subscriptions(state, this.dispatcher, {
+      inUse: () => this.idleExpiry?.pause(),
+      unused: () => this.lastConsumerGone(),
+    });
+    if (persisted !== undefined) {
+      this.recovery = new QueueRecovery(state, persisted, this.expiry, this.intake, this.settlement, this.dispatcher);
+      persisted.reportTo(this.recovery);
+    }
+    this.configure(settings);
+  }
+
+  /** "queue 'q' in vhost '/'" for reply texts. */
+  get resource(): string {
+    return describeResource('queue', this.name, this.vhost.name);
+  }
+
+  get deleted(): boolean {
+    return this.state.deleted;
+  }
+
+  readyCount(): number {
+    return this.state.ready.length;
+  }
+
+  unackedCount(): number {
+    return this.state.unacked;
+  }
+
+  consumerCount(): number {
+    return this.state.roster.size;
+  }
+
+  /** Body bytes of the ready entries (for max-length-bytes and metrics). */
+  readyBytes(): number {
+    return this.state.readyBytes;
+  }
+
+  get consumers(): readonly Consumer[] {
+    return this.state.roster.consumers;
+  }
+
+  /** The consumer deliveries go to (x-single-active-consumer), if any. */
+  get activeConsumer(): Consumer | undefined {
+    return this.subscriptions.active;
+  }
+
+  /** 405 unless `owner` may use this queue: an exclusive queue belongs to one connection. */
+  checkAccess(owner: SessionOwner): void {
+    if (this.exclusiveOwner !== undefined && this.exclusiveOwner !== owner) throw this.lockedError();
+  }
+
+  lockedError(): Error {
+    return resourceLocked(
+      `cannot obtain exclusive access to locked ${this.resource}. It could be originally declared on another ` +
+        'connection or the exclusive property value does not match that of the original declaration.',
+    );
+  }
+
+  // ---- messages in ------------------------------------------------------------------------------
+
+  /**
+   * Takes a routed message. Returns false if the queue refused it (deleted, or x-overflow
+   * reject-publish when full): the publisher gets basic.nack. A duplicate (x-message-deduplication) is
+   * dropped but counts as taken. Dispatch happens synchronously, so a waiting consumer gets it before
+   * this returns.
+   */
+  enqueue(message: Message): boolean {
+    return this.intake.enqueue(message);
+  }
+
+  /**
+   * Direct reply-to: hands a message straight to the waiting consumer, bypassing the ready list. The
+   * entry is settled at once (reply consumers are always no-ack).
+   * @internal used by VHost.publish on the pseudo queue
+   */
+  handOver(message: Message, consumer: Consumer): void {
+    this.intake.handOver(message, consumer);
+  }
+
+  // ---- consumers and dispatch -------------------------------------------------------------------
+
   /**
    * Adds a consumer and dispatches to it at once. A front door that must send consume-ok before the
    * first delivery either writes it first or keeps canTake() false until then and calls resumeDispatch.
    */
   addConsumer(consumer: Consumer): void {
-    if (this.deletedFlag) throw notFound('queue', this.name, this.vhost.name);
+    if (this.state.deleted) throw notFound('queue', this.name, this.vhost.name);
     this.checkAccess(consumer.owner);
-    this.assertConsumable(consumer);
-    this.consumerSet.add(consumer);
-    if (consumer.exclusive) this.exclusiveConsumer = consumer;
-    this.hadConsumer = true;
-    this.grouped?.consumerAdded();
-    this.idleExpiry?.pause();
-    this.resumeDispatch();
+    this.subscriptions.add(consumer);
   }
 
   /** 403 when an exclusive consumer is or would be involved; lets a front door check before consume-ok. */
   assertConsumable(consumer: Consumer): void {
-    if (this.exclusiveConsumer !== undefined || (consumer.exclusive && this.consumerSet.size !== 0)) {
-      throw accessRefused(`${this.resource} in exclusive use`);
-    }
+    this.subscriptions.assertConsumable(consumer);
   }
 
   /** Removes a consumer (basic.cancel, channel closed). The last one gone deletes an auto-delete queue. */
   removeConsumer(consumer: Consumer): void {
-    if (!this.consumerSet.remove(consumer)) return;
-    this.grouped?.consumerGone(consumer);
-    if (this.exclusiveConsumer === consumer) this.exclusiveConsumer = undefined;
-    if (this.consumerSet.size === 0 && this.autoDelete && this.hadConsumer && !this.deletedFlag) {
-      this.vhost.destroyQueue(this);
-      return;
-    }
-    if (this.consumerSet.size === 0) this.idleExpiry?.start();
-    // A single active consumer handed over. The next one starts on the next turn, so that the deliveries
-    // the old one held (requeued by its closing channel right after this) go out first, in order.
-    else if (this.activeConsumer !== undefined && !this.deletedFlag) {
-      this.stalled = false;
-      this.continuation ??= setImmediate(this.continueDispatch);
-    }
+    this.subscriptions.remove(consumer);
   }
+
+  /** A consumer may take more now (ack freed prefetch, socket drained, flow resumed). */
+  resumeDispatch(): void {
+    this.dispatcher.resume();
+  }
+
+  // ---- settlement -------------------------------------------------------------------------------
+
+  /** basic.get: the next ready entry. With noAck it is settled at once; otherwise the caller acks it. */
+  get(noAck: boolean): QueueEntry | undefined {
+    if (this.state.deleted) return undefined;
+    this.idleExpiry?.touch();
+    return this.settlement.get(noAck);
+  }
+
+  ack(entry: QueueEntry): void {
+    this.settlement.ack(entry);
+  }
+
+  /**
+   * requeue=true: back to its original place, redelivered (unless the delivery limit is reached).
+   * false: dead-lettered (reason rejected) or dropped.
+   */
+  reject(entry: QueueEntry, requeue: boolean): void {
+    this.settlement.reject(entry, requeue);
+  }
+
+  /** Many entries back at once (channel closed, basic.recover), each to its original place. */
+  requeue(entries: Iterable<QueueEntry>): void {
+    this.settlement.requeue(entries);
+  }
+
+  /**
+   * Consumer timeout extension: the unacked delivery `entry` gets the full timeout again from now.
+   * False when the queue has no consumer timeout or the entry is not an unacked delivery of this queue.
+   */
+  extendDelivery(entry: QueueEntry): boolean {
+    return this.settlement.extendDelivery(entry);
+  }
+
+  // ---- reading without taking -------------------------------------------------------------------
 
   /**
    * Up to `count` ready entries from position `offset` (0 = next to deliver), in delivery order, left
@@ -67,8 +284,9 @@ export class Queue extends SettlingQueue {
    */
   async browse(offset: number, count: number): Promise<QueueEntry[]> {
     if (count <= 0) return [];
-    if (this.ready instanceof PagedFifoReady) return this.ready.browseStored(offset, count);
-    return this.ready.browse(offset, count);
+    const ready = this.state.ready;
+    if (ready instanceof PagedFifoReady) return ready.browseStored(offset, count);
+    return ready.browse(offset, count);
   }
 
   /**
@@ -76,7 +294,8 @@ export class Queue extends SettlingQueue {
    * when the head has been read, so the caller can try again. Undefined when there is nothing to wait for.
    */
   whenHeadLoaded(): Promise<void> | undefined {
-    return this.ready instanceof PagedFifoReady ? this.ready.whenHeadLoaded() : undefined;
+    const ready = this.state.ready;
+    return ready instanceof PagedFifoReady ? ready.whenHeadLoaded() : undefined;
   }
 
   /** basic.get that waits while a stored head is being read (management API, moves). */
@@ -90,12 +309,7 @@ export class Queue extends SettlingQueue {
     }
   }
 
-  /** Drops every ready entry; unacked ones are not touched. Returns how many were dropped. */
-  purge(): number {
-    const purged = this.dropAllReady();
-    this.counters.purged += purged;
-    return purged;
-  }
+  // ---- policies ---------------------------------------------------------------------------------
 
   /**
    * The policy that applies changed (src/broker/policies): TTL, x-expires, length limits, overflow,
@@ -106,35 +320,49 @@ export class Queue extends SettlingQueue {
    * deliveries made from now on. @internal VHostPolicies
    */
   applyPolicy(policy: Policy | undefined): void {
-    if (this.isDirectReplyTo || this.deletedFlag) return;
-    const s = resolveQueueSettings(this.arguments, policy);
-    this.messageTtl = s.messageTtl;
-    this.deadLetterTarget =
-      s.deadLetterExchange === undefined ? undefined : { exchange: s.deadLetterExchange, routingKey: s.deadLetterRoutingKey };
-    this.lengthLimit = LengthLimit.of(s.maxLength, s.maxLengthBytes, s.overflow ?? 'drop-head');
-    this.deliveryLimit = s.deliveryLimit;
-    this.plainEnqueue = this.messageTtl === undefined && this.lengthLimit === undefined && this.dedup === undefined;
-    this.reconfigureConsumerTimeout(s.consumerTimeout ?? this.defaultConsumerTimeoutMs);
-    this.reconfigureIdleExpiry(s.expires);
-    if (this.lengthLimit !== undefined && !this.lengthLimit.rejectsPublish) this.dropHeadOverflow(this.lengthLimit);
-  }
-
-  private reconfigureConsumerTimeout(ms: number): void {
-    if ((this.timeouts?.timeoutMs ?? 0) === ms) return;
-    this.timeouts?.stop();
-    this.timeouts = ms > 0 ? new ConsumerTimeouts(ms, this.takeBackLate) : undefined;
-  }
-
-  private reconfigureIdleExpiry(ms: number | undefined): void {
-    if (this.idleExpiry?.ms === ms) return;
-    this.idleExpiry?.stop();
-    this.idleExpiry = ms === undefined ? undefined : new IdleExpiry(ms, () => this.expireIdle());
-    if (this.consumerSet.size === 0) this.idleExpiry?.start();
+    if (this.isDirectReplyTo || this.state.deleted) return;
+    this.configure(resolveQueueSettings(this.arguments, policy));
   }
 
   /** A non-passive redeclare: counts as use for x-expires. @internal VHost.declareQueue */
   redeclared(): void {
     this.idleExpiry?.touch();
+  }
+
+  /** Hands each part its share of the settings (at declare time, and whenever the policy changes). */
+  private configure(s: PolicySettings): void {
+    this.expiry.queueTtl = s.messageTtl;
+    this.departures.deadLetterTarget =
+      s.deadLetterExchange === undefined ? undefined : { exchange: s.deadLetterExchange, routingKey: s.deadLetterRoutingKey };
+    this.settlement.deliveryLimit = s.deliveryLimit;
+    this.settlement.setConsumerTimeout(s.consumerTimeout ?? this.defaultConsumerTimeoutMs);
+    this.setIdleExpiry(s.expires);
+    this.intake.configure(LengthLimit.of(s.maxLength, s.maxLengthBytes, s.overflow ?? 'drop-head'), s.messageTtl);
+    this.intake.enforceDropHead();
+  }
+
+  private setIdleExpiry(ms: number | undefined): void {
+    if (this.idleExpiry?.ms === ms) return;
+    this.idleExpiry?.stop();
+    this.idleExpiry = ms === undefined ? undefined : new IdleExpiry(ms, () => this.expireIdle());
+    if (this.state.roster.size === 0) this.idleExpiry?.start();
+  }
+
+  // ---- purge, deletion, x-expires, auto-delete --------------------------------------------------
+
+  /** Drops every ready entry; unacked ones are not touched. Returns how many were dropped. */
+  purge(): number {
+    const purged = this.dropAllReady();
+    this.counters.purged += purged;
+    return purged;
+  }
+
+  /** Cancels pending dispatch continuations and feature timers (broker stopping, queue deleted). */
+  stopTimers(): void {
+    this.dispatcher.stop();
+    this.expiry.stop();
+    this.settlement.stop();
+    this.idleExpiry?.stop();
   }
 
   /**
@@ -143,34 +371,43 @@ export class Queue extends SettlingQueue {
    * @internal use VHost.deleteQueue
    */
   close(): number {
-    if (this.deletedFlag) return 0;
-    this.deletedFlag = true;
+    const state = this.state;
+    if (state.deleted) return 0;
+    state.deleted = true;
     this.stopTimers();
-    this.persisted?.beginClose();
+    state.persisted?.beginClose();
     const dropped = this.dropAllReady();
-    this.unacked = 0;
-    this.exclusiveConsumer = undefined;
-    this.dedup?.clear();
-    for (const consumer of this.consumerSet.drain()) consumer.cancelledByBroker(this);
+    state.unacked = 0;
+    state.dedup?.clear();
+    this.subscriptions.cancelAll();
     return dropped;
   }
 
   private dropAllReady(): number {
-    const dropped = this.ready.clear();
+    const state = this.state;
+    const dropped = state.ready.clear();
     for (const entry of dropped) entry.state = EntryState.Settled;
-    this.persisted?.dropped(dropped);
-    if (this.dedup?.tracksPresence) for (const entry of dropped) this.dedup.forget(entry.message);
-    this.readyBodyBytes = 0;
-    this.expiry?.clear();
+    state.persisted?.dropped(dropped);
+    if (state.dedup?.tracksPresence) for (const entry of dropped) state.dedup.forget(entry.message);
+    state.readyBytes = 0;
+    this.expiry.clear();
     return dropped.length;
   }
 
   /** x-expires: unused for that long. Deleted like queue.delete (consumers would have paused the clock). */
-  protected expireIdle(): void {
-    if (this.deletedFlag || this.consumerSet.size !== 0) return;
+  private expireIdle(): void {
+    if (this.state.deleted || this.state.roster.size !== 0) return;
     this.vhost.logger.debug({ queue: this.name, vhost: this.vhost.name }, 'queue expired (x-expires)');
     this.vhost.destroyQueue(this);
   }
+
+  /** The last consumer left: an auto-delete queue goes, any other starts its x-expires clock. */
+  private lastConsumerGone(): void {
+    if (this.autoDelete && !this.state.deleted) this.vhost.destroyQueue(this);
+    else this.idleExpiry?.start();
+  }
+
+  // ---- recovery ---------------------------------------------------------------------------------
 
   /**
    * Messages recovered from the store, in queue order, behind whatever is ready. Delivered ones come back
@@ -180,16 +417,7 @@ export class Queue extends SettlingQueue {
    * @internal Broker.start
    */
   async restoreStored(handles: Float64Array, delivered: Uint8Array): Promise<void> {
-    const persisted = this.persisted;
-    if (persisted === undefined) return;
-    const ready = this.ready;
-    if (ready instanceof PagedFifoReady && this.lengthLimit?.limitsBytes !== true) {
-      for (let i = 0; i < handles.length; i++) ready.pushStored(this.nextSeq++, handles[i]!, delivered[i] === 1);
-      return;
-    }
-    const first = this.nextSeq;
-    this.nextSeq += handles.length;
-    for (const entry of await persisted.reviveAll(first, handles, delivered)) this.restoreEntry(entry);
+    await this.recovery?.restoreStored(handles, delivered);
   }
 
   /**
@@ -198,19 +426,14 @@ export class Queue extends SettlingQueue {
    * (deliveries that were unacked came back), and dispatch starts. @internal Broker.start
    */
   finishRestore(): void {
-    if (this.persisted === undefined || this.deletedFlag) return;
-    if (this.expiry !== undefined) this.expireDue();
-    if (this.ready instanceof PagedFifoReady) this.ready.prefetch();
-    if (this.lengthLimit !== undefined && !this.lengthLimit.rejectsPublish) this.dropHeadOverflow(this.lengthLimit);
-    this.resumeDispatch();
+    this.recovery?.finishRestore();
   }
+}
 
-  /** A recovered entry read now (expiry and delivery count already set by restoreReadBackState). */
-  private restoreEntry(entry: Entry): void {
-    // Presence mode: ids of queued messages are duplicates again; a window counts from their publish time.
-    this.dedup?.admit(entry.message, entry.message.publishedAt);
-    this.ready.push(entry);
-    this.readyBodyBytes += entry.message.bodySize;
-    if (entry.expiresAt !== 0) this.trackExpiry(entry);
+function readyEntriesFor(settings: QueueSettings): ReadyEntries {
+  if (settings.messageGroupHeader !== undefined) {
+    return new GroupedReady(settings.messageGroupHeader, settings.messageGroupMaxInFlight);
   }
+  if (settings.maxPriority !== undefined) return new PriorityReady(settings.maxPriority);
+  return new FifoReady();
 }

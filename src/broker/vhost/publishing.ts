@@ -1,23 +1,45 @@
+import type { Logger } from 'pino';
 import { RouteCollector, type RouteSink } from '../binding.js';
-import type { Consumer } from '../front-door.js';
 import { accessRefused, notFound } from '../errors.js';
-import { Exchange } from '../exchanges/exchange.js';
+import type { Exchange } from '../exchanges/exchange.js';
 import type { Message } from '../message.js';
 import { REPLY_TO_PREFIX } from '../names.js';
 import { isDeadLetterCycle, type DeathReason } from '../queue/dead-letter.js';
-import { Queue } from '../queue/queue.js';
+import type { Queue } from '../queue/queue.js';
+import type { QueueView } from '../queue-view.js';
+import type { DirectReplyTo } from '../reply-to.js';
 import { senderSelectedRecipients, type Recipients } from '../sender-selected.js';
 import { outcome, type PublishOutcome } from './declarations.js';
-import { QueueManagement } from './queue-management.js';
+import type { Topology } from './topology.js';
 
 /** Routing published messages to queues, dead letters, and direct reply-to. */
-export abstract class Publishing extends QueueManagement {
-  /**
-   * Routes and enqueues; dispatch to consumers happens synchronously inside. When `reached` is given,
-   * the queues the message was offered to are appended to it (publisher flow control looks at them).
-   */
-  publish(message: Message, reached?: Queue[]): PublishOutcome {
-    const exchange = this.exchangeTable.get(message.exchange);
+export class Publishing {
+  /** The topology's tables, held directly: every publish looks them up. */
+  private readonly exchanges: ReadonlyMap<string, Exchange>;
+  private readonly queues: ReadonlyMap<string, Queue>;
+  private readonly defaultExchange: Exchange;
+  private readonly collector = new RouteCollector();
+  private routeEpoch = 0;
+  /** Nesting depth of publish (a consumer may publish from inside deliver). */
+  private publishDepth = 0;
+
+  constructor(
+    /** The vhost's name, for reply texts and logs. */
+    private readonly name: string,
+    private readonly logger: Logger,
+    topology: Topology,
+    private readonly replyTo: DirectReplyTo,
+    /** The pseudo queue direct reply-to deliveries carry. */
+    private readonly replyToQueue: Queue,
+  ) {
+    this.exchanges = topology.exchanges;
+    this.queues = topology.queues;
+    this.defaultExchange = topology.requireExchange('');
+  }
+
+  /** See VHost.publish. */
+  publish(message: Message, reached?: QueueView[]): PublishOutcome {
+    const exchange = this.exchanges.get(message.exchange);
     if (exchange === undefined) throw notFound('exchange', message.exchange, this.name);
     if (exchange.internal) throw accessRefused(`cannot publish to internal ${exchange.resource}`);
     // Sender-selected distribution (CC, BCC): a message without headers pays this one check.
@@ -33,7 +55,7 @@ export abstract class Publishing extends QueueManagement {
   }
 
   /** A message with CC or BCC keys: routed by its routing key and by each of those, each queue once. */
-  private publishToRecipients(exchange: Exchange, recipients: Recipients, reached: Queue[] | undefined): PublishOutcome {
+  private publishToRecipients(exchange: Exchange, recipients: Recipients, reached: QueueView[] | undefined): PublishOutcome {
     const { message, keys } = recipients;
     if (exchange !== this.defaultExchange) return this.publishRouted(exchange, message, reached, keys);
     // The default exchange takes every key as a queue name (RabbitMQ routes it to the usorted keys).
@@ -42,10 +64,10 @@ export abstract class Publishing extends QueueManagement {
     this.publishDepth++;
     try {
       collector.begin(++this.routeEpoch);
-      const own = this.queueTable.get(message.routingKey);
+      const own = this.queues.get(message.routingKey);
       if (own !== undefined) collector.visit(own);
       for (const key of keys) {
-        const queue = this.queueTable.get(key);
+        const queue = this.queues.get(key);
         if (queue !== undefined) collector.add(queue);
       }
       const copies = this.enqueueCollected(message, collector, reached);
@@ -55,21 +77,16 @@ export abstract class Publishing extends QueueManagement {
     }
   }
 
-  /**
-   * A queue dead-letters a message (already rewritten with x-death): routed like a publish to its
-   * exchange, except that internal exchanges are allowed, a missing exchange drops it silently, and a
-   * queue it would cycle back to without a rejection is skipped (RabbitMQ's rules).
-   * @internal called by Queue
-   */
+  /** See VHost.publishDeadLetter: RabbitMQ's rules for dead letters. */
   publishDeadLetter(message: Message, reason: DeathReason): void {
-    const exchange = this.exchangeTable.get(message.exchange);
+    const exchange = this.exchanges.get(message.exchange);
     if (exchange === undefined) {
-      this.context.logger.debug({ vhost: this.name, exchange: message.exchange }, 'dead-letter exchange missing: message dropped');
+      this.logger.debug({ vhost: this.name, exchange: message.exchange }, 'dead-letter exchange missing: message dropped');
       return;
     }
     const checkCycles = reason !== 'rejected';
     if (exchange === this.defaultExchange) {
-      const queue = this.queueTable.get(message.routingKey);
+      const queue = this.queues.get(message.routingKey);
       if (queue !== undefined && !(checkCycles && this.isCycle(message, queue))) queue.enqueue(message);
       return;
     }
@@ -85,35 +102,22 @@ export abstract class Publishing extends QueueManagement {
     }
   }
 
-  protected isCycle(message: Message, queue: Queue): boolean {
+  private isCycle(message: Message, queue: Queue): boolean {
     if (!isDeadLetterCycle(message, queue.name)) return false;
-    this.context.logger.debug({ vhost: this.name, queue: queue.name }, 'dead-letter cycle: message dropped');
+    this.logger.debug({ vhost: this.name, queue: queue.name }, 'dead-letter cycle: message dropped');
     return true;
   }
 
-  /** Direct reply-to: the address a consumer's callers put in reply_to. */
-  registerReplyTo(consumer: Consumer): string {
-    return this.replyTo.register(consumer);
-  }
-
-  unregisterReplyTo(consumer: Consumer): void {
-    this.replyTo.unregister(consumer);
-  }
-
-  /**
-   * Routes a message from `exchange` as if just published there, without the publish checks and
-   * counters: how an exchange that holds messages (x-delayed-message) releases them later.
-   * @internal exchange routers
-   */
+  /** See VHost.routeFrom (x-delayed-message releasing a message). */
   routeFrom(exchange: Exchange, message: Message): PublishOutcome {
     if (exchange.deleted) return outcome(0, false);
     return this.publishRouted(exchange, message);
   }
 
   /** The default exchange: the queue named by the routing key, or a direct reply-to consumer. */
-  protected publishDirect(message: Message, reached: Queue[] | undefined): PublishOutcome {
+  private publishDirect(message: Message, reached: QueueView[] | undefined): PublishOutcome {
     const key = message.routingKey;
-    const queue = this.queueTable.get(key);
+    const queue = this.queues.get(key);
     if (queue !== undefined) {
       if (reached !== undefined) reached.push(queue);
       return outcome(1, !queue.enqueue(message));
@@ -127,7 +131,7 @@ export abstract class Publishing extends QueueManagement {
     return outcome(0, false);
   }
 
-  protected publishRouted(exchange: Exchange, message: Message, reached?: Queue[], senderKeys?: readonly string[]): PublishOutcome {
+  private publishRouted(exchange: Exchange, message: Message, reached?: QueueView[], senderKeys?: readonly string[]): PublishOutcome {
     // A consumer may publish from inside deliver(); the nested call must not reuse the busy collector.
     const collector = this.publishDepth === 0 ? this.collector : new RouteCollector();
     this.publishDepth++;
@@ -140,7 +144,7 @@ export abstract class Publishing extends QueueManagement {
   }
 
   /** Enqueues into every queue collected, then empties the collector. */
-  private enqueueCollected(message: Message, collector: RouteCollector, reached: Queue[] | undefined): PublishOutcome {
+  private enqueueCollected(message: Message, collector: RouteCollector, reached: QueueView[] | undefined): PublishOutcome {
     const queues = collector.queues;
     let routed = 0;
     let refused = false;
@@ -158,7 +162,7 @@ export abstract class Publishing extends QueueManagement {
    * through once, so loops end) and, if nothing matched, through the alternate-exchange chain. Every
    * exchange on the way routes the sender-selected keys too, as RabbitMQ routes a delivery's keys.
    */
-  protected collectDestinations(
+  private collectDestinations(
     exchange: Exchange,
     message: Message,
     collector: RouteCollector,
@@ -172,7 +176,7 @@ export abstract class Publishing extends QueueManagement {
       const pending = collector.pending;
       while (pending.length !== 0) routeThrough(pending.pop()!, message, collector, senderKeys);
       if (collector.queues.length !== 0 || collector.held !== 0 || current.alternateExchange === undefined) return;
-      const alternate = this.exchangeTable.get(current.alternateExchange);
+      const alternate = this.exchanges.get(current.alternateExchange);
       current = alternate === undefined || alternate.routeMark === collector.epoch ? undefined : alternate;
     }
   }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Consumer } from '../../broker/front-door.js';
-import type { Queue } from '../../broker/queue/queue.js';
+import type { QueueView } from '../../broker/queue-view.js';
 import type { ManagementContext } from '../context.js';
 import { tableToJson } from '../format.js';
 import { shapeList, type ListQuery } from '../query.js';
@@ -20,7 +20,7 @@ function channelDetails(consumer: Consumer): Record<string, unknown> {
   };
 }
 
-export function consumerJson(context: ManagementContext, queue: Queue, consumer: Consumer): Record<string, unknown> {
+export function consumerJson(context: ManagementContext, queue: QueueView, consumer: Consumer): Record<string, unknown> {
   return {
     consumer_tag: consumer.tag,
     queue: { name: queue.name, vhost: queue.vhost.name },

@@ -1,5 +1,5 @@
 import type { QueueEntry } from '../../broker/front-door.js';
-import type { Queue } from '../../broker/queue/queue.js';
+import type { QueueView } from '../../broker/queue-view.js';
 import { badRequest } from '../errors.js';
 import { propertiesToJson } from '../format.js';
 
@@ -73,7 +73,7 @@ export function parseAckMode(value: unknown): AckMode {
  * basic.get semantics for the API: takes up to `count` messages, then settles them all at once
  * according to `ackmode` (requeueing only at the end, so a count > 1 never sees the same message twice).
  */
-export async function getMessages(queue: Queue, count: number, ackmode: AckMode, encoding: PayloadEncoding, truncate: number | undefined): Promise<Record<string, unknown>[]> {
+export async function getMessages(queue: QueueView, count: number, ackmode: AckMode, encoding: PayloadEncoding, truncate: number | undefined): Promise<Record<string, unknown>[]> {
   const taken: QueueEntry[] = [];
   const rows: Record<string, unknown>[] = [];
   for (let i = 0; i < count; i++) {
@@ -89,13 +89,13 @@ export async function getMessages(queue: Queue, count: number, ackmode: AckMode,
 }
 
 /** Ready messages from `offset` on, untouched: no delivery, no redelivered flag (Warren's browse). */
-export async function peekMessages(queue: Queue, offset: number, count: number, encoding: PayloadEncoding, truncate: number | undefined): Promise<Record<string, unknown>[]> {
+export async function peekMessages(queue: QueueView, offset: number, count: number, encoding: PayloadEncoding, truncate: number | undefined): Promise<Record<string, unknown>[]> {
   const ready = queue.readyCount();
   return (await queue.browse(offset, count)).map((entry, i) => messageJson(entry, entry.redelivered, ready - offset - i - 1, encoding, truncate));
 }
 
 /** Moves up to `count` ready messages to another queue, oldest first, keeping their properties. */
-export async function moveMessages(source: Queue, destination: Queue, count: number): Promise<number> {
+export async function moveMessages(source: QueueView, destination: QueueView, count: number): Promise<number> {
   let moved = 0;
   while (moved < count) {
     const entry = await source.getOrWait(true);

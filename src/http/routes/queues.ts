@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Queue } from '../../broker/queue/queue.js';
+import type { QueueView } from '../../broker/queue-view.js';
 import type { VHost } from '../../broker/vhost.js';
 import { accessAs, requireVhostVisible } from '../auth.js';
 import type { ManagementContext } from '../context.js';
@@ -30,7 +30,7 @@ export function declareQueueFromJson(context: ManagementContext, vhostName: stri
   return !existed;
 }
 
-function requireQueue(vhost: VHost, name: string): Queue {
+function requireQueue(vhost: VHost, name: string): QueueView {
   const queue = vhost.getQueue(name);
   if (queue === undefined) throw objectNotFound();
   return queue;

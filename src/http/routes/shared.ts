@@ -4,7 +4,7 @@ import type { User } from '../../auth/users.js';
 import { fieldTableKey } from '../../broker/arguments.js';
 import type { Binding } from '../../broker/binding.js';
 import type { Exchange } from '../../broker/exchanges/exchange.js';
-import type { Queue } from '../../broker/queue/queue.js';
+import type { QueueView } from '../../broker/queue-view.js';
 import type { VHost } from '../../broker/vhost.js';
 import { canSeeVhost, isMonitor } from '../auth.js';
 import type { ManagementContext } from '../context.js';
@@ -41,7 +41,7 @@ export function visibleConnections(context: ManagementContext, user: User): Conn
   return isMonitor(user) ? all : all.filter((c) => c.info().user === user.name);
 }
 
-export function queueJson(context: ManagementContext, queue: Queue): Record<string, unknown> {
+export function queueJson(context: ManagementContext, queue: QueueView): Record<string, unknown> {
   const ready = queue.readyCount();
   const unacked = queue.unackedCount();
   return {
@@ -119,7 +119,7 @@ export function bindingJson(binding: Binding): BindingRow {
 }
 
 /** The default exchange's implicit binding to a queue, which RabbitMQ lists too. */
-export function defaultBindingJson(queue: Queue): BindingRow {
+export function defaultBindingJson(queue: QueueView): BindingRow {
   return {
     source: '',
     vhost: queue.vhost.name,

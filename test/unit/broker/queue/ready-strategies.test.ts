@@ -4,11 +4,11 @@ import { Message, type BasicProperties } from '../../../../src/broker/message.js
 import { Entry, EntryState } from '../../../../src/broker/queue/entry.js';
 import { GroupedReady } from '../../../../src/broker/queue/message-groups.js';
 import { PriorityReady } from '../../../../src/broker/queue/priority-ready.js';
-import type { QueueCore } from '../../../../src/broker/queue/queue-core.js';
+import type { Queue } from '../../../../src/broker/queue/queue.js';
 import { FifoReady, type ReadyEntries } from '../../../../src/broker/queue/ready-entries.js';
 
 /** Ready lists never look at an entry's queue, so a stand-in does. */
-const owner = {} as QueueCore;
+const owner = {} as Queue;
 let seq = 0;
 function entry(body: string, properties: BasicProperties = {}): Entry {
   return new Entry(owner, ++seq, new Message('', 'q', properties, Buffer.from(body)));
