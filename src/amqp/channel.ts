@@ -227,10 +227,21 @@ export class Channel implements ConsumerChannel, AckHost, ConfirmSink {
     const outcome = this.vhost.publish(message, reached);
     if (reached.length !== 0) {
       this.host.publishedTo?.(reached);
+      this.joinBarriers(reached);
       reached.length = 0;
     }
     if (outcome.routed === 0 && mandatory) this.returnMessage(message, 312, 'NO_ROUTE');
     if (this.confirms !== undefined) this.confirms.accept(outcome.refused);
+  }
+
+  /** Queues owned by other nodes or kept in a replicated store add what a confirm or commit waits for. */
+  private joinBarriers(reached: readonly QueueView[]): void {
+    for (let i = 0; i < reached.length; i++) {
+      const barrier = reached[i]!.durability;
+      if (barrier === undefined) continue;
+      this.confirms?.join(barrier);
+      this.tx?.barriers.join(barrier);
+    }
   }
 
   /** amq.warren.touch: extend the consumer timeout of one outstanding delivery of this channel. */
@@ -391,6 +402,12 @@ export class Channel implements ConsumerChannel, AckHost, ConfirmSink {
         return;
       }
     }
+  }
+
+  /** An error found while frames were held (tx.commit could not be made durable). */
+  failHeld(error: unknown): void {
+    this.heldFrames = undefined;
+    this.failAsync(error);
   }
 
   private failAsync(error: unknown): void {

@@ -25,6 +25,11 @@ export interface AmqpListenerOptions {
   channelFactory?: ChannelFactory;
   /** Publisher flow control tuning (default DEFAULT_PUBLISHER_FLOW, see publisher-flow.ts). */
   publisherFlow?: Partial<PublisherFlowSettings>;
+  /**
+   * Another protocol sharing this port (a cluster's node links): a connection whose first bytes are
+   * `magic` is handed to `accept` instead (the bytes are put back for it to read).
+   */
+  sharedWith?: { readonly magic: Buffer; accept(socket: Socket): void };
 }
 
 export interface ListenerTimeouts {
@@ -165,7 +170,33 @@ export class AmqpListener implements Listener {
       socket.destroy();
       return;
     }
-    this.all.add(new AmqpConnection(socket, this.context, tls));
+    const shared = this.options.sharedWith;
+    if (shared === undefined) this.all.add(new AmqpConnection(socket, this.context, tls));
+    else this.sniff(socket, tls, shared);
+  }
+
+  /** Reads until the first bytes tell AMQP (its protocol header) from the protocol sharing the port. */
+  private sniff(socket: Socket, tls: boolean, shared: NonNullable<AmqpListenerOptions['sharedWith']>): void {
+    let seen = Buffer.alloc(0);
+    const timer = setTimeout(() => socket.destroy(), this.context.settings.handshakeTimeoutMs);
+    const onError = (): void => void socket.destroy();
+    socket.on('error', onError);
+    const decide = (chunk: Buffer): void => {
+      seen = Buffer.concat([seen, chunk]);
+      const prefix = seen.subarray(0, shared.magic.length);
+      const couldBeShared = prefix.equals(shared.magic.subarray(0, prefix.length));
+      if (couldBeShared && seen.length < shared.magic.length) return;
+      clearTimeout(timer);
+      socket.off('data', decide);
+      socket.off('error', onError);
+      socket.pause();
+      socket.unshift(seen);
+      if (couldBeShared) return shared.accept(socket);
+      this.all.add(new AmqpConnection(socket, this.context, tls));
+      socket.resume();
+    };
+    socket.on('data', decide);
+    socket.once('close', () => clearTimeout(timer));
   }
 }
 

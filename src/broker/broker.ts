@@ -1,6 +1,6 @@
 import { pino, type Logger } from 'pino';
 import { MemoryStore } from '../store/memory-store.js';
-import type { RecoveredState, Store } from '../store/store.js';
+import type { DefinitionRecord, DefinitionStore, RecoveredState, Store } from '../store/store.js';
 import { DurableDelayedStore, isDelayedStreamName } from './exchanges/delayed/durable-delayed-store.js';
 import type { ExchangeType } from './exchanges/exchange-type.js';
 import { ExchangeTypeRegistry } from './exchanges/registry.js';
@@ -8,6 +8,7 @@ import { DefinitionJournal, entityKey } from './persistence/definitions.js';
 import { JSON_PROPERTIES_CODEC, MessageHeaderCodec, type PropertiesCodec } from './persistence/message-header.js';
 import { DurableStoreAccess } from './queue/durable-messages.js';
 import type { Queue } from './queue/queue.js';
+import type { QueuePlacement } from './queue-placement.js';
 import { VHost, type BrokerLimits, type VHostContext } from './vhost.js';
 
 export type { BrokerLimits } from './vhost.js';
@@ -29,6 +30,18 @@ export interface BrokerOptions {
   limits?: Partial<BrokerLimits>;
   /** Extra exchange types (plugins) besides direct, fanout, topic and headers. */
   exchangeTypes?: readonly ExchangeType[];
+  /**
+   * A cluster node's definitions (src/cluster): where definitions are written and read at start instead
+   * of the store's own journal, and its say in where queues live. Absent for a single broker.
+   */
+  cluster?: BrokerClusterHooks;
+}
+
+export interface BrokerClusterHooks {
+  readonly definitions: DefinitionStore;
+  /** The cluster-wide definitions, read at start (instead of the store's). */
+  loadDefinitions(): Promise<DefinitionRecord[]>;
+  readonly placement: QueuePlacement;
 }
 
 export const DEFAULT_LIMITS: Readonly<BrokerLimits> = Object.freeze({
@@ -62,6 +75,7 @@ export class Broker implements VHostContext {
   /** Pending persistent messages of durable x-delayed-message exchanges, in the store. */
   private readonly delayedStore: DurableDelayedStore;
   private persisting = false;
+  private readonly cluster: BrokerClusterHooks | undefined;
   private readonly onStoreDurable = (error?: Error): void => {
     const callback = this.durableWaiters[this.durableWaitersHead];
     this.durableWaiters[this.durableWaitersHead++] = undefined;
@@ -77,7 +91,9 @@ export class Broker implements VHostContext {
     this.store = options.store ?? new MemoryStore();
     this.onStoreFailure = options.onStoreFailure;
     this.logger = options.logger ?? pino({ level: 'silent' });
-    this.definitions = new DefinitionJournal(this.store, this.logger);
+    this.cluster = options.cluster;
+    // A cluster node keeps its definitions in the cluster's database; its local store keeps messages.
+    this.definitions = new DefinitionJournal(this.cluster?.definitions ?? this.store, this.logger, this.cluster !== undefined);
     this.storeAccess = new DurableStoreAccess(
       this.store,
       new MessageHeaderCodec(options.propertiesCodec ?? JSON_PROPERTIES_CODEC),
@@ -87,6 +103,16 @@ export class Broker implements VHostContext {
     this.delayedStore = new DurableDelayedStore(() => this.durableStore, this.logger);
     this.exchangeTypes = ExchangeTypeRegistry.withBuiltins({ store: this.delayedStore });
     for (const type of options.exchangeTypes ?? []) this.exchangeTypes.register(type);
+  }
+
+  /** The cluster's say in where queues live (VHostContext). */
+  get placement(): QueuePlacement | undefined {
+    return this.cluster?.placement;
+  }
+
+  /** The headers codec of stored and forwarded messages (a cluster's links carry messages in it). */
+  get messageHeaders(): MessageHeaderCodec {
+    return this.storeAccess.headers;
   }
 
   /** Present while persistent messages are written: a persistent store, between start and stop. */
@@ -110,7 +136,7 @@ export class Broker implements VHostContext {
     this.addVhost(DEFAULT_VHOST);
     // Durable delayed exchanges read their pending messages as the definitions re-create them.
     this.delayedStore.beginRecovery(recovered.streams);
-    this.definitions.restore(this, recovered.definitions);
+    this.definitions.restore(this, this.cluster === undefined ? recovered.definitions : await this.cluster.loadDefinitions());
     const orphans = await this.delayedStore.finishRecovery();
     if (orphans !== 0) this.logger.warn({ exchanges: orphans }, 'stored delayed messages of unknown exchanges dropped');
     await this.restoreMessages(recovered);

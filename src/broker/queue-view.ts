@@ -1,4 +1,5 @@
 import type { Binding } from './binding.js';
+import type { DurabilityBarrier } from './durability.js';
 import type { Consumer, QueueEntry, SessionOwner } from './front-door.js';
 import type { FieldTable, Message } from './message.js';
 import type { QueueCounters } from './queue/counters.js';
@@ -27,6 +28,9 @@ export interface QueueView {
   readonly bindings: ReadonlySet<Binding>;
   readonly consumers: readonly Consumer[];
 
+  /** What a confirm of a message routed here waits for beyond the broker's own barrier (cluster); usually none. */
+  readonly durability: DurabilityBarrier | undefined;
+
   readyCount(): number;
   unackedCount(): number;
   consumerCount(): number;
@@ -47,7 +51,7 @@ export interface QueueView {
   /** basic.get that waits while a stored head is being read from disk. */
   getOrWait(noAck: boolean): Promise<QueueEntry | undefined>;
   /** basic.get found nothing while the head is being read: resolves when it is; undefined if nothing to wait for. */
-  whenHeadLoaded(): Promise<void> | undefined;
+  whenHeadLoaded(noAck?: boolean): Promise<void> | undefined;
   ack(entry: QueueEntry): void;
   /** requeue: back to its place, redelivered; otherwise dead-lettered or dropped. */
   reject(entry: QueueEntry, requeue: boolean): void;

@@ -1,16 +1,7 @@
-/**
- * Durability barriers: what a publisher confirm (or a tx.commit-ok) waits for. The broker is one (its
- * store's group commit); a queue owned by another cluster node is another (the link's acknowledgement
- * that the node made the message durable). A publish waits for every barrier it touched.
- */
-export interface DurabilityBarrier {
-  /**
-   * `callback` runs once everything handed over before this call is durable. `lost` is true when some
-   * of it may not be (a link to the owning node broke, the owner refused it): the publisher is told no.
-   * A store that fails closed never calls back at all, so nothing is confirmed that may be lost.
-   */
-  whenDurable(callback: (lost?: boolean) => void): void;
-}
+/** Waiting for several durability barriers at once (what a publisher confirm waits for). */
+import type { DurabilityBarrier } from '../broker/durability.js';
+
+export type { DurabilityBarrier } from '../broker/durability.js';
 
 /** The barriers touched since the last wait began; waiting means waiting for all of them. */
 export class BarrierSet {

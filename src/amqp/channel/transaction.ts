@@ -1,4 +1,5 @@
 import type { Message } from '../../broker/message.js';
+import { BarrierSet, type DurabilityBarrier } from '../../session/durability.js';
 import type { Settlement, TakenDelivery } from './acks.js';
 
 /** One operation held by an open transaction, applied in order on commit. */
@@ -12,6 +13,12 @@ export type TxOperation =
  */
 export class Transaction {
   operations: TxOperation[] = [];
+  /** What tx.commit-ok waits for: the broker's group commit and whatever the committed publishes reached. */
+  readonly barriers: BarrierSet;
+
+  constructor(durability: DurabilityBarrier) {
+    this.barriers = new BarrierSet(durability);
+  }
 
   /** Deliveries the buffered settlements took out of the ledger. */
   takenDeliveries(): TakenDelivery[] {

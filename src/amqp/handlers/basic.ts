@@ -125,7 +125,7 @@ function answerGet(ch: Channel, queue: QueueView, noAck: boolean): boolean {
     ch.deliverGot(entry, queue, noAck);
     return true;
   }
-  const loading = queue.whenHeadLoaded();
+  const loading = queue.whenHeadLoaded(noAck);
   if (loading === undefined) {
     ch.send({ id: MethodId.BasicGetEmpty, args: { reserved1: '' } });
     return true;

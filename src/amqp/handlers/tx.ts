@@ -1,4 +1,5 @@
 import { preconditionFailed } from '../../broker/errors.js';
+import { ConnectionError, ConnectionReplyCode } from '../errors.js';
 import { MethodId } from '../spec/generated.js';
 import type { Channel } from '../channel.js';
 import { Transaction } from '../channel/transaction.js';
@@ -6,7 +7,7 @@ import type { HandlerTable } from './types.js';
 
 function select(ch: Channel): void {
   if (ch.confirms !== undefined) throw preconditionFailed('cannot switch from confirm to tx mode');
-  ch.tx ??= new Transaction();
+  ch.tx ??= new Transaction(ch.host.broker);
   ch.send({ id: MethodId.TxSelectOk, args: {} });
 }
 
@@ -23,8 +24,10 @@ function commit(ch: Channel): void {
   }
   // Later frames wait, so that their replies cannot overtake commit-ok.
   ch.holdFrames();
-  ch.host.broker.whenDurable(() => {
+  transactionOf(ch).barriers.waitAll((lost) => {
     if (ch.isClosed) return;
+    // The spec's tx.commit has no negative answer: a commit that may not be durable closes the channel.
+    if (lost) return ch.failHeld(new ConnectionError(ConnectionReplyCode.InternalError, 'tx.commit: queue owner did not take all messages'));
     ch.send({ id: MethodId.TxCommitOk, args: {} });
     ch.releaseHeldFrames();
   });

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { DefinitionRecord, Store } from '../../store/store.js';
+import type { DefinitionRecord, DefinitionStore } from '../../store/store.js';
 import type { Binding } from '../binding.js';
 import type { SessionOwner } from '../front-door.js';
 import type { Exchange } from '../exchanges/exchange.js';
@@ -98,8 +98,10 @@ export class DefinitionJournal implements DefinitionObserver {
   private readonly recoveryOwner: SessionOwner = { name: 'recovery' };
 
   constructor(
-    private readonly store: Store,
+    private readonly store: DefinitionStore & { readonly persistent?: boolean },
     private readonly logger: Logger,
+    /** Journal even into a store that keeps no messages (a cluster's definitions always persist). */
+    private readonly alwaysPersistent = false,
   ) {}
 
   vhostCreated(name: string): void {
@@ -196,7 +198,7 @@ export class DefinitionJournal implements DefinitionObserver {
 
   /** Start journaling (after restore, with the store open). No-op for a non-persistent store. */
   activate(): void {
-    this.active = this.store.persistent;
+    this.active = this.alwaysPersistent || this.store.persistent === true;
   }
 
   /** Stop journaling (the store is about to close). */
@@ -204,7 +206,8 @@ export class DefinitionJournal implements DefinitionObserver {
     this.active = false;
   }
 
-  private restoreOne(target: DefinitionTarget, record: DefinitionRecord): void {
+  /** Re-creates one definition (restore, and a cluster node applying another node's change). */
+  restoreOne(target: DefinitionTarget, record: DefinitionRecord): void {
     try {
       if (record.kind === 'policy') this.restorePolicy(target, record.value as StoredPolicy);
       else if (record.kind === 'exchange') this.restoreExchange(target, record.value as StoredExchange);

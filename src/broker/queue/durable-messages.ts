@@ -1,4 +1,5 @@
 import type { MessageHandle, MessageStore, MessageStream } from '../../store/store.js';
+import type { DurabilityBarrier } from '../durability.js';
 import type { Message } from '../message.js';
 import type { MessageHeaderCodec } from '../persistence/message-header.js';
 import { Entry } from './entry.js';
@@ -20,6 +21,11 @@ export class DurableStoreAccess {
     readonly headers: MessageHeaderCodec,
     /** Body bytes a queue keeps in memory before it pages out (config store.queueMemoryBytes). */
     readonly queueMemoryBytes: number,
+    /**
+     * What confirms of messages in this store wait for beyond the broker's own barrier (a replicated
+     * store); undefined for the broker's local store, which that barrier covers.
+     */
+    readonly extraBarrier?: DurabilityBarrier,
   ) {}
 
   /** Stores `message` in `stream`: shared with the stream that stored the same Message just before, if it can be. */
@@ -60,7 +66,7 @@ export interface DurableMessagesHost {
  * the channel's durability barriers. Reads are asynchronous (PagedFifoReady reads ahead).
  */
 export class DurableMessages {
-  readonly stream: MessageStream;
+  private streamValue: MessageStream;
   private closing = false;
   private readonly reviver: EntryReviver = {
     readStored: (handles) => this.access.load(this.stream, handles),
@@ -78,10 +84,24 @@ export class DurableMessages {
 
   constructor(
     private readonly access: DurableStoreAccess,
-    streamName: string,
+    private readonly streamName: string,
     private readonly queue: Queue,
   ) {
-    this.stream = access.store.stream(streamName);
+    this.streamValue = access.store.stream(streamName);
+  }
+
+  get stream(): MessageStream {
+    return this.streamValue;
+  }
+
+  /** See DurableStoreAccess.extraBarrier. */
+  get extraBarrier(): DurabilityBarrier | undefined {
+    return this.access.extraBarrier;
+  }
+
+  /** The store's current stream of this name (a cluster queue that came back here may have a new one). */
+  reopen(): void {
+    this.streamValue = this.access.store.stream(this.streamName);
   }
 
   /**

@@ -22,6 +22,8 @@ import { PriorityReady } from './priority-ready.js';
 import { assertQueueTypeAllows, parseQueueArguments, PLAIN_QUEUE, type QueueSettings } from './queue-arguments.js';
 import { QueueRecovery } from './queue-recovery.js';
 import { QueueState } from './queue-state.js';
+import type { RemoteOwner } from './remote-owner.js';
+import type { DurabilityBarrier } from '../durability.js';
 import { FifoReady, type ReadyEntries } from './ready-entries.js';
 import { Settlement } from './settlement.js';
 import { SingleActiveConsumerSet } from './single-active-consumer.js';
@@ -101,6 +103,8 @@ export class Queue implements QueueView {
   private readonly defaultConsumerTimeoutMs: number;
   /** x-expires; undefined when the queue has none. */
   private idleExpiry: IdleExpiry | undefined;
+  /** Set while another cluster node owns the queue: its work is done there (remote-owner.ts). */
+  private remote: RemoteOwner | undefined;
 
   constructor(
     readonly vhost: VHost,
@@ -156,11 +160,11 @@ export class Queue implements QueueView {
   }
 
   readyCount(): number {
-    return this.state.ready.length;
+    return this.remote === undefined ? this.state.ready.length : this.remote.figures().ready;
   }
 
   unackedCount(): number {
-    return this.state.unacked;
+    return this.remote === undefined ? this.state.unacked : this.remote.figures().unacked;
   }
 
   consumerCount(): number {
@@ -169,7 +173,48 @@ export class Queue implements QueueView {
 
   /** Body bytes of the ready entries (for max-length-bytes and metrics). */
   readyBytes(): number {
-    return this.state.readyBytes;
+    return this.remote === undefined ? this.state.readyBytes : this.remote.figures().bytes;
+  }
+
+  // ---- cluster ownership ------------------------------------------------------------------------
+
+  /**
+   * What a publisher confirm of a message routed here waits for beyond the broker's own group commit: the
+   * owner's acknowledgement when another node owns the queue, the replicated store for a replicated
+   * queue; undefined when the broker's barrier is all there is.
+   */
+  get durability(): DurabilityBarrier | undefined {
+    return this.remote?.durability ?? this.state.persisted?.extraBarrier;
+  }
+
+  /** The owner elsewhere while another cluster node owns this queue; undefined when it is served here. */
+  get remoteOwner(): RemoteOwner | undefined {
+    return this.remote;
+  }
+
+  /**
+   * From now on the queue is served from its owner on another node: what it held here is dropped from
+   * memory (the owner has the messages), and its consumers are served from there. @internal cluster
+   */
+  serveFrom(remote: RemoteOwner): void {
+    const state = this.state;
+    for (const entry of state.ready.clear()) entry.state = EntryState.Settled;
+    state.readyBytes = 0;
+    this.expiry.clear();
+    this.remote = remote;
+    for (const consumer of state.roster.consumers) remote.consumerAdded(consumer);
+  }
+
+  /**
+   * This node owns the queue now (a failover moved it here): the owner elsewhere is let go; the caller
+   * restores its stored messages (restoreStored, finishRestore), and consumers here are served locally.
+   * @internal cluster
+   */
+  takeOwnership(): void {
+    const remote = this.remote;
+    this.remote = undefined;
+    remote?.detach();
+    this.state.persisted?.reopen();
   }
 
   get consumers(): readonly Consumer[] {
@@ -202,7 +247,10 @@ export class Queue implements QueueView {
    * this returns.
    */
   enqueue(message: Message): boolean {
-    return this.intake.enqueue(message);
+    if (this.remote === undefined) return this.intake.enqueue(message);
+    if (this.state.deleted) return false;
+    this.counters.published++;
+    return this.remote.enqueue(message);
   }
 
   /**
@@ -224,6 +272,7 @@ export class Queue implements QueueView {
     if (this.state.deleted) throw notFound('queue', this.name, this.vhost.name);
     this.checkAccess(consumer.owner);
     this.subscriptions.add(consumer);
+    this.remote?.consumerAdded(consumer);
   }
 
   /** 403 when an exclusive consumer is or would be involved; lets a front door check before consume-ok. */
@@ -233,12 +282,14 @@ export class Queue implements QueueView {
 
   /** Removes a consumer (basic.cancel, channel closed). The last one gone deletes an auto-delete queue. */
   removeConsumer(consumer: Consumer): void {
+    this.remote?.consumerRemoved(consumer);
     this.subscriptions.remove(consumer);
   }
 
   /** A consumer may take more now (ack freed prefetch, socket drained, flow resumed). */
   resumeDispatch(): void {
-    this.dispatcher.resume();
+    if (this.remote === undefined) this.dispatcher.resume();
+    else this.remote.resume();
   }
 
   // ---- settlement -------------------------------------------------------------------------------
@@ -247,10 +298,12 @@ export class Queue implements QueueView {
   get(noAck: boolean): QueueEntry | undefined {
     if (this.state.deleted) return undefined;
     this.idleExpiry?.touch();
+    if (this.remote !== undefined) return this.remote.takeGot(noAck);
     return this.settlement.get(noAck);
   }
 
   ack(entry: QueueEntry): void {
+    if (this.remote?.owns(entry) === true) return this.remote.settle(entry, 'ack');
     this.settlement.ack(entry);
   }
 
@@ -259,12 +312,15 @@ export class Queue implements QueueView {
    * false: dead-lettered (reason rejected) or dropped.
    */
   reject(entry: QueueEntry, requeue: boolean): void {
+    if (this.remote?.owns(entry) === true) return this.remote.settle(entry, requeue ? 'requeue' : 'reject');
     this.settlement.reject(entry, requeue);
   }
 
   /** Many entries back at once (channel closed, basic.recover), each to its original place. */
   requeue(entries: Iterable<QueueEntry>): void {
-    this.settlement.requeue(entries);
+    const remote = this.remote;
+    if (remote === undefined) return this.settlement.requeue(entries);
+    for (const entry of entries) if (remote.owns(entry)) remote.settle(entry, 'requeue');
   }
 
   /**
@@ -293,7 +349,8 @@ export class Queue implements QueueView {
    * basic.get found nothing in memory while stored messages are being read (a paging queue): resolves
    * when the head has been read, so the caller can try again. Undefined when there is nothing to wait for.
    */
-  whenHeadLoaded(): Promise<void> | undefined {
+  whenHeadLoaded(noAck = false): Promise<void> | undefined {
+    if (this.remote !== undefined) return this.remote.fetch(noAck);
     const ready = this.state.ready;
     return ready instanceof PagedFifoReady ? ready.whenHeadLoaded() : undefined;
   }
@@ -303,7 +360,7 @@ export class Queue implements QueueView {
     for (;;) {
       const entry = this.get(noAck);
       if (entry !== undefined) return entry;
-      const loading = this.whenHeadLoaded();
+      const loading = this.whenHeadLoaded(noAck);
       if (loading === undefined) return undefined;
       await loading;
     }
@@ -352,6 +409,12 @@ export class Queue implements QueueView {
 
   /** Drops every ready entry; unacked ones are not touched. Returns how many were dropped. */
   purge(): number {
+    if (this.remote !== undefined) {
+      // The owner purges; the count is what it last reported (its answer comes later).
+      const ready = this.remote.figures().ready;
+      void this.remote.purge().catch(() => undefined);
+      return ready;
+    }
     const purged = this.dropAllReady();
     this.counters.purged += purged;
     return purged;
@@ -374,6 +437,7 @@ export class Queue implements QueueView {
     const state = this.state;
     if (state.deleted) return 0;
     state.deleted = true;
+    this.remote?.detach();
     this.stopTimers();
     state.persisted?.beginClose();
     const dropped = this.dropAllReady();

@@ -54,9 +54,11 @@ export class QueueManagement {
       exclusiveOwner: req.exclusive ? owner : undefined,
       arguments: req.arguments,
       defaultConsumerTimeoutMs: this.context.limits.consumerTimeoutMs,
-      durableStore: this.context.durableStore,
+      durableStore: this.context.placement?.storeFor(req.arguments, this.context.durableStore) ?? this.context.durableStore,
       streamName: entityKey(this.vhost.name, name),
     });
+    const remote = this.context.placement?.remoteOwnerFor(queue);
+    if (remote !== undefined) queue.serveFrom(remote);
     this.topology.queues.set(name, queue);
     if (req.exclusive) this.ownedBy(owner).add(queue);
     this.policies.attach(queue);

@@ -48,6 +48,11 @@ export class OwnerSession implements SessionOwner {
     link.socket.on('drain', () => this.resumeAll());
   }
 
+  /** Ends the link (this node stops). */
+  close(): void {
+    this.link.close();
+  }
+
   /** Every delivery id is unique on the link, whichever subscription it belongs to. */
   takeDeliveryId(): number {
     return this.nextDelivery++;

@@ -1,0 +1,380 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import type { UserRegistry } from '../auth/users.js';
+import type { Broker } from '../broker/broker.js';
+import type { DurabilityBarrier } from '../broker/durability.js';
+import type { MessageHeaderCodec } from '../broker/persistence/message-header.js';
+import type { Queue } from '../broker/queue.js';
+import type { RemoteOwner } from '../broker/queue/remote-owner.js';
+import type { ClusterConfig } from '../config/types.js';
+import { applyDefinitionChanges } from './definitions/apply-changes.js';
+import { ClusterDefinitions } from './definitions/cluster-definitions.js';
+import { ClusterDatabase } from './db/database.js';
+import { migrateSchema } from './db/schema.js';
+import { LINK_MAGIC } from './link/codec.js';
+import { LinkConnection } from './link/connection.js';
+import { LinkDirectory, type PeerAddress } from './link/link-directory.js';
+import { OwnerSession } from './link/owner-session.js';
+import { Membership, type NodeRecord } from './membership.js';
+import { OwnershipTable, type QueueOwnership } from './ownership.js';
+import { placementKey } from './placement.js';
+import { RemoteQueue } from './remote-queue.js';
+import { ReplicatedStore } from './replicated/replicated-store.js';
+import { StatsBroadcast } from './stats-broadcast.js';
+import { isReplicatedQueue } from './queue-type.js';
+
+export interface ClusterNodeEvents {
+  /** This node was declared dead (paused, cut off): it must drop its clients and rejoin. */
+  fenced(reason: Error): void;
+  /** Writes of replicated queues stopped (true) or resumed (false): publishers are blocked meanwhile. */
+  databaseAlarm(raised: boolean): void;
+}
+
+/** The addresses this node serves at, once its listeners are up. */
+export interface NodePorts {
+  readonly amqpPort: number;
+  readonly httpPort: number;
+  readonly linkPort: number;
+}
+
+/**
+ * One cluster node: the composition of everything in src/cluster (ARCHITECTURE.md "Cluster"). Built
+ * before the broker (it provides the broker's definitions store and the replicated message store),
+ * joined before the broker starts (so definitions load from PostgreSQL), attached once the broker runs
+ * (it then keeps definitions, ownership and membership current, runs the node links, and moves queues
+ * when nodes die). An object like any other: a test may run three in one process.
+ */
+export class ClusterNode {
+  readonly db: ClusterDatabase;
+  readonly membership: Membership;
+  readonly definitions: ClusterDefinitions;
+  readonly replicated: ReplicatedStore;
+  readonly ownership: OwnershipTable;
+  private links: LinkDirectory | undefined;
+  private readonly sessions = new Set<OwnerSession>();
+  private readonly remotes = new Map<string, RemoteQueue>();
+  private nodesCache: NodeRecord[] = [];
+  private secret = '';
+  private broker: Broker | undefined;
+  private users: UserRegistry | undefined;
+  private headers: MessageHeaderCodec | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private ownershipTimer: NodeJS.Timeout | undefined;
+  private stats: StatsBroadcast | undefined;
+  /** Leases of others are judged only after the database has answered for a whole lease (a restart of it must not look like every node dying). */
+  private databaseHealthySince = Date.now();
+  private databaseDown = false;
+  private stopped = false;
+
+  constructor(
+    readonly config: ClusterConfig,
+    dataDir: string,
+    private readonly logger: Logger,
+    private readonly events: ClusterNodeEvents,
+  ) {
+    this.db = new ClusterDatabase(config.url, logger, { applicationName: `warren ${config.nodeName}` });
+    this.membership = new Membership(
+      this.db,
+      { nodeName: config.nodeName, uid: nodeUid(dataDir), address: { host: config.advertiseHost, linkPort: 0, amqpPort: 0, httpPort: 0 }, leaseMs: config.leaseMs },
+      logger,
+    );
+    this.ownership = new OwnershipTable(this.db, config.nodeName, { ownerChanged: (row, previous) => this.ownerChanged(row, previous) }, logger);
+    this.definitions = new ClusterDefinitions(
+      this.db,
+      config.nodeName,
+      {
+        queuePut: (client, vhost, name, value) => this.ownership.queuePut(client, vhost, name, isReplicatedQueue(value, config.defaultQueueType)),
+        queueDeleted: (client, vhost, name) => this.ownership.queueDeleted(client, vhost, name),
+      },
+      logger,
+    );
+    this.replicated = new ReplicatedStore(
+      this.db,
+      this.membership,
+      {
+        availability: (available) => this.events.databaseAlarm(!available),
+        fenced: (error) => this.fence(error),
+      },
+      logger,
+    );
+  }
+
+  get nodeName(): string {
+    return this.config.nodeName;
+  }
+
+  /** Connects, creates or migrates the schema and joins as a new incarnation. Throws what a user must fix. */
+  async join(): Promise<void> {
+    await this.db.checkReachable();
+    this.secret = (await migrateSchema(this.db)).secret;
+    await this.membership.join();
+    this.nodesCache = await this.membership.nodes();
+    await this.ownership.refresh();
+  }
+
+  /** The living nodes' names, as last read. */
+  livingNodes(): string[] {
+    return this.nodesCache.filter((node) => node.alive).map((node) => node.name);
+  }
+
+  /** Every node's row, as last read (for /api/nodes and `warren ctl cluster status`). */
+  nodes(): readonly NodeRecord[] {
+    return this.nodesCache;
+  }
+
+  // ---- the broker's hooks -------------------------------------------------------------------------
+
+  /** Where a queue's messages are stored: replicated (quorum) queues in PostgreSQL. */
+  isReplicated(queueArguments: unknown): boolean {
+    return isReplicatedQueue({ arguments: queueArguments }, this.config.defaultQueueType);
+  }
+
+  /** A queue was created on this node: served from its owner unless that is this node. */
+  remoteOwnerFor(queue: Queue): RemoteOwner | undefined {
+    if (queue.exclusiveOwner !== undefined || queue.isDirectReplyTo) return undefined;
+    const replicated = this.isReplicated(queue.arguments);
+    const owner = this.ownership.place(queue.vhost.name, queue.name, replicated, this.livingNodes());
+    if (owner === this.nodeName) return undefined;
+    return this.remoteFor(queue, owner);
+  }
+
+  /** The owner's name of a queue (the `node` field of /api/queues). */
+  ownerOf(vhost: string, name: string): string {
+    return this.ownership.ownerOf(vhost, name) ?? this.nodeName;
+  }
+
+  // ---- running --------------------------------------------------------------------------------
+
+  /**
+   * The broker is running: definitions from other nodes are applied from now on, replicated queues owned
+   * here are loaded, links open, leases are kept.
+   */
+  async attach(broker: Broker, users: UserRegistry, headers: MessageHeaderCodec, ports: NodePorts): Promise<void> {
+    this.broker = broker;
+    this.users = users;
+    this.headers = headers;
+    await this.db.query(`UPDATE warren_nodes SET link_port = $3, amqp_port = $4, http_port = $5 WHERE name = $1 AND incarnation = $2`, [
+      this.nodeName,
+      this.membership.incarnation,
+      ports.linkPort,
+      ports.amqpPort,
+      ports.httpPort,
+    ]);
+    for (const row of this.ownership.ownedHere()) if (row.replicated) await this.loadReplicated(row);
+    this.links = new LinkDirectory(
+      { self: { node: this.nodeName, incarnation: this.membership.incarnation }, secret: this.secret, silenceMs: this.config.leaseMs, headers, logger: this.logger },
+      { up: (peer) => this.linkUp(peer), down: (peer, refused) => this.linkDown(peer, refused) },
+    );
+    this.stats = new StatsBroadcast(broker, () => this.sessions, this.nodeName, (vhost, name) => this.ownerOf(vhost, name));
+    this.stats.start(Math.min(1000, this.config.heartbeatMs));
+    this.definitions.startPolling(Math.min(250, this.config.heartbeatMs), (changes) => void this.applyChanges(changes));
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.config.heartbeatMs);
+    this.heartbeatTimer.unref();
+    this.ownershipTimer = setInterval(() => void this.refreshOwnership(), Math.min(250, this.config.heartbeatMs));
+    this.ownershipTimer.unref();
+    await this.refreshNodes();
+  }
+
+  /** The node-to-node link acceptor, for the AMQP listener's shared port or a link port of its own. */
+  readonly linkAcceptor = { magic: LINK_MAGIC, accept: (socket: Socket): void => this.acceptLink(socket) };
+
+  /** A clean stop: this node leaves (its replicated queues move now, not after the lease). */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.heartbeatTimer);
+    clearInterval(this.ownershipTimer);
+    this.definitions.stop();
+    this.stats?.stop();
+    this.links?.stop();
+    for (const session of this.sessions) session.close();
+    await this.replicated.close();
+    await this.definitions.flushNow().catch(() => undefined);
+    await this.membership
+      .leave((client) => this.ownership.moveQueuesOf(client, this.nodeName, this.livingNodes()).then(() => undefined))
+      .catch((error: Error) => this.logger.warn({ err: error }, `could not leave the cluster cleanly: ${error.message}`));
+    await this.db.close();
+  }
+
+  // ---- membership -------------------------------------------------------------------------------
+
+  private async heartbeat(): Promise<void> {
+    if (this.stopped) return;
+    let renewed: boolean;
+    try {
+      renewed = await this.membership.renewLease();
+    } catch (error) {
+      if (!this.databaseDown) this.logger.warn({ err: error }, `cannot renew the lease: ${(error as Error).message}`);
+      this.databaseDown = true;
+      return;
+    }
+    if (this.databaseDown) {
+      this.databaseDown = false;
+      this.databaseHealthySince = Date.now();
+      this.logger.info('the cluster database answers again');
+    }
+    if (!renewed) return this.fence(new Error(`node ${this.nodeName} was declared dead by the cluster`));
+    await this.refreshNodes();
+    if (Date.now() - this.databaseHealthySince < this.config.leaseMs) return;
+    for (const node of this.nodesCache) {
+      if (node.alive && !node.leased && node.name !== this.nodeName) await this.declareDead(node, true);
+    }
+  }
+
+  private async refreshNodes(): Promise<void> {
+    try {
+      this.nodesCache = await this.membership.nodes();
+    } catch {
+      return;
+    }
+    const peers: PeerAddress[] = this.nodesCache
+      .filter((node) => node.alive && node.linkPort !== 0)
+      .map((node) => ({ name: node.name, incarnation: node.incarnation, host: node.host, linkPort: node.linkPort }));
+    this.links?.setPeers(peers);
+  }
+
+  private async declareDead(node: NodeRecord, onlyIfLapsed: boolean): Promise<void> {
+    try {
+      const living = this.livingNodes().filter((name) => name !== node.name);
+      const won = await this.membership.declareDead(node.name, node.incarnation, onlyIfLapsed, async (client) => {
+        await this.ownership.moveQueuesOf(client, node.name, living);
+      });
+      if (won) {
+        await this.refreshNodes();
+        await this.refreshOwnership();
+      }
+    } catch (error) {
+      this.logger.warn({ err: error, node: node.name }, `declaring ${node.name} dead failed: ${(error as Error).message}`);
+    }
+  }
+
+  private fence(reason: Error): void {
+    if (this.stopped) return;
+    this.logger.error({ err: reason }, `fenced: ${reason.message}; dropping clients and rejoining`);
+    this.events.fenced(reason);
+  }
+
+  // ---- links ------------------------------------------------------------------------------------
+
+  private acceptLink(socket: Socket): void {
+    const connection = new LinkConnection(socket, { secret: this.secret, self: { node: this.nodeName, incarnation: this.membership.incarnation }, silenceMs: this.config.leaseMs, logger: this.logger }, false);
+    connection.ready.then(
+      () => {
+        const broker = this.broker;
+        if (broker === undefined || this.stopped) return connection.close();
+        const session = new OwnerSession(connection, {
+          owned: (vhost, name) => this.ownedQueue(vhost, name),
+          extraBarrier: (queue) => this.extraBarrier(queue),
+          broker: broker as DurabilityBarrier,
+          headers: this.headers!,
+          logger: this.logger,
+        });
+        this.sessions.add(session);
+        connection.onClose(() => this.sessions.delete(session));
+      },
+      () => undefined,
+    );
+  }
+
+  private linkUp(peer: PeerAddress): void {
+    for (const remote of this.remotes.values()) if (remote.ownerName === peer.name) remote.linkUp();
+  }
+
+  /** A link broke; refused reconnects mean the process is gone: it is declared dead at once. */
+  private linkDown(peer: PeerAddress, refused: boolean): void {
+    if (!refused || this.stopped) return;
+    const node = this.nodesCache.find((n) => n.name === peer.name && n.incarnation === peer.incarnation && n.alive);
+    if (node !== undefined) void this.declareDead(node, false);
+  }
+
+  // ---- ownership --------------------------------------------------------------------------------
+
+  private ownedQueue(vhost: string, name: string): Queue | undefined {
+    const queue = this.broker?.getVhost(vhost)?.getQueue(name);
+    return queue !== undefined && queue.remoteOwner === undefined ? queue : undefined;
+  }
+
+  private extraBarrier(queue: Queue): DurabilityBarrier | undefined {
+    return this.isReplicated(queue.arguments) ? this.replicatedBarrier : undefined;
+  }
+
+  /** The replicated store as a durability barrier (it never reports a loss: it fails closed or retries). */
+  readonly replicatedBarrier: DurabilityBarrier = { whenDurable: (callback) => this.replicated.whenDurable(() => callback()) };
+
+  private remoteFor(queue: Queue, owner: string): RemoteQueue {
+    const key = placementKey(queue.vhost.name, queue.name);
+    let remote = this.remotes.get(key);
+    if (remote === undefined) {
+      remote = new RemoteQueue(queue, owner, { linkTo: (node) => this.links?.linkTo(node) });
+      this.remotes.set(key, remote);
+    } else remote.retarget(owner);
+    return remote;
+  }
+
+  private async refreshOwnership(): Promise<void> {
+    if (this.stopped) return;
+    await this.ownership.refresh().catch(() => undefined);
+  }
+
+  /** An owner changed: a queue comes here (loaded from PostgreSQL), or is served from elsewhere. */
+  private ownerChanged(row: QueueOwnership, previous: string | undefined): void {
+    const queue = this.broker?.getVhost(row.vhost)?.getQueue(row.name);
+    if (queue === undefined) return;
+    const key = placementKey(row.vhost, row.name);
+    if (row.owner === this.nodeName) {
+      if (queue.remoteOwner === undefined) return;
+      this.logger.info({ queue: row.name, vhost: row.vhost, from: previous }, `taking over queue '${row.name}' from ${previous ?? '?'}`);
+      queue.takeOwnership();
+      this.remotes.delete(key);
+      if (row.replicated) void this.loadReplicated(row);
+      return;
+    }
+    if (queue.remoteOwner === undefined) {
+      // Another node owns what this node served (its declaration won, or it was moved away): hand over.
+      this.replicated.forget(JSON.stringify([row.vhost, row.name]));
+      queue.serveFrom(this.remoteFor(queue, row.owner));
+      return;
+    }
+    this.remoteFor(queue, row.owner);
+  }
+
+  /** A replicated queue owned here: its messages come from PostgreSQL (delivered ones redelivered). */
+  private async loadReplicated(row: QueueOwnership): Promise<void> {
+    const queue = this.broker?.getVhost(row.vhost)?.getQueue(row.name);
+    if (queue === undefined) return;
+    try {
+      const recovered = await this.replicated.recover(JSON.stringify([row.vhost, row.name]));
+      await queue.restoreStored(recovered.handles, recovered.delivered);
+      queue.finishRestore();
+    } catch (error) {
+      this.logger.error({ err: error, queue: row.name }, `loading replicated queue '${row.name}' failed: ${(error as Error).message}`);
+    }
+  }
+
+  // ---- definitions ------------------------------------------------------------------------------
+
+  private async applyChanges(changes: Parameters<typeof applyDefinitionChanges>[2]): Promise<void> {
+    const broker = this.broker;
+    const users = this.users;
+    if (broker === undefined || users === undefined) return;
+    // New queues get their owner from the table, which the same transaction wrote.
+    if (changes.some((change) => change.kind === 'queue')) await this.ownership.refresh().catch(() => undefined);
+    this.definitions.applying(() => applyDefinitionChanges(broker, users, changes, this.logger));
+  }
+}
+
+/** The identity of this data dir (two nodes of one name from two dirs are two nodes). */
+function nodeUid(dataDir: string): string {
+  const path = join(dataDir, 'cluster-node-uid');
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    mkdirSync(dataDir, { recursive: true });
+    const uid = randomUUID();
+    writeFileSync(path, uid);
+    return uid;
+  }
+}
