@@ -1,5 +1,8 @@
 import { readFile } from 'node:fs/promises';
+import { createServer as createTcpServer, type AddressInfo, type Server } from 'node:net';
 import { AmqpListener } from './amqp/server.js';
+import { clusterBrokerHooks } from './cluster/broker-hooks.js';
+import { ClusterNode } from './cluster/cluster-node.js';
 import type { ListenAddress, Listener } from './session/views.js';
 import type { AmqpListenerOptions } from './amqp/server.js';
 import { UserRegistry } from './auth/users.js';
@@ -10,7 +13,7 @@ import type { TlsListenerConfig, WarrenConfig } from './config/types.js';
 import { DiskAlarm } from './alarms/disk-alarm.js';
 import { MemoryAlarm, memoryLimitBytes } from './alarms/memory-alarm.js';
 import { ResourceAlarms } from './alarms/resource-alarms.js';
-import { restoreUsers, UserJournal } from './durability/users.js';
+import { restoreUsers, UserJournal } from './auth/user-journal.js';
 import { LogStore } from './store/log-store.js';
 import type { Store, SyncPolicy } from './store/store.js';
 import { HttpServer } from './http/server.js';
@@ -37,6 +40,8 @@ export interface WarrenServerOptions {
    * see connection.close); pending confirms are never sent. The CLI also exits with status 1.
    */
   onStoreFailure?: (error: Error) => void;
+  /** Cluster mode: this node was fenced and has stopped; the caller starts a new server (a new incarnation). */
+  onFenced?: (reason: Error) => void;
 }
 
 
@@ -72,12 +77,16 @@ export class WarrenServer {
   readonly memoryAlarm: MemoryAlarm;
   /** Raised alarms block publishers on every listener until all have cleared. */
   readonly alarms: ResourceAlarms;
+  /** Cluster mode (config.cluster); undefined for a single broker. */
+  readonly cluster: ClusterNode | undefined;
   /** Every front door's listener; alarms, shutdown and the management API go through these. */
   private readonly listeners: Listener[] = [];
   private http: HttpServer | undefined;
   /** Front doors' addresses, listed by /api/overview next to the HTTP one. */
   private readonly addresses: ListenerInfo[] = [];
   private starting: Promise<ListeningAddresses> | undefined;
+  private linkServer: Server | undefined;
+  private readonly onFenced: ((reason: Error) => void) | undefined;
   private stopping: Promise<void> | undefined;
   private tearingDown: Promise<void> | undefined;
 
@@ -87,11 +96,21 @@ export class WarrenServer {
     options: WarrenServerOptions = {},
   ) {
     this.logger = logger ?? createLogger({ level: config.log.level });
+    this.onFenced = options.onFenced;
     // Filled at start: from the data dir, then the config's users that were never seeded there.
     this.users = new UserRegistry({ loopbackUsers: config.loopbackUsers });
     this.store = options.store ?? new LogStore({ dataDir: config.dataDir, sync: syncPolicy(config) });
     const onStoreFailure = options.onStoreFailure ?? ((): void => void this.stop('message store failed'));
+    this.cluster =
+      config.cluster === undefined
+        ? undefined
+        : new ClusterNode(config.cluster, config.dataDir, this.logger.child({ component: 'cluster' }), {
+            fenced: (reason) => void this.fenced(reason),
+            databaseAlarm: (raised) => this.alarms.set('database', raised),
+          });
+    const cluster = this.cluster === undefined ? undefined : clusterBrokerHooks(this.cluster, () => this.broker.messageHeaders, config.store.queueMemoryBytes);
     this.broker = new Broker({
+      ...(cluster === undefined ? {} : { cluster }),
       logger: this.logger.child({ component: 'broker' }),
       store: this.store,
       onStoreFailure,
@@ -140,21 +159,51 @@ export class WarrenServer {
 
   private async startAll(): Promise<ListeningAddresses> {
     try {
+      const cluster = this.cluster;
+      await cluster?.join();
       const recovered = await this.broker.start();
       for (const vhost of this.config.vhosts) this.broker.addVhost(vhost.name);
-      restoreUsers(this.users, recovered.definitions, this.config, this.store);
-      if (this.store.persistent) this.users.observe(new UserJournal(this.store));
+      const definitions = cluster?.definitions ?? this.store;
+      restoreUsers(this.users, cluster?.definitions.loaded ?? recovered.definitions, this.config, definitions);
+      if (cluster !== undefined || this.store.persistent) this.users.observe(new UserJournal(definitions));
       await this.diskAlarm.start();
       this.memoryAlarm.start();
-      const amqp = await this.listen(this.amqpListener({ host: this.config.amqp.host, port: this.config.amqp.port }, 'amqp'), 'AMQP');
+      const shared = cluster !== undefined && cluster.config.linkPort === undefined ? { sharedWith: cluster.linkAcceptor } : {};
+      const amqp = await this.listen(this.amqpListener({ host: this.config.amqp.host, port: this.config.amqp.port, ...shared }, 'amqp'), 'AMQP');
       const tls = this.config.amqps;
       const amqps = tls === undefined ? undefined : await this.listen(this.amqpListener({ host: tls.host, port: tls.port, tls: await readTlsFiles(tls) }, 'amqps'), 'AMQPS');
       const http = await this.listenHttp();
+      if (cluster !== undefined) {
+        const linkPort = cluster.config.linkPort === undefined ? amqp.port : await this.listenForLinks(cluster);
+        await cluster.attach(this.broker, this.users, this.broker.messageHeaders, { amqpPort: amqp.port, httpPort: http.port, linkPort });
+      }
       return amqps === undefined ? { amqp, http } : { amqp, amqps, http };
     } catch (error) {
       await this.tearDown('startup failed');
       throw error;
     }
+  }
+
+  /** Node links on a port of their own (cluster.linkPort). */
+  private async listenForLinks(cluster: ClusterNode): Promise<number> {
+    const server = createTcpServer((socket) => cluster.linkAcceptor.accept(socket));
+    this.linkServer = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(cluster.config.linkPort, this.config.amqp.host, () => resolve());
+    });
+    const port = (server.address() as AddressInfo).port;
+    this.logger.info({ protocol: 'cluster-link', port }, `node links listening on ${this.config.amqp.host}:${port}`);
+    return port;
+  }
+
+  /**
+   * This node was declared dead while it ran (paused past its lease, cut off from the database): its
+   * clients go, and the process owner (the CLI) starts it again as a new incarnation.
+   */
+  private async fenced(reason: Error): Promise<void> {
+    await this.stop(`fenced: ${reason.message}`);
+    this.onFenced?.(reason);
   }
 
   private amqpListener(options: Omit<AmqpListenerOptions, 'limits'>, component: string): AmqpListener {
@@ -202,6 +251,8 @@ export class WarrenServer {
   private tearDown(reason: string): Promise<void> {
     this.tearingDown ??= (async () => {
       await this.http?.close();
+      await this.cluster?.stop();
+      this.linkServer?.close();
       this.diskAlarm.stop();
       this.memoryAlarm.stop();
       await Promise.all(this.listeners.map((listener) => listener.close(reason)));

@@ -1,5 +1,5 @@
 /** The resources whose alarms block publishers, with the reasons RabbitMQ sends in connection.blocked. */
-export const ALARM_REASONS = { memory: 'low on memory', disk: 'low on disk' } as const;
+export const ALARM_REASONS = { memory: 'low on memory', disk: 'low on disk', database: 'cluster database unavailable' } as const;
 export type AlarmResource = keyof typeof ALARM_REASONS;
 
 /**

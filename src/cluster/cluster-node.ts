@@ -261,6 +261,8 @@ export class ClusterNode {
 
   private acceptLink(socket: Socket): void {
     const connection = new LinkConnection(socket, { secret: this.secret, self: { node: this.nodeName, incarnation: this.membership.incarnation }, silenceMs: this.config.leaseMs, logger: this.logger }, false);
+    // A socket handed over by the AMQP listener's sniffing is paused, its first bytes put back.
+    socket.resume();
     connection.ready.then(
       () => {
         const broker = this.broker;

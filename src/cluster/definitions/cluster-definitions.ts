@@ -46,9 +46,12 @@ export class ClusterDefinitions implements DefinitionStore {
     private readonly logger: Logger,
   ) {}
 
+  /** What the last `load` returned (the server restores users from it after the broker started). */
+  loaded: DefinitionRecord[] = [];
+
   /** Every live definition, and the revision they are current at (polling continues from there). */
   async load(): Promise<DefinitionRecord[]> {
-    return this.db.transaction(async (client) => {
+    this.loaded = await this.db.transaction(async (client) => {
       const { rows: revision } = await client.query<{ revision: string }>(`SELECT revision FROM warren_revision WHERE id = 1`);
       this.seenRevision = Number(revision[0]?.revision ?? 0);
       const { rows } = await client.query<{ kind: DefinitionKind; key: string; value: string }>(
@@ -57,6 +60,7 @@ export class ClusterDefinitions implements DefinitionStore {
       );
       return rows.map((row) => ({ kind: row.kind, key: row.key, value: JSON.parse(row.value) as unknown }));
     });
+    return this.loaded;
   }
 
   putDefinition(kind: DefinitionKind, key: string, value: unknown): void {

@@ -101,6 +101,7 @@ export class OwnerSession implements SessionOwner {
     const body = frame.bytes();
     const message = queue === undefined ? undefined : this.node.headers.decode(header, body);
     if (queue === undefined || message === undefined || !queue.enqueue(message)) {
+      this.node.logger.debug({ seq, owned: queue !== undefined }, 'forwarded message refused');
       this.send(new FrameBuilder(Frame.Refused, 8).f64(seq).finish());
     } else {
       const extra = this.node.extraBarrier(queue);

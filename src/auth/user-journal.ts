@@ -1,7 +1,7 @@
-import type { PermissionPatterns } from '../auth/permissions.js';
-import type { User, UserRegistry, UserRegistryObserver } from '../auth/users.js';
+import type { PermissionPatterns } from './permissions.js';
+import type { User, UserRegistry, UserRegistryObserver } from './users.js';
 import type { PermissionConfig, UserConfig } from '../config/types.js';
-import type { DefinitionRecord, Store } from '../store/store.js';
+import type { DefinitionRecord, DefinitionStore } from '../store/store.js';
 
 interface StoredUser {
   name: string;
@@ -22,7 +22,7 @@ function permissionKey(user: string, vhost: string): string {
 
 /** Writes users and permissions to the store's definitions journal as the registry changes. */
 export class UserJournal implements UserRegistryObserver {
-  constructor(private readonly store: Store) {}
+  constructor(private readonly store: DefinitionStore) {}
 
   userChanged(user: User): void {
     const value: StoredUser = { name: user.name, passwordHash: user.passwordHash, tags: [...user.tags] };
@@ -50,7 +50,7 @@ export interface UserSeed {
  * that were never seeded into this data dir before. Persisted state wins over the config for users that
  * exist in both (a password changed through the API survives a restart). Start observing afterwards.
  */
-export function restoreUsers(registry: UserRegistry, records: readonly DefinitionRecord[], seed: UserSeed, store: Store): void {
+export function restoreUsers(registry: UserRegistry, records: readonly DefinitionRecord[], seed: UserSeed, store: DefinitionStore): void {
   for (const record of records) {
     if (record.kind !== 'user') continue;
     const stored = record.value as StoredUser;
