@@ -41,7 +41,7 @@ export class Settlement {
     }
   }
 
-  /** basic.get: the next ready entry. With noAck it is settled at once; otherwise the caller acks it. */
+  /** basic.get (see Queue.get): the next live ready entry, handed out; expired ones met on the way leave. */
   get(noAck: boolean): QueueEntry | undefined {
     const state = this.state;
     for (;;) {
@@ -67,10 +67,7 @@ export class Settlement {
     if (this.watchesSettlement) this.departures.settledAfterDelivery(own);
   }
 
-  /**
-   * requeue=true: back to its original place, redelivered (unless the delivery limit is reached).
-   * false: dead-lettered (reason rejected) or dropped.
-   */
+  /** See Queue.reject. */
   reject(entry: QueueEntry, requeue: boolean): void {
     const own = this.state.unackedEntry(entry);
     if (own === undefined) return;
@@ -84,7 +81,7 @@ export class Settlement {
     this.departures.deadLetter(own.message, 'rejected');
   }
 
-  /** Many entries back at once (channel closed, basic.recover), each to its original place. */
+  /** See Queue.requeue. */
   requeue(entries: Iterable<QueueEntry>): void {
     const own: Entry[] = [];
     for (const entry of entries) {
@@ -100,10 +97,7 @@ export class Settlement {
     this.state.queue.resumeDispatch();
   }
 
-  /**
-   * Consumer timeout extension: the unacked delivery `entry` gets the full timeout again from now.
-   * False when the queue has no consumer timeout or the entry is not an unacked delivery of this queue.
-   */
+  /** See Queue.extendDelivery. */
   extendDelivery(entry: QueueEntry): boolean {
     const own = this.state.unackedEntry(entry);
     if (own === undefined || this.timeouts === undefined) return false;
