@@ -175,6 +175,7 @@ export class WarrenServer {
       const http = await this.listenHttp();
       if (cluster !== undefined) {
         const linkPort = cluster.config.linkPort === undefined ? amqp.port : await this.listenForLinks(cluster);
+        cluster.connectionCount = () => this.listeners.reduce((n, listener) => n + [...listener.connections()].length, 0);
         await cluster.attach(this.broker, this.users, this.broker.messageHeaders, { amqpPort: amqp.port, httpPort: http.port, linkPort });
       }
       return amqps === undefined ? { amqp, http } : { amqp, amqps, http };
@@ -229,7 +230,14 @@ export class WarrenServer {
         connections: () => this.listeners.flatMap((listener) => [...listener.connections()]),
         alarms: () => this.alarmStatus(),
       },
-      { host: this.config.http.host, port: this.config.http.port, dataDir: this.config.dataDir, dashboard: this.dashboard(), listeners: () => this.addresses },
+      {
+        host: this.config.http.host,
+        port: this.config.http.port,
+        dataDir: this.config.dataDir,
+        dashboard: this.dashboard(),
+        listeners: () => this.addresses,
+        ...(this.cluster === undefined ? {} : { cluster: this.cluster, nodeName: this.cluster.nodeName }),
+      },
       this.logger.child({ component: 'http' }),
     );
     const address = await this.http.listen();

@@ -121,9 +121,21 @@ export class ClusterNode {
   }
 
   /** Every node's row, as last read (for /api/nodes and `warren ctl cluster status`). */
-  nodes(): readonly NodeRecord[] {
-    return this.nodesCache;
+  nodes(): readonly (NodeRecord & { readonly running: boolean })[] {
+    return this.nodesCache.map((node) => ({ ...node, running: node.alive }));
   }
+
+  /** The cluster's name in listings: the database it lives in. */
+  get clusterName(): string {
+    return `warren@${new URL(this.config.url).pathname.slice(1) || 'cluster'}`;
+  }
+
+  queuesOwned(): ReadonlyMap<string, number> {
+    return this.ownership.counts();
+  }
+
+  /** How many client connections this node serves (recorded with each lease renewal). */
+  connectionCount: () => number = () => 0;
 
   // ---- the broker's hooks -------------------------------------------------------------------------
 
@@ -205,7 +217,7 @@ export class ClusterNode {
     if (this.stopped) return;
     let renewed: boolean;
     try {
-      renewed = await this.membership.renewLease();
+      renewed = await this.membership.renewLease(this.connectionCount());
     } catch (error) {
       if (!this.databaseDown) this.logger.warn({ err: error }, `cannot renew the lease: ${(error as Error).message}`);
       this.databaseDown = true;

@@ -19,6 +19,7 @@ export interface NodeRecord extends NodeAddress {
   readonly leaseUntil: Date;
   readonly joinedAt: Date;
   readonly diedAt: Date | undefined;
+  readonly connections: number;
 }
 
 export class DuplicateNodeError extends Error {
@@ -89,12 +90,15 @@ export class Membership {
     return incarnation;
   }
 
-  /** Renews the lease. False: this node was declared dead (fenced) and must rejoin as a new incarnation. */
-  async renewLease(): Promise<boolean> {
+  /**
+   * Renews the lease (and records the client connection count for the cluster's listings). False: this
+   * node was declared dead (fenced) and must rejoin as a new incarnation.
+   */
+  async renewLease(connections = 0): Promise<boolean> {
     const { rowCount } = await this.db.query(
-      `UPDATE warren_nodes SET lease_until = now() + make_interval(secs => $3::float8 / 1000)
+      `UPDATE warren_nodes SET lease_until = now() + make_interval(secs => $3::float8 / 1000), connections = $4
        WHERE name = $1 AND incarnation = $2 AND alive`,
-      [this.options.nodeName, this.incarnationValue, this.options.leaseMs],
+      [this.options.nodeName, this.incarnationValue, this.options.leaseMs, connections],
     );
     return rowCount === 1;
   }
@@ -114,7 +118,7 @@ export class Membership {
   /** Every node's row, living and dead. */
   async nodes(client: Queryable = this.db): Promise<NodeRecord[]> {
     const { rows } = await client.query<RawNode>(
-      `SELECT name, incarnation, alive, lease_until > now() AS leased, lease_until, host, link_port, amqp_port, http_port, joined_at, died_at
+      `SELECT name, incarnation, alive, lease_until > now() AS leased, lease_until, host, link_port, amqp_port, http_port, joined_at, died_at, connections
        FROM warren_nodes ORDER BY name`,
     );
     return rows.map(toNodeRecord);
@@ -177,6 +181,7 @@ interface RawNode {
   http_port: number;
   joined_at: Date;
   died_at: Date | null;
+  connections: number;
 }
 
 function toNodeRecord(row: RawNode): NodeRecord {
@@ -192,5 +197,6 @@ function toNodeRecord(row: RawNode): NodeRecord {
     httpPort: row.http_port,
     joinedAt: row.joined_at,
     diedAt: row.died_at ?? undefined,
+    connections: row.connections,
   };
 }

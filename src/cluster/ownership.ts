@@ -43,6 +43,13 @@ export class OwnershipTable {
     return (this.rows.get(k) ?? this.chosen.get(k))?.owner;
   }
 
+  /** How many queues each node owns. */
+  counts(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const row of this.rows.values()) counts.set(row.owner, (counts.get(row.owner) ?? 0) + 1);
+    return counts;
+  }
+
   /** Every queue this node owns by the table (to load replicated ones at start). */
   ownedHere(): QueueOwnership[] {
     return [...this.rows.values()].filter((row) => row.owner === this.self);

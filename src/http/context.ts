@@ -23,6 +23,31 @@ export interface AlarmStatus {
   diskFreeLimitBytes: number;
 }
 
+/** One cluster node as /api/nodes lists it. */
+export interface ClusterNodeInfo {
+  readonly name: string;
+  readonly running: boolean;
+  readonly incarnation: number;
+  readonly leaseUntil: Date;
+  readonly joinedAt: Date;
+  readonly host: string;
+  readonly amqpPort: number;
+  readonly httpPort: number;
+  readonly connections: number;
+}
+
+/** The cluster as the management API shows it (absent for a single broker). */
+export interface ClusterView {
+  readonly clusterName: string;
+  nodes(): readonly ClusterNodeInfo[];
+  /** The owner node of a queue (RabbitMQ's `node` field). */
+  ownerOf(vhost: string, queue: string): string;
+  /** Whether the queue's messages are replicated (its `type` is then 'quorum'). */
+  isReplicated(queueArguments: unknown): boolean;
+  /** Queues each node owns. */
+  queuesOwned(): ReadonlyMap<string, number>;
+}
+
 /** Everything a route handler may use: the broker's state and the node's identity. One per HttpServer. */
 export interface ManagementContext {
   readonly broker: Broker;
@@ -33,8 +58,9 @@ export interface ManagementContext {
   /** Alarm state; a server without alarms (a bare HttpServer in tests) reports none raised. */
   alarms(): AlarmStatus;
   readonly rates: RateSampler;
-  /** RabbitMQ-style node name, e.g. "warren@myhost". */
+  /** RabbitMQ-style node name, e.g. "warren@myhost" (a cluster node's --node-name). */
   readonly nodeName: string;
+  readonly cluster: ClusterView | undefined;
   readonly startedAt: number;
   /** Where disk free space is measured (the data directory). */
   readonly dataDir: string;

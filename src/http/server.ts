@@ -6,7 +6,7 @@ import type { UserRegistry } from '../auth/users.js';
 import type { Broker } from '../broker/broker.js';
 import type { ConnectionView } from '../session/views.js';
 import { authenticate } from './auth.js';
-import type { AlarmStatus, ListenerInfo, ManagementContext } from './context.js';
+import type { AlarmStatus, ClusterView, ListenerInfo, ManagementContext } from './context.js';
 import { registerDashboard } from './dashboard/registration.js';
 import { badRequest, objectNotFound, toHttpError } from './errors.js';
 import { MetricsCollector } from './metrics.js';
@@ -25,6 +25,8 @@ export interface HttpServerOptions {
   sampleIntervalMs?: number;
   /** Static assets of a web dashboard, registered outside /api (see dashboard/registration.ts). */
   dashboard?: FastifyPluginAsync;
+  /** Cluster mode: the nodes and queue owners /api/nodes and /api/queues show. */
+  cluster?: ClusterView;
   /** The front doors' listener addresses for /api/overview. */
   listeners?: () => ListenerInfo[];
 }
@@ -70,6 +72,7 @@ export class HttpServer {
       listeners: () => [...(options.listeners?.() ?? []), ...this.ownListener()],
       rates,
       nodeName: options.nodeName ?? `warren@${hostname()}`,
+      cluster: options.cluster,
       startedAt: Date.now(),
       dataDir: options.dataDir ?? process.cwd(),
       owner: { name: 'management API' },

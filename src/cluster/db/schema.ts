@@ -21,6 +21,7 @@ const MIGRATIONS: readonly (readonly string[])[] = [
        link_port integer NOT NULL,
        amqp_port integer NOT NULL,
        http_port integer NOT NULL,
+       connections integer NOT NULL DEFAULT 0,
        joined_at timestamptz NOT NULL DEFAULT now(),
        died_at timestamptz
      )`,

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { availableParallelism } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { requireMonitor } from '../auth.js';
-import type { ManagementContext } from '../context.js';
+import type { ClusterNodeInfo, ManagementContext } from '../context.js';
 import { objectNotFound } from '../errors.js';
 import { shapeItem, shapeList, type ListQuery } from '../query.js';
 import { exchangeTypes } from './overview.js';
@@ -43,14 +43,44 @@ async function nodeJson(context: ManagementContext): Promise<Record<string, unkn
   };
 }
 
+/** Another cluster node, as this node knows it from the cluster's database (no live figures of its own). */
+function peerJson(node: ClusterNodeInfo, owned: number): Record<string, unknown> {
+  return { name: node.name, type: 'disc', running: node.running, ...clusterFields(node, owned) };
+}
+
+/** Warren's cluster fields on every node of /api/nodes (RabbitMQ has no such fields; tools ignore them). */
+function clusterFields(node: ClusterNodeInfo, owned: number): Record<string, unknown> {
+  return {
+    cluster_state: node.running ? 'running' : 'down',
+    incarnation: node.incarnation,
+    lease_until: node.leaseUntil.toISOString(),
+    joined_at: node.joinedAt.toISOString(),
+    host: node.host,
+    amqp_port: node.amqpPort,
+    http_port: node.httpPort,
+    connections: node.connections,
+    queues_owned: owned,
+  };
+}
+
+/** This node with its live figures, then (in a cluster) every other node. */
+async function allNodes(context: ManagementContext): Promise<Record<string, unknown>[]> {
+  const self = await nodeJson(context);
+  const cluster = context.cluster;
+  if (cluster === undefined) return [self];
+  const owned = cluster.queuesOwned();
+  return cluster.nodes().map((node) => (node.name === context.nodeName ? { ...self, ...clusterFields(node, owned.get(node.name) ?? 0) } : peerJson(node, owned.get(node.name) ?? 0)));
+}
+
 export function registerNodeRoutes(app: FastifyInstance, context: ManagementContext): void {
   app.get<{ Querystring: ListQuery }>('/api/nodes', async (request) => {
     requireMonitor(request.managementUser);
-    return shapeList([await nodeJson(context)], request.query);
+    return shapeList(await allNodes(context), request.query);
   });
   app.get<{ Params: { node: string }; Querystring: ListQuery }>('/api/nodes/:node', async (request) => {
     requireMonitor(request.managementUser);
-    if (request.params.node !== context.nodeName) throw objectNotFound();
-    return shapeItem(await nodeJson(context), request.query);
+    const node = (await allNodes(context)).find((n) => n['name'] === request.params.node);
+    if (node === undefined) throw objectNotFound();
+    return shapeItem(node, request.query);
   });
 }
