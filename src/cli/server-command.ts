@@ -4,6 +4,9 @@ import type { WarrenConfig } from '../config/index.js';
 import { createLogger } from '../log.js';
 import type { Logger } from '../log.js';
 import { WarrenServer } from '../server.js';
+import { ClusterDatabaseError } from '../cluster/db/database.js';
+import { SchemaTooNewError } from '../cluster/db/schema.js';
+import { DuplicateNodeError } from '../cluster/membership.js';
 import { DataDirLockedError } from '../store/errors.js';
 
 /** Exit status for a configuration that cannot be used (bad file, bad flag, bad variable). */
@@ -44,6 +47,16 @@ async function runServer(command: Command): Promise<void> {
   const logger = createLogger({ level: config.log.level });
   for (const name of unknownEnvironmentVariables(process.env)) logger.warn(`ignoring unknown environment variable ${name}`);
   if (config.configFile !== undefined) logger.info({ file: config.configFile }, `config read from ${config.configFile}`);
+  const current = { server: undefined as WarrenServer | undefined };
+  stopOnSignals(() => current.server, logger);
+  await startServer(config, logger, current);
+}
+
+/**
+ * Starts a server; a cluster node that gets fenced (declared dead while it ran) has stopped by itself and
+ * is started again here, as a new incarnation, with its clients reconnecting to it or to other nodes.
+ */
+async function startServer(config: WarrenConfig, logger: Logger, current: { server: WarrenServer | undefined }): Promise<void> {
   // Fail closed: once the store cannot write, stop serving and exit non-zero (a restart recovers).
   const server: WarrenServer = new WarrenServer(config, logger, {
     onStoreFailure: (error) => {
@@ -51,17 +64,26 @@ async function runServer(command: Command): Promise<void> {
       process.exitCode = EXIT_FAILURE;
       void server.stop('message store failed').finally(() => process.exit(EXIT_FAILURE));
     },
+    onFenced: () => {
+      logger.warn('rejoining the cluster as a new incarnation');
+      void startServer(config, logger, current);
+    },
   });
-  stopOnSignals(server, logger);
+  current.server = server;
   try {
     await server.start();
   } catch (error) {
     logger.fatal({ err: error }, `Warren failed to start: ${(error as Error).message}`);
-    // The one mistake an operator makes by hand (a second broker on the same data dir): say it plainly.
-    if (error instanceof DataDirLockedError) process.stderr.write(`warren: ${error.message}\n`);
+    // Mistakes an operator makes by hand (a second broker on the same data dir, a bad cluster URL or
+    // login, a node name in use, a newer schema): say them plainly on stderr too.
+    if (error instanceof DataDirLockedError || isClusterStartError(error)) process.stderr.write(`warren: ${(error as Error).message}\n`);
     process.exitCode = EXIT_FAILURE;
     await server.stop('startup failed');
   }
+}
+
+function isClusterStartError(error: unknown): boolean {
+  return error instanceof ClusterDatabaseError || error instanceof DuplicateNodeError || error instanceof SchemaTooNewError;
 }
 
 function resolveConfig(command: Command): WarrenConfig | undefined {
@@ -81,7 +103,7 @@ function resolveConfig(command: Command): WarrenConfig | undefined {
 }
 
 /** First signal: graceful stop, exit 0. A second one while stopping: exit at once. */
-function stopOnSignals(server: WarrenServer, logger: Logger): void {
+function stopOnSignals(server: () => WarrenServer | undefined, logger: Logger): void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) {
@@ -90,7 +112,7 @@ function stopOnSignals(server: WarrenServer, logger: Logger): void {
     }
     stopping = true;
     logger.info(`${signal} received: stopping`);
-    server.stop('shutdown').then(
+    (server()?.stop('shutdown') ?? Promise.resolve()).then(
       () => process.exit(process.exitCode ?? 0),
       (error: unknown) => {
         logger.error({ err: error }, 'error while stopping');

@@ -89,6 +89,7 @@ export class ClusterNode {
         queuePut: (client, vhost, name, value) => this.ownership.queuePut(client, vhost, name, isReplicatedQueue(value, config.defaultQueueType)),
         queueDeleted: (client, vhost, name) => this.ownership.queueDeleted(client, vhost, name),
       },
+      this.membership,
       logger,
     );
     this.replicated = new ReplicatedStore(

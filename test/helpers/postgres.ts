@@ -21,9 +21,12 @@ let databases = 0;
 export function postgresForFile(options: ThrowawayPostgresOptions = {}): TestPostgres {
   const skip = postgresMissingReason();
   let server: ThrowawayPostgres | undefined;
+  // Node 20 runs a file's before() hooks side by side: whoever needs the server awaits this.
+  let starting: Promise<ThrowawayPostgres> | undefined;
   if (skip === false) {
     before(async () => {
-      server = await startThrowawayPostgres(options);
+      starting = startThrowawayPostgres(options);
+      server = await starting;
     });
     after(() => server?.stop());
   }
@@ -35,6 +38,8 @@ export function postgresForFile(options: ThrowawayPostgresOptions = {}): TestPos
     skip,
     server: started,
     async freshDatabase() {
+      for (let i = 0; i < 100 && starting === undefined; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      if (starting !== undefined) await starting;
       const s = started();
       const name = `test_${process.pid}_${++databases}`;
       // The socket (trust) is enough for CREATE DATABASE; tests get the TCP URL like the cluster will.

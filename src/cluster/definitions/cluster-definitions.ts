@@ -43,6 +43,8 @@ export class ClusterDefinitions implements DefinitionStore {
     private readonly db: ClusterDatabase,
     private readonly nodeName: string,
     private readonly queues: QueueRows,
+    /** Every write checks this node's incarnation first: a node declared dead changes nothing. */
+    private readonly fencing: { assertCurrent(client: Queryable): Promise<void> },
     private readonly logger: Logger,
   ) {}
 
@@ -170,6 +172,7 @@ export class ClusterDefinitions implements DefinitionStore {
   }
 
   private async write(client: Queryable, batch: readonly { kind: DefinitionKind; key: string; value: unknown; deleted: boolean }[]): Promise<void> {
+    await this.fencing.assertCurrent(client);
     const { rows } = await client.query<{ revision: string }>(`UPDATE warren_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision`);
     const revision = Number(rows[0]!.revision);
     for (const change of batch) {
