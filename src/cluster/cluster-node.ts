@@ -198,6 +198,7 @@ export class ClusterNode {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    if (this.membership.incarnation === 0) return this.db.close(); // never joined: nothing to leave
     clearInterval(this.heartbeatTimer);
     clearInterval(this.ownershipTimer);
     this.definitions.stop();

@@ -106,11 +106,20 @@ export class ClusterDefinitions implements DefinitionStore {
     this.pollTimer = setTimeout(() => void poll(), intervalMs);
   }
 
-  /** Writes what is pending now and waits for it (shutdown). */
-  async flushNow(): Promise<void> {
-    await new Promise<void>((resolve) => this.whenDurable(() => resolve()));
+  /** Writes what is pending now and waits for it, for at most `timeoutMs` (shutdown). */
+  async flushNow(timeoutMs = 2000): Promise<void> {
+    if (this.pending.size === 0 && !this.flushing) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.waiting.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      void this.flush();
+    });
   }
 
+  /** Stops polling; what is pending can still be flushed (flushNow). */
   stop(): void {
     this.stopped = true;
     clearTimeout(this.pollTimer);
