@@ -1,22 +1,30 @@
 /**
- * `npm run bench`: the issue's scenarios against Warren (started here as a child process) and, when it
- * is reachable, RabbitMQ, alternating brokers scenario by scenario; prints a markdown table with ratios.
+ * `npm run bench`: the issue's scenarios against Warren (started here as a child process), another
+ * build of Warren (`--baseline`) and, when it is reachable, RabbitMQ, alternating brokers scenario by
+ * scenario; prints a markdown table with ratios.
  *
- *   node dist/bench/run.js [--rabbitmq amqp://guest:guest@127.0.0.1:5672] [--scenario throughput,latency]
- *                          [--duration 10] [--warren-url amqp://...] [--json out.json] [--cpu-prof dir]
+ *   node dist/bench/run.js [--rabbitmq amqp://guest:guest@127.0.0.1:5672] [--baseline /tmp/warren-baseline]
+ *                          [--scenario throughput,latency] [--duration 10] [--warren-url amqp://...]
+ *                          [--json out.json] [--cpu-prof dir]
  *
  * RABBITMQ_URL works like --rabbitmq; bench/rabbitmq.sh starts Debian's RabbitMQ on 127.0.0.1:5672.
+ * WARREN_BASELINE works like --baseline: a built checkout (dist/src/cli/main.js), e.g. from
+ * `bench/baseline.sh REV`, started as "Warren (baseline)" with the same flags as this build.
  */
-import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { externalBroker, startWarren, type BrokerUnderTest } from './harness/brokers.js';
 import { scenarios, type Scenario, type ScenarioOutcome } from './harness/scenarios.js';
-import { markdownTable, type ScenarioRow } from './harness/table.js';
+import { markdownTable, type Ratio, type ScenarioRow } from './harness/table.js';
 
 interface BenchArgs {
   rabbitmq: string | undefined;
+  /** A built checkout of Warren to compare with (its dist/src/cli/main.js). */
+  baseline: string | undefined;
   warrenUrl: string | undefined;
   scenarios: Scenario[];
   durationS: number;
@@ -28,6 +36,7 @@ function parseBenchArgs(): BenchArgs {
   const { values } = parseArgs({
     options: {
       rabbitmq: { type: 'string' },
+      baseline: { type: 'string' },
       'warren-url': { type: 'string' },
       scenario: { type: 'string', multiple: true },
       duration: { type: 'string', default: '10' },
@@ -40,14 +49,34 @@ function parseBenchArgs(): BenchArgs {
   if (unknown.length > 0) {
     throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${scenarios.map((s) => s.name).join(', ')}`);
   }
+  const baseline = values.baseline ?? process.env['WARREN_BASELINE'];
+  if (baseline !== undefined && !existsSync(baselineMain(baseline))) {
+    throw new Error(`${baselineMain(baseline)} does not exist: build the baseline first (bench/baseline.sh REV ${baseline})`);
+  }
   return {
     rabbitmq: values.rabbitmq ?? process.env['RABBITMQ_URL'],
+    baseline: baseline === undefined ? undefined : resolve(baseline),
     warrenUrl: values['warren-url'],
     scenarios: wanted.length === 0 ? scenarios : scenarios.filter((s) => wanted.includes(s.name)),
     durationS: Number(values.duration),
     jsonPath: values.json,
     cpuProfDir: values['cpu-prof'],
   };
+}
+
+const CURRENT = 'Warren';
+const BASELINE = 'Warren (baseline)';
+const RABBITMQ = 'RabbitMQ';
+
+const baselineMain = (dir: string): string => join(resolve(dir), 'dist', 'src', 'cli', 'main.js');
+
+/** "<dir> at <commit> <subject>" for the report, or just the dir when it is not a git checkout. */
+function baselineLabel(dir: string): string {
+  try {
+    return `${dir} at ${execFileSync('git', ['-C', dir, 'log', '-1', '--format=%h %s'], { encoding: 'utf8' }).trim()}`;
+  } catch {
+    return dir;
+  }
 }
 
 function reachable(url: string): Promise<boolean> {
@@ -66,11 +95,20 @@ function reachable(url: string): Promise<boolean> {
 
 async function brokersUnderTest(args: BenchArgs): Promise<BrokerUnderTest[]> {
   const brokers: BrokerUnderTest[] = [];
-  if (args.warrenUrl !== undefined) brokers.push(externalBroker('Warren', args.warrenUrl));
-  else brokers.push(await startWarren(args.cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', args.cpuProfDir]));
+  const nodeArgs = args.cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', args.cpuProfDir];
+  if (args.warrenUrl !== undefined) brokers.push(externalBroker(CURRENT, args.warrenUrl));
+  else brokers.push(await startWarren(nodeArgs));
+  if (args.baseline !== undefined) {
+    try {
+      brokers.push(await startWarren(nodeArgs, baselineMain(args.baseline), BASELINE));
+    } catch (error) {
+      for (const b of brokers) await b.stop();
+      throw error;
+    }
+  }
   if (args.rabbitmq !== undefined) {
-    if (await reachable(args.rabbitmq)) brokers.push(externalBroker('RabbitMQ', args.rabbitmq));
-    else process.stderr.write(`RabbitMQ at ${args.rabbitmq} is not reachable: Warren only\n`);
+    if (await reachable(args.rabbitmq)) brokers.push(externalBroker(RABBITMQ, args.rabbitmq));
+    else process.stderr.write(`RabbitMQ at ${args.rabbitmq} is not reachable: left out\n`);
   }
   return brokers;
 }
@@ -96,6 +134,7 @@ async function runScenario(scenario: Scenario, broker: BrokerUnderTest, duration
 async function main(): Promise<void> {
   const args = parseBenchArgs();
   const brokers = await brokersUnderTest(args);
+  for (const b of brokers) process.stderr.write(`${b.name}: ${b.url.replace(/\/\/[^@]*@/, '//')}, pid ${b.pid ?? 'unknown'}\n`);
   const stopAll = async (): Promise<void> => {
     for (const b of brokers) await b.stop();
   };
@@ -114,11 +153,15 @@ async function main(): Promise<void> {
     await stopAll();
   }
   const names = brokers.map((b) => b.name);
+  const ratios: Ratio[] = [];
+  if (names.includes(RABBITMQ)) ratios.push({ header: 'Warren advantage', of: CURRENT, over: RABBITMQ, withTarget: true });
+  if (names.includes(BASELINE)) ratios.push({ header: 'current vs baseline', of: CURRENT, over: BASELINE, withTarget: false });
   const report = [
     `Machine: ${machine()}`,
     `Duration per throughput scenario: ${args.durationS} s; client: warren perf (worker processes)`,
+    ...(args.baseline === undefined ? [] : [`Baseline: ${baselineLabel(args.baseline)}`]),
     '',
-    markdownTable(rows, names),
+    markdownTable(rows, names, ratios),
   ].join('\n');
   process.stdout.write(`\n${report}\n`);
   if (args.jsonPath !== undefined) {
@@ -126,7 +169,8 @@ async function main(): Promise<void> {
       title: r.title,
       outcomes: Object.fromEntries([...r.outcomes].map(([k, v]) => [k, v instanceof Error ? { error: v.message } : v])),
     }));
-    writeFileSync(args.jsonPath, `${JSON.stringify({ machine: machine(), durationS: args.durationS, rows: json }, null, 2)}\n`);
+    const baseline = args.baseline === undefined ? {} : { baseline: baselineLabel(args.baseline) };
+    writeFileSync(args.jsonPath, `${JSON.stringify({ machine: machine(), durationS: args.durationS, ...baseline, rows: json }, null, 2)}\n`);
   }
 }
 

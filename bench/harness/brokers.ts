@@ -21,24 +21,28 @@ export interface BrokerUnderTest {
   stop(): Promise<void>;
 }
 
-const WARREN_MAIN = new URL('../../src/cli/main.js', import.meta.url);
+/** This build's CLI; another build's is `<checkout>/dist/src/cli/main.js` (`--baseline`). */
+const WARREN_MAIN = new URL('../../src/cli/main.js', import.meta.url).pathname;
 const START_TIMEOUT_MS = 15_000;
 
 /**
- * `node dist/src/cli/main.js server --amqp-port 0 --data-dir <tmp>`; the port comes from the
- * "AMQP listening on host:port" line. `nodeArgs` lets a caller add --cpu-prof and the like.
+ * `node <main> server --amqp-port 0 --data-dir <tmp>`; the port comes from the "AMQP listening on
+ * host:port" line. `nodeArgs` lets a caller add --cpu-prof and the like; `main` is the build's
+ * dist/src/cli/main.js (this one's by default), so a baseline build can run beside it as `name`.
+ * Only flags every build since the bench began knows are passed.
  */
-export async function startWarren(nodeArgs: string[] = []): Promise<BrokerUnderTest> {
-  let current = await spawnWarren(nodeArgs);
+export async function startWarren(nodeArgs: string[] = [], main = WARREN_MAIN, name = 'Warren'): Promise<BrokerUnderTest> {
+  const spawnIt = (): Promise<WarrenChild> => spawnWarren(nodeArgs, main, name);
+  let current = await spawnIt();
   const broker: BrokerUnderTest = {
-    name: 'Warren',
+    name,
     url: current.url,
     pid: current.child.pid,
     ensureAlive: async () => {
       if (current.child.exitCode === null && current.child.signalCode === null) return undefined;
       const last = current.output.slice(-30).join('\n');
       await current.cleanup();
-      current = await spawnWarren(nodeArgs);
+      current = await spawnIt();
       broker.url = current.url;
       broker.pid = current.child.pid;
       return last;
@@ -56,11 +60,11 @@ interface WarrenChild {
   cleanup(): Promise<void>;
 }
 
-async function spawnWarren(nodeArgs: string[]): Promise<WarrenChild> {
+async function spawnWarren(nodeArgs: string[], main: string, name: string): Promise<WarrenChild> {
   const dataDir = mkdtempSync(join(tmpdir(), 'warren-bench-'));
   const child = spawn(
     process.execPath,
-    [...nodeArgs, WARREN_MAIN.pathname, 'server', '--amqp-host', '127.0.0.1', '--amqp-port', '0', '--http-port', '0', '--data-dir', dataDir],
+    [...nodeArgs, main, 'server', '--amqp-host', '127.0.0.1', '--amqp-port', '0', '--http-port', '0', '--data-dir', dataDir],
     { stdio: ['ignore', 'pipe', 'pipe'], cwd: dataDir },
   );
   const output: string[] = [];
@@ -69,7 +73,7 @@ async function spawnWarren(nodeArgs: string[]): Promise<WarrenChild> {
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
-    const port = await waitForPort(child, output);
+    const port = await waitForPort(child, output, name);
     return { child, url: `amqp://guest:guest@127.0.0.1:${port}`, output, cleanup };
   } catch (error) {
     await cleanup();
@@ -77,9 +81,9 @@ async function spawnWarren(nodeArgs: string[]): Promise<WarrenChild> {
   }
 }
 
-function waitForPort(child: ChildProcess, output: string[]): Promise<number> {
+function waitForPort(child: ChildProcess, output: string[], name: string): Promise<number> {
   return new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`Warren did not report its port:\n${output.join('\n')}`)), START_TIMEOUT_MS);
+    const timer = setTimeout(() => reject(new Error(`${name} did not report its port:\n${output.join('\n')}`)), START_TIMEOUT_MS);
     const onLine = (line: string): void => {
       output.push(line);
       if (output.length > 200) output.splice(0, 100);
@@ -94,7 +98,7 @@ function waitForPort(child: ChildProcess, output: string[]): Promise<number> {
     createInterface({ input: child.stderr! }).on('line', onLine);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`Warren exited (${code}) before listening:\n${output.join('\n')}`));
+      reject(new Error(`${name} exited (${code}) before listening:\n${output.join('\n')}`));
     });
   });
 }

@@ -6,14 +6,22 @@ export interface ScenarioRow {
   outcomes: Map<string, ScenarioOutcome | Error>;
 }
 
+/** A ratio column: how many times better broker `of` is than broker `over` on each metric. */
+export interface Ratio {
+  header: string;
+  of: string;
+  over: string;
+  /** Add the issue's target for this metric next to the ratio (Warren vs RabbitMQ). */
+  withTarget: boolean;
+}
+
 /**
- * The side-by-side markdown table. "Warren advantage" is how many times better Warren is on that
- * metric (higher throughput, or lower time/latency/memory), so > 1 always means Warren wins.
+ * The side-by-side markdown table. A ratio is how many times better one broker is than another on that
+ * metric (higher throughput, or lower time/latency/memory), so > 1 always means `of` wins.
  */
-export function markdownTable(rows: ScenarioRow[], brokers: string[]): string {
-  const [first, second] = brokers;
+export function markdownTable(rows: ScenarioRow[], brokers: string[], ratios: Ratio[]): string {
   const header = ['Scenario', 'Metric', ...brokers];
-  if (second !== undefined) header.push(`${first} advantage`, 'Target');
+  for (const r of ratios) header.push(r.header, ...(r.withTarget ? ['Target'] : []));
   header.push(...brokers.map((b) => `client CPU s (${b})`), ...brokers.map((b) => `broker CPU s (${b})`));
   const lines = [row(header), row(header.map(() => '---'))];
   for (const r of rows) {
@@ -22,7 +30,10 @@ export function markdownTable(rows: ScenarioRow[], brokers: string[]): string {
     labels.forEach((label, i) => {
       const metrics = outcomes.map((o) => (o instanceof Error || o === undefined ? undefined : o.metrics.find((m) => m.label === label)));
       const cells = [i === 0 ? r.title : '', `${label} (${unitOf(metrics)})`, ...outcomes.map((o, j) => valueCell(o, metrics[j]))];
-      if (second !== undefined) cells.push(advantage(metrics[0], metrics[1]), targetCell(metrics[0]));
+      for (const ratio of ratios) {
+        const of = metrics[brokers.indexOf(ratio.of)];
+        cells.push(advantage(of, metrics[brokers.indexOf(ratio.over)]), ...(ratio.withTarget ? [targetCell(of)] : []));
+      }
       const cpu = (pick: (o: ScenarioOutcome) => number | undefined): string[] =>
         outcomes.map((o) => (i === 0 && o !== undefined && !(o instanceof Error) ? fmt(pick(o)) : ''));
       cells.push(...cpu((o) => o.clientCpuS), ...cpu((o) => o.brokerCpuS));
