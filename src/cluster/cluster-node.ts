@@ -296,11 +296,13 @@ export class ClusterNode {
   }
 
   private linkUp(peer: PeerAddress): void {
+    this.logger.info({ peer: peer.name, incarnation: peer.incarnation }, `link to ${peer.name} up`);
     for (const remote of this.remotes.values()) if (remote.ownerName === peer.name) remote.linkUp();
   }
 
   /** A link broke; refused reconnects mean the process is gone: it is declared dead at once. */
   private linkDown(peer: PeerAddress, refused: boolean): void {
+    this.logger.info({ peer: peer.name, incarnation: peer.incarnation, refused }, `link to ${peer.name} down`);
     if (!refused || this.stopped) return;
     const node = this.nodesCache.find((n) => n.name === peer.name && n.incarnation === peer.incarnation && n.alive);
     if (node !== undefined) void this.declareDead(node, false);

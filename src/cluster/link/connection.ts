@@ -32,7 +32,12 @@ export class LinkConnection {
   private lastHeard = Date.now();
   private pingTimer: NodeJS.Timeout | undefined;
   private closedFlag = false;
-  private frameHandler: (type: number, frame: FrameReader) => void = () => undefined;
+  private frameHandler: ((type: number, frame: FrameReader) => void) | undefined;
+  /**
+   * Frames that came after the handshake before anyone listened: the peer may send its first requests
+   * in the same packet as its handshake proof, and the listener is set only once `ready` has resolved.
+   */
+  private early: [number, FrameReader][] = [];
   private readonly readyPromise: Promise<PeerIdentity>;
   private resolveReady!: (peer: PeerIdentity) => void;
   private rejectReady!: (error: Error) => void;
@@ -80,6 +85,9 @@ export class LinkConnection {
 
   onFrames(handler: (type: number, frame: FrameReader) => void): void {
     this.frameHandler = handler;
+    const early = this.early;
+    this.early = [];
+    for (const [type, frame] of early) handler(type, frame);
   }
 
   onClose(handler: (error: Error | undefined) => void): void {
@@ -114,7 +122,8 @@ export class LinkConnection {
     const reader = new FrameReader(payload);
     if (this.identity === undefined) return this.handshake(type, reader);
     if (type === Frame.Ping) return;
-    this.frameHandler(type, reader);
+    if (this.frameHandler === undefined) this.early.push([type, reader]);
+    else this.frameHandler(type, reader);
   }
 
   /** HELLO (initiator) -> WELCOME with proof (acceptor) -> PROOF (initiator). */

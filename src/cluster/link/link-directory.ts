@@ -86,10 +86,11 @@ export class LinkDirectory {
   private connect(state: PeerState): void {
     if (state.closed || this.stopped) return;
     const socket = connect({ host: state.peer.host, port: state.peer.linkPort });
-    const connection = new LinkConnection(socket, { secret: this.options.secret, self: this.options.self, silenceMs: this.options.silenceMs, logger: this.options.logger }, true);
-    state.connection = connection;
+    // Listening first: the connection's own error listener closes it, and the close handler asks this.
     let refused = false;
     socket.once('error', (error: NodeJS.ErrnoException) => (refused = error.code === 'ECONNREFUSED'));
+    const connection = new LinkConnection(socket, { secret: this.options.secret, self: this.options.self, silenceMs: this.options.silenceMs, logger: this.options.logger }, true);
+    state.connection = connection;
     connection.ready.then(
       (identity) => {
         if (state.closed) return connection.close();

@@ -34,6 +34,10 @@ export interface GotMessage {
   readonly message: Message;
 }
 
+/** How far back (in forwarded messages) refusals are remembered, and how many at most. */
+const REFUSAL_MEMORY = 1_000_000;
+const MAX_REFUSALS_KEPT = 100_000;
+
 /** Queue figures the owner reports (Stats frames), by `JSON [vhost, queue]`. */
 export type QueueFigures = { ready: number; unacked: number; consumers: number; bytes: number };
 
@@ -49,7 +53,6 @@ export class OwnerLink implements DurabilityBarrier {
   private durableUpTo = 0;
   private readonly refused: number[] = [];
   private readonly waiters: { from: number; to: number; callback: (lost?: boolean) => void }[] = [];
-  private lastWaited = 0;
   private nextSub = 1;
   private readonly subscriptions = new Map<number, SubscriptionListener>();
   private nextRequest = 1;
@@ -93,10 +96,19 @@ export class OwnerLink implements DurabilityBarrier {
     );
   }
 
-  whenDurable(callback: (lost?: boolean) => void): void {
+  /** The sequence number of the latest forwarded message (a publisher's BarrierSet marks where it joined). */
+  position(): number {
+    return this.lastSeq;
+  }
+
+  /**
+   * `since`: the first sequence number the caller's messages of this wait can have; every refusal from
+   * there up to now makes the wait `lost` (so refusals of other publishers' messages in between may
+   * nack ours too: a nack only costs a re-send, an ack of a refused message would cost the message).
+   */
+  whenDurable(callback: (lost?: boolean) => void, since?: number): void {
     const to = this.lastSeq;
-    const from = this.lastWaited + 1;
-    this.lastWaited = Math.max(this.lastWaited, to);
+    const from = since ?? this.durableUpTo + 1;
     if (to <= this.durableUpTo || this.lost) return callback(this.lost || this.refusedIn(from, to));
     this.waiters.push({ from, to, callback });
   }
@@ -107,7 +119,8 @@ export class OwnerLink implements DurabilityBarrier {
       const waiter = this.waiters.shift()!;
       waiter.callback(this.refusedIn(waiter.from, waiter.to));
     }
-    while (this.refused.length !== 0 && this.refused[0]! <= this.durableUpTo && this.refused[0]! < (this.waiters[0]?.from ?? Infinity)) {
+    // Refusals are kept long after they are durable: a publisher's wait may start from an old position.
+    while (this.refused.length !== 0 && (this.refused[0]! < this.durableUpTo - REFUSAL_MEMORY || this.refused.length > MAX_REFUSALS_KEPT)) {
       this.refused.shift();
     }
   }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { BrokerError, BrokerErrorKind } from '../../broker/errors.js';
-import type { Consumer, QueueEntry, SessionOwner } from '../../broker/front-door.js';
+import type { Consumer, ConsumerDetails, QueueEntry, SessionOwner } from '../../broker/front-door.js';
 import type { FieldTable } from '../../broker/message.js';
 import type { MessageHeaderCodec } from '../../broker/persistence/message-header.js';
 import { fieldTableFromJson } from '../../broker/persistence/field-json.js';
@@ -46,6 +46,10 @@ export class OwnerSession implements SessionOwner {
     link.onFrames((type, frame) => this.onFrame(type, frame));
     link.onClose(() => this.closed());
     link.socket.on('drain', () => this.resumeAll());
+  }
+
+  get peerNode(): string {
+    return this.link.peer?.node ?? '?';
   }
 
   /** Ends the link (this node stops). */
@@ -301,6 +305,11 @@ class LinkConsumer implements Consumer {
   cancelledByBroker(): void {
     this.held.clear();
     this.session.cancelled(this);
+  }
+
+  /** In /api/consumers of the owner: a consumer on another node (no channel here); its credit left. */
+  describe(): ConsumerDetails {
+    return { channel: undefined, prefetchCount: this.credit, held: this.held.size, node: this.session.peerNode } as ConsumerDetails;
   }
 
   take(delivery: number): { queue: Queue; entry: QueueEntry } | undefined {
