@@ -203,8 +203,14 @@ export class WarrenServer {
    * clients go, and the process owner (the CLI) starts it again as a new incarnation.
    */
   private async fenced(reason: Error): Promise<void> {
-    await this.stop(`fenced: ${reason.message}`);
-    this.onFenced?.(reason);
+    // While everything closes nothing else may keep the process alive: this does, until the owner restarts it.
+    const keepAlive = setInterval(() => undefined, 1000);
+    try {
+      await this.stop(`fenced: ${reason.message}`).catch((error: unknown) => this.logger.error({ err: error }, 'stopping after a fence failed'));
+      this.onFenced?.(reason);
+    } finally {
+      clearInterval(keepAlive);
+    }
   }
 
   private amqpListener(options: Omit<AmqpListenerOptions, 'limits'>, component: string): AmqpListener {
@@ -259,7 +265,8 @@ export class WarrenServer {
   private tearDown(reason: string): Promise<void> {
     this.tearingDown ??= (async () => {
       await this.http?.close();
-      await this.cluster?.stop();
+      // Leaving the cluster asks the database; one that does not answer must not hold the shutdown.
+      await raceTimeout(this.cluster?.stop(), 5000);
       this.linkServer?.close();
       this.diskAlarm.stop();
       this.memoryAlarm.stop();
@@ -300,6 +307,17 @@ export class WarrenServer {
 function amqpLimits(config: WarrenConfig): AmqpListenerOptions['limits'] {
   const { maxConnections, channelMax, frameMax, heartbeatSeconds, maxMessageBytes } = config.limits;
   return { maxConnections, channelMax, frameMax, heartbeatSeconds, maxMessageBytes };
+}
+
+function raceTimeout(work: Promise<void> | undefined, ms: number): Promise<void> {
+  if (work === undefined) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    void work.catch(() => undefined).finally(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 /** Users, their permissions and the loopback rule from the config (without a data dir). */

@@ -52,6 +52,8 @@ export class AmqpListener implements Listener {
   private readonly server: Server;
   private readonly open = new Set<AmqpConnection>();
   private readonly all = new Set<AmqpConnection>();
+  /** Every accepted socket, whatever it became (a connection, a shared-port link, one still being sniffed). */
+  private readonly sockets = new Set<Socket>();
   private readonly context: ConnectionContext;
   private readonly shutdownMs: number;
   private alarm: string | undefined;
@@ -152,6 +154,8 @@ export class AmqpListener implements Listener {
     await raceTimeout(closed, this.shutdownMs);
     for (const connection of connections) connection.destroy();
     await Promise.all(connections.map((connection) => connection.closed));
+    // server.close() waits for every socket it accepted, including those handed to the port's other protocol.
+    for (const socket of this.sockets) socket.destroy();
     await stopped;
   }
 
@@ -170,6 +174,8 @@ export class AmqpListener implements Listener {
       socket.destroy();
       return;
     }
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
     const shared = this.options.sharedWith;
     if (shared === undefined) this.all.add(new AmqpConnection(socket, this.context, tls));
     else this.sniff(socket, tls, shared);

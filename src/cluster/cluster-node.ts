@@ -75,7 +75,10 @@ export class ClusterNode {
     private readonly logger: Logger,
     private readonly events: ClusterNodeEvents,
   ) {
-    this.db = new ClusterDatabase(config.url, logger, { applicationName: `warren ${config.nodeName}` });
+    this.db = new ClusterDatabase(config.url, logger, {
+      applicationName: `warren ${config.nodeName}`,
+      idleInTransactionMs: Math.max(1000, Math.floor(config.leaseMs / 2)),
+    });
     this.membership = new Membership(
       this.db,
       { nodeName: config.nodeName, uid: nodeUid(dataDir), address: { host: config.advertiseHost, linkPort: 0, amqpPort: 0, httpPort: 0 }, leaseMs: config.leaseMs },

@@ -20,8 +20,6 @@ export interface NodeOptions {
 
 export class TestClusterNode {
   cli!: CliProcess;
-  amqpPort = 0;
-  httpPort = 0;
   /** Output of earlier runs of this node (restarts), for failure messages. */
   private history = '';
 
@@ -32,8 +30,22 @@ export class TestClusterNode {
     private readonly configFile: string,
   ) {}
 
+  /** The latest ports the process announced (a fenced node starts again, on new ports when they were 0). */
+  get amqpPort(): number {
+    return this.latestPort(AMQP_LISTENING);
+  }
+
+  get httpPort(): number {
+    return this.latestPort(HTTP_LISTENING);
+  }
+
   get url(): string {
     return `amqp://guest:guest@127.0.0.1:${this.amqpPort}`;
+  }
+
+  private latestPort(pattern: RegExp): number {
+    const all = [...this.cli.stdout().matchAll(new RegExp(pattern.source, 'g'))];
+    return Number(all.at(-1)?.[2] ?? 0);
   }
 
   get running(): boolean {
@@ -47,10 +59,8 @@ export class TestClusterNode {
         '--http-host', '127.0.0.1', '--http-port', '0', '--data-dir', this.dataDir, '--log-level', 'info'],
       cleanEnvironment(),
     );
-    const [, , amqp] = await this.cli.waitForOutput(AMQP_LISTENING, 30_000);
-    const [, , http] = await this.cli.waitForOutput(HTTP_LISTENING, 30_000);
-    this.amqpPort = Number(amqp);
-    this.httpPort = Number(http);
+    await this.cli.waitForOutput(AMQP_LISTENING, 30_000);
+    await this.cli.waitForOutput(HTTP_LISTENING, 30_000);
     // The node has joined once it listens; it links to its peers within a heartbeat.
   }
 

@@ -28,13 +28,16 @@ export class ClusterDatabase implements Queryable {
   constructor(
     readonly url: string,
     private readonly logger: Logger,
-    options: { max?: number; applicationName?: string } = {},
+    options: { max?: number; applicationName?: string; idleInTransactionMs?: number } = {},
   ) {
     this.pool = new pg.Pool({
       connectionString: url,
       max: options.max ?? 6,
       application_name: options.applicationName ?? 'warren',
       connectionTimeoutMillis: 5_000,
+      // A node paused (GC, SIGSTOP) inside a transaction would hold its row locks, and with them the
+      // declaration of its own death; the server ends such a session and its transaction instead.
+      ...(options.idleInTransactionMs === undefined ? {} : { options: `-c idle_in_transaction_session_timeout=${options.idleInTransactionMs}` }),
       // A query the server never answers (a partition) must not hang a heartbeat forever.
       query_timeout: 30_000,
       keepAlive: true,
