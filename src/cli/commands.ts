@@ -6,3 +6,4 @@ export { registerCtlCommand } from './ctl-command.js';`.
 export { registerServerCommand } from './server-command.js';
 export { registerPerfCommand } from './perf-command.js';
 export { registerCtlCommand } from './ctl-command.js';
+export { registerClusterCommand } from './cluster-command.js';

@@ -44,6 +44,9 @@ export function registerCtlCommand(program: Command): void {
   ctl.command('list <kind>').description(`list ${Object.keys(LISTABLE).join('|')}`).action(
     run((actions, command) => actions.list(command.args[0]!)),
   );
+  const cluster = ctl.command('cluster').description('a cluster of nodes (README "Cluster")');
+  cluster.command('status').description('the nodes: state, incarnation, lease, connections, queues owned').action(run((a) => a.clusterStatus()));
+  cluster.command('rebalance').description('move replicated queues to where the hash puts them among the living nodes').action(run((a) => a.rebalance()));
   ctl.command('purge <queue>').description('drop the ready messages of a queue').action(run((a, c) => a.purge(c.args[0]!)));
   ctl.command('delete <kind> <name>').description('delete a queue or an exchange').action(run((a, c) => a.delete(c.args[0]!, c.args[1]!)));
   ctl

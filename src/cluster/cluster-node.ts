@@ -84,7 +84,12 @@ export class ClusterNode {
       { nodeName: config.nodeName, uid: nodeUid(dataDir), address: { host: config.advertiseHost, linkPort: 0, amqpPort: 0, httpPort: 0 }, leaseMs: config.leaseMs },
       logger,
     );
-    this.ownership = new OwnershipTable(this.db, config.nodeName, { ownerChanged: (row, previous) => this.ownerChanged(row, previous) }, logger);
+    this.ownership = new OwnershipTable(
+      this.db,
+      config.nodeName,
+      { ownerChanged: (row, previous) => this.ownerChanged(row, previous), handOverRequested: (row) => void this.handOver(row) },
+      logger,
+    );
     this.definitions = new ClusterDefinitions(
       this.db,
       config.nodeName,
@@ -125,8 +130,12 @@ export class ClusterNode {
   }
 
   /** Every node's row, as last read (for /api/nodes and `warren ctl cluster status`). */
-  nodes(): readonly (NodeRecord & { readonly running: boolean })[] {
-    return this.nodesCache.map((node) => ({ ...node, running: node.alive }));
+  nodes(): readonly (NodeRecord & { readonly running: boolean; readonly linked: boolean })[] {
+    return this.nodesCache.map((node) => ({
+      ...node,
+      running: node.alive,
+      linked: node.name === this.nodeName || (node.alive && this.links?.linkTo(node.name) !== undefined),
+    }));
   }
 
   /** The cluster's name in listings: the database it lives in. */
@@ -360,6 +369,45 @@ export class ClusterNode {
       return;
     }
     this.remoteFor(queue, row.owner);
+  }
+
+  /**
+   * `warren ctl cluster rebalance`: replicated queues move to where the hash puts them among the living
+   * nodes (a node that came back gets its share again). Each owner hands its queues over itself.
+   */
+  async rebalance(): Promise<{ queue: string; vhost: string; from: string; to: string }[]> {
+    await this.refreshNodes();
+    return this.ownership.requestRebalance(this.livingNodes());
+  }
+
+  private readonly handingOver = new Set<string>();
+
+  /**
+   * A rebalance asks this owner to give a queue to `row.movingTo` without losing anything: from now on
+   * its messages are forwarded there (refused there until it owns the queue: publishers are nacked and
+   * re-send), what this node accepted is committed, then the row names the new owner, which loads the
+   * queue from PostgreSQL (deliveries still unacked here come back redelivered there).
+   */
+  private async handOver(row: QueueOwnership): Promise<void> {
+    const to = row.movingTo;
+    const key = placementKey(row.vhost, row.name);
+    const queue = this.broker?.getVhost(row.vhost)?.getQueue(row.name);
+    if (to === undefined || queue === undefined || this.handingOver.has(key)) return;
+    this.handingOver.add(key);
+    try {
+      if (queue.remoteOwner === undefined) queue.serveFrom(this.remoteFor(queue, to));
+      await new Promise<void>((resolve) => this.replicatedBarrier.whenDurable(() => resolve()));
+      const moved = await this.db.transaction(async (client) => {
+        await this.membership.assertCurrent(client);
+        return this.ownership.completeMove(client, row.vhost, row.name, to);
+      });
+      if (moved) this.logger.info({ queue: row.name, vhost: row.vhost, to }, `handed queue '${row.name}' over to ${to}`);
+      await this.refreshOwnership();
+    } catch (error) {
+      this.logger.warn({ err: error, queue: row.name }, `handing '${row.name}' over to ${to} failed: ${(error as Error).message}`);
+    } finally {
+      this.handingOver.delete(key);
+    }
   }
 
   /** A replicated queue owned here: its messages come from PostgreSQL (delivered ones redelivered). */

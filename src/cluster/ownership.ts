@@ -9,11 +9,15 @@ export interface QueueOwnership {
   readonly owner: string;
   /** Messages in PostgreSQL (a quorum queue): it moves when its owner dies. */
   readonly replicated: boolean;
+  /** A rebalance asked the owner to hand the queue to this node. */
+  readonly movingTo?: string | undefined;
 }
 
 export interface OwnershipEvents {
   /** A queue's owner changed (a failover, a rebalance, another node's declaration won). */
   ownerChanged(row: QueueOwnership, previous: string | undefined): void;
+  /** A rebalance asks this node, the owner, to hand the queue over. */
+  handOverRequested(row: QueueOwnership): void;
 }
 
 const key = (vhost: string, name: string): string => placementKey(vhost, name);
@@ -102,16 +106,36 @@ export class OwnershipTable {
     return moves;
   }
 
-  /** Moves one queue (rebalance), if its owner is still `from`. */
-  async move(client: Queryable, vhost: string, name: string, from: string, to: string): Promise<boolean> {
-    const { rowCount } = await client.query(`UPDATE warren_queues SET owner = $4 WHERE vhost = $1 AND name = $2 AND owner = $3`, [vhost, name, from, to]);
+  /**
+   * Rebalance: every replicated queue whose owner is not the one the hash ranks first among `living`
+   * is marked to move there; its owner hands it over (ClusterNode.handOver). Returns the marks made.
+   */
+  async requestRebalance(living: readonly string[]): Promise<{ queue: string; vhost: string; from: string; to: string }[]> {
+    await this.refresh();
+    const moves: { queue: string; vhost: string; from: string; to: string }[] = [];
+    for (const row of this.rows.values()) {
+      if (!row.replicated) continue;
+      const to = rendezvousOwner(key(row.vhost, row.name), living);
+      if (to === undefined || to === row.owner || !living.includes(row.owner)) continue;
+      const { rowCount } = await this.db.query(`UPDATE warren_queues SET moving_to = $4 WHERE vhost = $1 AND name = $2 AND owner = $3`, [row.vhost, row.name, row.owner, to]);
+      if (rowCount === 1) moves.push({ queue: row.name, vhost: row.vhost, from: row.owner, to });
+    }
+    return moves;
+  }
+
+  /** The owner hands a queue over (in a fenced transaction): the new owner loads it when it sees this. */
+  async completeMove(client: Queryable, vhost: string, name: string, to: string): Promise<boolean> {
+    const { rowCount } = await client.query(
+      `UPDATE warren_queues SET owner = $4, moving_to = NULL WHERE vhost = $1 AND name = $2 AND owner = $3 AND moving_to = $4`,
+      [vhost, name, this.self, to],
+    );
     return rowCount === 1;
   }
 
   /** Reads the table again; reports every owner that changed since the last read. */
   async refresh(): Promise<void> {
-    const { rows } = await this.db.query<{ vhost: string; name: string; owner: string; replicated: boolean }>(
-      `SELECT vhost, name, owner, replicated FROM warren_queues`,
+    const { rows } = await this.db.query<{ vhost: string; name: string; owner: string; replicated: boolean; moving_to: string | null }>(
+      `SELECT vhost, name, owner, replicated, moving_to FROM warren_queues`,
     );
     const seen = new Set<string>();
     for (const row of rows) {
@@ -119,10 +143,11 @@ export class OwnershipTable {
       seen.add(k);
       this.chosen.delete(k);
       const previous = this.rows.get(k);
-      const current: QueueOwnership = { vhost: row.vhost, name: row.name, owner: row.owner, replicated: row.replicated };
+      const current: QueueOwnership = { vhost: row.vhost, name: row.name, owner: row.owner, replicated: row.replicated, movingTo: row.moving_to ?? undefined };
       this.rows.set(k, current);
       if (previous !== undefined && previous.owner !== current.owner) this.events.ownerChanged(current, previous.owner);
       else if (previous === undefined) this.events.ownerChanged(current, undefined);
+      if (current.movingTo !== undefined && current.owner === this.self) this.events.handOverRequested(current);
     }
     for (const k of [...this.rows.keys()]) if (!seen.has(k)) this.rows.delete(k);
   }

@@ -34,6 +34,8 @@ export interface ClusterNodeInfo {
   readonly amqpPort: number;
   readonly httpPort: number;
   readonly connections: number;
+  /** This node has a working link to it (always true for itself). */
+  readonly linked: boolean;
 }
 
 /** The cluster as the management API shows it (absent for a single broker). */
@@ -46,6 +48,8 @@ export interface ClusterView {
   isReplicated(queueArguments: unknown): boolean;
   /** Queues each node owns. */
   queuesOwned(): ReadonlyMap<string, number>;
+  /** Moves replicated queues to where the hash puts them among the living nodes; returns the moves. */
+  rebalance(): Promise<readonly { queue: string; vhost: string; from: string; to: string }[]>;
 }
 
 /** Everything a route handler may use: the broker's state and the node's identity. One per HttpServer. */

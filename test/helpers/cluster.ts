@@ -147,13 +147,13 @@ export class TestCluster {
   }
 }
 
-/** Waits until every node lists all of them as running (links come up within a heartbeat). */
+/** Waits until every node lists `count` nodes as running and linked to it (links come up within a heartbeat). */
 export async function waitForMembers(nodes: readonly TestClusterNode[], count: number, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (const node of nodes) {
     for (;;) {
-      const listed = await node.api<{ name: string; running: boolean }[]>('GET', '/api/nodes').catch(() => []);
-      if (listed.filter((n) => n.running).length >= count) break;
+      const listed = await node.api<{ name: string; running: boolean; linked: boolean }[]>('GET', '/api/nodes').catch(() => []);
+      if (listed.filter((n) => n.running && n.linked).length >= count) break;
       if (Date.now() > deadline) throw new Error(`${node.name} does not list ${count} running nodes: ${JSON.stringify(listed)}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }

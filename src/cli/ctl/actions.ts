@@ -56,6 +56,18 @@ export class CtlActions {
     this.print(rows, () => formatTable(rows, listing.columns));
   }
 
+  /** `ctl cluster status`: every node with its state, lease, connections and the queues it owns. */
+  async clusterStatus(): Promise<void> {
+    const nodes = await this.client.get<unknown[]>('/nodes');
+    this.print(nodes, () => formatTable(nodes, ['name', 'cluster_state', 'incarnation', 'lease_until', 'connections', 'queues_owned', 'host', 'amqp_port']));
+  }
+
+  /** `ctl cluster rebalance`: replicated queues go where the hash puts them among the living nodes. */
+  async rebalance(): Promise<void> {
+    const result = await this.client.post<{ moves: { vhost: string; queue: string; from: string; to: string }[] }>('/cluster/rebalance', {});
+    this.print(result, () => (result.moves.length === 0 ? 'nothing to move\n' : formatTable(result.moves, ['vhost', 'queue', 'from', 'to'])));
+  }
+
   async purge(queue: string): Promise<void> {
     await this.client.delete(`/queues/${segment(this.vhost)}/${segment(queue)}/contents`);
     this.print({ purged: queue }, () => `purged queue '${queue}'\n`);

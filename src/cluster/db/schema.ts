@@ -42,6 +42,7 @@ const MIGRATIONS: readonly (readonly string[])[] = [
        id bigint NOT NULL UNIQUE,
        replicated boolean NOT NULL,
        owner text NOT NULL,
+       moving_to text,
        PRIMARY KEY (vhost, name)
      )`,
     `CREATE SEQUENCE warren_queue_ids`,

@@ -2,9 +2,9 @@ import { statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { availableParallelism } from 'node:os';
 import type { FastifyInstance } from 'fastify';
-import { requireMonitor } from '../auth.js';
+import { requireAdministrator, requireMonitor } from '../auth.js';
 import type { ClusterNodeInfo, ManagementContext } from '../context.js';
-import { objectNotFound } from '../errors.js';
+import { badRequest, objectNotFound } from '../errors.js';
 import { shapeItem, shapeList, type ListQuery } from '../query.js';
 import { exchangeTypes } from './overview.js';
 
@@ -60,6 +60,7 @@ function clusterFields(node: ClusterNodeInfo, owned: number): Record<string, unk
     http_port: node.httpPort,
     connections: node.connections,
     queues_owned: owned,
+    linked: node.linked,
   };
 }
 
@@ -76,6 +77,12 @@ export function registerNodeRoutes(app: FastifyInstance, context: ManagementCont
   app.get<{ Querystring: ListQuery }>('/api/nodes', async (request) => {
     requireMonitor(request.managementUser);
     return shapeList(await allNodes(context), request.query);
+  });
+  // Warren's: `warren ctl cluster rebalance`. A single broker has nothing to move.
+  app.post('/api/cluster/rebalance', async (request) => {
+    requireAdministrator(request.managementUser);
+    if (context.cluster === undefined) throw badRequest('this broker does not run in a cluster');
+    return { moves: await context.cluster.rebalance() };
   });
   app.get<{ Params: { node: string }; Querystring: ListQuery }>('/api/nodes/:node', async (request) => {
     requireMonitor(request.managementUser);

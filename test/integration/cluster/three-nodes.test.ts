@@ -68,7 +68,8 @@ test('declare on n1, publish on n2, consume on n3: a quorum queue and a classic 
   await ch.assertQueue('orders', { durable: true, arguments: { 'x-queue-type': 'quorum' } });
   await ch.assertQueue('audit', { durable: true });
   await connection.close();
-  await waitFor(async () => (await n3.api<unknown[]>('GET', '/api/queues/%2F')).length === 2, 'both queues seen on n3');
+  // Definitions reach every node within a poll; a node that does not know a queue yet finds it unroutable.
+  for (const node of [n1, n2, n3]) await waitFor(async () => (await node.api<unknown[]>('GET', '/api/queues/%2F')).length === 2, `both queues seen on ${node.name}`);
   await publish(n2, 'orders', 200);
   await publish(n2, 'audit', 50);
   assert.deepEqual(await consume(n3, 'orders', 200), Array.from({ length: 200 }, (_, i) => `orders-${i}`));
@@ -82,7 +83,7 @@ test('exchanges and bindings declared on one node route publishes on another', {
   await ch.assertQueue('eu-events', { durable: true, arguments: { 'x-queue-type': 'quorum' } });
   await ch.bindQueue('eu-events', 'events', 'eu.#');
   await connection.close();
-  await waitFor(async () => (await n1.api<unknown[]>('GET', '/api/bindings/%2F/e/events/q/eu-events')).length === 1, 'the binding on n1');
+  for (const node of [n1, n3]) await waitFor(async () => (await node.api<unknown[]>('GET', '/api/bindings/%2F/e/events/q/eu-events')).length === 1, `the binding on ${node.name}`);
   const publisher = await connect(n1);
   const pch = await publisher.createConfirmChannel();
   pch.publish('events', 'eu.order.created', Buffer.from('routed'), { persistent: true });

@@ -1,0 +1,95 @@
+/**
+ * A replicated queue's owner is killed: the queue moves to a living node with every confirmed message, a
+ * consumer on a living node keeps consuming without subscribing again, unacked deliveries come back
+ * redelivered; the owner comes back, `warren ctl cluster status` lists it, and `warren ctl cluster
+ * rebalance` moves the queue back to it without losing anything.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import amqp from 'amqplib';
+import { runCtl } from '../cli/process.js';
+import { TestCluster, waitForMembers, type TestClusterNode } from '../../helpers/cluster.js';
+import { postgresForFile } from '../../helpers/postgres.js';
+import { waitFor } from '../../helpers/wait.js';
+
+const pg = postgresForFile();
+let cluster: TestCluster;
+
+before(async () => {
+  if (pg.skip) return;
+  cluster = new TestCluster(await pg.freshDatabase(), { leaseMs: 3000, heartbeatMs: 500 });
+  await cluster.startNodes(3);
+  await waitForMembers(cluster.nodes, 3);
+});
+
+after(() => cluster?.cleanup());
+
+const ownerOf = async (node: TestClusterNode, queue: string): Promise<string> => (await node.api<{ node: string }>('GET', `/api/queues/%2F/${queue}`)).node;
+
+async function publish(node: TestClusterNode, queue: string, ids: readonly number[]): Promise<void> {
+  const connection = await amqp.connect(node.url);
+  const ch = await connection.createConfirmChannel();
+  for (const id of ids) ch.sendToQueue(queue, Buffer.from(String(id)), { persistent: true });
+  await ch.waitForConfirms();
+  await connection.close();
+}
+
+test('the owner dies: the queue moves with its messages, consumers elsewhere go on; rebalance brings it back', { skip: pg.skip, timeout: 120_000 }, async () => {
+  const setup = await amqp.connect(cluster.nodes[0]!.url);
+  await (await setup.createChannel()).assertQueue('moving', { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+  await setup.close();
+  for (const node of cluster.nodes) await waitFor(async () => (await node.api<unknown[]>('GET', '/api/queues/%2F')).length === 1, `the queue on ${node.name}`);
+  const ownerName = await ownerOf(cluster.nodes[0]!, 'moving');
+  const owner = cluster.node(ownerName);
+  const [living, other] = cluster.nodes.filter((n) => n !== owner) as [TestClusterNode, TestClusterNode];
+
+  // A consumer on a living node holds two deliveries unacked when the owner dies.
+  const consumerConnection = await amqp.connect(living.url);
+  const consumer = await consumerConnection.createChannel();
+  await consumer.prefetch(2);
+  const got: { id: string; redelivered: boolean }[] = [];
+  const held: amqp.ConsumeMessage[] = [];
+  let holding = true;
+  await consumer.consume('moving', (message) => {
+    if (message === null) return;
+    got.push({ id: message.content.toString(), redelivered: message.fields.redelivered });
+    if (holding) held.push(message);
+    else consumer.ack(message);
+  });
+  await publish(other, 'moving', Array.from({ length: 100 }, (_, i) => i));
+  await waitFor(() => held.length === 2, 'two deliveries held');
+
+  await owner.kill();
+  await waitFor(async () => (await ownerOf(living, 'moving')) !== ownerName, 'the queue has a new owner', 10_000);
+  holding = false;
+  // Their delivery died with the owner, so these acks settle nothing; they free the consumer's prefetch.
+  for (const message of held) consumer.ack(message);
+  await publish(other, 'moving', Array.from({ length: 50 }, (_, i) => 100 + i));
+  await waitFor(() => new Set(got.map((g) => g.id)).size === 150, 'every message delivered through the same consumer', 20_000);
+  const redelivered = got.filter((g) => g.redelivered).map((g) => g.id);
+  assert.ok(held.every((m) => redelivered.includes(m.content.toString())), 'the deliveries held when the owner died came back redelivered');
+  await consumerConnection.close();
+
+  // The old owner comes back; status lists it; rebalance gives the queue back to it.
+  await owner.start();
+  await waitForMembers(cluster.nodes, 3);
+  const status = await runCtl(`http://127.0.0.1:${living.httpPort}`, 'cluster', 'status');
+  assert.equal(status.code, 0, status.stderr);
+  for (const node of cluster.nodes) assert.match(status.stdout, new RegExp(`${node.name}\\s+running`));
+  await publish(other, 'moving', [1000, 1001, 1002]);
+  const rebalance = await runCtl(`http://127.0.0.1:${other.httpPort}`, 'cluster', 'rebalance');
+  assert.equal(rebalance.code, 0, rebalance.stderr);
+  assert.match(rebalance.stdout, new RegExp(`moving\\s+\\S+\\s+${ownerName}`));
+  await waitFor(async () => (await ownerOf(other, 'moving')) === ownerName, 'the queue is back with its old owner', 15_000);
+  const back = await amqp.connect(owner.url);
+  const ch = await back.createChannel();
+  const rest: string[] = [];
+  await ch.consume('moving', (message) => {
+    if (message === null) return;
+    rest.push(message.content.toString());
+    ch.ack(message);
+  });
+  await waitFor(() => rest.length === 3, 'the messages published before the rebalance, from the owner again');
+  assert.deepEqual(rest.sort(), ['1000', '1001', '1002']);
+  await back.close();
+});
