@@ -114,7 +114,8 @@ export class ReplicatedStore implements MessageStore, ReplicatedStreamHost {
 
   private streamNamed(name: string): ReplicatedStream {
     let stream = this.streams.get(name);
-    if (stream === undefined) {
+    // A dropped stream (its queue deleted) still writes its drop; the name used again is a new, empty queue.
+    if (stream === undefined || stream.isDropped) {
       stream = new ReplicatedStream(this, name);
       this.streams.set(name, stream);
     }

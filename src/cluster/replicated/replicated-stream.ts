@@ -45,6 +45,10 @@ export class ReplicatedStream implements MessageStream {
     readonly name: string,
   ) {}
 
+  get isDropped(): boolean {
+    return this.dropped;
+  }
+
   /** Recovery: numbering continues after the highest stored seq. */
   resumeAfter(lastSeq: number): void {
     if (lastSeq >= this.nextSeq) this.nextSeq = lastSeq + 1;
