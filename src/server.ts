@@ -300,6 +300,7 @@ export class WarrenServer {
       memoryLimitBytes: this.memoryAlarm.limitBytes,
       diskAlarm: this.diskAlarm.active,
       diskFreeLimitBytes: this.config.store.diskFreeLimitBytes,
+      databaseAlarm: this.alarms.isRaised('database'),
     };
   }
 }

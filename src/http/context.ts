@@ -21,6 +21,8 @@ export interface AlarmStatus {
   memoryLimitBytes: number;
   diskAlarm: boolean;
   diskFreeLimitBytes: number;
+  /** A cluster node whose database does not answer (publishers blocked, nothing confirmed). */
+  databaseAlarm?: boolean;
 }
 
 /** One cluster node as /api/nodes lists it. */

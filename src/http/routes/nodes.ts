@@ -40,6 +40,7 @@ async function nodeJson(context: ManagementContext): Promise<Record<string, unkn
     uptime: Date.now() - context.startedAt,
     run_queue: 0,
     exchange_types: exchangeTypes(context),
+    ...(context.cluster === undefined ? {} : { database_alarm: alarms.databaseAlarm === true }),
   };
 }
 

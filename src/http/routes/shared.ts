@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ConnectionView } from '../../session/views.js';
 import type { User } from '../../auth/users.js';
 import { fieldTableKey } from '../../broker/arguments.js';
+import { fieldString } from '../../broker/message.js';
 import type { Binding } from '../../broker/binding.js';
 import type { Exchange } from '../../broker/exchanges/exchange.js';
 import type { QueueView } from '../../broker/queue-view.js';
@@ -41,6 +42,15 @@ export function visibleConnections(context: ManagementContext, user: User): Conn
   return isMonitor(user) ? all : all.filter((c) => c.info().user === user.name);
 }
 
+/**
+ * RabbitMQ's queue type: in a cluster, whether the queue is replicated (quorum); on one node, the type it
+ * was declared with (a quorum queue there is a durable queue with quorum's declare rules).
+ */
+function queueType(context: ManagementContext, queue: QueueView): string {
+  if (context.cluster !== undefined) return context.cluster.isReplicated(queue.arguments) ? 'quorum' : 'classic';
+  return fieldString(queue.arguments['x-queue-type']) ?? 'classic';
+}
+
 export function queueJson(context: ManagementContext, queue: QueueView): Record<string, unknown> {
   const ready = queue.readyCount();
   const unacked = queue.unackedCount();
@@ -52,7 +62,7 @@ export function queueJson(context: ManagementContext, queue: QueueView): Record<
     exclusive: queue.exclusiveOwner !== undefined,
     arguments: tableToJson(queue.arguments),
     node: context.cluster?.ownerOf(queue.vhost.name, queue.name) ?? context.nodeName,
-    type: context.cluster?.isReplicated(queue.arguments) === true ? 'quorum' : 'classic',
+    type: queueType(context, queue),
     state: 'running',
     policy: queue.vhost.policies.policyOf(queue)?.name ?? null,
     messages: ready + unacked,

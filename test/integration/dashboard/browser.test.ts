@@ -1,18 +1,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqp from 'amqplib';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { loadConfig, silentLogger, WarrenServer } from '../../../src/index.js';
+import { CHROMIUM_MISSING, cellsOf, launchChromium } from '../../helpers/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SKIP = existsSync(CHROMIUM)
-  ? false
-  : `${CHROMIUM} does not exist: the dashboard browser test needs Debian's chromium (apt-get install -y chromium; .ci/run installs it)`;
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const SKIP = CHROMIUM_MISSING;
 const ARTIFACTS = join(process.cwd(), 'test-artifacts');
 
 /** What the AMQP side sets up: queues with known depths and one consumer holding two unacked messages. */
@@ -54,7 +51,7 @@ describe('web dashboard in Chromium', { skip: SKIP, timeout: 60_000 }, () => {
       });
     });
 
-    browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 900 } });
+    browser = await launchChromium(profile);
     page = browser.pages()[0] ?? (await browser.newPage());
     page.setDefaultTimeout(8_000);
     page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -256,13 +253,8 @@ async function expectText(locator: ReturnType<Page['locator']>, text: string): P
   }
 }
 
-/** The row's cells under the columns asked about, keyed by header text (sort marks stripped). */
-async function cells(row: ReturnType<Page['locator']>): Promise<Record<string, string>> {
-  const table = row.locator('xpath=ancestor::table');
-  const headers = (await table.locator('thead th').allTextContents()).map((h) => h.replace(/[▲▼]/g, '').trim());
-  const values = await row.locator('td').allTextContents();
-  const wanted = ['Name', 'Ready', 'Unacked', 'Total', 'Consumers'];
-  return Object.fromEntries(wanted.map((name) => [name, values[headers.indexOf(name)] ?? '']));
+function cells(row: ReturnType<Page['locator']>): Promise<Record<string, string>> {
+  return cellsOf(row, ['Name', 'Ready', 'Unacked', 'Total', 'Consumers']);
 }
 
 /** Whether a chart canvas has any non-transparent pixel (the axes and lines were drawn). */

@@ -1,8 +1,8 @@
-// Overview: object totals, queued messages and message rates over time, listeners.
+// Overview: object totals, queued messages and message rates over time, listeners; in a cluster, its nodes.
 
 import { facts, h, panel, replaceChildren } from '../lib/dom.js';
 import { createChart } from '../lib/chart.js';
-import { bytes, count, rate, statRate } from '../lib/format.js';
+import { bytes, count, dateTime, rate, statRate, yesNo } from '../lib/format.js';
 import { createTable } from '../lib/table.js';
 
 const TOTALS = [
@@ -28,6 +28,22 @@ export function createOverviewView(ctx) {
     ],
     { caption: 'Listeners', empty: 'No listeners.' },
   );
+  const clusterNodes = createTable(
+    [
+      { id: 'name', label: 'Node', value: (n) => n.name },
+      { id: 'state', label: 'State', value: (n) => n.cluster_state, cell: (n) => h('span', { class: `state ${n.cluster_state}`, 'data-node-state': n.cluster_state }, n.cluster_state) },
+      { id: 'linked', label: 'Linked', value: (n) => (n.linked ? 'yes' : 'no'), cell: (n) => yesNo(n.linked) },
+      { id: 'incarnation', label: 'Incarnation', value: (n) => n.incarnation, numeric: true },
+      { id: 'lease', label: 'Lease until', value: (n) => n.lease_until, cell: (n) => dateTime(Date.parse(n.lease_until)) },
+      { id: 'address', label: 'Address', value: (n) => `${n.host}:${n.amqp_port}` },
+      { id: 'connections', label: 'Connections', value: (n) => n.connections, cell: (n) => count(n.connections), numeric: true },
+      { id: 'queues', label: 'Queues owned', value: (n) => n.queues_owned, cell: (n) => count(n.queues_owned), numeric: true },
+    ],
+    { caption: 'Cluster nodes', empty: 'No nodes.' },
+  );
+  // Only a cluster node lists cluster fields; a single broker shows no cluster panel.
+  const clusterPanel = panel('Cluster nodes', clusterNodes.element);
+  clusterPanel.hidden = true;
   const element = h(
     'section',
     { class: 'view' },
@@ -36,6 +52,7 @@ export function createOverviewView(ctx) {
     totals,
     h('div', { class: 'charts' }, panel('Queued messages', queued.element), panel('Message rates', rates.element)),
     h('div', { class: 'columns' }, panel('Node', node), panel('Listening ports', listeners.element)),
+    clusterPanel,
   );
 
   async function refresh() {
@@ -54,8 +71,13 @@ export function createOverviewView(ctx) {
       { label: 'Ready', points: ctx.history.gauge('ready') },
       { label: 'Unacked', points: ctx.history.gauge('unacked') },
     ]);
-    const [nodeInfo] = await ctx.api.get('/api/nodes');
+    const nodes = await ctx.api.get('/api/nodes');
+    // In a cluster /api/nodes lists every node; this page is about the one serving it.
+    const nodeInfo = nodes.find((n) => n.name === overview.node) ?? nodes[0];
     replaceChildren(alarms, alarmBanners(nodeInfo ?? {}));
+    const inCluster = nodes.some((n) => n.cluster_state !== undefined);
+    clusterPanel.hidden = !inCluster;
+    if (inCluster) clusterNodes.update(nodes);
     const stats = overview.message_stats ?? {};
     rates.update([
       { label: 'Publish', points: ratePoints(ctx, 'publish', statRate(stats, 'publish')) },
@@ -89,6 +111,9 @@ function alarmBanners(nodeInfo) {
   }
   if (nodeInfo.disk_free_alarm === true) {
     raised.push(`Disk alarm: ${bytes(nodeInfo.disk_free ?? 0)} free, below the limit of ${bytes(nodeInfo.disk_free_limit ?? 0)}.`);
+  }
+  if (nodeInfo.database_alarm === true) {
+    raised.push('Cluster database alarm: PostgreSQL does not answer; nothing is confirmed until it does.');
   }
   return raised.map((text) => h('p', { class: 'alarm', 'data-alarm': 'raised' }, `${text} Publishers are blocked until it clears.`));
 }

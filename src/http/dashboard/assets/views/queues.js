@@ -9,6 +9,9 @@ import { act, features, queueLink, vhostSelect } from './common.js';
 const COLUMNS = [
   { id: 'name', label: 'Name', value: (q) => q.name, cell: (q) => queueLink(q.vhost, q.name) },
   { id: 'vhost', label: 'Virtual host', value: (q) => q.vhost },
+  { id: 'type', label: 'Type', value: (q) => q.type ?? 'classic' },
+  // The owner: in a cluster, the node whose dispatch serves the queue (replicated queues move on failover).
+  { id: 'node', label: 'Node', value: (q) => q.node ?? '' },
   { id: 'features', label: 'Features', value: (q) => (q.durable ? 'D' : ''), cell: features, sortable: false },
   { id: 'state', label: 'State', value: (q) => q.state },
   { id: 'ready', label: 'Ready', value: (q) => q.messages_ready, cell: (q) => count(q.messages_ready), numeric: true },
