@@ -68,6 +68,8 @@ export class ClusterNode {
   private databaseHealthySince = Date.now();
   private databaseDown = false;
   private stopped = false;
+  /** Since this node started, for /metrics. */
+  private readonly counters = { nodesDeclaredDead: 0, queuesTakenOver: 0, queuesHandedOver: 0 };
 
   constructor(
     readonly config: ClusterConfig,
@@ -145,6 +147,16 @@ export class ClusterNode {
 
   queuesOwned(): ReadonlyMap<string, number> {
     return this.ownership.counts();
+  }
+
+  /** What this node did since it started, for /metrics (counters only grow). */
+  figures() {
+    return {
+      ...this.counters,
+      replicatedRounds: this.replicated.rounds,
+      replicatedRowsWritten: this.replicated.rowsWritten,
+      databaseAvailable: !this.databaseDown,
+    };
   }
 
   /** How many client connections this node serves (recorded with each lease renewal). */
@@ -269,6 +281,7 @@ export class ClusterNode {
         await this.ownership.moveQueuesOf(client, node.name, living);
       });
       if (won) {
+        this.counters.nodesDeclaredDead++;
         await this.refreshNodes();
         await this.refreshOwnership();
       }
@@ -358,6 +371,7 @@ export class ClusterNode {
       if (queue.remoteOwner === undefined) return;
       this.logger.info({ queue: row.name, vhost: row.vhost, from: previous }, `taking over queue '${row.name}' from ${previous ?? '?'}`);
       queue.takeOwnership();
+      this.counters.queuesTakenOver++;
       this.remotes.delete(key);
       if (row.replicated) void this.loadReplicated(row);
       return;
@@ -401,6 +415,7 @@ export class ClusterNode {
         await this.membership.assertCurrent(client);
         return this.ownership.completeMove(client, row.vhost, row.name, to);
       });
+      if (moved) this.counters.queuesHandedOver++;
       if (moved) this.logger.info({ queue: row.name, vhost: row.vhost, to }, `handed queue '${row.name}' over to ${to}`);
       await this.refreshOwnership();
     } catch (error) {

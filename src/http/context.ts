@@ -40,6 +40,17 @@ export interface ClusterNodeInfo {
   readonly linked: boolean;
 }
 
+/** What a cluster node did since it started (/metrics). */
+export interface ClusterFigures {
+  readonly nodesDeclaredDead: number;
+  readonly queuesTakenOver: number;
+  readonly queuesHandedOver: number;
+  /** Group commits of replicated queues' messages, and the rows they inserted. */
+  readonly replicatedRounds: number;
+  readonly replicatedRowsWritten: number;
+  readonly databaseAvailable: boolean;
+}
+
 /** The cluster as the management API shows it (absent for a single broker). */
 export interface ClusterView {
   readonly clusterName: string;
@@ -50,6 +61,8 @@ export interface ClusterView {
   isReplicated(queueArguments: unknown): boolean;
   /** Queues each node owns. */
   queuesOwned(): ReadonlyMap<string, number>;
+  /** This node's cluster counters since it started. */
+  figures(): ClusterFigures;
   /** Moves replicated queues to where the hash puts them among the living nodes; returns the moves. */
   rebalance(): Promise<readonly { queue: string; vhost: string; from: string; to: string }[]>;
 }

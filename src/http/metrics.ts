@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry } from 'prom-client';
+import { ClusterMetrics } from './cluster-metrics.js';
 import type { ManagementContext } from './context.js';
 import { GLOBAL_STATS } from './rates.js';
 import { diskFree } from './routes/nodes.js';
@@ -30,6 +31,7 @@ export class MetricsCollector {
   >;
   private readonly globals: Counter[];
   private readonly storeCounters: Record<'fsyncs' | 'fsyncSeconds', Counter>;
+  private readonly cluster: ClusterMetrics | undefined;
 
   constructor(private readonly context: ManagementContext) {
     const registers = [this.registry];
@@ -64,6 +66,7 @@ export class MetricsCollector {
       }),
     };
     this.globals = GLOBAL_COUNTERS.map(([name, help]) => new Counter({ name, help, registers }));
+    this.cluster = context.cluster === undefined ? undefined : new ClusterMetrics(context.cluster, context.nodeName, this.registry);
   }
 
   get contentType(): string {
@@ -75,6 +78,7 @@ export class MetricsCollector {
     this.collectQueues();
     this.collectNode();
     this.collectGlobals();
+    this.cluster?.collect();
     this.nodeGauges.diskFree.set((await diskFree(this.context.dataDir)) ?? 0);
     return this.registry.metrics();
   }

@@ -52,7 +52,7 @@ async function connectAnywhere(nodes: readonly TestClusterNode[], start: number,
     const node = nodes[(start + attempt) % nodes.length]!;
     if (!node.running) continue;
     try {
-      const connection: amqp.ChannelModel & { nodeName?: string } = await amqp.connect(node.url);
+      const connection: amqp.ChannelModel & { nodeName?: string } = await cluster.connect(node.url);
       connection.on('error', () => undefined);
       connection.nodeName = node.name;
       return connection;
@@ -143,7 +143,7 @@ async function consumer(index: number, book: Ledger, stop: () => boolean): Promi
 }
 
 test(`kill -9 of nodes every few seconds for ${SECONDS} s: nothing confirmed is lost, every queue drains`, { skip: pg.skip, timeout: (SECONDS + 180) * 1000 }, async () => {
-  const setup = await amqp.connect(cluster.nodes[0]!.url);
+  const setup = await cluster.connect(cluster.nodes[0]!.url);
   const ch = await setup.createChannel();
   await ch.assertQueue('replicated', { durable: true, arguments: { 'x-queue-type': 'quorum' } });
   await ch.assertQueue('classic', { durable: true });

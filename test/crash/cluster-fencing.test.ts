@@ -26,7 +26,7 @@ before(async () => {
 after(() => cluster?.cleanup());
 
 async function declareEverywhere(queue: string): Promise<void> {
-  const connection = await amqp.connect(cluster.nodes[0]!.url);
+  const connection = await cluster.connect(cluster.nodes[0]!.url);
   const ch = await connection.createChannel();
   await ch.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
   await connection.close();
@@ -39,7 +39,7 @@ async function ownerOf(queue: string, asking: TestClusterNode): Promise<string> 
 
 /** Everything the queue holds, read through `node` until nothing arrives for a second. */
 async function drain(node: TestClusterNode, queue: string): Promise<Set<string>> {
-  const connection = await amqp.connect(node.url);
+  const connection = await cluster.connect(node.url);
   connection.on('error', () => undefined);
   const ch = await connection.createChannel();
   await ch.prefetch(200);
@@ -60,7 +60,7 @@ test('a paused owner is replaced and, resumed, commits nothing it was sent after
   await declareEverywhere('paused');
   const ownerName = await ownerOf('paused', cluster.nodes[0]!);
   const owner = cluster.node(ownerName);
-  const connection = await amqp.connect(owner.url);
+  const connection = await cluster.connect(owner.url);
   connection.on('error', () => undefined);
   const ch = await connection.createConfirmChannel();
   ch.on('error', () => undefined);
@@ -114,7 +114,7 @@ test('PostgreSQL killed and restarted under load: nothing confirmed is lost, pub
   let blockedSeen = false;
   let publishing = true;
   const publishers = cluster.nodes.map(async (node, index) => {
-    const connection = await amqp.connect(node.url);
+    const connection = await cluster.connect(node.url);
     connection.on('error', () => undefined);
     connection.on('blocked', () => (blockedSeen = true));
     const ch = await connection.createConfirmChannel();

@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import amqp from 'amqplib';
 import { cleanEnvironment, runCli, type CliProcess } from '../integration/cli/process.js';
 
 const AMQP_LISTENING = /AMQP listening on (\S+):(\d+)/;
@@ -134,6 +135,17 @@ export class TestCluster {
     const node = this.nodes.find((n) => n.name === name);
     if (node === undefined) throw new Error(`no node ${name}`);
     return node;
+  }
+
+  /**
+   * An AMQP connection that does not outlive the test's nodes. amqplib tidies a connection whose socket
+   * ended (heartbeat timers, the socket) only after emitting 'error': with no listener that throws
+   * first, and the timers keep the test file's process alive for ever once a test failed half-way.
+   */
+  async connect(url: string): Promise<amqp.ChannelModel> {
+    const connection = await amqp.connect(url);
+    connection.on('error', () => undefined);
+    return connection;
   }
 
   async cleanup(): Promise<void> {

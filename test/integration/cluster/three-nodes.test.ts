@@ -27,7 +27,7 @@ before(async () => {
 after(() => cluster?.cleanup());
 
 async function connect(node: TestClusterNode, user = 'guest', password = 'guest'): Promise<amqp.ChannelModel> {
-  const connection = await amqp.connect(node.url.replace('guest:guest', `${user}:${password}`));
+  const connection = await cluster.connect(node.url.replace('guest:guest', `${user}:${password}`));
   connection.on('error', () => undefined);
   return connection;
 }
@@ -102,7 +102,7 @@ test('users and permissions made through one node hold on every node', { skip: p
   await n1.api('PUT', '/api/permissions/%2F/alice', { configure: '^alice-', write: '.*', read: '.*' });
   await waitFor(async () => (await n3.api<{ name: string }[]>('GET', '/api/users')).some((u) => u.name === 'alice'), 'alice on n3');
   await waitFor(async () => (await n3.api<unknown[]>('GET', '/api/permissions')).length >= 2, 'her permissions on n3');
-  const connection = await amqp.connect(n3.url.replace('guest:guest', 'alice:wonder'));
+  const connection = await cluster.connect(n3.url.replace('guest:guest', 'alice:wonder'));
   connection.on('error', () => undefined);
   const ch = await connection.createChannel();
   ch.on('error', () => undefined);

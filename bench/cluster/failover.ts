@@ -1,0 +1,221 @@
+/**
+ * One failover round for bench/cluster.ts: a replicated queue owned by one node, a publisher with
+ * confirms on a living node publishing at a steady rate, a consumer on another living node; the owner
+ * is killed with SIGKILL and the clients (amqplib, in this process, so that every event has a
+ * timestamp on one clock) record:
+ *
+ * - the first confirm (basic.ack) of a message published after the kill;
+ * - the first delivery the new owner made: a message published after the kill, or a redelivery
+ *   (messages the dead owner had handed out and not seen acked come back redelivered);
+ * - whether the consumer was cancelled (it must not be: Warren keeps consumers on living nodes).
+ *
+ * Afterwards the publisher stops, and every confirmed message must reach the consumer (at-least-once):
+ * the round reports how many confirmed messages never arrived.
+ */
+import amqp from 'amqplib';
+import type { BenchCluster, BenchNode } from './nodes.js';
+
+export interface FailoverSettings {
+  /** Messages per second of the steady publisher. */
+  rate: number;
+  /** Unconfirmed messages allowed; beyond it the publisher skips its turn. */
+  window: number;
+  size: number;
+  prefetch: number;
+  /** Publishing before the kill, ms. */
+  warmupMs: number;
+  /** Give up waiting for the first confirm/delivery after the kill, ms. */
+  timeoutMs: number;
+}
+
+export interface FailoverRound {
+  queue: string;
+  killed: string;
+  newOwner: string | undefined;
+  /** The living node(s) whose warren_cluster_nodes_declared_dead_total rose in the round. */
+  declaredDeadBy: string;
+  publisherNode: string;
+  consumerNode: string;
+  /** Seconds from the kill; undefined when it did not happen within the timeout. */
+  firstConfirmS: number | undefined;
+  firstDeliveryS: number | undefined;
+  /** First delivery of a message published after the kill (a subset of the above). */
+  firstNewMessageDeliveryS: number | undefined;
+  /** When the surviving nodes listed the new owner (polled every 20 ms). */
+  ownerVisibleS: number | undefined;
+  nackedAfterKill: number;
+  redelivered: number;
+  consumerCancelled: boolean;
+  publishedBeforeKill: number;
+  confirmedTotal: number;
+  /** Confirmed (acked) messages that had not reached the consumer 10 s after the publisher stopped. */
+  confirmedNotDelivered: number;
+  errors: string[];
+  /** When no delivery came after the kill: the queue as the new owner and the consumer's node list it, and their recent log lines. */
+  diagnosis?: string;
+}
+
+const DECLARED_DEAD = 'warren_cluster_nodes_declared_dead_total';
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function failoverRound(
+  cluster: BenchCluster,
+  queue: string,
+  settings: FailoverSettings,
+  progress: (line: string) => void,
+): Promise<FailoverRound> {
+  const declarer = cluster.living[0]!;
+  {
+    const connection = await amqp.connect(declarer.url);
+    const ch = await connection.createChannel();
+    await ch.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+    await connection.close();
+  }
+  const ownerName = await cluster.waitForQueue(queue);
+  const owner = cluster.node(ownerName);
+  const others = cluster.living.filter((n) => n !== owner);
+  const [publisherNode, consumerNode] = [others[0]!, others[1] ?? others[0]!] as [BenchNode, BenchNode];
+
+  const errors: string[] = [];
+  const publishedAt = new Map<number, number>(); // seq -> performance.now()
+  const confirmed = new Set<number>();
+  const delivered = new Set<number>();
+  let killAt = Number.POSITIVE_INFINITY;
+  let firstConfirm: number | undefined;
+  let firstDelivery: number | undefined;
+  let firstNewDelivery: number | undefined;
+  let nackedAfterKill = 0;
+  let redelivered = 0;
+  let consumerCancelled = false;
+  let outstanding = 0;
+
+  const consumerConnection = await amqp.connect(consumerNode.url);
+  consumerConnection.on('error', (e: Error) => errors.push(`consumer connection: ${e.message}`));
+  consumerConnection.on('close', () => errors.push('consumer connection closed'));
+  const consumer = await consumerConnection.createChannel();
+  consumer.on('error', (e: Error) => errors.push(`consumer channel: ${e.message}`));
+  await consumer.prefetch(settings.prefetch);
+  await consumer.consume(queue, (message) => {
+    const now = performance.now();
+    if (message === null) {
+      consumerCancelled = true;
+      return;
+    }
+    const seq = message.content.readUInt32BE(0);
+    delivered.add(seq);
+    if (message.fields.redelivered) redelivered++;
+    if (now > killAt) {
+      const publishedAfterKill = (publishedAt.get(seq) ?? 0) > killAt;
+      if (firstDelivery === undefined && (publishedAfterKill || message.fields.redelivered)) firstDelivery = now;
+      if (firstNewDelivery === undefined && publishedAfterKill) firstNewDelivery = now;
+    }
+    consumer.ack(message);
+  });
+
+  const publisherConnection = await amqp.connect(publisherNode.url);
+  publisherConnection.on('error', (e: Error) => errors.push(`publisher connection: ${e.message}`));
+  publisherConnection.on('close', () => errors.push('publisher connection closed'));
+  const publisher = await publisherConnection.createConfirmChannel();
+  publisher.on('error', (e: Error) => errors.push(`publisher channel: ${e.message}`));
+
+  let seq = 0;
+  let publishing = true;
+  const startedAt = performance.now();
+  const body = Buffer.alloc(settings.size, 0x61);
+  const tick = (): void => {
+    if (!publishing) return;
+    const due = Math.floor(((performance.now() - startedAt) / 1000) * settings.rate) - seq;
+    for (let i = 0; i < due && outstanding < settings.window; i++) {
+      const mine = seq++;
+      const content = Buffer.from(body);
+      content.writeUInt32BE(mine, 0);
+      const at = performance.now();
+      publishedAt.set(mine, at);
+      outstanding++;
+      publisher.publish('', queue, content, { persistent: true }, (error) => {
+        outstanding--;
+        const now = performance.now();
+        if (error !== null && error !== undefined) {
+          if (at > killAt) nackedAfterKill++;
+          return;
+        }
+        confirmed.add(mine);
+        if (firstConfirm === undefined && at > killAt) firstConfirm = now;
+      });
+    }
+  };
+  const timer = setInterval(tick, 2);
+
+  let ownerVisible: number | undefined;
+  let newOwner: string | undefined;
+  try {
+    await sleep(settings.warmupMs);
+    if (delivered.size === 0) throw new Error(`no delivery in ${settings.warmupMs} ms of warm-up (published ${seq}, confirmed ${confirmed.size})`);
+    const publishedBeforeKill = seq;
+    const declaredDead = async (): Promise<number[]> =>
+      Promise.all(others.map(async (n) => (await n.metrics([DECLARED_DEAD]).catch(() => ({} as Record<string, number>)))[DECLARED_DEAD] ?? 0));
+    const declaredBefore = await declaredDead();
+    killAt = performance.now();
+    await owner.kill9();
+    progress(`killed ${owner.name} (owner of ${queue}); publisher on ${publisherNode.name}, consumer on ${consumerNode.name}`);
+    // Poll the new owner as the survivors see it, meanwhile the clients record their events.
+    const deadline = killAt + settings.timeoutMs;
+    while (performance.now() < deadline && (firstConfirm === undefined || firstDelivery === undefined || ownerVisible === undefined)) {
+      if (ownerVisible === undefined) {
+        const info = await publisherNode.queue(queue).catch(() => undefined);
+        if (info !== undefined && info.node !== owner.name) {
+          ownerVisible = performance.now();
+          newOwner = info.node;
+        }
+      }
+      await sleep(20);
+    }
+    // Stop, let outstanding confirms come back, then wait for every confirmed message to be delivered.
+    publishing = false;
+    clearInterval(timer);
+    const settleUntil = performance.now() + 10_000;
+    while (outstanding > 0 && performance.now() < settleUntil) await sleep(20);
+    const deliverUntil = performance.now() + 10_000;
+    const missing = (): number => [...confirmed].filter((s) => !delivered.has(s)).length;
+    while (missing() > 0 && performance.now() < deliverUntil) await sleep(50);
+    const declaredAfter = await declaredDead();
+    const declaredDeadBy = others.filter((_, i) => (declaredAfter[i] ?? 0) > (declaredBefore[i] ?? 0)).map((n) => n.name).join(', ') || '?';
+    const s = (t: number | undefined): number | undefined => (t === undefined ? undefined : (t - killAt) / 1000);
+    let diagnosis: string | undefined;
+    if (firstDelivery === undefined) {
+      const view = async (n: BenchNode): Promise<string> => {
+        const q = (await n.queue(queue).catch(() => undefined)) as (Record<string, unknown> | undefined);
+        return `${n.name} lists ${queue}: ${q === undefined ? 'nothing' : JSON.stringify({ node: q['node'], messages: q['messages'], messages_ready: q['messages_ready'], messages_unacknowledged: q['messages_unacknowledged'], consumers: q['consumers'] })}`;
+      };
+      const nodes = [...new Set([consumerNode, ...cluster.living])];
+      const views = await Promise.all(nodes.map(view));
+      const logs = nodes.map((n) => `--- ${n.name}, last log lines:\n${n.output()}`);
+      diagnosis = [...views, ...logs].join('\n');
+    }
+    return {
+      queue,
+      killed: owner.name,
+      newOwner,
+      declaredDeadBy,
+      publisherNode: publisherNode.name,
+      consumerNode: consumerNode.name,
+      firstConfirmS: s(firstConfirm),
+      firstDeliveryS: s(firstDelivery),
+      firstNewMessageDeliveryS: s(firstNewDelivery),
+      ownerVisibleS: s(ownerVisible),
+      nackedAfterKill,
+      redelivered,
+      consumerCancelled,
+      publishedBeforeKill,
+      confirmedTotal: confirmed.size,
+      confirmedNotDelivered: missing(),
+      errors: [...errors],
+      ...(diagnosis === undefined ? {} : { diagnosis }),
+    };
+  } finally {
+    publishing = false;
+    clearInterval(timer);
+    await publisherConnection.close().catch(() => undefined);
+    await consumerConnection.close().catch(() => undefined);
+  }
+}
