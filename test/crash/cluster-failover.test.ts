@@ -9,7 +9,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import amqp from 'amqplib';
-import { TestCluster, waitForMembers, type TestClusterNode } from '../helpers/cluster.js';
+import { startLinkedCluster, type TestCluster, waitForMembers, type TestClusterNode } from '../helpers/cluster.js';
 import { postgresForFile } from '../helpers/postgres.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
@@ -23,9 +23,7 @@ let cluster: TestCluster;
 
 before(async () => {
   if (pg.skip) return;
-  cluster = new TestCluster(await pg.freshDatabase(), { leaseMs: 3000, heartbeatMs: 500 });
-  await cluster.startNodes(3);
-  await waitForMembers(cluster.nodes, 3);
+  cluster = await startLinkedCluster(pg, 3, { leaseMs: 3000, heartbeatMs: 500 });
 });
 
 after(() => cluster?.cleanup());

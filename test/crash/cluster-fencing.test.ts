@@ -7,8 +7,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import amqp from 'amqplib';
-import { TestCluster, waitForMembers, type TestClusterNode } from '../helpers/cluster.js';
+import { startLinkedCluster, type TestCluster, waitForMembers, type TestClusterNode } from '../helpers/cluster.js';
 import { postgresForFile } from '../helpers/postgres.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
@@ -18,9 +17,7 @@ const LEASE_MS = 3000;
 
 before(async () => {
   if (pg.skip) return;
-  cluster = new TestCluster(await pg.freshDatabase(), { leaseMs: LEASE_MS, heartbeatMs: 500 });
-  await cluster.startNodes(3);
-  await waitForMembers(cluster.nodes, 3);
+  cluster = await startLinkedCluster(pg, 3, { leaseMs: LEASE_MS, heartbeatMs: 500 });
 });
 
 after(() => cluster?.cleanup());

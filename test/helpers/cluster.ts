@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqp from 'amqplib';
 import { cleanEnvironment, runCli, type CliProcess } from '../integration/cli/process.js';
+import type { TestPostgres } from './postgres.js';
 
 const AMQP_LISTENING = /AMQP listening on (\S+):(\d+)/;
 const HTTP_LISTENING = /HTTP listening on (\S+):(\d+)/;
@@ -170,4 +171,12 @@ export async function waitForMembers(nodes: readonly TestClusterNode[], count: n
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
+}
+
+/** A cluster of `count` nodes on a fresh database of the file's PostgreSQL, every node linked to every other. */
+export async function startLinkedCluster(pg: TestPostgres, count: number, options: NodeOptions = {}): Promise<TestCluster> {
+  const cluster = new TestCluster(await pg.freshDatabase(), options);
+  await cluster.startNodes(count);
+  await waitForMembers(cluster.nodes, count);
+  return cluster;
 }

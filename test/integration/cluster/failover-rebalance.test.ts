@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import amqp from 'amqplib';
 import { runCtl } from '../cli/process.js';
-import { TestCluster, waitForMembers, type TestClusterNode } from '../../helpers/cluster.js';
+import { startLinkedCluster, type TestCluster, waitForMembers, type TestClusterNode } from '../../helpers/cluster.js';
 import { postgresForFile } from '../../helpers/postgres.js';
 import { waitFor } from '../../helpers/wait.js';
 
@@ -17,9 +17,7 @@ let cluster: TestCluster;
 
 before(async () => {
   if (pg.skip) return;
-  cluster = new TestCluster(await pg.freshDatabase(), { leaseMs: 3000, heartbeatMs: 500 });
-  await cluster.startNodes(3);
-  await waitForMembers(cluster.nodes, 3);
+  cluster = await startLinkedCluster(pg, 3, { leaseMs: 3000, heartbeatMs: 500 });
 });
 
 after(() => cluster?.cleanup());

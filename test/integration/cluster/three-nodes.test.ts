@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import amqp from 'amqplib';
 import pgLib from 'pg';
-import { TestCluster, waitForMembers, type TestClusterNode } from '../../helpers/cluster.js';
+import { startLinkedCluster, type TestCluster, type TestClusterNode } from '../../helpers/cluster.js';
 import { postgresForFile } from '../../helpers/postgres.js';
 import { waitFor } from '../../helpers/wait.js';
 
@@ -19,9 +19,8 @@ let n3: TestClusterNode;
 
 before(async () => {
   if (pg.skip) return;
-  cluster = new TestCluster(await pg.freshDatabase());
-  [n1, n2, n3] = (await cluster.startNodes(3)) as [TestClusterNode, TestClusterNode, TestClusterNode];
-  await waitForMembers(cluster.nodes, 3);
+  cluster = await startLinkedCluster(pg, 3);
+  [n1, n2, n3] = cluster.nodes as [TestClusterNode, TestClusterNode, TestClusterNode];
 });
 
 after(() => cluster?.cleanup());

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { CHROMIUM_MISSING, cellsOf, launchChromium } from '../../helpers/browser.js';
-import { TestCluster, waitForMembers, type TestClusterNode } from '../../helpers/cluster.js';
+import { startLinkedCluster, type TestCluster, type TestClusterNode } from '../../helpers/cluster.js';
 import { postgresForFile } from '../../helpers/postgres.js';
 import { waitFor } from '../../helpers/wait.js';
 
@@ -30,9 +30,8 @@ describe('a cluster node\'s dashboard in Chromium', { skip: SKIP, timeout: 90_00
   const pageErrors: string[] = [];
 
   before(async () => {
-    cluster = new TestCluster(await pg.freshDatabase());
-    [n1, n2] = (await cluster.startNodes(2)) as [TestClusterNode, TestClusterNode];
-    await waitForMembers(cluster.nodes, 2);
+    cluster = await startLinkedCluster(pg, 2);
+    [n1, n2] = cluster.nodes as [TestClusterNode, TestClusterNode];
     profile = mkdtempSync(join(tmpdir(), 'warren-dash-cluster-chromium-'));
     browser = await launchChromium(profile);
     page = browser.pages()[0] ?? (await browser.newPage());
