@@ -1,10 +1,14 @@
 import type { DurabilityBarrier } from '../broker/durability.js';
+import { BrokerErrorKind } from '../broker/errors.js';
 import type { Consumer, QueueEntry } from '../broker/front-door.js';
 import type { Message } from '../broker/message.js';
 import type { QueueFigures, RemoteOwner, RemoteSettlement } from '../broker/queue/remote-owner.js';
 import type { QueueView } from '../broker/queue-view.js';
 import { Settle } from './link/frames.js';
 import type { OwnerLink } from './link/owner-link.js';
+
+/** How soon a subscription the owner refused as not (yet) its queue is asked for again (an ownership poll). */
+const RESUBSCRIBE_MS = 250;
 
 /** Credit a consumer without a prefetch limit gets from the owner at a time. */
 const UNLIMITED_WINDOW = 1000;
@@ -135,13 +139,23 @@ export class RemoteQueue implements RemoteOwner {
           subscription.waiting.push(entry);
           this.handOver(consumer, subscription);
         },
-        ended: () => {
+        ended: (reason) => {
           // Resubscribed when the link or the next owner comes (retarget, linkUp); waiting ones are void.
           subscription.waiting.length = 0;
+          // The node this one believes owns the queue does not yet: it has not read the move that made
+          // it the owner (this node may have made it, an ownership poll earlier). Ask again shortly.
+          if (reason.kind === BrokerErrorKind.NotFound) this.subscribeLater(consumer, subscription);
         },
       },
     );
     this.subscriptions.set(consumer, subscription);
+  }
+
+  private subscribeLater(consumer: Consumer, refused: Subscription): void {
+    const timer = setTimeout(() => {
+      if (!this.detached && this.subscriptions.get(consumer) === refused) this.subscribe(consumer);
+    }, RESUBSCRIBE_MS);
+    timer.unref();
   }
 
   private handOver(consumer: Consumer, subscription: Subscription): void {
