@@ -415,8 +415,10 @@ export class ClusterNode {
         await this.membership.assertCurrent(client);
         return this.ownership.completeMove(client, row.vhost, row.name, to);
       });
-      if (moved) this.counters.queuesHandedOver++;
-      if (moved) this.logger.info({ queue: row.name, vhost: row.vhost, to }, `handed queue '${row.name}' over to ${to}`);
+      if (moved) {
+        this.counters.queuesHandedOver++;
+        this.logger.info({ queue: row.name, vhost: row.vhost, to }, `handed queue '${row.name}' over to ${to}`);
+      }
       await this.refreshOwnership();
     } catch (error) {
       this.logger.warn({ err: error, queue: row.name }, `handing '${row.name}' over to ${to} failed: ${(error as Error).message}`);
