@@ -7,6 +7,7 @@
  */
 import { LatencyHistogram, type LatencySummary } from '../../src/perf/histogram.js';
 import { withDefaults, type PerfOptions } from '../../src/perf/options.js';
+import type { PerfResult } from '../../src/perf/runner.js';
 import { WorkerHandle } from '../../src/perf/worker-pool.js';
 import type { Counters, WorkerSpec } from '../../src/perf/worker-protocol.js';
 
@@ -26,17 +27,10 @@ export interface LoadSettings {
   prefetch: number;
 }
 
-export interface LoadResult {
-  elapsedS: number;
-  totals: Counters;
-  publishRate: number;
-  confirmRate: number;
-  consumeRate: number;
-  latency: LatencySummary;
-  clientCpuS: number;
+/** What `runPerf` reports, for flows it cannot run. */
+export interface LoadResult extends Omit<PerfResult, 'options'> {
   /** Confirmed msg/s in each second of the run. */
   confirmedPerSecond: number[];
-  errors: string[];
 }
 
 const zero = (): Counters => ({ published: 0, confirmed: 0, nacked: 0, consumed: 0 });
