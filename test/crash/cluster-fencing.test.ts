@@ -30,10 +30,6 @@ async function declareEverywhere(queue: string): Promise<void> {
   for (const node of cluster.nodes) await waitFor(async () => (await node.api<unknown[]>('GET', `/api/queues/%2F/${queue}`).then(() => [1])).length === 1, `${queue} on ${node.name}`);
 }
 
-async function ownerOf(queue: string, asking: TestClusterNode): Promise<string> {
-  return (await asking.api<{ node: string }>('GET', `/api/queues/%2F/${queue}`)).node;
-}
-
 /** Everything the queue holds, read through `node` until nothing arrives for a second. */
 async function drain(node: TestClusterNode, queue: string): Promise<Set<string>> {
   const connection = await cluster.connect(node.url);
@@ -55,7 +51,7 @@ async function drain(node: TestClusterNode, queue: string): Promise<Set<string>>
 
 test('a paused owner is replaced and, resumed, commits nothing it was sent after the pause', { skip: pg.skip, timeout: 120_000 }, async () => {
   await declareEverywhere('paused');
-  const ownerName = await ownerOf('paused', cluster.nodes[0]!);
+  const ownerName = await cluster.nodes[0]!.ownerOf('paused');
   const owner = cluster.node(ownerName);
   const connection = await cluster.connect(owner.url);
   connection.on('error', () => undefined);
@@ -83,7 +79,7 @@ test('a paused owner is replaced and, resumed, commits nothing it was sent after
   pausedFrom = next;
   await sleep(LEASE_MS + 2500);
   const others = cluster.nodes.filter((n) => n !== owner);
-  const newOwner = await ownerOf('paused', others[0]!);
+  const newOwner = await others[0]!.ownerOf('paused');
   assert.notEqual(newOwner, ownerName, 'the queue moved while its owner was paused');
   owner.resume();
   await waitFor(() => /fenced/.test(owner.output()), 'the resumed node finds itself fenced', 20_000);

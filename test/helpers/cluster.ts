@@ -89,6 +89,11 @@ export class TestClusterNode {
     return this.history + (this.cli?.stdout() ?? '') + (this.cli?.stderr() ?? '');
   }
 
+  /** The owner of a queue of vhost / as this node sees it (the `node` field of /api/queues). */
+  async ownerOf(queue: string): Promise<string> {
+    return (await this.api<{ node: string }>('GET', `/api/queues/%2F/${encodeURIComponent(queue)}`)).node;
+  }
+
   /** The management API of this node as guest. */
   async api<T>(method: string, path: string, body?: unknown): Promise<T> {
     const response = await fetch(`http://127.0.0.1:${this.httpPort}${path}`, {

@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type amqp from 'amqplib';
-import { startLinkedCluster, type TestCluster, type TestClusterNode } from '../../helpers/cluster.js';
+import { startLinkedCluster, type TestCluster } from '../../helpers/cluster.js';
 import { postgresForFile } from '../../helpers/postgres.js';
 import { waitFor } from '../../helpers/wait.js';
 
@@ -21,8 +21,6 @@ before(async () => {
 
 after(() => cluster?.cleanup());
 
-const ownerOf = async (node: TestClusterNode, queue: string): Promise<string> => (await node.api<{ node: string }>('GET', `/api/queues/%2F/${queue}`)).node;
-
 test('a delivery lost with its owner counts toward x-delivery-limit; the next return dead-letters it', { skip: pg.skip, timeout: 60_000 }, async () => {
   const setup = await cluster.connect(cluster.nodes[0]!.url);
   const sch = await setup.createChannel();
@@ -34,7 +32,7 @@ test('a delivery lost with its owner counts toward x-delivery-limit; the next re
   await setup.close();
   for (const node of cluster.nodes) await waitFor(async () => (await node.api<unknown[]>('GET', '/api/queues/%2F')).length === 2, `both queues on ${node.name}`);
 
-  const ownerName = await ownerOf(cluster.nodes[0]!, 'limits');
+  const ownerName = await cluster.nodes[0]!.ownerOf('limits');
   const owner = cluster.node(ownerName);
   const living = cluster.nodes.find((n) => n !== owner)!;
   const connection = await cluster.connect(living.url);
@@ -49,7 +47,7 @@ test('a delivery lost with its owner counts toward x-delivery-limit; the next re
   // The delivery is held, unacked, when its queue's owner dies.
   await owner.kill();
   await waitFor(() => deliveries.length === 2, 'the delivery again, from the new owner', 20_000);
-  assert.notEqual(await ownerOf(living, 'limits'), ownerName);
+  assert.notEqual(await living.ownerOf('limits'), ownerName);
   const again = deliveries[1]!;
   assert.equal(again.fields.redelivered, true);
   assert.equal(again.properties.headers?.['x-delivery-count'], 1, 'the lost delivery counted as one return');

@@ -22,8 +22,6 @@ before(async () => {
 
 after(() => cluster?.cleanup());
 
-const ownerOf = async (node: TestClusterNode, queue: string): Promise<string> => (await node.api<{ node: string }>('GET', `/api/queues/%2F/${queue}`)).node;
-
 /**
  * Publishes with confirms as a client should through a failover: what is nacked (the queue was between
  * owners, or this node had not yet heard of the new one) is sent again until all is confirmed.
@@ -49,7 +47,7 @@ test('the owner dies: the queue moves with its messages, consumers elsewhere go 
   await (await setup.createChannel()).assertQueue('moving', { durable: true, arguments: { 'x-queue-type': 'quorum' } });
   await setup.close();
   for (const node of cluster.nodes) await waitFor(async () => (await node.api<unknown[]>('GET', '/api/queues/%2F')).length === 1, `the queue on ${node.name}`);
-  const ownerName = await ownerOf(cluster.nodes[0]!, 'moving');
+  const ownerName = await cluster.nodes[0]!.ownerOf('moving');
   const owner = cluster.node(ownerName);
   const [living, other] = cluster.nodes.filter((n) => n !== owner) as [TestClusterNode, TestClusterNode];
 
@@ -70,13 +68,13 @@ test('the owner dies: the queue moves with its messages, consumers elsewhere go 
   await waitFor(() => held.length === 2, 'two deliveries held');
 
   await owner.kill();
-  await waitFor(async () => (await ownerOf(living, 'moving')) !== ownerName, 'the queue has a new owner', 10_000);
+  await waitFor(async () => (await living.ownerOf('moving')) !== ownerName, 'the queue has a new owner', 10_000);
   holding = false;
   // Their delivery died with the owner, so these acks settle nothing; they free the consumer's prefetch.
   for (const message of held) consumer.ack(message);
   await publish(other, 'moving', Array.from({ length: 50 }, (_, i) => 100 + i));
   await waitFor(() => new Set(got.map((g) => g.id)).size === 150, 'every message delivered through the same consumer', 20_000);
-  const newOwner = cluster.node(await ownerOf(living, 'moving'));
+  const newOwner = cluster.node(await living.ownerOf('moving'));
   // Membership is read again at each heartbeat: the node that won the death declaration knows first.
   await waitFor(async () => (await metricsOf(newOwner)).get('warren_cluster_nodes{state="down"}') === 1, 'the new owner sees one node down');
   const metrics = await metricsOf(newOwner);
@@ -97,7 +95,7 @@ test('the owner dies: the queue moves with its messages, consumers elsewhere go 
   const rebalance = await runCtl(`http://127.0.0.1:${other.httpPort}`, 'cluster', 'rebalance');
   assert.equal(rebalance.code, 0, rebalance.stderr);
   assert.match(rebalance.stdout, new RegExp(`moving\\s+\\S+\\s+${ownerName}`));
-  await waitFor(async () => (await ownerOf(other, 'moving')) === ownerName, 'the queue is back with its old owner', 15_000);
+  await waitFor(async () => (await other.ownerOf('moving')) === ownerName, 'the queue is back with its old owner', 15_000);
   const back = await cluster.connect(owner.url);
   const ch = await back.createChannel();
   const rest: string[] = [];
