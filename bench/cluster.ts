@@ -396,13 +396,13 @@ function ratioTable(ms: Measurement[]): string {
 function failoverTable(rounds: FailoverRound[]): string {
   const s = (x: number | undefined): string => (x === undefined ? 'none' : x.toFixed(3));
   const lines = [
-    row(['round', 'killed owner', 'declared dead by', 'new owner', 'publisher on', 'consumer on', 'first confirm after kill (s)', 'first delivery by new owner (s)', 'first delivery of a post-kill message (s)', 'new owner listed (s)', 'nacked after kill', 'redelivered', 'consumer cancelled', 'confirmed, not delivered', 'errors']),
-    row(Array.from({ length: 15 }, () => '---')),
+    row(['round', 'killed owner', 'declared dead by', 'new owner', 'publisher on', 'consumer on', 'first confirm after kill (s)', 'first delivery by new owner (s)', 'first delivery of a post-kill message (s)', 'reconnected client: first confirm (s)', 'new owner listed (s)', 'nacked after kill', 'redelivered', 'consumer cancelled', 'confirmed, not delivered', 'errors']),
+    row(Array.from({ length: 16 }, () => '---')),
   ];
   rounds.forEach((r, i) =>
     lines.push(
       row([
-        i + 1, r.killed, r.declaredDeadBy, r.newOwner ?? '?', r.publisherNode, r.consumerNode, s(r.firstConfirmS), s(r.firstDeliveryS), s(r.firstNewMessageDeliveryS),
+        i + 1, r.killed, r.declaredDeadBy, r.newOwner ?? '?', r.publisherNode, r.consumerNode, s(r.firstConfirmS), s(r.firstDeliveryS), s(r.firstNewMessageDeliveryS), s(r.reconnectedConfirmS),
         s(r.ownerVisibleS), r.nackedAfterKill, r.redelivered, r.consumerCancelled ? '**yes**' : 'no', r.confirmedNotDelivered, r.errors.join('; ').replace(/\|/g, '/') || '',
       ]),
     ),
@@ -415,7 +415,7 @@ function failoverTable(rounds: FailoverRound[]): string {
     return `median ${median(got).toFixed(3)}, max ${Math.max(...got).toFixed(3)}${missing > 0 ? ` (${missing} rounds: none)` : ''}`;
   };
   lines.push(
-    row(['**all**', '', '', '', '', '', stat((r) => r.firstConfirmS), stat((r) => r.firstDeliveryS), stat((r) => r.firstNewMessageDeliveryS), stat((r) => r.ownerVisibleS), '', '', '', String(rounds.reduce((a, r) => a + r.confirmedNotDelivered, 0)), '']),
+    row(['**all**', '', '', '', '', '', stat((r) => r.firstConfirmS), stat((r) => r.firstDeliveryS), stat((r) => r.firstNewMessageDeliveryS), stat((r) => r.reconnectedConfirmS), stat((r) => r.ownerVisibleS), '', '', '', String(rounds.reduce((a, r) => a + r.confirmedNotDelivered, 0)), '']),
   );
   return lines.join('\n');
 }

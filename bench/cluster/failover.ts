@@ -7,7 +7,9 @@
  * - the first confirm (basic.ack) of a message published after the kill;
  * - the first delivery the new owner made: a message published after the kill, or a redelivery
  *   (messages the dead owner had handed out and not seen acked come back redelivered);
- * - whether the consumer was cancelled (it must not be: Warren keeps consumers on living nodes).
+ * - whether the consumer was cancelled (it must not be: Warren keeps consumers on living nodes);
+ * - for a client of the killed owner itself, which reconnects to a living node as soon as its
+ *   connection drops: the first confirm it gets there (the issue's "reconnecting client").
  *
  * Afterwards the publisher stops, and every confirmed message must reach the consumer (at-least-once):
  * the round reports how many confirmed messages never arrived.
@@ -41,6 +43,8 @@ export interface FailoverRound {
   firstDeliveryS: number | undefined;
   /** First delivery of a message published after the kill (a subset of the above). */
   firstNewMessageDeliveryS: number | undefined;
+  /** The owner's own client, reconnected to a living node: its first confirm after the kill. */
+  reconnectedConfirmS: number | undefined;
   /** When the surviving nodes listed the new owner (polled every 20 ms). */
   ownerVisibleS: number | undefined;
   nackedAfterKill: number;
@@ -56,6 +60,8 @@ export interface FailoverRound {
 }
 
 const DECLARED_DEAD = 'warren_cluster_nodes_declared_dead_total';
+/** Marks the reconnecting client's messages (the steady publisher's carry their sequence number). */
+const RECONNECTED_MARK = 0xffffffff;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function failoverRound(
@@ -145,6 +151,7 @@ export async function failoverRound(
     }
   };
   const timer = setInterval(tick, 2);
+  const reconnecting = await reconnectingClient(owner.url, publisherNode.url, queue, body, errors);
 
   let ownerVisible: number | undefined;
   let newOwner: string | undefined;
@@ -160,7 +167,7 @@ export async function failoverRound(
     progress(`killed ${owner.name} (owner of ${queue}); publisher on ${publisherNode.name}, consumer on ${consumerNode.name}`);
     // Poll the new owner as the survivors see it, meanwhile the clients record their events.
     const deadline = killAt + settings.timeoutMs;
-    while (performance.now() < deadline && (firstConfirm === undefined || firstDelivery === undefined || ownerVisible === undefined)) {
+    while (performance.now() < deadline && (firstConfirm === undefined || firstDelivery === undefined || ownerVisible === undefined || reconnecting.confirmedAt === undefined)) {
       if (ownerVisible === undefined) {
         const info = await publisherNode.queue(queue).catch(() => undefined);
         if (info !== undefined && info.node !== owner.name) {
@@ -202,6 +209,7 @@ export async function failoverRound(
       firstConfirmS: s(firstConfirm),
       firstDeliveryS: s(firstDelivery),
       firstNewMessageDeliveryS: s(firstNewDelivery),
+      reconnectedConfirmS: s(reconnecting.confirmedAt),
       ownerVisibleS: s(ownerVisible),
       nackedAfterKill,
       redelivered,
@@ -215,7 +223,55 @@ export async function failoverRound(
   } finally {
     publishing = false;
     clearInterval(timer);
+    reconnecting.stop();
     await publisherConnection.close().catch(() => undefined);
     await consumerConnection.close().catch(() => undefined);
   }
+}
+
+interface ReconnectingClient {
+  /** performance.now() of the first confirm on the node it reconnected to. */
+  readonly confirmedAt: number | undefined;
+  stop(): void;
+}
+
+/**
+ * A client connected to the owner: when the owner dies and its connection drops, it connects to
+ * `fallbackUrl` at once and publishes one message every 20 ms until one is confirmed (the others are
+ * nacked while the queue moves).
+ */
+async function reconnectingClient(ownerUrl: string, fallbackUrl: string, queue: string, body: Buffer, errors: string[]): Promise<ReconnectingClient> {
+  const state: { confirmedAt: number | undefined; stopped: boolean } = { confirmedAt: undefined, stopped: false };
+  const content = Buffer.from(body);
+  content.writeUInt32BE(RECONNECTED_MARK, 0);
+  let fallback: amqp.ChannelModel | undefined;
+  const reconnect = async (): Promise<void> => {
+    if (state.stopped) return;
+    try {
+      fallback = await amqp.connect(fallbackUrl);
+      fallback.on('error', (e: Error) => errors.push(`reconnected client: ${e.message}`));
+      const ch = await fallback.createConfirmChannel();
+      while (!state.stopped && state.confirmedAt === undefined) {
+        ch.publish('', queue, content, { persistent: true }, (error) => {
+          if ((error === null || error === undefined) && state.confirmedAt === undefined) state.confirmedAt = performance.now();
+        });
+        await sleep(20);
+      }
+    } catch (error) {
+      errors.push(`reconnected client: ${(error as Error).message}`);
+    }
+  };
+  const first = await amqp.connect(ownerUrl);
+  first.on('error', () => undefined); // the owner's death is what this client is for
+  first.on('close', () => void reconnect());
+  return {
+    get confirmedAt() {
+      return state.confirmedAt;
+    },
+    stop: () => {
+      state.stopped = true;
+      void first.close().catch(() => undefined);
+      void fallback?.close().catch(() => undefined);
+    },
+  };
 }
