@@ -335,9 +335,12 @@ export class ClusterNode {
 
   // ---- ownership --------------------------------------------------------------------------------
 
+  /** The queue, if this node owns it; a peer asking for one it does not may know of a move this node has not read yet. */
   private ownedQueue(vhost: string, name: string): Queue | undefined {
     const queue = this.broker?.getVhost(vhost)?.getQueue(name);
-    return queue !== undefined && queue.remoteOwner === undefined ? queue : undefined;
+    if (queue !== undefined && queue.remoteOwner === undefined) return queue;
+    this.refreshOwnershipNow();
+    return undefined;
   }
 
   private extraBarrier(queue: Queue): DurabilityBarrier | undefined {
@@ -351,7 +354,7 @@ export class ClusterNode {
     const key = placementKey(queue.vhost.name, queue.name);
     let remote = this.remotes.get(key);
     if (remote === undefined) {
-      remote = new RemoteQueue(queue, owner, { linkTo: (node) => this.links?.linkTo(node) });
+      remote = new RemoteQueue(queue, owner, { linkTo: (node) => this.links?.linkTo(node), ownerInDoubt: () => this.refreshOwnershipNow() });
       this.remotes.set(key, remote);
     } else remote.retarget(owner);
     return remote;
@@ -360,6 +363,21 @@ export class ClusterNode {
   private async refreshOwnership(): Promise<void> {
     if (this.stopped) return;
     await this.ownership.refresh().catch(() => undefined);
+  }
+
+  private refreshingNow: Promise<void> | undefined;
+  private lastRefreshNow = 0;
+
+  /**
+   * Reads the ownership table now rather than at the next poll (one read at a time, at most one per
+   * 20 ms however many peers ask): during a failover the forwarding node, the new owner and the node
+   * that made the move learn of it at different polls, and each poll missed is up to 250 ms of
+   * publishes nacked.
+   */
+  private refreshOwnershipNow(): void {
+    if (this.refreshingNow !== undefined || Date.now() - this.lastRefreshNow < 20) return;
+    this.lastRefreshNow = Date.now();
+    this.refreshingNow = this.refreshOwnership().finally(() => (this.refreshingNow = undefined));
   }
 
   /** An owner changed: a queue comes here (loaded from PostgreSQL), or is served from elsewhere. */

@@ -132,8 +132,19 @@ export class OwnershipTable {
     return rowCount === 1;
   }
 
-  /** Reads the table again; reports every owner that changed since the last read. */
-  async refresh(): Promise<void> {
+  private reading: Promise<void> = Promise.resolve();
+
+  /**
+   * Reads the table again; reports every owner that changed since the last read. Reads run one after
+   * another: an older snapshot applied after a newer one would move a queue back and forth.
+   */
+  refresh(): Promise<void> {
+    const read = this.reading.then(() => this.readTable());
+    this.reading = read.catch(() => undefined);
+    return read;
+  }
+
+  private async readTable(): Promise<void> {
     const { rows } = await this.db.query<{ vhost: string; name: string; owner: string; replicated: boolean; moving_to: string | null }>(
       `SELECT vhost, name, owner, replicated, moving_to FROM warren_queues`,
     );

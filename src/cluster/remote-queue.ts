@@ -7,8 +7,10 @@ import type { QueueView } from '../broker/queue-view.js';
 import { Settle } from './link/frames.js';
 import type { OwnerLink } from './link/owner-link.js';
 
-/** How soon a subscription the owner refused as not (yet) its queue is asked for again (an ownership poll). */
-const RESUBSCRIBE_MS = 250;
+/** How often a subscription that ended (link lost, or refused as not the owner's queue yet) is retried. */
+const RESUBSCRIBE_MS = 50;
+/** How long: after that the ownership poll (retarget) and the link's return (linkUp) resubscribe. */
+const RESUBSCRIBE_TRIES = 100;
 
 /** Credit a consumer without a prefetch limit gets from the owner at a time. */
 const UNLIMITED_WINDOW = 1000;
@@ -30,6 +32,8 @@ export class RemoteEntry implements QueueEntry {
 /** Where the owner's links come from (ClusterNode). */
 export interface OwnerLinks {
   linkTo(node: string): OwnerLink | undefined;
+  /** The owner cannot be reached or refused as not its queue: it may have moved; read the table now. */
+  ownerInDoubt(): void;
 }
 
 interface Subscription {
@@ -77,7 +81,10 @@ export class RemoteQueue implements RemoteOwner {
 
   enqueue(message: Message): boolean {
     const link = this.link;
-    if (link === undefined) return false;
+    if (link === undefined) {
+      this.links.ownerInDoubt();
+      return false;
+    }
     link.enqueue(this.queue.vhost.name, this.queue.name, message);
     return true;
   }
@@ -142,18 +149,22 @@ export class RemoteQueue implements RemoteOwner {
         ended: (reason) => {
           // Resubscribed when the link or the next owner comes (retarget, linkUp); waiting ones are void.
           subscription.waiting.length = 0;
-          // The node this one believes owns the queue does not yet: it has not read the move that made
-          // it the owner (this node may have made it, an ownership poll earlier). Ask again shortly.
-          if (reason.kind === BrokerErrorKind.NotFound) this.subscribeLater(consumer, subscription);
+          // The owner died (the queue is moving), or the node this one believes owns the queue does not
+          // yet (it has not read the move that made it the owner): read the table and ask again soon,
+          // rather than at the next ownership poll.
+          if (reason.kind === BrokerErrorKind.NotFound || reason.kind === 'link-lost') this.subscribeLater(consumer, subscription, RESUBSCRIBE_TRIES);
         },
       },
     );
     this.subscriptions.set(consumer, subscription);
   }
 
-  private subscribeLater(consumer: Consumer, refused: Subscription): void {
+  private subscribeLater(consumer: Consumer, ended: Subscription, tries: number): void {
+    this.links.ownerInDoubt();
     const timer = setTimeout(() => {
-      if (!this.detached && this.subscriptions.get(consumer) === refused) this.subscribe(consumer);
+      if (this.detached || this.subscriptions.get(consumer) !== ended) return; // resubscribed meanwhile
+      if (this.link !== undefined) this.subscribe(consumer);
+      else if (tries > 1) this.subscribeLater(consumer, ended, tries - 1);
     }, RESUBSCRIBE_MS);
     timer.unref();
   }
