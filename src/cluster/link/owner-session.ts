@@ -9,6 +9,7 @@ import { BarrierSet, type DurabilityBarrier } from '../../session/durability.js'
 import { FrameBuilder, type FrameReader } from './codec.js';
 import type { LinkConnection } from './connection.js';
 import { Frame, Settle } from './frames.js';
+import type { SubscribeRequest } from './owner-link.js';
 
 /** What the owner side needs of its node: the queues it owns here, and what makes them durable. */
 export interface OwnedQueues {
@@ -248,14 +249,8 @@ export class OwnerSession implements SessionOwner {
   }
 }
 
-interface SubscriptionOptions {
-  readonly tag: string;
-  readonly noAck: boolean;
-  readonly exclusive: boolean;
-  readonly priority: number;
-  readonly credit: number;
-  readonly arguments: FieldTable;
-}
+/** What a Subscribe frame asks for, beyond the queue's name. */
+type SubscriptionOptions = Omit<SubscribeRequest, 'vhost' | 'queue'>;
 
 /** A consumer on another node, as the owner's queue sees it: it takes as long as it has credit. */
 class LinkConsumer implements Consumer {
