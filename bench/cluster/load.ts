@@ -7,7 +7,7 @@
  */
 import { LatencyHistogram, type LatencySummary } from '../../src/perf/histogram.js';
 import { withDefaults, type PerfOptions } from '../../src/perf/options.js';
-import type { PerfResult } from '../../src/perf/runner.js';
+import { addCounters, ratesOf, zeroCounters, type PerfResult } from '../../src/perf/runner.js';
 import { WorkerHandle } from '../../src/perf/worker-pool.js';
 import type { Counters, WorkerSpec } from '../../src/perf/worker-protocol.js';
 
@@ -31,15 +31,6 @@ export interface LoadSettings {
 export interface LoadResult extends Omit<PerfResult, 'options'> {
   /** Confirmed msg/s in each second of the run. */
   confirmedPerSecond: number[];
-}
-
-const zero = (): Counters => ({ published: 0, confirmed: 0, nacked: 0, consumed: 0 });
-
-function add(into: Counters, c: Counters): void {
-  into.published += c.published;
-  into.confirmed += c.confirmed;
-  into.nacked += c.nacked;
-  into.consumed += c.consumed;
 }
 
 /** Connects every client (consumers subscribed first), runs them for `durationS` from one 'go', collects. */
@@ -112,11 +103,11 @@ export async function runFlows(flows: readonly Flow[], settings: LoadSettings, p
     for (const w of workers) w.send({ kind: 'go' });
     const confirmedPerSecond: number[] = [];
     await new Promise<void>((resolve) => {
-      let last = zero();
+      let last = zeroCounters();
       let lastAt = startedAt;
       const sum = (): Counters => {
-        const c = zero();
-        for (const t of ticks.values()) add(c, t);
+        const c = zeroCounters();
+        for (const t of ticks.values()) addCounters(c, t);
         return c;
       };
       const timer = setInterval(() => {
@@ -144,7 +135,7 @@ export async function runFlows(flows: readonly Flow[], settings: LoadSettings, p
     const elapsedS = (performance.now() - startedAt) / 1000;
     for (const w of workers) w.send({ kind: 'stop' });
     await Promise.all(workers.map((w) => w.waitForExit()));
-    const totals = zero();
+    const totals = zeroCounters();
     const latency = new LatencyHistogram();
     let cpuMicros = 0;
     for (const w of workers) {
@@ -153,7 +144,7 @@ export async function runFlows(flows: readonly Flow[], settings: LoadSettings, p
         errors.push(`${w.spec.role} worker ended without a final report`);
         continue;
       }
-      add(totals, final.counters);
+      addCounters(totals, final.counters);
       latency.merge(final.latency.snapshot());
       cpuMicros += final.cpuMicros;
     }
@@ -161,9 +152,7 @@ export async function runFlows(flows: readonly Flow[], settings: LoadSettings, p
     return {
       elapsedS,
       totals,
-      publishRate: totals.published / elapsedS,
-      confirmRate: totals.confirmed / elapsedS,
-      consumeRate: totals.consumed / elapsedS,
+      ...ratesOf(totals, elapsedS),
       latency: latency.summary(),
       clientCpuS: (cpuMicros + coordinator.user + coordinator.system) / 1e6,
       confirmedPerSecond,

@@ -208,9 +208,7 @@ class PerfRun {
       options: this.options,
       elapsedS,
       totals,
-      publishRate: totals.published / elapsedS,
-      confirmRate: totals.confirmed / elapsedS,
-      consumeRate: totals.consumed / elapsedS,
+      ...ratesOf(totals, elapsedS),
       latency: latency.summary(),
       clientCpuS: cpuMicros / 1e6,
       errors: this.errors,
@@ -224,11 +222,16 @@ function mergedOf(snapshot: Parameters<LatencyHistogram['merge']>[0]): LatencyHi
   return h;
 }
 
-function zeroCounters(): Counters {
+/** A run's totals as messages per second. */
+export function ratesOf(totals: Counters, elapsedS: number): Pick<PerfResult, 'publishRate' | 'confirmRate' | 'consumeRate'> {
+  return { publishRate: totals.published / elapsedS, confirmRate: totals.confirmed / elapsedS, consumeRate: totals.consumed / elapsedS };
+}
+
+export function zeroCounters(): Counters {
   return { published: 0, confirmed: 0, nacked: 0, consumed: 0 };
 }
 
-function addCounters(into: Counters, c: Counters): void {
+export function addCounters(into: Counters, c: Counters): void {
   into.published += c.published;
   into.confirmed += c.confirmed;
   into.nacked += c.nacked;
