@@ -6,11 +6,10 @@
  * delivered that was never published, duplicates are counted (re-sent unconfirmed, or redelivered
  * unacked), every queue is drained.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import amqp from 'amqplib';
-import { startLinkedCluster, type TestCluster, waitForMembers, type TestClusterNode } from '../helpers/cluster.js';
-import { postgresForFile } from '../helpers/postgres.js';
+import { linkedClusterForFile, waitForMembers, type TestClusterNode } from '../helpers/cluster.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
 const SECONDS = Number(process.env['CLUSTER_CRASH_SECONDS'] ?? 60);
@@ -18,15 +17,7 @@ const QUEUES = ['replicated', 'classic'] as const;
 type QueueName = (typeof QUEUES)[number];
 const WINDOW = 200;
 
-const pg = postgresForFile();
-let cluster: TestCluster;
-
-before(async () => {
-  if (pg.skip) return;
-  cluster = await startLinkedCluster(pg, 3, { leaseMs: 3000, heartbeatMs: 500 });
-});
-
-after(() => cluster?.cleanup());
+const { pg, cluster } = linkedClusterForFile(3, { leaseMs: 3000, heartbeatMs: 500 });
 
 interface Ledger {
   sent: Map<QueueName, Set<string>>;

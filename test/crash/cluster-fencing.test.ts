@@ -5,22 +5,13 @@
  * - PostgreSQL is killed and restarted under confirmed publishing: nothing confirmed is lost, publishers
  *   are blocked meanwhile (connection.blocked), and no node is declared dead for it.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startLinkedCluster, type TestCluster, waitForMembers, type TestClusterNode } from '../helpers/cluster.js';
-import { postgresForFile } from '../helpers/postgres.js';
+import { linkedClusterForFile, waitForMembers, type TestClusterNode } from '../helpers/cluster.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
-const pg = postgresForFile();
-let cluster: TestCluster;
 const LEASE_MS = 3000;
-
-before(async () => {
-  if (pg.skip) return;
-  cluster = await startLinkedCluster(pg, 3, { leaseMs: LEASE_MS, heartbeatMs: 500 });
-});
-
-after(() => cluster?.cleanup());
+const { pg, cluster } = linkedClusterForFile(3, { leaseMs: LEASE_MS, heartbeatMs: 500 });
 
 async function declareEverywhere(queue: string): Promise<void> {
   const connection = await cluster.connect(cluster.nodes[0]!.url);

@@ -4,11 +4,12 @@
  * on the same data dir and name, HTTP API calls. Everything started is killed and removed by `cleanup`.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { after, before } from 'node:test';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqp from 'amqplib';
 import { cleanEnvironment, runCli, type CliProcess } from '../integration/cli/process.js';
-import type { TestPostgres } from './postgres.js';
+import { postgresForFile, type TestPostgres } from './postgres.js';
 
 const AMQP_LISTENING = /AMQP listening on (\S+):(\d+)/;
 const HTTP_LISTENING = /HTTP listening on (\S+):(\d+)/;
@@ -113,9 +114,16 @@ export class TestCluster {
   private readonly root = mkdtempSync(join(tmpdir(), 'warren-cluster-'));
 
   constructor(
-    readonly databaseUrl: string,
+    /** Set before the first node starts (linkedClusterForFile sets it in before()). */
+    public databaseUrl: string,
     private readonly options: NodeOptions = {},
   ) {}
+
+  /** Starts `count` nodes and waits until each is linked to every other. */
+  async startLinked(count: number): Promise<void> {
+    await this.startNodes(count);
+    await waitForMembers(this.nodes, count);
+  }
 
   async startNodes(count: number): Promise<TestClusterNode[]> {
     const started: TestClusterNode[] = [];
@@ -181,7 +189,23 @@ export async function waitForMembers(nodes: readonly TestClusterNode[], count: n
 /** A cluster of `count` nodes on a fresh database of the file's PostgreSQL, every node linked to every other. */
 export async function startLinkedCluster(pg: TestPostgres, count: number, options: NodeOptions = {}): Promise<TestCluster> {
   const cluster = new TestCluster(await pg.freshDatabase(), options);
-  await cluster.startNodes(count);
-  await waitForMembers(cluster.nodes, count);
+  await cluster.startLinked(count);
   return cluster;
+}
+
+/**
+ * For a test file (call it at the top level): its throwaway PostgreSQL and a cluster of `count` linked
+ * nodes on a fresh database, started in before() and removed in after(). Its tests take
+ * `{ skip: pg.skip }`: nothing starts when PostgreSQL is missing.
+ */
+export function linkedClusterForFile(count: number, options: NodeOptions = {}): { pg: TestPostgres; cluster: TestCluster } {
+  const pg = postgresForFile();
+  const cluster = new TestCluster('', options);
+  before(async () => {
+    if (pg.skip) return;
+    cluster.databaseUrl = await pg.freshDatabase();
+    await cluster.startLinked(count);
+  });
+  after(() => cluster.cleanup());
+  return { pg, cluster };
 }

@@ -4,22 +4,13 @@
  * a RabbitMQ quorum queue counts a return), and the next return dead-letters it, through the cluster, to
  * a dead-letter queue that another node may own.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type amqp from 'amqplib';
-import { startLinkedCluster, type TestCluster } from '../../helpers/cluster.js';
-import { postgresForFile } from '../../helpers/postgres.js';
+import { linkedClusterForFile } from '../../helpers/cluster.js';
 import { waitFor } from '../../helpers/wait.js';
 
-const pg = postgresForFile();
-let cluster: TestCluster;
-
-before(async () => {
-  if (pg.skip) return;
-  cluster = await startLinkedCluster(pg, 3, { leaseMs: 3000, heartbeatMs: 500 });
-});
-
-after(() => cluster?.cleanup());
+const { pg, cluster } = linkedClusterForFile(3, { leaseMs: 3000, heartbeatMs: 500 });
 
 test('a delivery lost with its owner counts toward x-delivery-limit; the next return dead-letters it', { skip: pg.skip, timeout: 60_000 }, async () => {
   const setup = await cluster.connect(cluster.nodes[0]!.url);

@@ -4,23 +4,14 @@
  * redelivered; the owner comes back, `warren ctl cluster status` lists it, and `warren ctl cluster
  * rebalance` moves the queue back to it without losing anything.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import amqp from 'amqplib';
 import { runCtl } from '../cli/process.js';
-import { startLinkedCluster, type TestCluster, waitForMembers, type TestClusterNode } from '../../helpers/cluster.js';
-import { postgresForFile } from '../../helpers/postgres.js';
+import { linkedClusterForFile, waitForMembers, type TestClusterNode } from '../../helpers/cluster.js';
 import { waitFor } from '../../helpers/wait.js';
 
-const pg = postgresForFile();
-let cluster: TestCluster;
-
-before(async () => {
-  if (pg.skip) return;
-  cluster = await startLinkedCluster(pg, 3, { leaseMs: 3000, heartbeatMs: 500 });
-});
-
-after(() => cluster?.cleanup());
+const { pg, cluster } = linkedClusterForFile(3, { leaseMs: 3000, heartbeatMs: 500 });
 
 /**
  * Publishes with confirms as a client should through a failover: what is nacked (the queue was between
