@@ -11,7 +11,7 @@ export interface QueueEntry {
   readonly message: Message;
   /** Set once the entry has been delivered and come back (AMQP's redelivered flag). */
   redelivered: boolean;
-  /** How many times it has been handed out (for x-delivery-limit later). */
+  /** How many times it has been handed out (what x-delivery-limit counts). */
   deliveryCount: number;
 }
 
