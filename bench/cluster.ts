@@ -2,7 +2,7 @@
  * `npm run bench:cluster` (issue 10): Warren's cluster mode against RabbitMQ and single-node Warren,
  * all in one run on this machine, printed as markdown (BENCHMARKS.md "Cluster (issue 10)").
  *
- *   node dist/bench/cluster.js [--duration 15] [--rounds 1] [--failover-rounds 5] [--failover-rate 2000]
+ *   node dist/bench/cluster.js [--duration 15] [--rounds 1] [--failover-rounds 5] [--pause-rounds 2] [--failover-rate 2000]
  *                              [--rabbitmq amqp://guest:guest@127.0.0.1:5672 | --no-rabbitmq]
  *                              [--skip scaling,failover,...] [--json out.json]
  *
@@ -40,6 +40,7 @@ interface Args {
   durationS: number;
   rounds: number;
   failoverRounds: number;
+  pauseRounds: number;
   failoverRate: number;
   rabbitmq: string | undefined;
   noRabbitmq: boolean;
@@ -55,6 +56,7 @@ function parse(): Args {
       duration: { type: 'string', default: '15' },
       rounds: { type: 'string', default: '1' },
       'failover-rounds': { type: 'string', default: '5' },
+      'pause-rounds': { type: 'string', default: '2' },
       'failover-rate': { type: 'string', default: '2000' },
       rabbitmq: { type: 'string' },
       'no-rabbitmq': { type: 'boolean', default: false },
@@ -77,6 +79,7 @@ function parse(): Args {
     durationS: positive('duration', values.duration),
     rounds: Math.round(positive('rounds', values.rounds)),
     failoverRounds: Math.round(positive('failover-rounds', values['failover-rounds'])),
+    pauseRounds: Math.max(0, Math.round(Number(values['pause-rounds']) || 0)),
     failoverRate: positive('failover-rate', values['failover-rate']),
     rabbitmq: values.rabbitmq,
     noRabbitmq: values['no-rabbitmq'],
@@ -307,6 +310,7 @@ interface Report {
   durationS: number;
   measurements: Measurement[];
   failover: FailoverRound[];
+  pauseFailover: FailoverRound[];
   failoverError?: string;
 }
 
@@ -433,6 +437,7 @@ function render(report: Report): string {
   if (q.length > 0) parts.push('', throughputTable(q), '', ratioTable(q));
   if (scale.length > 0) parts.push('', 'Replicated rate by cluster size:', '', throughputTable(scale));
   if (report.failover.length > 0) parts.push('', 'Failover (kill -9 of the owner):', '', failoverTable(report.failover));
+  if (report.pauseFailover.length > 0) parts.push('', 'Failover (SIGSTOP of the owner past its lease):', '', failoverTable(report.pauseFailover));
   if (report.failoverError !== undefined) parts.push('', `Failover phase failed: ${report.failoverError}`);
   return parts.join('\n');
 }
@@ -497,7 +502,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
-  const report: Report = { machine, loadBefore, loadAfter: '', nproc, versions: '', durationS: args.durationS, measurements: [], failover: [] };
+  const report: Report = { machine, loadBefore, loadAfter: '', nproc, versions: '', durationS: args.durationS, measurements: [], failover: [], pauseFailover: [] };
   try {
     const rabbitmq = args.noRabbitmq ? undefined : startRabbitmq(args.rabbitmq, cleanups);
     report.versions = versions(rabbitmq !== undefined);
@@ -569,8 +574,9 @@ async function main(): Promise<void> {
     // 4. Failover.
     if (!args.skip.has('failover')) {
       try {
-        for (let i = 0; i < args.failoverRounds; i++) {
-          log(`\n== failover round ${i + 1}; load ${loadavg()}`);
+        const rounds = [...Array.from({ length: args.failoverRounds }, () => 'kill' as const), ...Array.from({ length: args.pauseRounds }, () => 'pause' as const)];
+        for (const [i, failure] of rounds.entries()) {
+          log(`\n== failover round ${i + 1} (${failure}); load ${loadavg()}`);
           for (const node of cluster.nodes) if (!node.running) await node.start();
           await cluster.waitForMembers();
           await sleep(1000);
@@ -578,10 +584,12 @@ async function main(): Promise<void> {
           const r = await failoverRound(
             cluster,
             queue,
-            { rate: args.failoverRate, window: 1000, size: 100, prefetch: 100, warmupMs: 3000, timeoutMs: 15_000 },
+            // A paused owner is found out only when its lease (cluster.leaseMs, 10 s by default) lapses.
+            { rate: args.failoverRate, window: 1000, size: 100, prefetch: 100, warmupMs: 3000, timeoutMs: failure === 'kill' ? 15_000 : 30_000 },
             (line) => log(`   ${line}`),
+            failure,
           );
-          report.failover.push(r);
+          (failure === 'kill' ? report.failover : report.pauseFailover).push(r);
           if (r.diagnosis !== undefined) log(`   !! the consumer got nothing after the kill:\n${r.diagnosis.replace(/^/gm, '      ')}`);
           log(
             `   first confirm ${r.firstConfirmS?.toFixed(3) ?? 'none'} s, first delivery ${r.firstDeliveryS?.toFixed(3) ?? 'none'} s, ` +

@@ -64,11 +64,19 @@ const DECLARED_DEAD = 'warren_cluster_nodes_declared_dead_total';
 const RECONNECTED_MARK = 0xffffffff;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * `kill`: SIGKILL of the owner (peers find its port refusing them at once). `pause`: SIGSTOP, so its
+ * sockets stay open and only its lapsed lease gives it away; SIGCONT at the end of the round (it then
+ * finds itself fenced and rejoins as a new incarnation).
+ */
+export type OwnerFailure = 'kill' | 'pause';
+
 export async function failoverRound(
   cluster: BenchCluster,
   queue: string,
   settings: FailoverSettings,
   progress: (line: string) => void,
+  failure: OwnerFailure = 'kill',
 ): Promise<FailoverRound> {
   const declarer = cluster.living[0]!;
   {
@@ -163,11 +171,12 @@ export async function failoverRound(
       Promise.all(others.map(async (n) => (await n.metrics([DECLARED_DEAD]).catch(() => ({} as Record<string, number>)))[DECLARED_DEAD] ?? 0));
     const declaredBefore = await declaredDead();
     killAt = performance.now();
-    await owner.kill9();
-    progress(`killed ${owner.name} (owner of ${queue}); publisher on ${publisherNode.name}, consumer on ${consumerNode.name}`);
+    if (failure === 'kill') await owner.kill9();
+    else owner.pause();
+    progress(`${failure === 'kill' ? 'killed' : 'paused'} ${owner.name} (owner of ${queue}); publisher on ${publisherNode.name}, consumer on ${consumerNode.name}`);
     // Poll the new owner as the survivors see it, meanwhile the clients record their events.
     const deadline = killAt + settings.timeoutMs;
-    while (performance.now() < deadline && (firstConfirm === undefined || firstDelivery === undefined || ownerVisible === undefined || reconnecting.confirmedAt === undefined)) {
+    while (performance.now() < deadline && (firstConfirm === undefined || firstDelivery === undefined || ownerVisible === undefined || (failure === 'kill' && reconnecting.confirmedAt === undefined))) {
       if (ownerVisible === undefined) {
         const info = await publisherNode.queue(queue).catch(() => undefined);
         if (info !== undefined && info.node !== owner.name) {
@@ -224,6 +233,7 @@ export async function failoverRound(
     publishing = false;
     clearInterval(timer);
     reconnecting.stop();
+    if (failure === 'pause') owner.resume();
     await publisherConnection.close().catch(() => undefined);
     await consumerConnection.close().catch(() => undefined);
   }

@@ -120,6 +120,15 @@ export class BenchNode {
     return at;
   }
 
+  /** SIGSTOP: the process keeps its sockets but does nothing (a long GC pause, a frozen VM). */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   /** SIGTERM (a clean leave), SIGKILL after 10 s. */
   async stop(): Promise<void> {
     const child = this.child;
