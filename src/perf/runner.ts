@@ -156,7 +156,10 @@ class PerfRun {
     if (o.consumers === 0) return true;
     const c = this.currentCounters();
     const copies = o.fanout ? o.queues : 1;
-    return c.consumed >= c.published * copies;
+    // Publishers report progress once per tick: a finished one's last tick may predate its last messages,
+    // so with a message limit the count to wait for is the limit, not the ticks' sum.
+    const published = o.messagesPerPublisher > 0 ? Math.max(c.published, o.messagesPerPublisher * o.publishers) : c.published;
+    return c.consumed >= published * copies;
   }
 
   private report(): void {
