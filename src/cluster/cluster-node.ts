@@ -151,12 +151,7 @@ export class ClusterNode {
 
   /** What this node did since it started, for /metrics (counters only grow). */
   figures() {
-    return {
-      ...this.counters,
-      replicatedRounds: this.replicated.rounds,
-      replicatedRowsWritten: this.replicated.rowsWritten,
-      databaseAvailable: !this.databaseDown,
-    };
+    return { ...this.counters, replicatedRounds: this.replicated.rounds, replicatedRowsWritten: this.replicated.rowsWritten };
   }
 
   /** How many client connections this node serves (recorded with each lease renewal). */

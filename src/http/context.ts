@@ -48,7 +48,6 @@ export interface ClusterFigures {
   /** Group commits of replicated queues' messages, and the rows they inserted. */
   readonly replicatedRounds: number;
   readonly replicatedRowsWritten: number;
-  readonly databaseAvailable: boolean;
 }
 
 /** The cluster as the management API shows it (absent for a single broker). */

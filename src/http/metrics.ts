@@ -78,7 +78,7 @@ export class MetricsCollector {
     this.collectQueues();
     this.collectNode();
     this.collectGlobals();
-    this.cluster?.collect();
+    this.cluster?.collect(this.context.alarms().databaseAlarm === true);
     this.nodeGauges.diskFree.set((await diskFree(this.context.dataDir)) ?? 0);
     return this.registry.metrics();
   }

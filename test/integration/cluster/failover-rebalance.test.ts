@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import amqp from 'amqplib';
 import { runCtl } from '../cli/process.js';
 import { linkedClusterForFile, waitForMembers, type TestClusterNode } from '../../helpers/cluster.js';
-import { waitFor } from '../../helpers/wait.js';
+import { sleep, waitFor } from '../../helpers/wait.js';
 
 const { pg, cluster } = linkedClusterForFile(3, { leaseMs: 3000, heartbeatMs: 500 });
 
@@ -23,7 +23,7 @@ async function publish(node: TestClusterNode, queue: string, ids: readonly numbe
   let unconfirmed = [...ids];
   for (let attempt = 0; unconfirmed.length !== 0; attempt++) {
     assert.ok(attempt < 50, `still nacked after 50 attempts: ${unconfirmed.join(',')}`);
-    if (attempt !== 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    if (attempt !== 0) await sleep(100);
     const outcomes = unconfirmed.map(
       (id) => new Promise<number | undefined>((resolve) => ch.sendToQueue(queue, Buffer.from(String(id)), { persistent: true }, (error) => resolve(error === null || error === undefined ? undefined : id))),
     );
