@@ -5,7 +5,10 @@
  *
  *   node dist/bench/run.js [--rabbitmq amqp://guest:guest@127.0.0.1:5672] [--baseline /tmp/warren-baseline]
  *                          [--scenario throughput,latency] [--duration 10] [--warren-url amqp://...]
- *                          [--json out.json] [--cpu-prof dir]
+ *                          [--json out.json] [--cpu-prof dir] [--java-rounds 2] [--no-java]
+ *
+ * Then the same brokers and a null broker (the client's ceiling) run the PerfTest-style scenarios on
+ * RabbitMQ's Java client (bench/java-perf.ts), unless --no-java or javac/the jars are missing.
  *
  * RABBITMQ_URL works like --rabbitmq; bench/rabbitmq.sh starts Debian's RabbitMQ on 127.0.0.1:5672.
  * WARREN_BASELINE works like --baseline: a built checkout (dist/src/cli/main.js), e.g. from
@@ -20,6 +23,7 @@ import { parseArgs } from 'node:util';
 import { externalBroker, startWarren, type BrokerUnderTest } from './harness/brokers.js';
 import { scenarios, type Scenario, type ScenarioOutcome } from './harness/scenarios.js';
 import { markdownTable, type Ratio, type ScenarioRow } from './harness/table.js';
+import { javaJson, javaMissing, javaTable, runJavaScenarios, startNullBroker, type JavaRow } from './java-perf.js';
 
 interface BenchArgs {
   rabbitmq: string | undefined;
@@ -30,6 +34,8 @@ interface BenchArgs {
   durationS: number;
   jsonPath: string | undefined;
   cpuProfDir: string | undefined;
+  /** Rounds of the Java client's scenarios; 0 when they are left out. */
+  javaRounds: number;
 }
 
 function parseBenchArgs(): BenchArgs {
@@ -42,6 +48,8 @@ function parseBenchArgs(): BenchArgs {
       duration: { type: 'string', default: '10' },
       json: { type: 'string' },
       'cpu-prof': { type: 'string' },
+      'java-rounds': { type: 'string', default: '2' },
+      'no-java': { type: 'boolean', default: false },
     },
   });
   const wanted = (values.scenario ?? []).flatMap((s) => s.split(',')).filter((s) => s !== '');
@@ -61,6 +69,7 @@ function parseBenchArgs(): BenchArgs {
     durationS: Number(values.duration),
     jsonPath: values.json,
     cpuProfDir: values['cpu-prof'],
+    javaRounds: values['no-java'] ? 0 : Number(values['java-rounds']),
   };
 }
 
@@ -131,6 +140,27 @@ async function runScenario(scenario: Scenario, broker: BrokerUnderTest, duration
   }
 }
 
+/** The Java client's scenarios on the same brokers plus a null broker, when javac and the jars are here. */
+async function javaSection(args: BenchArgs, brokers: BrokerUnderTest[]): Promise<JavaRow[]> {
+  if (args.javaRounds === 0) return [];
+  const why = javaMissing();
+  if (why !== undefined) {
+    process.stderr.write(`\nThe Java client's scenarios are left out: ${why}\n`);
+    return [];
+  }
+  process.stderr.write(`\n== RabbitMQ's Java client, ${args.javaRounds} rounds\n`);
+  const ceiling = await startNullBroker();
+  try {
+    return await runJavaScenarios([...brokers, ceiling], {
+      rounds: args.javaRounds,
+      durationS: args.durationS,
+      progress: (line) => process.stderr.write(`   ${line}\n`),
+    });
+  } finally {
+    await ceiling.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const args = parseBenchArgs();
   const brokers = await brokersUnderTest(args);
@@ -140,6 +170,7 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
   const rows: ScenarioRow[] = [];
+  let javaRows: JavaRow[] = [];
   try {
     for (let i = 0; i < args.scenarios.length; i++) {
       const scenario = args.scenarios[i]!;
@@ -149,6 +180,7 @@ async function main(): Promise<void> {
       for (const broker of order) row.outcomes.set(broker.name, await runScenario(scenario, broker, args.durationS));
       rows.push(row);
     }
+    javaRows = await javaSection(args, brokers);
   } finally {
     await stopAll();
   }
@@ -162,6 +194,8 @@ async function main(): Promise<void> {
     ...(args.baseline === undefined ? [] : [`Baseline: ${baselineLabel(args.baseline)}`]),
     '',
     markdownTable(rows, names, ratios),
+    ...(javaRows.length === 0 ? [] : ['', `RabbitMQ's Java client (bench/java/JavaPerf.java), ${args.javaRounds} rounds of ${args.durationS} s:`, '',
+      javaTable(javaRows, CURRENT, names.includes(RABBITMQ) ? RABBITMQ : undefined)]),
   ].join('\n');
   process.stdout.write(`\n${report}\n`);
   if (args.jsonPath !== undefined) {
@@ -170,7 +204,8 @@ async function main(): Promise<void> {
       outcomes: Object.fromEntries([...r.outcomes].map(([k, v]) => [k, v instanceof Error ? { error: v.message } : v])),
     }));
     const baseline = args.baseline === undefined ? {} : { baseline: baselineLabel(args.baseline) };
-    writeFileSync(args.jsonPath, `${JSON.stringify({ machine: machine(), durationS: args.durationS, ...baseline, rows: json }, null, 2)}\n`);
+    const java = javaRows.length === 0 ? {} : { java: javaJson(javaRows) };
+    writeFileSync(args.jsonPath, `${JSON.stringify({ machine: machine(), durationS: args.durationS, ...baseline, rows: json, ...java }, null, 2)}\n`);
   }
 }
 
