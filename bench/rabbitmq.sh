@@ -10,10 +10,27 @@
 #   bench/rabbitmq.sh kill9     # SIGKILL the node's beam.smp (crash test), only if this script started it;
 #                               # `start` afterwards restarts it on the same data (bench/recovery.ts)
 #   bench/rabbitmq.sh datadir   # the node's data (mnesia) base directory, for disk-usage readings
+#
+# WARREN_RABBITMQ_PORT=5682 runs a second, separate node on that port (its own node name, distribution
+# port, data, logs and an empty plugin list under $STATE_DIR), e.g. for bench/scale.ts beside a node on
+# 5672 that somebody else runs.
 set -euo pipefail
 
-STATE_DIR=${WARREN_RABBITMQ_STATE:-/tmp/warren-bench-rabbitmq}
-URL="amqp://guest:guest@127.0.0.1:5672"
+PORT=${WARREN_RABBITMQ_PORT:-5672}
+if [[ $PORT == 5672 ]]; then
+  STATE_DIR=${WARREN_RABBITMQ_STATE:-/tmp/warren-bench-rabbitmq}
+  CTL=(rabbitmqctl)
+else
+  STATE_DIR=${WARREN_RABBITMQ_STATE:-/tmp/warren-bench-rabbitmq-$PORT}
+  export RABBITMQ_NODENAME="warren-bench-$PORT@$(hostname -s)" RABBITMQ_NODE_PORT=$PORT
+  export RABBITMQ_DIST_PORT=$((PORT + 20000)) RABBITMQ_MNESIA_BASE=$STATE_DIR/mnesia RABBITMQ_LOG_BASE=$STATE_DIR/log
+  export RABBITMQ_ENABLED_PLUGINS_FILE=$STATE_DIR/enabled_plugins
+  mkdir -p "$STATE_DIR"
+  [[ -f $RABBITMQ_ENABLED_PLUGINS_FILE ]] || echo '[].' >"$RABBITMQ_ENABLED_PLUGINS_FILE"
+  chown -R rabbitmq: "$STATE_DIR" 2>/dev/null || true
+  CTL=(rabbitmqctl -n "$RABBITMQ_NODENAME")
+fi
+URL="amqp://guest:guest@127.0.0.1:$PORT"
 mkdir -p "$STATE_DIR"
 
 listening() { ss -ltn "sport = :$1" | grep -q LISTEN; }
@@ -26,8 +43,8 @@ start() {
     echo "rabbitmq-server is not installed: DEBIAN_FRONTEND=noninteractive apt-get install -y rabbitmq-server" >&2
     exit 1
   fi
-  if listening 5672; then
-    echo "5672 already listens; reusing it (not ours, will not stop it)" >&2
+  if listening "$PORT"; then
+    echo "$PORT already listens; reusing it (not ours, will not stop it)" >&2
     echo "$URL"
     return
   fi
@@ -47,12 +64,12 @@ start() {
   (cd /tmp && rabbitmq-server -detached)
 
   for _ in $(seq 1 60); do
-    listening 5672 && break
+    listening "$PORT" && break
     sleep 0.5
   done
-  rabbitmqctl await_startup >/dev/null
+  "${CTL[@]}" await_startup >/dev/null
   # -detached does not always honour RABBITMQ_PID_FILE: record the listener (beam.smp) ourselves.
-  [[ -s $RABBITMQ_PID_FILE ]] || listener_pid 5672 >"$RABBITMQ_PID_FILE"
+  [[ -s $RABBITMQ_PID_FILE ]] || listener_pid "$PORT" >"$RABBITMQ_PID_FILE"
   if [[ $epmd_was_running == 0 && ! -s $STATE_DIR/epmd.pid ]] && listening 4369; then
     listener_pid 4369 >"$STATE_DIR/epmd.pid"
   fi
@@ -67,7 +84,7 @@ stop() {
   fi
   local pid
   pid=$(cat "$STATE_DIR/rabbitmq.pid" 2>/dev/null || true)
-  rabbitmqctl shutdown >/dev/null 2>&1 || { [[ -n $pid ]] && kill "$pid" 2>/dev/null || true; }
+  "${CTL[@]}" shutdown >/dev/null 2>&1 || { [[ -n $pid ]] && kill "$pid" 2>/dev/null || true; }
   if [[ -n $pid ]]; then
     for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
   fi
@@ -79,7 +96,7 @@ stop() {
 
 pid() {
   # The node's OS process is beam.smp; the listener on 5672 is that process.
-  listener_pid 5672
+  listener_pid "$PORT"
 }
 
 kill9() {
@@ -89,10 +106,10 @@ kill9() {
   fi
   local pid listener
   pid=$(cat "$STATE_DIR/rabbitmq.pid" 2>/dev/null || true)
-  listener=$(listener_pid 5672 || true)
+  listener=$(listener_pid "$PORT" || true)
   # Only the node we started: the recorded PID must be the beam.smp listening on 5672.
   if [[ -z $pid || $pid != "$listener" || $(cat "/proc/$pid/comm" 2>/dev/null) != beam.smp ]]; then
-    echo "recorded pid '$pid' is not the beam.smp on 5672 ('$listener'); not killing" >&2
+    echo "recorded pid '$pid' is not the beam.smp on $PORT ('$listener'); not killing" >&2
     exit 1
   fi
   kill -9 "$pid"
@@ -107,8 +124,8 @@ datadir() {
 }
 
 status() {
-  if listening 5672; then
-    echo "listening on 5672 (pid $(pid))$([[ -f $STATE_DIR/owned ]] && echo ', started by this script')"
+  if listening "$PORT"; then
+    echo "listening on $PORT (pid $(pid))$([[ -f $STATE_DIR/owned ]] && echo ', started by this script')"
   else
     echo "not running"
   fi

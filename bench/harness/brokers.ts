@@ -29,10 +29,11 @@ const START_TIMEOUT_MS = 15_000;
  * `node <main> server --amqp-port 0 --data-dir <tmp>`; the port comes from the "AMQP listening on
  * host:port" line. `nodeArgs` lets a caller add --cpu-prof and the like; `main` is the build's
  * dist/src/cli/main.js (this one's by default), so a baseline build can run beside it as `name`.
- * Only flags every build since the bench began knows are passed.
+ * Only flags every build since the bench began knows are passed, plus `serverArgs` (e.g. a higher
+ * --max-connections for bench/scale.ts).
  */
-export async function startWarren(nodeArgs: string[] = [], main = WARREN_MAIN, name = 'Warren'): Promise<BrokerUnderTest> {
-  const spawnIt = (): Promise<WarrenChild> => spawnWarren(nodeArgs, main, name);
+export async function startWarren(nodeArgs: string[] = [], main = WARREN_MAIN, name = 'Warren', serverArgs: string[] = []): Promise<BrokerUnderTest> {
+  const spawnIt = (): Promise<WarrenChild> => spawnWarren(nodeArgs, main, name, serverArgs);
   let current = await spawnIt();
   const broker: BrokerUnderTest = {
     name,
@@ -60,11 +61,11 @@ interface WarrenChild {
   cleanup(): Promise<void>;
 }
 
-async function spawnWarren(nodeArgs: string[], main: string, name: string): Promise<WarrenChild> {
+async function spawnWarren(nodeArgs: string[], main: string, name: string, serverArgs: string[]): Promise<WarrenChild> {
   const dataDir = mkdtempSync(join(tmpdir(), 'warren-bench-'));
   const child = spawn(
     process.execPath,
-    [...nodeArgs, main, 'server', '--amqp-host', '127.0.0.1', '--amqp-port', '0', '--http-port', '0', '--data-dir', dataDir],
+    [...nodeArgs, main, 'server', '--amqp-host', '127.0.0.1', '--amqp-port', '0', '--http-port', '0', '--data-dir', dataDir, ...serverArgs],
     { stdio: ['ignore', 'pipe', 'pipe'], cwd: dataDir },
   );
   const output: string[] = [];

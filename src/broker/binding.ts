@@ -5,6 +5,14 @@ import type { Queue } from './queue/queue.js';
 /** What a binding points at. Both kinds carry a `routeMark` so routing can visit each at most once. */
 export type BindingDestination = Queue | Exchange;
 
+/** The arguments of every binding that has none: one shared object instead of one per binding. */
+const NO_ARGUMENTS: FieldTable = Object.freeze({});
+
+function isEmpty(table: FieldTable): boolean {
+  for (const _ in table) return false;
+  return true;
+}
+
 /**
  * One binding: messages the source's routing logic matches with (routingKey, arguments) go to the
  * destination. Identity is (source, destination, routing key, arguments), as in RabbitMQ: binding twice
@@ -21,7 +29,7 @@ export class Binding {
     /** Identity within the source exchange (see `bindingIdentity`). */
     readonly identity: string,
   ) {
-    this.arguments = args;
+    this.arguments = isEmpty(args) ? NO_ARGUMENTS : args;
   }
 }
 

@@ -88,6 +88,12 @@ export class PerfChannel {
     return reply.id === MethodId.QueueDeleteOk ? reply.args.messageCount : 0;
   }
 
+  /** Empties the queue; resolves with how many messages it dropped. */
+  async purgeQueue(name: string): Promise<number> {
+    const reply = await this.rpc({ id: MethodId.QueuePurge, args: { reserved1: 0, queue: name, noWait: false } }, MethodId.QueuePurgeOk);
+    return reply.id === MethodId.QueuePurgeOk ? reply.args.messageCount : 0;
+  }
+
   async declareExchange(name: string, type: string, durable: boolean): Promise<void> {
     await this.rpc(
       {

@@ -11,11 +11,21 @@ export function topicWords(key: string): string[] {
   return key === '' ? [] : key.split('.');
 }
 
+/**
+ * One trie node. Most nodes of a big trie have one literal child and hold one binding (keys such as
+ * "orders.<id>.created"), so both start small: the first literal child is kept in two fields and a Map
+ * is made only for a second one, and the bindings array is made with its first binding (an empty array
+ * grows to 17 slots on its first push). Memory per binding is what a million bindings cost.
+ */
 class TopicNode {
+  /** The only literal child while there is one (`literal` is then undefined). */
+  onlyWord: string | undefined = undefined;
+  onlyChild: TopicNode | undefined = undefined;
+  /** Literal children once there are two or more. */
   literal: Map<string, TopicNode> | undefined = undefined;
   star: TopicNode | undefined = undefined;
   hash: TopicNode | undefined = undefined;
-  readonly bindings: Binding[] = [];
+  bindings: Binding[] | undefined = undefined;
   /** Epoch stamp: already in the state set being built. */
   mark = 0;
 
@@ -23,34 +33,64 @@ class TopicNode {
   constructor(readonly afterHash: boolean) {}
 
   get empty(): boolean {
-    return this.bindings.length === 0 && this.literal === undefined && this.star === undefined && this.hash === undefined;
+    return this.bindings === undefined && this.onlyChild === undefined && this.literal === undefined &&
+      this.star === undefined && this.hash === undefined;
+  }
+
+  literalChild(word: string): TopicNode | undefined {
+    return this.onlyWord === word ? this.onlyChild : this.literal?.get(word);
   }
 
   child(word: string): TopicNode | undefined {
     if (word === '*') return this.star;
     if (word === '#') return this.hash;
-    return this.literal?.get(word);
+    return this.literalChild(word);
   }
 
   childOrCreate(word: string): TopicNode {
     if (word === '*') return (this.star ??= new TopicNode(false));
     if (word === '#') return (this.hash ??= new TopicNode(true));
-    this.literal ??= new Map();
-    let node = this.literal.get(word);
-    if (node === undefined) {
-      node = new TopicNode(false);
-      this.literal.set(word, node);
+    const existing = this.literalChild(word);
+    if (existing !== undefined) return existing;
+    const node = new TopicNode(false);
+    if (this.onlyChild === undefined && this.literal === undefined) {
+      this.onlyWord = word;
+      this.onlyChild = node;
+      return node;
     }
+    if (this.literal === undefined) {
+      this.literal = new Map([[this.onlyWord!, this.onlyChild!]]);
+      this.onlyWord = undefined;
+      this.onlyChild = undefined;
+    }
+    this.literal.set(word, node);
     return node;
   }
 
   dropChild(word: string): void {
     if (word === '*') this.star = undefined;
     else if (word === '#') this.hash = undefined;
-    else if (this.literal !== undefined) {
+    else if (this.onlyWord === word) {
+      this.onlyWord = undefined;
+      this.onlyChild = undefined;
+    } else if (this.literal !== undefined) {
       this.literal.delete(word);
       if (this.literal.size === 0) this.literal = undefined;
     }
+  }
+
+  addBinding(binding: Binding): void {
+    if (this.bindings === undefined) this.bindings = [binding];
+    else this.bindings.push(binding);
+  }
+
+  /** False when the binding is not here. */
+  removeBinding(binding: Binding): boolean {
+    const index = this.bindings?.indexOf(binding) ?? -1;
+    if (index < 0) return false;
+    this.bindings!.splice(index, 1);
+    if (this.bindings!.length === 0) this.bindings = undefined;
+    return true;
   }
 }
 
@@ -67,7 +107,7 @@ export class TopicTrie {
   add(binding: Binding): void {
     let node = this.root;
     for (const word of topicWords(binding.routingKey)) node = node.childOrCreate(word);
-    node.bindings.push(binding);
+    node.addBinding(binding);
   }
 
   remove(binding: Binding): void {
@@ -79,9 +119,7 @@ export class TopicTrie {
       if (node === undefined) return;
       path.push(node);
     }
-    const index = node.bindings.indexOf(binding);
-    if (index < 0) return;
-    node.bindings.splice(index, 1);
+    if (!node.removeBinding(binding)) return;
     for (let depth = words.length; depth > 0 && path[depth]!.empty; depth--) {
       path[depth - 1]!.dropChild(words[depth - 1]!);
     }
@@ -102,7 +140,7 @@ export class TopicTrie {
       for (let s = 0; s < current.length; s++) {
         const node = current[s]!;
         if (node.afterHash) this.enter(node, next);
-        const literal = node.literal?.get(word);
+        const literal = node.literalChild(word);
         if (literal !== undefined) this.enter(literal, next);
         if (node.star !== undefined) this.enter(node.star, next);
       }
@@ -111,7 +149,7 @@ export class TopicTrie {
       next = swap;
     }
     const matched: Binding[] = [];
-    for (const node of current) for (const binding of node.bindings) matched.push(binding);
+    for (const node of current) for (const binding of node.bindings ?? []) matched.push(binding);
     current.length = 0;
     next.length = 0;
     return matched;
