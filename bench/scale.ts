@@ -62,13 +62,31 @@ async function measure(dimension: Dimension, broker: BrokerUnderTest, counts: nu
         previous = count;
       }
     } finally {
-      await thing.stop();
+      await stopWithin(thing, dimension, broker);
     }
     return steps;
   } catch (error) {
     process.stderr.write(`   ${dimension.name} on ${broker.name} failed: ${(error as Error).message}\n`);
     return error as Error;
   }
+}
+
+/**
+ * Teardown (deleting what was added) may take far longer than building it: RabbitMQ 3.10 took more than
+ * ten minutes and grew to 16 GB deleting a queue with a million bindings. The curve is kept either way.
+ */
+const TEARDOWN_LIMIT_MS = 180_000;
+
+async function stopWithin(thing: { stop(): Promise<void> }, dimension: Dimension, broker: BrokerUnderTest): Promise<void> {
+  const t0 = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), TEARDOWN_LIMIT_MS)));
+  const outcome = await Promise.race([thing.stop().then(() => 'done' as const, () => 'failed' as const), limit]);
+  clearTimeout(timer);
+  const seconds = ((performance.now() - t0) / 1000).toFixed(1);
+  process.stderr.write(outcome === 'late'
+    ? `   ${dimension.name} on ${broker.name}: teardown still running after ${TEARDOWN_LIMIT_MS / 1000} s; left behind\n`
+    : `   ${dimension.name} on ${broker.name}: teardown ${outcome} in ${seconds} s\n`);
 }
 
 const perThing = (s: Step): number | undefined => (s.addedBytes === undefined ? undefined : s.addedBytes / s.count);
@@ -145,7 +163,8 @@ async function main(): Promise<void> {
   const rabbitmqUrl = values.rabbitmq ?? process.env['RABBITMQ_URL'];
   const settleMs = Number(values.settle) * 1000;
   mkdirSync(values['svg-dir'], { recursive: true });
-  const report: string[] = [`Machine: ${os.cpus().length} CPUs, ${Math.round(os.totalmem() / 2 ** 30)} GiB, load at start ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`];
+  const print = (lines: string[]): boolean => process.stdout.write(`${lines.join('\n')}\n`);
+  print([`Machine: ${os.cpus().length} CPUs, ${Math.round(os.totalmem() / 2 ** 30)} GiB, load at start ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`]);
   const json: Record<string, unknown> = {};
   for (const dimension of chosen) {
     const counts = stepsFor(dimension.name, maxima[dimension.name]);
@@ -159,12 +178,10 @@ async function main(): Promise<void> {
     if (rabbitmqUrl !== undefined) curves.set('RabbitMQ', await measure(dimension, externalBroker('RabbitMQ', rabbitmqUrl), counts, settleMs));
     const file = join(values['svg-dir'], `scale-${dimension.name}.svg`);
     writeFileSync(file, svg(dimension, curves));
-    report.push('', `### ${dimension.title} (${file})`, '', table(dimension, curves));
+    print(['', `### ${dimension.title} (${file}, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')})`, '', table(dimension, curves)]);
     json[dimension.name] = Object.fromEntries([...curves].map(([k, v]) => [k, v instanceof Error ? { error: v.message } : v]));
+    if (values.json !== undefined) writeFileSync(values.json, `${JSON.stringify(json, null, 2)}\n`);
   }
-  report.push('', `load at end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  process.stdout.write(`${report.join('\n')}\n`);
-  if (values.json !== undefined) writeFileSync(values.json, `${JSON.stringify(json, null, 2)}\n`);
 }
 
 await main();
