@@ -92,6 +92,12 @@ export class SqsDoor {
     return { queue, account: address.account, access };
   }
 
+  /** A definition change is answered once it is on disk: the core's definitions and the SQS settings file. */
+  async definitionsDurable(): Promise<void> {
+    await new Promise<void>((resolve) => this.broker.whenDurable(() => resolve()));
+    await this.registry.flushed();
+  }
+
   delayedCount(queue: QueueView): number {
     return this.delayed.get(queue)?.size ?? 0;
   }

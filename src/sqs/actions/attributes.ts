@@ -23,7 +23,7 @@ export const getQueueAttributes: ActionHandler = (door, call) => {
 };
 
 /** SetQueueAttributes: validated as a whole before anything changes; the core's part becomes the queue's policy. */
-export const setQueueAttributes: ActionHandler = (door, call) => {
+export const setQueueAttributes: ActionHandler = async (door, call) => {
   const { queue, access } = door.queueAt(call, call.request.params['QueueUrl']);
   access.declareQueue(queue.name);
   const changes = validateAttributes(call.request.params['Attributes'], isFifo(queue), false);
@@ -32,5 +32,6 @@ export const setQueueAttributes: ActionHandler = (door, call) => {
   if (attributes['RedrivePolicy'] === '') delete attributes['RedrivePolicy'];
   applyCorePolicy(door, queue.vhost, queue.name, attributes);
   door.registry.put(queue.vhost.name, queue.name, { ...record, attributes, modified: Math.floor(Date.now() / 1000) });
+  await door.definitionsDurable();
   return undefined;
 };

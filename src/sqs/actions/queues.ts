@@ -18,7 +18,7 @@ export function urlOf(call: SqsCall, account: string, queue: QueueView | string)
  * Creating an existing queue with the same attributes returns its URL; different ones are
  * QueueNameExists (AWS's rule).
  */
-export const createQueue: ActionHandler = (door, call) => {
+export const createQueue: ActionHandler = async (door, call) => {
   const params = call.request.params;
   const name = requiredString(params, 'QueueName');
   const { fifo } = checkQueueName(name);
@@ -46,6 +46,7 @@ export const createQueue: ActionHandler = (door, call) => {
   }
   const now = Math.floor(Date.now() / 1000);
   door.registry.put(vhost.name, name, { attributes, tags, created: now, modified: now });
+  await door.definitionsDurable();
   return { QueueUrl: urlOf(call, account, name) };
 };
 
@@ -60,7 +61,7 @@ export const getQueueUrl: ActionHandler = (door, call) => {
   return { QueueUrl: urlOf(call, account, queue) };
 };
 
-export const deleteQueue: ActionHandler = (door, call) => {
+export const deleteQueue: ActionHandler = async (door, call) => {
   const { queue, access } = door.queueAt(call, call.request.params['QueueUrl']);
   access.deleteQueue(queue.name);
   const vhost = queue.vhost;
@@ -68,6 +69,7 @@ export const deleteQueue: ActionHandler = (door, call) => {
   door.inFlight.forgetQueue(queue);
   removeCorePolicy(vhost, queue.name);
   door.registry.delete(vhost.name, queue.name);
+  await door.definitionsDurable();
   return undefined;
 };
 
