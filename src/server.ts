@@ -22,6 +22,7 @@ import type { ListenerInfo } from './http/context.js';
 import { dashboardIfInstalled } from './http/dashboard/plugin.js';
 import { createLogger } from './log.js';
 import { SqsListener } from './sqs/server.js';
+import { registerSqsKeyRoutes } from './sqs/management.js';
 import type { Logger } from './log.js';
 
 export type { ListenAddress } from './session/views.js';
@@ -267,6 +268,7 @@ export class WarrenServer {
         dataDir: this.config.dataDir,
         dashboard: this.dashboard(),
         listeners: () => this.addresses,
+        extraRoutes: [(app) => registerSqsKeyRoutes(app, () => this.sqs)],
         ...(this.cluster === undefined ? {} : { cluster: this.cluster, nodeName: this.cluster.nodeName }),
       },
       this.logger.child({ component: 'http' }),

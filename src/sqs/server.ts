@@ -62,7 +62,7 @@ export class SqsListener implements Listener {
 
   constructor(
     private readonly broker: Broker,
-    private readonly users: UserRegistry,
+    readonly users: UserRegistry,
     private readonly options: SqsListenerOptions,
     private readonly logger?: Logger,
   ) {
