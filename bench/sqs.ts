@@ -103,6 +103,7 @@ const now = (): number => performance.timeOrigin + performance.now();
 async function role(name: string, endpoint: string, credentials: { accessKeyId: string; secretAccessKey: string }, queueUrl: string, startAt: number, endAt: number, rate: number): Promise<unknown> {
   const sqs = client(endpoint, credentials);
   const measuring = (): boolean => { const t = now(); return t >= startAt && t < endAt; };
+  if (startAt > now()) await sleep(startAt - now());
   if (name === 'produce') {
     let n = 0;
     const loop = async (): Promise<void> => {
@@ -156,14 +157,25 @@ async function role(name: string, endpoint: string, credentials: { accessKeyId: 
   throw new Error(`unknown role ${name}`);
 }
 
-function runRoles(roles: string[], endpoint: string, credentials: { accessKeyId: string; secretAccessKey: string }, queueUrl: string, startAt: number, endAt: number, rate: number): Promise<unknown[]> {
+function runRoles(roles: string[], endpoint: string, credentials: { accessKeyId: string; secretAccessKey: string }, queueUrl: string, window: number, rate: number): Promise<unknown[]> {
+  const started = new Set<ChildProcess>();
   return Promise.all(
     roles.map(
       (name) =>
         new Promise<unknown>((resolve, reject) => {
-          const child = spawn(process.execPath, [process.argv[1]!, '--role', name, '--endpoint', endpoint, '--key', JSON.stringify(credentials), '--queue', queueUrl, '--start', String(startAt), '--end', String(endAt), '--rate', String(rate)], { stdio: ['ignore', 'pipe', 'inherit'] });
+          const child = spawn(process.execPath, [process.argv[1]!, '--role', name, '--endpoint', endpoint, '--key', JSON.stringify(credentials), '--queue', queueUrl, '--rate', String(rate)], { stdio: ['pipe', 'pipe', 'inherit'] });
           let out = '';
-          child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+          child.stdout.on('data', (c: Buffer) => {
+            out += c.toString();
+            if (out.includes('ready\n') && !started.has(child)) {
+              started.add(child);
+              if (started.size === roles.length) {
+                // Every child has loaded its client: the window starts for all at once.
+                const startAt = now() + 300;
+                for (const c of started) c.stdin?.end(`${startAt} ${startAt + window}\n`);
+              }
+            }
+          });
           child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`${name} exited ${code}`))));
         }),
     ),
@@ -171,16 +183,12 @@ function runRoles(roles: string[], endpoint: string, credentials: { accessKeyId:
 }
 
 async function throughput(endpoint: string, credentials: { accessKeyId: string; secretAccessKey: string }, queueUrl: string, seconds: number): Promise<number> {
-  const startAt = now() + 1500; // children start and warm up
-  const endAt = startAt + seconds * 1000;
-  const results = (await runRoles(['produce', 'produce', 'consume', 'consume'], endpoint, credentials, queueUrl, startAt, endAt, 0)) as Array<{ deleted?: number }>;
+  const results = (await runRoles(['produce', 'produce', 'consume', 'consume'], endpoint, credentials, queueUrl, seconds * 1000, 0)) as Array<{ deleted?: number }>;
   return results.reduce((n, r) => n + (r.deleted ?? 0), 0) / seconds;
 }
 
 async function latency(endpoint: string, credentials: { accessKeyId: string; secretAccessKey: string }, queueUrl: string, seconds: number, rate: number): Promise<{ p50: number; p99: number; samples: number }> {
-  const startAt = now() + 1500;
-  const endAt = startAt + seconds * 1000;
-  const results = (await runRoles(['receive-latency', 'send-rate', 'send-rate'], endpoint, credentials, queueUrl, startAt, endAt, rate / 2)) as Array<{ samples?: number[] }>;
+  const results = (await runRoles(['receive-latency', 'send-rate', 'send-rate'], endpoint, credentials, queueUrl, seconds * 1000, rate / 2)) as Array<{ samples?: number[] }>;
   const samples = results.flatMap((r) => r.samples ?? []).sort((a, b) => a - b);
   const at = (q: number): number => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] ?? NaN;
   return { p50: at(0.5), p99: at(0.99), samples: samples.length };
@@ -200,12 +208,16 @@ async function main(): Promise<void> {
       endpoint: { type: 'string' },
       key: { type: 'string' },
       queue: { type: 'string' },
-      start: { type: 'string' },
-      end: { type: 'string' },
     },
   });
   if (values.role !== undefined) {
-    const result = await role(values.role, values.endpoint!, JSON.parse(values.key!) as { accessKeyId: string; secretAccessKey: string }, values.queue!, Number(values.start), Number(values.end), Number(values.rate));
+    // Load the client, say so, then wait for the window every child shares.
+    client(values.endpoint!, JSON.parse(values.key!) as { accessKeyId: string; secretAccessKey: string }).destroy();
+    process.stdout.write('ready\n');
+    let line = '';
+    for await (const chunk of process.stdin) line += String(chunk);
+    const [startAt, endAt] = line.trim().split(' ').map(Number) as [number, number];
+    const result = await role(values.role, values.endpoint!, JSON.parse(values.key!) as { accessKeyId: string; secretAccessKey: string }, values.queue!, startAt, endAt, Number(values.rate));
     console.log(JSON.stringify(result));
     process.exit(0);
   }

@@ -7,6 +7,7 @@
  */
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const which = process.argv[2];
 const folder = resolve(process.env['SQS_EMULATORS'] ?? 'bench/.emulators');
@@ -14,7 +15,7 @@ const require = createRequire(join(folder, 'package.json'));
 
 async function main(): Promise<void> {
   if (which === 'fauxqs') {
-    const { startFauxqs } = (await import(require.resolve('fauxqs'))) as { startFauxqs: (o: object) => Promise<{ port: number }> };
+    const { startFauxqs } = (await import(pathToFileURL(join(folder, 'node_modules', 'fauxqs', 'dist', 'app.js')).href)) as { startFauxqs: (o: object) => Promise<{ port: number }> };
     const server = await startFauxqs({ port: 0, host: '127.0.0.1', logger: false });
     console.log(`listening ${server.port}`);
   } else if (which === 'local-aws-sqs') {
