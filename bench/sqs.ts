@@ -141,10 +141,13 @@ async function role(name: string, endpoint: string, credentials: { accessKeyId: 
   }
   if (name === 'receive-latency') {
     const samples: number[] = [];
+    let lastGot = endAt;
     const loop = async (): Promise<void> => {
-      while (now() < endAt + 1000) {
+      // Until the senders' backlog is drained: nothing received for 3 s after the window.
+      while (now() < endAt + 1000 || now() - lastGot < 3000) {
         const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
         const at = now();
+        if ((got.Messages?.length ?? 0) > 0) lastGot = at;
         for (const m of got.Messages ?? []) {
           samples.push(at - Number(m.Body));
           sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle! })).catch(() => undefined);

@@ -25,6 +25,9 @@ export interface SqsCall {
   readonly aborted: AbortSignal;
 }
 
+/** The exchange delayed sends go through, one per vhost. */
+export const DELAY_EXCHANGE = 'warren.sqs.delay';
+
 export type ActionHandler = (door: SqsDoor, call: SqsCall) => SqsResult | Promise<SqsResult>;
 
 /** The door's state shared by every action: the core, keys, the per-queue SQS settings, messages in flight. */
@@ -32,6 +35,7 @@ export class SqsDoor {
   readonly inFlight: InFlightTable;
   /** Messages waiting out DelaySeconds, per queue (ApproximateNumberOfMessagesDelayed). */
   readonly delayed = new Map<QueueView, Set<NodeJS.Timeout>>();
+  private readonly boundToDelay = new WeakSet<QueueView>();
   /** When each queue was last purged (PurgeQueue allows one per 60 s). */
   readonly purgedAt = new WeakMap<QueueView, number>();
   /** First receive of each entry (ApproximateFirstReceiveTimestamp). */
@@ -102,20 +106,33 @@ export class SqsDoor {
     return this.delayed.get(queue)?.size ?? 0;
   }
 
-  /** Runs `publish` after `seconds` (DelaySeconds), counted as delayed meanwhile. */
-  delay(queue: QueueView, seconds: number, publish: () => void): void {
+  /**
+   * DelaySeconds: the vhost's `warren.sqs.delay` exchange (type x-delayed-message, durable, so pending
+   * persistent messages are stored and survive a restart) with the queue bound by its own name. Returns
+   * the exchange to publish through; the door counts the message as delayed until it is due.
+   */
+  delayExchange(queue: QueueView, seconds: number): string {
+    const vhost = queue.vhost;
+    if (vhost.getExchange(DELAY_EXCHANGE) === undefined) {
+      vhost.declareExchange({ name: DELAY_EXCHANGE, type: 'x-delayed-message', durable: true, autoDelete: false, internal: false, arguments: { 'x-delayed-type': 'direct' } });
+    }
+    if (!this.boundToDelay.has(queue)) {
+      vhost.bindQueue(queue.name, DELAY_EXCHANGE, queue.name, {}, { name: 'sqs' });
+      this.boundToDelay.add(queue);
+    }
     let timers = this.delayed.get(queue);
     if (timers === undefined) this.delayed.set(queue, (timers = new Set()));
     const set = timers;
     const timer = setTimeout(() => {
       set.delete(timer);
       if (set.size === 0) this.delayed.delete(queue);
-      if (!queue.deleted) publish();
     }, seconds * 1000);
+    timer.unref();
     set.add(timer);
+    return DELAY_EXCHANGE;
   }
 
-  /** The door closes: delayed sends are dropped (see README: they are not durable), in-flight messages return. */
+  /** The door closes: in-flight messages return to their queues. */
   close(): void {
     for (const timers of this.delayed.values()) for (const timer of timers) clearTimeout(timer);
     this.delayed.clear();

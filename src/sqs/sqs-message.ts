@@ -31,7 +31,13 @@ export interface OutgoingMessage {
   senderId: string;
 }
 
-export function toCoreMessage(queueName: string, message: OutgoingMessage, persistent: boolean, sequenceNumber?: string): Message {
+/** A delayed send goes through the vhost's delay exchange (an x-delayed-message exchange) with x-delay. */
+export interface DelayedRoute {
+  exchange: string;
+  delayMs: number;
+}
+
+export function toCoreMessage(queueName: string, message: OutgoingMessage, persistent: boolean, sequenceNumber?: string, delayed?: DelayedRoute): Message {
   const headers: FieldTable = {};
   const types: FieldTable = {};
   for (const [name, a] of Object.entries(message.attributes)) {
@@ -44,9 +50,10 @@ export function toCoreMessage(queueName: string, message: OutgoingMessage, persi
   if (message.traceHeader !== undefined) headers[TRACE_HEADER] = message.traceHeader;
   headers[SENDER_HEADER] = message.senderId;
   if (sequenceNumber !== undefined) headers[SEQUENCE_HEADER] = sequenceNumber;
+  if (delayed !== undefined) headers['x-delay'] = delayed.delayMs;
   const now = Date.now();
   return new Message(
-    '',
+    delayed?.exchange ?? '',
     queueName,
     { headers, deliveryMode: persistent ? 2 : 1, messageId: randomUUID(), timestamp: Math.floor(now / 1000) },
     Buffer.from(message.body, 'utf8'),

@@ -31,6 +31,8 @@ test('an answered SendMessage to a durable SQS queue survives kill -9', { timeou
   try {
     broker = await start(dataDir);
     await broker.client.send(new CreateQueueCommand({ QueueName: 'durable-jobs', Attributes: { VisibilityTimeout: '7' } }));
+    // A delayed message waits in the vhost's delay exchange, stored: it must survive too.
+    await broker.client.send(new SendMessageCommand({ QueueUrl: broker.url, MessageBody: 'delayed', DelaySeconds: 2 }));
     const acknowledged = new Set<string>();
     let next = 0;
     let dead = false;
@@ -60,11 +62,12 @@ test('an answered SendMessage to a durable SQS queue survives kill -9', { timeou
     assert.equal(attributes.Attributes?.VisibilityTimeout, '7');
     const found = new Set<string>();
     for (;;) {
-      const got = await broker.client.send(new ReceiveMessageCommand({ QueueUrl: broker.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+      const got = await broker.client.send(new ReceiveMessageCommand({ QueueUrl: broker.url, MaxNumberOfMessages: 10, WaitTimeSeconds: found.has('delayed') ? 1 : 3 }));
       if (got.Messages === undefined) break;
       for (const m of got.Messages) found.add(m.Body!);
       await broker.client.send(new DeleteMessageBatchCommand({ QueueUrl: broker.url, Entries: got.Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
     }
+    assert.ok(found.has('delayed'), 'the delayed message survived the kill');
     const lost = [...acknowledged].filter((body) => !found.has(body));
     assert.deepEqual(lost, [], `${lost.length} of ${acknowledged.size} acknowledged messages were lost`);
   } finally {

@@ -112,8 +112,6 @@ export const purgeQueue: ActionHandler = (door, call) => {
   }
   door.purgedAt.set(queue, now);
   queue.vhost.purgeQueue(queue.name, call.owner);
-  for (const timers of door.delayed.get(queue) ?? []) clearTimeout(timers);
-  door.delayed.delete(queue);
   return undefined;
 };
 

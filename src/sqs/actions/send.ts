@@ -76,27 +76,15 @@ function prepare(door: SqsDoor, call: SqsCall, queue: QueueView, params: Params)
 /**
  * Hands a prepared message to the core (through the default exchange, as any door publishes) and
  * returns its result once it is durable: the answer waits for the broker's group commit and the
- * queue's own barrier, as an AMQP publisher confirm does. A delayed message is held by the door and
- * answered at once.
+ * queue's own barrier, as an AMQP publisher confirm does. A delayed message waits in the vhost's
+ * delay exchange (stored there, durable too) until it is due.
  */
 function publish(door: SqsDoor, queue: QueueView, prepared: Prepared, barriers: BarrierSet): Record<string, unknown> {
-  const core = toCoreMessage(queue.name, prepared.message, queue.durable, prepared.sequenceNumber);
-  const send = (): void => {
-    const outcome = queue.vhost.publish(core);
-    if (outcome.refused) throw sqsError('OverLimit', `Queue ${queue.name} is full (its length limit refuses new messages).`);
-  };
-  if (prepared.delaySeconds > 0) {
-    door.delay(queue, prepared.delaySeconds, () => {
-      try {
-        send();
-      } catch (error) {
-        door.logger?.warn({ err: error, queue: queue.name }, 'a delayed SQS message was refused by its queue');
-      }
-    });
-  } else {
-    send();
-    if (queue.durability !== undefined) barriers.join(queue.durability);
-  }
+  const delayed = prepared.delaySeconds > 0 ? { exchange: door.delayExchange(queue, prepared.delaySeconds), delayMs: prepared.delaySeconds * 1000 } : undefined;
+  const core = toCoreMessage(queue.name, prepared.message, queue.durable, prepared.sequenceNumber, delayed);
+  const outcome = queue.vhost.publish(core);
+  if (outcome.refused) throw sqsError('OverLimit', `Queue ${queue.name} is full (its length limit refuses new messages).`);
+  if (queue.durability !== undefined) barriers.join(queue.durability);
   const result: Record<string, unknown> = { ...prepared.result, MessageId: core.properties.messageId };
   if (prepared.sequenceNumber !== undefined) result['SequenceNumber'] = prepared.sequenceNumber;
   return result;
