@@ -9,6 +9,7 @@ import type { AccessKey, AccessKeyStore } from './access-keys.js';
 import { accountOf, parseQueueUrl, type AccountMap } from './addresses.js';
 import { sqsError } from './errors.js';
 import { InFlightTable } from './in-flight.js';
+import type { MoveTask } from './move-tasks.js';
 import type { SqsRequest, SqsResult } from './protocol/request.js';
 import type { QueueRegistry } from './queue-registry.js';
 
@@ -36,6 +37,8 @@ export class SqsDoor {
   /** Messages waiting out DelaySeconds, per queue (ApproximateNumberOfMessagesDelayed). */
   readonly delayed = new Map<QueueView, Set<NodeJS.Timeout>>();
   private readonly boundToDelay = new WeakSet<QueueView>();
+  /** Message move tasks by handle (kept while the process runs; ListMessageMoveTasks shows the recent ones). */
+  readonly moveTasks = new Map<string, MoveTask>();
   /** When each queue was last purged (PurgeQueue allows one per 60 s). */
   readonly purgedAt = new WeakMap<QueueView, number>();
   /** First receive of each entry (ApproximateFirstReceiveTimestamp). */
@@ -134,6 +137,7 @@ export class SqsDoor {
 
   /** The door closes: in-flight messages return to their queues. */
   close(): void {
+    for (const task of this.moveTasks.values()) task.cancel();
     for (const timers of this.delayed.values()) for (const timer of timers) clearTimeout(timer);
     this.delayed.clear();
     this.inFlight.returnAll();

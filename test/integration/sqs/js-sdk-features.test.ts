@@ -10,10 +10,13 @@ import {
   SendMessageBatchCommand,
   SendMessageCommand,
   SetQueueAttributesCommand,
+  StartMessageMoveTaskCommand,
+  ListMessageMoveTasksCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import amqp from 'amqplib';
 import { startSqs, TEST_ACCOUNT, type TestSqs } from '../../helpers/sqs.js';
+import { waitFor } from '../../helpers/wait.js';
 
 describe('SQS door: FIFO, redrive, SigV4, AMQP on the same queues (@aws-sdk/client-sqs + amqplib)', () => {
   let t: TestSqs;
@@ -70,6 +73,23 @@ describe('SQS door: FIFO, redrive, SigV4, AMQP on the same queues (@aws-sdk/clie
     assert.equal((await sqs.send(new ReceiveMessageCommand({ QueueUrl }))).Messages, undefined);
     const sources = await sqs.send(new ListDeadLetterSourceQueuesCommand({ QueueUrl: dlq.QueueUrl }));
     assert.deepEqual(sources.queueUrls, [QueueUrl]);
+  });
+
+  it("message move task: a dead-letter queue's messages go back to their source queue", async () => {
+    const dlq = await sqs.send(new CreateQueueCommand({ QueueName: 'dead-2' }));
+    const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'work-2', Attributes: { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 1 }) } }));
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'retry me' }));
+    assert.equal((await sqs.send(new ReceiveMessageCommand({ QueueUrl, VisibilityTimeout: 1 }))).Messages?.length, 1);
+    await waitFor(() => t.broker.broker.getVhost('/')?.getQueue('dead-2')?.readyCount() === 1, 'dead-lettered');
+    await assert.rejects(sqs.send(new StartMessageMoveTaskCommand({ SourceArn: `arn:aws:sqs:us-east-1:${TEST_ACCOUNT}:work-2` })), (e: Error) => e.name === 'InvalidParameterValue');
+    const { TaskHandle } = await sqs.send(new StartMessageMoveTaskCommand({ SourceArn: dlqArn }));
+    assert.ok(TaskHandle);
+    const back = await sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 5 }));
+    assert.equal(back.Messages?.[0]?.Body, 'retry me');
+    const tasks = await sqs.send(new ListMessageMoveTasksCommand({ SourceArn: dlqArn }));
+    assert.equal(tasks.Results?.[0]?.Status, 'COMPLETED');
+    assert.equal(tasks.Results?.[0]?.ApproximateNumberOfMessagesMoved, 1);
   });
 
   it('SigV4: unknown key, wrong secret, and keys issued to a user with only some permissions', async () => {
