@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { cleanEnvironment, runCli, type CliProcess } from '../integration/cli/process.js';
+import { waitFor } from '../helpers/wait.js';
 
 const LISTENING = /SQS listening on (\S+):(\d+)/;
 
@@ -49,13 +50,14 @@ test('an answered SendMessage to a durable SQS queue survives kill -9', { timeou
     };
     const senders = Array.from({ length: 4 }, () => sender(broker!.client));
     const { cli } = broker;
-    await new Promise((resolve) => setTimeout(resolve, 400 + Math.random() * 600));
+    // Killed at a random moment once sends are flowing (counted, not timed: CI machines may be loaded).
+    await waitFor(() => acknowledged.size >= 30, '30 answered sends');
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * 300));
     cli.child.kill('SIGKILL');
     dead = true;
     await cli.exited;
     await Promise.all(senders);
     broker.client.destroy();
-    assert.ok(acknowledged.size > 10, `only ${acknowledged.size} sends were answered before the kill`);
 
     broker = await start(dataDir);
     const attributes = await broker.client.send(new GetQueueAttributesCommand({ QueueUrl: broker.url, AttributeNames: ['VisibilityTimeout'] }));
