@@ -64,10 +64,10 @@ describe('SQS door: FIFO, redrive, SigV4, AMQP on the same queues (@aws-sdk/clie
     await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 2 }) } }));
     await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'poison' }));
     for (let i = 1; i <= 2; i++) {
-      const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 2, VisibilityTimeout: 1, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }));
+      const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 10, VisibilityTimeout: 1, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }));
       assert.equal(got.Messages?.[0]?.Attributes?.ApproximateReceiveCount, String(i));
     }
-    const dead = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlq.QueueUrl, WaitTimeSeconds: 5, MessageSystemAttributeNames: ['DeadLetterQueueSourceArn'] }));
+    const dead = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlq.QueueUrl, WaitTimeSeconds: 10, MessageSystemAttributeNames: ['DeadLetterQueueSourceArn'] }));
     assert.equal(dead.Messages?.[0]?.Body, 'poison');
     assert.equal(dead.Messages?.[0]?.Attributes?.DeadLetterQueueSourceArn, `arn:aws:sqs:us-east-1:${TEST_ACCOUNT}:work`);
     assert.equal((await sqs.send(new ReceiveMessageCommand({ QueueUrl }))).Messages, undefined);
