@@ -21,6 +21,8 @@ import type { AlarmStatus } from './http/context.js';
 import type { ListenerInfo } from './http/context.js';
 import { dashboardIfInstalled } from './http/dashboard/plugin.js';
 import { createLogger } from './log.js';
+import { SqsListener } from './sqs/server.js';
+import { registerSqsKeyRoutes } from './sqs/management.js';
 import type { Logger } from './log.js';
 
 export type { ListenAddress } from './session/views.js';
@@ -62,6 +64,8 @@ export interface ListeningAddresses {
   amqps?: ListenAddress;
   /** The management HTTP API. */
   http: ListenAddress;
+  /** The SQS door, when config.sqs turns it on. */
+  sqs?: ListenAddress;
 }
 
 /**
@@ -85,6 +89,8 @@ export class WarrenServer {
   /** Front doors' addresses, listed by /api/overview next to the HTTP one. */
   private readonly addresses: ListenerInfo[] = [];
   private starting: Promise<ListeningAddresses> | undefined;
+  /** The SQS door (config.sqs), once started: its access keys are managed through it. */
+  sqs: SqsListener | undefined;
   private linkServer: Server | undefined;
   private readonly onFenced: ((reason: Error) => void) | undefined;
   private stopping: Promise<void> | undefined;
@@ -172,13 +178,14 @@ export class WarrenServer {
       const amqp = await this.listen(this.amqpListener({ host: this.config.amqp.host, port: this.config.amqp.port, ...shared }, 'amqp'), 'AMQP');
       const tls = this.config.amqps;
       const amqps = tls === undefined ? undefined : await this.listen(this.amqpListener({ host: tls.host, port: tls.port, tls: await readTlsFiles(tls) }, 'amqps'), 'AMQPS');
+      const sqs = this.config.sqs === undefined ? undefined : await this.listen(await this.sqsListener(this.config.sqs), 'SQS');
       const http = await this.listenHttp();
       if (cluster !== undefined) {
         const linkPort = cluster.config.linkPort === undefined ? amqp.port : await this.listenForLinks(cluster);
         cluster.connectionCount = () => this.listeners.reduce((n, listener) => n + [...listener.connections()].length, 0);
         await cluster.attach(this.broker, this.users, this.broker.messageHeaders, { amqpPort: amqp.port, httpPort: http.port, linkPort });
       }
-      return amqps === undefined ? { amqp, http } : { amqp, amqps, http };
+      return { amqp, ...(amqps === undefined ? {} : { amqps }), http, ...(sqs === undefined ? {} : { sqs }) };
     } catch (error) {
       await this.tearDown('startup failed');
       throw error;
@@ -217,6 +224,25 @@ export class WarrenServer {
     return new AmqpListener(this.broker, this.users, { ...options, limits: amqpLimits(this.config) }, this.logger.child({ component }));
   }
 
+  private async sqsListener(config: NonNullable<WarrenConfig['sqs']>): Promise<SqsListener> {
+    const tls = config.cert === undefined || config.key === undefined ? undefined : { cert: await readPem(config.cert, 'sqs.cert'), key: await readPem(config.key, 'sqs.key') };
+    this.sqs = new SqsListener(
+      this.broker,
+      this.users,
+      {
+        host: config.host,
+        port: config.port,
+        region: config.region,
+        accounts: new Map(config.accounts.map((a) => [a.account, a.vhost])),
+        dataDir: this.config.dataDir,
+        accessKeys: config.accessKeys,
+        ...(tls === undefined ? {} : { tls }),
+      },
+      this.logger.child({ component: 'sqs' }),
+    );
+    return this.sqs;
+  }
+
   /** Starts one front door's listener: it joins the alarms, the shutdown and the management API. */
   private async listen(listener: Listener, label: string): Promise<ListenAddress> {
     this.listeners.push(listener);
@@ -242,6 +268,7 @@ export class WarrenServer {
         dataDir: this.config.dataDir,
         dashboard: this.dashboard(),
         listeners: () => this.addresses,
+        extraRoutes: [(app) => registerSqsKeyRoutes(app, () => this.sqs)],
         ...(this.cluster === undefined ? {} : { cluster: this.cluster, nodeName: this.cluster.nodeName }),
       },
       this.logger.child({ component: 'http' }),

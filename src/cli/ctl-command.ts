@@ -47,6 +47,10 @@ export function registerCtlCommand(program: Command): void {
   const cluster = ctl.command('cluster').description('a cluster of nodes (README "Cluster")');
   cluster.command('status').description('the nodes: state, incarnation, lease, connections, queues owned').action(run((a) => a.clusterStatus()));
   cluster.command('rebalance').description('move replicated queues to where the hash puts them among the living nodes').action(run((a) => a.rebalance()));
+  const sqsKeys = ctl.command('sqs-keys').description('SQS access keys of Warren users (README "SQS")');
+  sqsKeys.command('list').description('every key (secrets are shown only when issued)').action(run((a) => a.sqsKeys()));
+  sqsKeys.command('add <user>').description("issue a key pair to a user; calls that name no queue use --vhost (default '/')").action(run((a, c) => a.addSqsKey(c.args[0]!, c.optsWithGlobals<{ vhost?: string }>().vhost ?? '/')));
+  sqsKeys.command('delete <id>').description('revoke a key').action(run((a, c) => a.deleteSqsKey(c.args[0]!)));
   ctl.command('purge <queue>').description('drop the ready messages of a queue').action(run((a, c) => a.purge(c.args[0]!)));
   ctl.command('delete <kind> <name>').description('delete a queue or an exchange').action(run((a, c) => a.delete(c.args[0]!, c.args[1]!)));
   ctl

@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { isPasswordHash } from '../auth/password.js';
 import { ConfigError, LOG_LEVELS, QUEUE_TYPES, SYNC_MODES } from './types.js';
-import type { ConfigLayer, PermissionConfig, UserConfig, VhostConfig } from './types.js';
+import type { ConfigLayer, PermissionConfig, SqsAccessKeyConfig, SqsAccountConfig, UserConfig, VhostConfig } from './types.js';
 import {
   child, fail, fraction, integer, list, mapping, nodeName, nonEmptyString, oneOf, optional, port, postgresUrl, regexPattern, required, string,
 } from './validators.js';
@@ -31,7 +31,7 @@ export function parseConfigText(text: string, label: string, baseDir: string): C
   return readRoot(root, label, baseDir);
 }
 
-const ROOT_KEYS = ['amqp', 'amqps', 'http', 'dataDir', 'limits', 'store', 'log', 'users', 'vhosts', 'permissions', 'loopbackUsers', 'cluster'] as const;
+const ROOT_KEYS = ['amqp', 'amqps', 'http', 'dataDir', 'limits', 'store', 'log', 'users', 'vhosts', 'permissions', 'loopbackUsers', 'cluster', 'sqs'] as const;
 
 function readRoot(value: unknown, where: string, baseDir: string): ConfigLayer {
   const root = mapping(value, where, ROOT_KEYS);
@@ -49,6 +49,7 @@ function readRoot(value: unknown, where: string, baseDir: string): ConfigLayer {
   assignDefined(layer, 'permissions', optional(root, 'permissions', where, list(permission)));
   assignDefined(layer, 'loopbackUsers', optional(root, 'loopbackUsers', where, list(nonEmptyString)));
   assignDefined(layer, 'cluster', optional(root, 'cluster', where, cluster));
+  assignDefined(layer, 'sqs', optional(root, 'sqs', where, sqs(path)));
   checkReferences(layer, where);
   return layer;
 }
@@ -186,4 +187,24 @@ function uniqueNames(entries: readonly { name: string }[], where: string): Set<s
     names.add(entry.name);
   });
   return names;
+}
+
+/** The SQS door's section (README "SQS"). */
+function sqs(path: Validator<string>): Validator<ConfigLayer['sqs'] & object> {
+  const account: Validator<SqsAccountConfig> = (value, where) => {
+    const object = mapping(value, where, ['account', 'vhost']);
+    const id = required(object, 'account', where, nonEmptyString);
+    if (!/^\d{12}$/.test(id)) fail(child(where, 'account'), 'a 12-digit AWS account id', id);
+    return { account: id, vhost: required(object, 'vhost', where, nonEmptyString) };
+  };
+  const accessKey: Validator<SqsAccessKeyConfig> = (value, where) => {
+    const object = mapping(value, where, ['accessKeyId', 'secretAccessKey', 'user', 'vhost']);
+    return {
+      accessKeyId: required(object, 'accessKeyId', where, nonEmptyString),
+      secretAccessKey: required(object, 'secretAccessKey', where, nonEmptyString),
+      user: required(object, 'user', where, nonEmptyString),
+      vhost: optional(object, 'vhost', where, nonEmptyString) ?? '/',
+    };
+  };
+  return section({ host: nonEmptyString, port, region: nonEmptyString, accounts: list(account), accessKeys: list(accessKey), cert: path, key: path });
 }

@@ -63,7 +63,7 @@ export function resolveLayers(layers: readonly ConfigLayer[], env: Environment, 
     for (const layer of layers) if (layer[key] !== undefined) found = layer[key];
     return found;
   };
-  const section = <K extends 'amqp' | 'amqps' | 'http' | 'limits' | 'store' | 'log' | 'cluster'>(key: K): NonNullable<ConfigLayer[K]> =>
+  const section = <K extends 'amqp' | 'amqps' | 'http' | 'limits' | 'store' | 'log' | 'cluster' | 'sqs'>(key: K): NonNullable<ConfigLayer[K]> =>
     Object.assign({}, ...layers.map((layer) => layer[key] ?? {})) as NonNullable<ConfigLayer[K]>;
 
   const amqp: ListenerConfig = { ...DEFAULT_AMQP, ...section('amqp') };
@@ -83,6 +83,7 @@ export function resolveLayers(layers: readonly ConfigLayer[], env: Environment, 
     loopbackUsers: pick('loopbackUsers') ?? ['guest'],
     configFile: undefined,
     cluster: resolveCluster(section('cluster')),
+    sqs: resolveSqs(section('sqs'), layers.some((layer) => layer.sqs !== undefined)),
   };
 }
 
@@ -137,4 +138,23 @@ function checkPermissionReferences(config: WarrenConfig, label: string): void {
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;
+}
+
+export const DEFAULT_SQS = { host: '0.0.0.0', port: 9324, region: 'us-east-1', account: '000000000000' } as const;
+
+/** The SQS door is on when any of its settings is given; vhost '/' is account 000000000000 unless mapped. */
+function resolveSqs(merged: NonNullable<ConfigLayer['sqs']>, given: boolean): WarrenConfig['sqs'] {
+  if (!given) return undefined;
+  if ((merged.cert === undefined) !== (merged.key === undefined)) {
+    throw new ConfigError(`sqs needs both cert and key for HTTPS (only ${merged.cert === undefined ? 'key' : 'cert'} is set)`);
+  }
+  return {
+    host: merged.host ?? DEFAULT_SQS.host,
+    port: merged.port ?? DEFAULT_SQS.port,
+    region: merged.region ?? DEFAULT_SQS.region,
+    accounts: merged.accounts ?? [{ account: DEFAULT_SQS.account, vhost: '/' }],
+    accessKeys: merged.accessKeys ?? [],
+    cert: merged.cert,
+    key: merged.key,
+  };
 }

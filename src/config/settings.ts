@@ -20,7 +20,7 @@ export interface ScalarSetting {
   apply(layer: ConfigLayer, raw: string, where: string, cwd: string): void;
 }
 
-type Section = 'amqp' | 'amqps' | 'http' | 'limits' | 'store' | 'log' | 'cluster';
+type Section = 'amqp' | 'amqps' | 'http' | 'limits' | 'store' | 'log' | 'cluster' | 'sqs';
 
 function into<T>(section: Section, key: string, validate: Validator<T>): ScalarSetting['apply'] {
   return (layer, raw, where) => {
@@ -63,6 +63,9 @@ export const SCALAR_SETTINGS: readonly ScalarSetting[] = [
   { env: 'WARREN_NODE_NAME', flag: 'node-name', argument: '<name>', description: "this cluster node's name, unique in the cluster (default: warren@<hostname>)", apply: into('cluster', 'nodeName', CLUSTER_VALIDATORS.nodeName) },
   { env: 'WARREN_CLUSTER_ADVERTISE_HOST', flag: 'advertise-host', argument: '<host>', description: 'the address other nodes reach this one at (default 127.0.0.1)', apply: into('cluster', 'advertiseHost', CLUSTER_VALIDATORS.advertiseHost) },
   { env: 'WARREN_CLUSTER_LINK_PORT', flag: 'link-port', argument: '<port>', description: 'port for node-to-node links (default: the AMQP port)', apply: into('cluster', 'linkPort', CLUSTER_VALIDATORS.linkPort) },
+  { env: 'WARREN_SQS_PORT', flag: 'sqs-port', argument: '<port>', description: 'turn the SQS door on at this port (SQS default 9324); 0 picks a free one', apply: into('sqs', 'port', port) },
+  { env: 'WARREN_SQS_HOST', flag: 'sqs-host', argument: '<host>', description: 'turn the SQS door on at this listen address (default 0.0.0.0)', apply: into('sqs', 'host', nonEmptyString) },
+  { env: 'WARREN_SQS_REGION', flag: 'sqs-region', argument: '<region>', description: 'region in SQS queue ARNs (default us-east-1)', apply: into('sqs', 'region', nonEmptyString) },
   { env: 'WARREN_MAX_MESSAGE_BYTES', flag: 'max-message-bytes', argument: '<bytes>', description: 'largest message body accepted (default 134217728)', apply: into('limits', 'maxMessageBytes', LIMIT_VALIDATORS.maxMessageBytes) },
 ];
 

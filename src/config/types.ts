@@ -20,6 +20,33 @@ export interface WarrenConfig {
   configFile: string | undefined;
   /** Cluster mode (README "Cluster"); undefined: a single broker. */
   cluster: ClusterConfig | undefined;
+  /** The SQS door (README "SQS"); undefined: off. */
+  sqs: SqsConfig | undefined;
+}
+
+/** The SQS front door: on when any sqs setting (file, WARREN_SQS_*, --sqs-*) is given. */
+export interface SqsConfig extends ListenerConfig {
+  /** The region in queue ARNs. */
+  region: string;
+  /** Which AWS account id (12 digits) each vhost is; queue URLs are http://HOST:PORT/ACCOUNT/NAME. */
+  accounts: SqsAccountConfig[];
+  /** Access key pairs for Warren users, issued at every start (their secrets are also kept in the data dir). */
+  accessKeys: SqsAccessKeyConfig[];
+  /** Absolute paths of PEM files: HTTPS instead of HTTP when both are set. */
+  cert: string | undefined;
+  key: string | undefined;
+}
+
+export interface SqsAccountConfig {
+  account: string;
+  vhost: string;
+}
+
+export interface SqsAccessKeyConfig {
+  accessKeyId: string;
+  secretAccessKey: string;
+  user: string;
+  vhost: string;
 }
 
 export const QUEUE_TYPES = ['classic', 'quorum'] as const;
@@ -125,6 +152,7 @@ export interface ConfigLayer {
   permissions?: PermissionConfig[];
   loopbackUsers?: string[];
   cluster?: Partial<ClusterConfig>;
+  sqs?: Partial<SqsConfig>;
 }
 
 /** Thrown for any invalid setting; the message names the source and the key. */

@@ -29,6 +29,8 @@ export interface HttpServerOptions {
   cluster?: ClusterView;
   /** The front doors' listener addresses for /api/overview. */
   listeners?: () => ListenerInfo[];
+  /** Routes a front door adds under /api (behind the same authentication), registered by the composition root. */
+  extraRoutes?: ReadonlyArray<(app: FastifyInstance) => void>;
 }
 
 export interface HttpServerSources {
@@ -82,6 +84,7 @@ export class HttpServer {
     // Fastify's own per-request logging stays off; failures are logged by the error handler below.
     this.app = Fastify({ bodyLimit: BODY_LIMIT, return503OnClosing: true });
     this.configure(options.dashboard);
+    for (const register of options.extraRoutes ?? []) register(this.app);
     rates.start();
   }
 

@@ -105,6 +105,21 @@ export class CtlActions {
     this.print(result, () => `moved ${result.moved} message(s) from '${queue}' to '${destination}'\n`);
   }
 
+  async sqsKeys(): Promise<void> {
+    const rows = await this.client.get<unknown[]>('/sqs/keys');
+    this.print(rows, () => formatTable(rows, ['access_key_id', 'user', 'vhost', 'created']));
+  }
+
+  async addSqsKey(user: string, vhost: string): Promise<void> {
+    const key = await this.client.post<{ access_key_id: string; secret_access_key: string }>('/sqs/keys', { user, vhost });
+    this.print(key, () => `access key id:     ${key.access_key_id}\nsecret access key: ${key.secret_access_key}\n`);
+  }
+
+  async deleteSqsKey(id: string): Promise<void> {
+    await this.client.delete(`/sqs/keys/${segment(id)}`);
+    this.print({ deleted: { sqsKey: id } }, () => `revoked SQS access key '${id}'\n`);
+  }
+
   async addUser(name: string, password: string, tags: string): Promise<void> {
     await this.client.put(`/users/${segment(name)}`, { password, tags });
     this.print({ user: name }, () => `added user '${name}'\n`);

@@ -1,0 +1,141 @@
+import { createHash } from 'node:crypto';
+import type { QueueView } from '../../broker/queue-view.js';
+import { BarrierSet } from '../../session/durability.js';
+import type { ActionHandler, SqsCall, SqsDoor } from '../door.js';
+import { invalidParameter, sqsError, SqsError, toSqsError } from '../errors.js';
+import { md5Hex, md5OfAttributes } from '../md5.js';
+import { attributeBytes, readMessageAttributes } from '../message-attributes.js';
+import { entryList, optionalInteger, optionalString } from '../params.js';
+import type { Params } from '../protocol/request.js';
+import { isFifo, numberAttribute, recordOf } from '../queue-settings.js';
+import { toCoreMessage, type OutgoingMessage } from '../sqs-message.js';
+import { checkBatch } from './batch.js';
+
+/** Characters a body may hold (API reference, SendMessage): #x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF. */
+const INVALID_BODY_CHARACTER = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+const ID_PATTERN = /^[\x21-\x7e]{1,128}$/;
+
+interface Prepared {
+  message: OutgoingMessage;
+  delaySeconds: number;
+  sequenceNumber: string | undefined;
+  result: Record<string, unknown>;
+}
+
+/** Validates one message of SendMessage or a batch entry against its queue's settings. */
+function prepare(door: SqsDoor, call: SqsCall, queue: QueueView, params: Params): Prepared {
+  const record = recordOf(door, queue);
+  const fifo = isFifo(queue);
+  const body = optionalString(params, 'MessageBody');
+  if (body === undefined || body === '') throw sqsError('MissingParameter', 'The request must contain the parameter MessageBody.');
+  if (INVALID_BODY_CHARACTER.test(body)) {
+    throw sqsError('InvalidMessageContents', 'Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF');
+  }
+  const attributes = readMessageAttributes(params['MessageAttributes']);
+  const system = readMessageAttributes(params['MessageSystemAttributes'], 'MessageSystemAttributes');
+  for (const name of Object.keys(system)) {
+    if (name !== 'AWSTraceHeader' || system[name]!.DataType !== 'String') throw invalidParameter(`Message system attribute name '${name}' is invalid.`);
+  }
+  const size = Buffer.byteLength(body) + attributeBytes(attributes);
+  const max = numberAttribute(record, 'MaximumMessageSize');
+  if (size > max) throw invalidParameter(`One or more parameters are invalid. Reason: Message must be shorter than ${max} bytes.`);
+  const perMessageDelay = optionalInteger(params, 'DelaySeconds', 0, 900, 'must be between 0 and 900.');
+  if (fifo && perMessageDelay !== undefined && perMessageDelay !== 0) {
+    throw invalidParameter(`Value ${perMessageDelay} for parameter DelaySeconds is invalid. Reason: The request include parameter that is not valid for this queue type.`);
+  }
+  let groupId = optionalString(params, 'MessageGroupId');
+  let deduplicationId = optionalString(params, 'MessageDeduplicationId');
+  if (fifo) {
+    if (groupId === undefined) throw sqsError('MissingParameter', 'The request must contain the parameter MessageGroupId.');
+    if (!ID_PATTERN.test(groupId)) throw invalidParameter(`Value ${groupId} for parameter MessageGroupId is invalid.`);
+    if (deduplicationId === undefined) {
+      if (record.attributes['ContentBasedDeduplication'] !== 'true') {
+        throw invalidParameter('The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly');
+      }
+      deduplicationId = createHash('sha256').update(body).digest('hex');
+    } else if (!ID_PATTERN.test(deduplicationId)) {
+      throw invalidParameter(`Value ${deduplicationId} for parameter MessageDeduplicationId is invalid.`);
+    }
+  } else {
+    if (deduplicationId !== undefined) throw invalidParameter('The request include parameter MessageDeduplicationId that is not valid for this queue type');
+    groupId = undefined; // accepted on standard queues (fair queues), without ordering
+  }
+  // DeduplicationScope messageGroup: ids count per group.
+  const dedupKey = deduplicationId === undefined ? undefined : record.attributes['DeduplicationScope'] === 'messageGroup' ? `${groupId}\n${deduplicationId}` : deduplicationId;
+  const traceHeader = system['AWSTraceHeader']?.StringValue;
+  const message: OutgoingMessage = { body, attributes, traceHeader, groupId, deduplicationId: dedupKey, senderId: call.key.accessKeyId };
+  const result: Record<string, unknown> = { MD5OfMessageBody: md5Hex(body) };
+  const md5Attributes = md5OfAttributes(attributes);
+  if (md5Attributes !== undefined) result['MD5OfMessageAttributes'] = md5Attributes;
+  const md5System = md5OfAttributes(system);
+  if (md5System !== undefined) result['MD5OfMessageSystemAttributes'] = md5System;
+  const sequenceNumber = fifo ? door.nextSequenceNumber() : undefined;
+  return { message, delaySeconds: perMessageDelay ?? numberAttribute(record, 'DelaySeconds'), sequenceNumber, result };
+}
+
+/**
+ * Hands a prepared message to the core (through the default exchange, as any door publishes) and
+ * returns its result once it is durable: the answer waits for the broker's group commit and the
+ * queue's own barrier, as an AMQP publisher confirm does. A delayed message waits in the vhost's
+ * delay exchange (stored there, durable too) until it is due.
+ */
+function publish(door: SqsDoor, queue: QueueView, prepared: Prepared, barriers: BarrierSet): Record<string, unknown> {
+  const delayed = prepared.delaySeconds > 0 ? { exchange: door.delayExchange(queue, prepared.delaySeconds), delayMs: prepared.delaySeconds * 1000 } : undefined;
+  const core = toCoreMessage(queue.name, prepared.message, queue.durable, prepared.sequenceNumber, delayed);
+  const outcome = queue.vhost.publish(core);
+  if (outcome.refused) throw sqsError('OverLimit', `Queue ${queue.name} is full (its length limit refuses new messages).`);
+  if (queue.durability !== undefined) barriers.join(queue.durability);
+  const result: Record<string, unknown> = { ...prepared.result, MessageId: core.properties.messageId };
+  if (prepared.sequenceNumber !== undefined) result['SequenceNumber'] = prepared.sequenceNumber;
+  return result;
+}
+
+function durable(barriers: BarrierSet): Promise<void> {
+  return new Promise((resolve, reject) => {
+    barriers.waitAll((lost) => (lost ? reject(sqsError('ServiceUnavailable', 'The message could not be stored; it may or may not have been accepted.')) : resolve()));
+  });
+}
+
+function checkNotBlocked(door: SqsDoor): void {
+  if (door.blockedReason !== undefined) throw sqsError('ServiceUnavailable', `Publishing is paused: ${door.blockedReason}.`);
+}
+
+export const sendMessage: ActionHandler = async (door, call) => {
+  const { queue, access } = door.queueAt(call, call.request.params['QueueUrl']);
+  access.writeQueue(queue.name);
+  checkNotBlocked(door);
+  const prepared = prepare(door, call, queue, call.request.params);
+  const barriers = new BarrierSet(door.broker);
+  const result = publish(door, queue, prepared, barriers);
+  await durable(barriers);
+  return result;
+};
+
+export const sendMessageBatch: ActionHandler = async (door, call) => {
+  const { queue, access } = door.queueAt(call, call.request.params['QueueUrl']);
+  access.writeQueue(queue.name);
+  checkNotBlocked(door);
+  const entries = entryList(call.request.params);
+  checkBatch(entries);
+  const max = numberAttribute(recordOf(door, queue), 'MaximumMessageSize');
+  let total = 0;
+  for (const entry of entries) total += Buffer.byteLength(typeof entry['MessageBody'] === 'string' ? entry['MessageBody'] : '');
+  if (total > max) throw sqsError('BatchRequestTooLong', `Batch requests cannot be longer than ${max} bytes. You have sent ${total} bytes.`);
+  const barriers = new BarrierSet(door.broker);
+  const successful: Record<string, unknown>[] = [];
+  const failed: Record<string, unknown>[] = [];
+  for (const entry of entries) {
+    const id = entry['Id'] as string;
+    try {
+      successful.push({ Id: id, ...publish(door, queue, prepare(door, call, queue, entry), barriers) });
+    } catch (error) {
+      failed.push(failure(id, toSqsError(error)));
+    }
+  }
+  await durable(barriers);
+  return { Successful: successful, Failed: failed };
+};
+
+export function failure(id: string, error: SqsError): Record<string, unknown> {
+  return { Id: id, SenderFault: error.fault === 'Sender', Code: error.code, Message: error.message };
+}

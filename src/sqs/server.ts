@@ -1,0 +1,206 @@
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { isLoopbackAddress } from '../auth/loopback.js';
+import type { UserRegistry } from '../auth/users.js';
+import type { Broker } from '../broker/broker.js';
+import type { ConnectionView, ListenAddress, Listener } from '../session/views.js';
+import { join } from 'node:path';
+import { AccessKeyStore } from './access-keys.js';
+import { ACTIONS } from './actions/index.js';
+import type { AccountMap } from './addresses.js';
+import { SqsDoor, type SqsCall } from './door.js';
+import { SqsError, sqsError, toSqsError } from './errors.js';
+import { decodeJsonRequest, encodeJsonError, encodeJsonResult, JSON_CONTENT_TYPE } from './protocol/json.js';
+import { decodeQueryRequest, encodeXmlError, encodeXmlResult } from './protocol/query.js';
+import type { SqsRequest } from './protocol/request.js';
+import { QueueRegistry } from './queue-registry.js';
+import { parseAuthorization } from './sigv4.js';
+
+/** A SendMessageBatch of 1 MiB, form-encoded (up to 3 bytes per byte), with room for the rest. */
+const BODY_LIMIT = 4 * 1024 * 1024;
+
+export interface SqsAccessKeyConfig {
+  accessKeyId: string;
+  secretAccessKey: string;
+  user: string;
+  vhost: string;
+}
+
+export interface SqsListenerOptions {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  region: string;
+  /** account id (12 digits) -> vhost */
+  accounts: ReadonlyMap<string, string>;
+  /** Keys and SQS queue settings live in `<dataDir>/sqs/`; undefined: in memory only. */
+  dataDir: string | undefined;
+  /** Keys from the config file, (re)issued at every start. */
+  accessKeys?: readonly SqsAccessKeyConfig[];
+  /** The key pair guest/guest for the user guest (loopback only, as that user is). Default true. */
+  guestKey?: boolean;
+  tls?: { cert: Buffer; key: Buffer };
+}
+
+/**
+ * The SQS front door: an HTTP listener (fastify) that decodes both wire protocols (JSON 1.0 with
+ * X-Amz-Target, and the query protocol with XML answers), authenticates every request with SigV4
+ * against the access keys of Warren users, and dispatches to one handler per action (actions/).
+ * SQS has no connections: each request stands alone, so this door shows no connections to the
+ * management API (its queues, messages and rates show like any other queue's).
+ */
+export class SqsListener implements Listener {
+  readonly protocol: string;
+  readonly keys: AccessKeyStore;
+  private readonly registry: QueueRegistry;
+  private door: SqsDoor | undefined;
+  private app: FastifyInstance | undefined;
+  private readonly waiting = new Set<AbortController>();
+  private blocked: string | undefined;
+
+  constructor(
+    private readonly broker: Broker,
+    readonly users: UserRegistry,
+    private readonly options: SqsListenerOptions,
+    private readonly logger?: Logger,
+  ) {
+    this.protocol = options.tls === undefined ? 'http/sqs' : 'https/sqs';
+    const dir = options.dataDir === undefined ? undefined : join(options.dataDir, 'sqs');
+    this.keys = new AccessKeyStore(dir);
+    this.registry = new QueueRegistry(dir === undefined ? undefined : join(dir, 'queues.json'));
+  }
+
+  async listen(): Promise<ListenAddress> {
+    await this.keys.load();
+    await this.registry.load();
+    if (this.options.guestKey !== false && this.users.getUser('guest') !== undefined) {
+      this.keys.issue('guest', '/', { accessKeyId: 'guest', secretAccessKey: 'guest' });
+    }
+    for (const key of this.options.accessKeys ?? []) this.keys.issue(key.user, key.vhost, key);
+    const accounts: AccountMap = { region: this.options.region, accounts: this.options.accounts };
+    this.door = new SqsDoor(this.broker, this.users, this.keys, this.registry, accounts, this.logger);
+    this.door.blockedReason = this.blocked;
+    const app = Fastify({
+      bodyLimit: BODY_LIMIT,
+      forceCloseConnections: true,
+      ...(this.options.tls === undefined ? {} : { https: this.options.tls }),
+    }) as unknown as FastifyInstance;
+    this.app = app;
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+    app.setErrorHandler((error: FastifyError, request, reply) => {
+      // Fastify's own refusals (a body over the limit, a broken stream): an SQS error in the caller's protocol.
+      const sqs = error.statusCode === 413 ? sqsError('InvalidParameterValue', `Request body too large (limit ${BODY_LIMIT} bytes).`) : sqsError('MalformedQueryString', error.message);
+      void this.sendError(request, reply, sqs, randomUUID());
+    });
+    const handler = (request: FastifyRequest, reply: FastifyReply): Promise<void> => this.handle(request, reply);
+    app.post('/', handler);
+    app.post('/*', handler);
+    app.get('/', handler);
+    app.get('/*', handler);
+    await app.listen({ host: this.options.host, port: this.options.port });
+    const address = app.server.address() as AddressInfo;
+    return { host: this.options.host, port: address.port };
+  }
+
+  async close(_reason: string): Promise<void> {
+    for (const controller of this.waiting) controller.abort();
+    this.door?.close();
+    await this.app?.close();
+    await this.keys.flushed();
+    await this.registry.flushed();
+  }
+
+  setBlocked(reason: string | undefined): void {
+    this.blocked = reason;
+    if (this.door !== undefined) this.door.blockedReason = reason;
+  }
+
+  connections(): Iterable<ConnectionView> {
+    return [];
+  }
+
+  private async handle(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const requestId = randomUUID();
+    const door = this.door;
+    const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+    const controller = new AbortController();
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) controller.abort();
+    });
+    try {
+      if (door === undefined) throw sqsError('ServiceUnavailable', 'The SQS door is starting.');
+      const decoded = decode(request, body);
+      const key = authenticate(this.users, door, request, body);
+      const handler = ACTIONS.get(decoded.action);
+      if (handler === undefined) throw sqsError('InvalidAction', `The action ${decoded.action} is not valid for this endpoint.`);
+      const call: SqsCall = {
+        request: decoded,
+        key: key.key,
+        user: key.user,
+        scheme: this.options.tls === undefined ? 'http' : 'https',
+        host: request.headers.host ?? `${this.options.host}:${(this.app!.server.address() as AddressInfo).port}`,
+        owner: { name: `${request.ip}:${request.socket.remotePort ?? 0} -> sqs` },
+        aborted: controller.signal,
+      };
+      this.waiting.add(controller);
+      let result;
+      try {
+        result = await handler(door, call);
+      } finally {
+        this.waiting.delete(controller);
+      }
+      reply.header('x-amzn-requestid', requestId);
+      if (decoded.protocol === 'json') {
+        await reply.status(200).header('content-type', JSON_CONTENT_TYPE).send(encodeJsonResult(result));
+      } else {
+        await reply.status(200).header('content-type', 'text/xml').send(encodeXmlResult(decoded.action, result, requestId));
+      }
+    } catch (error) {
+      const sqs = toSqsError(error);
+      if (sqs.status >= 500 && !(error instanceof SqsError)) this.logger?.error({ err: error }, 'SQS request failed');
+      await this.sendError(request, reply, sqs, requestId);
+    }
+  }
+
+  private async sendError(request: FastifyRequest, reply: FastifyReply, error: SqsError, requestId: string): Promise<void> {
+    reply.status(error.status).header('x-amzn-requestid', requestId);
+    if (request.headers['x-amz-target'] !== undefined) {
+      const encoded = encodeJsonError(error);
+      await reply.headers(encoded.headers).send(encoded.body);
+    } else {
+      await reply.header('content-type', 'text/xml').send(encodeXmlError(error.code, error.fault, error.message, requestId));
+    }
+  }
+}
+
+/** JSON protocol when X-Amz-Target is present; otherwise the query protocol (form body, or the URL's query for GET). */
+function decode(request: FastifyRequest, body: Buffer): SqsRequest {
+  const target = request.headers['x-amz-target'];
+  if (target !== undefined) return decodeJsonRequest(Array.isArray(target) ? (target[0] ?? '') : target, body);
+  const q = request.url.indexOf('?');
+  const decoded = decodeQueryRequest(request.method === 'GET' || body.length === 0 ? (q < 0 ? '' : request.url.slice(q + 1)) : body);
+  // Older clients post to the queue URL itself and leave QueueUrl out.
+  const path = (q < 0 ? request.url : request.url.slice(0, q));
+  if (decoded.params['QueueUrl'] === undefined && path.split('/').filter((p) => p !== '').length === 2) {
+    return { ...decoded, params: { ...decoded.params, QueueUrl: path } };
+  }
+  return decoded;
+}
+
+/** SigV4: the key must exist (InvalidClientTokenId), belong to a user, be used from where its user may log in, and sign right. */
+function authenticate(users: UserRegistry, door: SqsDoor, request: FastifyRequest, body: Buffer): { key: NonNullable<ReturnType<AccessKeyStore['get']>>; user: NonNullable<ReturnType<UserRegistry['getUser']>> } {
+  const claim = parseAuthorization({ method: request.method, url: request.url, headers: request.headers, body });
+  const key = door.keys.get(claim.accessKeyId);
+  const user = key === undefined ? undefined : users.getUser(key.user);
+  if (key === undefined || user === undefined) {
+    throw sqsError('InvalidClientTokenId', 'The security token included in the request is invalid.');
+  }
+  claim.verify(key.secretAccessKey);
+  if (users.isLoopbackOnly(user.name) && !isLoopbackAddress(request.socket.remoteAddress ?? '')) {
+    throw sqsError('InvalidClientTokenId', `The access key of user '${user.name}' is accepted only from the local machine (loopback users).`);
+  }
+  return { key, user };
+}
