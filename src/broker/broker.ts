@@ -5,6 +5,8 @@ import { DurableDelayedStore, isDelayedStreamName } from './exchanges/delayed/du
 import type { ExchangeType } from './exchanges/exchange-type.js';
 import { ExchangeTypeRegistry } from './exchanges/registry.js';
 import { DefinitionJournal, entityKey } from './persistence/definitions.js';
+import { RuntimeParameters } from './parameters/runtime-parameters.js';
+import { operatorPolicyComponent } from './parameters/operator-policies.js';
 import { JSON_PROPERTIES_CODEC, MessageHeaderCodec, type PropertiesCodec } from './persistence/message-header.js';
 import { DurableStoreAccess } from './queue/durable-messages.js';
 import type { Queue } from './queue/queue.js';
@@ -62,6 +64,8 @@ export class Broker implements VHostContext {
   readonly logger: Logger;
   readonly store: Store;
   readonly definitions: DefinitionJournal;
+  /** Runtime parameters, global parameters and operator policies (durable definitions). */
+  readonly parameters = new RuntimeParameters();
   private readonly vhostTable = new Map<string, VHost>();
   private started = false;
   private stopped = false;
@@ -94,6 +98,8 @@ export class Broker implements VHostContext {
     this.cluster = options.cluster;
     // A cluster node keeps its definitions in the cluster's database; its local store keeps messages.
     this.definitions = new DefinitionJournal(this.cluster?.definitions ?? this.store, this.logger, this.cluster !== undefined);
+    this.parameters.registerComponent(operatorPolicyComponent);
+    this.parameters.onChange((change) => this.definitions.parameterChanged(change));
     this.storeAccess = new DurableStoreAccess(
       this.store,
       new MessageHeaderCodec(options.propertiesCodec ?? JSON_PROPERTIES_CODEC),
@@ -179,6 +185,7 @@ export class Broker implements VHostContext {
     const vhost = this.vhostTable.get(name);
     if (vhost === undefined) return;
     this.vhostTable.delete(name);
+    this.parameters.deleteVhost(name);
     this.definitions.vhostDeleted(vhost);
     vhost.close();
   }

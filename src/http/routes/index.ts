@@ -10,6 +10,7 @@ import { registerNodeRoutes } from './nodes.js';
 import { registerOverviewRoutes } from './overview.js';
 import { registerPermissionRoutes } from './permissions.js';
 import { registerPolicyRoutes } from './policies.js';
+import { registerParameterRoutes } from './parameters.js';
 import { registerQueueRoutes } from './queues.js';
 import { registerUserRoutes } from './users.js';
 import { registerVhostRoutes } from './vhosts.js';
@@ -29,6 +30,7 @@ export function registerRoutes(app: FastifyInstance, context: ManagementContext)
     registerChannelRoutes,
     registerConsumerRoutes,
     registerPolicyRoutes,
+    registerParameterRoutes,
     registerDefinitionRoutes,
   ]) {
     register(app, context);
