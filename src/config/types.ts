@@ -20,6 +20,8 @@ export interface WarrenConfig {
   configFile: string | undefined;
   /** Cluster mode (README "Cluster"); undefined: a single broker. */
   cluster: ClusterConfig | undefined;
+  /** Static shovels (README "Shovels"): name -> RabbitMQ's dynamic shovel keys, plus `vhost` (default '/'). */
+  shovels: Record<string, Record<string, unknown>>;
 }
 
 export const QUEUE_TYPES = ['classic', 'quorum'] as const;
@@ -125,6 +127,7 @@ export interface ConfigLayer {
   permissions?: PermissionConfig[];
   loopbackUsers?: string[];
   cluster?: Partial<ClusterConfig>;
+  shovels?: Record<string, Record<string, unknown>>;
 }
 
 /** Thrown for any invalid setting; the message names the source and the key. */

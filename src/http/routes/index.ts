@@ -11,6 +11,7 @@ import { registerOverviewRoutes } from './overview.js';
 import { registerPermissionRoutes } from './permissions.js';
 import { registerPolicyRoutes } from './policies.js';
 import { registerParameterRoutes } from './parameters.js';
+import { registerLinkRoutes } from './links.js';
 import { registerQueueRoutes } from './queues.js';
 import { registerUserRoutes } from './users.js';
 import { registerVhostRoutes } from './vhosts.js';
@@ -31,6 +32,7 @@ export function registerRoutes(app: FastifyInstance, context: ManagementContext)
     registerConsumerRoutes,
     registerPolicyRoutes,
     registerParameterRoutes,
+    registerLinkRoutes,
     registerDefinitionRoutes,
   ]) {
     register(app, context);
