@@ -21,6 +21,7 @@ import { HttpServer } from './http/server.js';
 import type { AlarmStatus } from './http/context.js';
 import type { LinksView, ListenerInfo } from './http/context.js';
 import { ShovelManager } from './shovel/manager.js';
+import { FederationManager } from './federation/manager.js';
 import { dashboardIfInstalled } from './http/dashboard/plugin.js';
 import { createLogger } from './log.js';
 import type { Logger } from './log.js';
@@ -86,6 +87,8 @@ export class WarrenServer {
   private http: HttpServer | undefined;
   /** Shovels (src/shovel): dynamic ones from runtime parameters, static ones from the config. */
   readonly shovels: ShovelManager;
+  /** Federation (src/federation): upstream parameters and the links policies ask for. */
+  readonly federation: FederationManager;
   /** Front doors' addresses, listed by /api/overview next to the HTTP one. */
   private readonly addresses: ListenerInfo[] = [];
   private starting: Promise<ListeningAddresses> | undefined;
@@ -127,6 +130,7 @@ export class WarrenServer {
       logger: this.logger.child({ component: 'shovel' }),
       statics: config.shovels,
     });
+    this.federation = new FederationManager(this.broker, { nodeName: this.nodeName, logger: this.logger.child({ component: 'federation' }) });
     this.alarms = new ResourceAlarms((reason) => {
       for (const listener of this.listeners) listener.setBlocked(reason);
     });
@@ -183,6 +187,7 @@ export class WarrenServer {
       const amqps = tls === undefined ? undefined : await this.listen(this.amqpListener({ host: tls.host, port: tls.port, tls: await readTlsFiles(tls) }, 'amqps'), 'AMQPS');
       const http = await this.listenHttp();
       this.shovels.start();
+      this.federation.start();
       if (cluster !== undefined) {
         const linkPort = cluster.config.linkPort === undefined ? amqp.port : await this.listenForLinks(cluster);
         cluster.connectionCount = () => this.listeners.reduce((n, listener) => n + [...listener.connections()].length, 0);
@@ -273,7 +278,7 @@ export class WarrenServer {
     return {
       shovels: () => this.shovels.status(),
       restartShovel: (vhost, name) => this.shovels.restart(vhost, name),
-      federationLinks: () => [],
+      federationLinks: () => this.federation.status(),
     };
   }
 
@@ -292,6 +297,7 @@ export class WarrenServer {
     this.tearingDown ??= (async () => {
       await this.http?.close();
       await this.shovels.stop();
+      await this.federation.stop();
       // Leaving the cluster asks the database; one that does not answer must not hold the shutdown.
       await raceTimeout(this.cluster?.stop(), 5000);
       this.linkServer?.close();

@@ -124,6 +124,9 @@ export class AmqpSource implements ShovelSource {
   private channel: Channel | undefined;
   private queue = '';
   private closed = false;
+  private consumerTag: string | undefined;
+  private onMessage: ((delivery: SourceDelivery) => void) | undefined;
+  peerClusterName: string | undefined;
 
   constructor(
     private readonly uri: string,
@@ -142,6 +145,9 @@ export class AmqpSource implements ShovelSource {
       await closeQuietly(connection);
       throw new Error('closed while connecting');
     }
+    const properties = (connection as unknown as { connection?: { serverProperties?: Record<string, unknown> } }).connection?.serverProperties;
+    const clusterName = properties?.['cluster_name'];
+    this.peerClusterName = typeof clusterName === 'string' ? clusterName : Buffer.isBuffer(clusterName) ? clusterName.toString() : undefined;
     const target = this.options.target;
     let length = 0;
     if (target.kind === 'queue') {
@@ -166,15 +172,35 @@ export class AmqpSource implements ShovelSource {
       for (const key of target.keys) await channel.bindQueue(ok.queue, target.exchange, key);
     }
     await channel.prefetch(this.options.noAck ? 0 : this.options.prefetch);
-    await channel.consume(
+    this.onMessage = onMessage;
+    this.onFailure = fail;
+    if (this.options.startPaused !== true) await this.resume();
+    return { queueLength: length };
+  }
+
+  private onFailure: ((error: Error) => void) | undefined;
+
+  async resume(): Promise<void> {
+    const channel = this.channel;
+    if (channel === undefined || this.consumerTag !== undefined) return;
+    this.consumerTag = '';
+    const ok = await channel.consume(
       this.queue,
       (message) => {
-        if (message === null) return fail(new Error(`source queue '${this.queue}' was deleted (consumer cancelled)`));
-        onMessage({ message: { exchange: message.fields.exchange, routingKey: message.fields.routingKey, properties: propertiesFromAmqplib(message.properties), body: message.content, redelivered: message.fields.redelivered }, token: message });
+        if (message === null) return this.onFailure?.(new Error(`source queue '${this.queue}' was deleted (consumer cancelled)`));
+        const m = { exchange: message.fields.exchange, routingKey: message.fields.routingKey, properties: propertiesFromAmqplib(message.properties), body: message.content, redelivered: message.fields.redelivered };
+        this.onMessage?.({ message: m, token: message });
       },
       { noAck: this.options.noAck },
     );
-    return { queueLength: length };
+    this.consumerTag = ok.consumerTag;
+  }
+
+  async pause(): Promise<void> {
+    const tag = this.consumerTag;
+    if (tag === undefined || tag === '') return;
+    this.consumerTag = undefined;
+    await this.channel?.cancel(tag);
   }
 
   // A channel that closed meanwhile throws; its deliveries are back in the queue already.

@@ -28,6 +28,8 @@ export interface SourceOptions {
   readonly target: SourceTarget;
   readonly prefetch: number;
   readonly noAck: boolean;
+  /** Open without consuming until `resume()` (a federated queue pulls only while its consumers are idle). */
+  readonly startPaused?: boolean;
 }
 
 export interface ShovelSource {
@@ -36,6 +38,11 @@ export interface ShovelSource {
   ack(delivery: SourceDelivery): void;
   /** Back to the source queue (requeued), to be delivered again. */
   requeue(delivery: SourceDelivery): void;
+  /** Stop and start consuming (the connection and declarations stay). */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  /** The source broker's `cluster_name` server property, once open (RabbitMQ announces one). */
+  readonly peerClusterName?: string | undefined;
   /** For federated exchanges: follow the local bindings upstream. Only for exchange targets. */
   bind?(key: string): Promise<void>;
   unbind?(key: string): Promise<void>;

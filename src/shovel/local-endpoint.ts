@@ -36,6 +36,7 @@ export class LocalSource implements ShovelSource, Consumer {
   private readonly held = new Set<QueueEntry>();
   private onMessage: ((delivery: SourceDelivery) => void) | undefined;
   private open_ = false;
+  private paused = false;
 
   constructor(
     private readonly broker: Broker,
@@ -68,16 +69,27 @@ export class LocalSource implements ShovelSource, Consumer {
     const queueLength = queue.readyCount();
     this.onMessage = onMessage;
     // Registered unable to take, then opened: addConsumer dispatches synchronously (CONTRACT.md).
+    this.paused = this.options.startPaused === true;
     queue.addConsumer(this);
     this.open_ = true;
     queue.resumeDispatch();
     return { queueLength };
   }
 
+  async pause(): Promise<void> {
+    this.paused = true;
+  }
+
+  async resume(): Promise<void> {
+    if (!this.paused) return;
+    this.paused = false;
+    this.queue?.resumeDispatch();
+  }
+
   private onFailure: ((error: Error) => void) | undefined;
 
   canTake(): boolean {
-    return this.open_ && (this.noAck || this.held.size < this.options.prefetch);
+    return this.open_ && !this.paused && (this.noAck || this.held.size < this.options.prefetch);
   }
 
   deliver(entry: QueueEntry, queue: QueueView): void {
