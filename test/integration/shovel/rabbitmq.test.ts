@@ -9,7 +9,7 @@ import { rabbitmqMissing, startRabbit, type TestRabbit } from '../../helpers/rab
 import { waitFor } from '../../helpers/wait.js';
 
 // Shovels between Warren and a real RabbitMQ 3.10 (Debian's), in both directions, with Warren's shovels
-// and with RabbitMQ's own shovel plugin. One RabbitMQ for the whole file (it takes seconds to start).
+// and with RabbitMQ's own shovel plugin; federation both ways. One RabbitMQ for the whole file (it takes seconds to start).
 
 const RABBITMQADMIN = ['/usr/bin/rabbitmqadmin', '/usr/sbin/rabbitmqadmin'].find((path) => existsSync(path));
 const run = promisify(execFile);
@@ -19,7 +19,7 @@ let warren: TestWarren;
 
 before(async () => {
   if (skip !== false) return;
-  [rabbit, warren] = await Promise.all([startRabbit({ plugins: ['rabbitmq_shovel', 'rabbitmq_shovel_management'] }), startWarren()]);
+  [rabbit, warren] = await Promise.all([startRabbit({ plugins: ['rabbitmq_shovel', 'rabbitmq_shovel_management', 'rabbitmq_federation', 'rabbitmq_federation_management'] }), startWarren()]);
 });
 after(async () => {
   await warren?.close();
@@ -140,4 +140,58 @@ test('rabbitmqadmin declares, lists and deletes a shovel parameter on Warren', {
   await waitFor(async () => (await state('by-admin')) === 'running', 'the admin-declared shovel running');
   await admin('delete', 'parameter', 'component=shovel', 'name=by-admin');
   assert.equal((await warren.api('GET', '/api/parameters/shovel/%2F/by-admin')).status, 404);
+});
+
+test('Warren federates an exchange from RabbitMQ, and RabbitMQ federation pulls an exchange from Warren', { skip }, async () => {
+  // Warren <- RabbitMQ, through Warren's federation.
+  const rc = await amqp.connect(rabbit.url);
+  const rch = await rc.createChannel();
+  await rch.assertExchange('prices', 'direct', { durable: true });
+  await rc.close();
+  const wc = await amqp.connect(warren.url);
+  const wch = await wc.createChannel();
+  await wch.assertExchange('prices', 'direct', { durable: true });
+  await wch.assertQueue('eur-prices', { durable: true });
+  await wch.bindQueue('eur-prices', 'prices', 'eur');
+  await warren.api('PUT', '/api/parameters/federation-upstream/%2F/old-rabbit', { value: { uri: rabbit.url, 'reconnect-delay': 1 } });
+  await warren.api('PUT', '/api/policies/%2F/fed-prices', { pattern: '^prices$', 'apply-to': 'exchanges', definition: { 'federation-upstream': 'old-rabbit' } });
+  await waitFor(async () => ((await warren.api('GET', '/api/federation-links')).body as any[]).some((l) => l.exchange === 'prices' && l.status === 'running'), 'the link to RabbitMQ running');
+  const bound = async (): Promise<boolean> => ((await rabbit.api('GET', '/api/bindings/%2F')).body as any[]).some((x) => x.source === 'prices' && x.routing_key === 'eur');
+  await waitFor(bound, "Warren's binding key on RabbitMQ");
+  const pc = await amqp.connect(rabbit.url);
+  const pch = await pc.createConfirmChannel();
+  for (let i = 0; i < 20; i++) pch.publish('prices', 'eur', Buffer.from(`${i}`));
+  pch.publish('prices', 'usd', Buffer.from('not bound here'));
+  await pch.waitForConfirms();
+  await pc.close();
+  const got = await drain(warren.url, 'eur-prices', 20);
+  assert.equal(got.length, 20);
+  const trail = got[0]!.properties.headers?.['x-received-from'] as any[];
+  assert.equal(trail.length, 1);
+  assert.equal(typeof trail[0]['cluster-name'], 'string', "RabbitMQ's cluster_name recorded");
+  await warren.api('DELETE', '/api/policies/%2F/fed-prices');
+  await wc.close();
+
+  // RabbitMQ <- Warren, through RabbitMQ's own federation plugin.
+  const w2 = await amqp.connect(warren.url);
+  await (await w2.createChannel()).assertExchange('alerts', 'fanout', { durable: true });
+  await w2.close();
+  assert.equal((await rabbit.api('PUT', '/api/parameters/federation-upstream/%2F/warren', { value: { uri: warren.url } })).status, 201);
+  assert.ok((await rabbit.api('PUT', '/api/policies/%2F/fed-alerts', { pattern: '^alerts$', 'apply-to': 'exchanges', definition: { 'federation-upstream': 'warren' } })).status < 300);
+  const r2 = await amqp.connect(rabbit.url);
+  const r2ch = await r2.createChannel();
+  await r2ch.assertExchange('alerts', 'fanout', { durable: true });
+  await r2ch.assertQueue('alerts-here', { durable: true });
+  await r2ch.bindQueue('alerts-here', 'alerts', '');
+  await r2.close();
+  await waitFor(async () => ((await rabbit.api('GET', '/api/federation-links')).body as any[]).some((l) => l.exchange === 'alerts' && l.status === 'running'), "RabbitMQ's link to Warren running", 30_000);
+  // Its upstream queue on Warren is bound to Warren's exchange: then messages published on Warren flow.
+  await waitFor(async () => ((await warren.api('GET', '/api/bindings/%2F')).body as any[]).some((x) => x.source === 'alerts' || String(x.source).startsWith('federation: alerts')), 'RabbitMQ bound upstream on Warren', 30_000);
+  const p2 = await amqp.connect(warren.url);
+  const p2ch = await p2.createConfirmChannel();
+  for (let i = 0; i < 10; i++) p2ch.publish('alerts', '', Buffer.from(`alert ${i}`));
+  await p2ch.waitForConfirms();
+  await p2.close();
+  assert.equal((await drain(rabbit.url, 'alerts-here', 10)).length, 10);
+  await rabbit.api('DELETE', '/api/policies/%2F/fed-alerts');
 });
