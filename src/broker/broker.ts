@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import type { PolicySpec } from './policies/index.js';
 import { MemoryStore } from '../store/memory-store.js';
 import type { DefinitionRecord, DefinitionStore, RecoveredState, Store } from '../store/store.js';
 import { DurableDelayedStore, isDelayedStreamName } from './exchanges/delayed/durable-delayed-store.js';
@@ -6,7 +7,7 @@ import type { ExchangeType } from './exchanges/exchange-type.js';
 import { ExchangeTypeRegistry } from './exchanges/registry.js';
 import { DefinitionJournal, entityKey } from './persistence/definitions.js';
 import { RuntimeParameters } from './parameters/runtime-parameters.js';
-import { operatorPolicyComponent } from './parameters/operator-policies.js';
+import { OPERATOR_POLICY_COMPONENT, operatorPolicyComponent, type OperatorPolicyValue } from './parameters/operator-policies.js';
 import { JSON_PROPERTIES_CODEC, MessageHeaderCodec, type PropertiesCodec } from './persistence/message-header.js';
 import { DurableStoreAccess } from './queue/durable-messages.js';
 import type { Queue } from './queue/queue.js';
@@ -100,6 +101,12 @@ export class Broker implements VHostContext {
     this.definitions = new DefinitionJournal(this.cluster?.definitions ?? this.store, this.logger, this.cluster !== undefined);
     this.parameters.registerComponent(operatorPolicyComponent);
     this.parameters.onChange((change) => this.definitions.parameterChanged(change));
+    this.parameters.onChange((change) => {
+      if ((change.kind === 'set' || change.kind === 'deleted') && change.parameter.component === OPERATOR_POLICY_COMPONENT) {
+        const vhost = this.vhostTable.get(change.parameter.vhost);
+        if (vhost !== undefined) this.applyOperatorPolicies(vhost);
+      }
+    });
     this.storeAccess = new DurableStoreAccess(
       this.store,
       new MessageHeaderCodec(options.propertiesCodec ?? JSON_PROPERTIES_CODEC),
@@ -178,6 +185,15 @@ export class Broker implements VHostContext {
       this.definitions.vhostCreated(name);
     }
     return vhost;
+  }
+
+  /** Gives a vhost's policies its operator policies (kept as runtime parameters, as RabbitMQ keeps them). */
+  private applyOperatorPolicies(vhost: VHost): void {
+    const list = this.parameters.list({ component: OPERATOR_POLICY_COMPONENT, vhost: vhost.name }).map((p) => {
+      const v = p.value as OperatorPolicyValue;
+      return { name: p.name, spec: { pattern: v.pattern, applyTo: v['apply-to'] as PolicySpec['applyTo'], priority: v.priority, definition: v.definition } };
+    });
+    vhost.policies.setOperatorPolicies(list);
   }
 
   /** Closes its queues (consumers are cancelled) and forgets it. */
