@@ -111,7 +111,17 @@ test("RabbitMQ's own shovel plugin moves messages into Warren", { skip }, async 
   const got = await drain(warren.url, 'from-rabbit-plugin', 1000);
   assert.equal(new Set(got.map((m) => m.properties.messageId)).size, 1000);
   const shovels = (await rabbit.api('GET', '/api/shovels')).body as any[];
-  assert.equal(shovels.find((s) => s.name === 'into-warren')?.state, 'running');
+  const theirs = shovels.find((s) => s.name === 'into-warren');
+  assert.equal(theirs?.state, 'running');
+  // Warren's /api/shovels rows carry every field RabbitMQ's carry for the same kind of shovel.
+  await warren.api('PUT', '/api/parameters/shovel/%2F/same-shape', {
+    value: { 'src-uri': 'amqp://', 'src-queue': 'rq-w', 'dest-uri': 'amqp://', 'dest-queue': 'from-rabbit-plugin' },
+  });
+  await waitFor(async () => (await state('same-shape')) === 'running', 'the comparison shovel running');
+  const ours = (await warren.api('GET', '/api/shovels/vhost/%2F/same-shape')).body;
+  const missing = Object.keys(theirs).filter((key) => !(key in ours));
+  assert.deepEqual(missing, [], `RabbitMQ's row: ${JSON.stringify(theirs)}; Warren's: ${JSON.stringify(ours)}`);
+  await warren.api('DELETE', '/api/parameters/shovel/%2F/same-shape');
   await rabbit.api('DELETE', '/api/parameters/shovel/%2F/into-warren');
 });
 
