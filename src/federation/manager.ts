@@ -137,6 +137,8 @@ export class FederationManager {
         upstream: link.upstreamName,
         uri: redactUri(link.uri),
         status: link.status,
+        // RabbitMQ names its local (direct) connection; Warren's links have none: the upstream connection's name.
+        local_connection: `Federation link (upstream: ${link.upstreamName}, policy target: ${link.local})`,
         ...(link.error === undefined ? {} : { error: link.error }),
         timestamp: link.since.toISOString().replace('T', ' ').slice(0, 19),
         messages_received: link.received,

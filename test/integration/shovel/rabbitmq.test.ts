@@ -203,5 +203,12 @@ test('Warren federates an exchange from RabbitMQ, and RabbitMQ federation pulls 
   await p2ch.waitForConfirms();
   await p2.close();
   assert.equal((await drain(rabbit.url, 'alerts-here', 10)).length, 10);
+  // Warren's /api/federation-links rows carry the fields RabbitMQ's carry for a running exchange link.
+  const theirs = ((await rabbit.api('GET', '/api/federation-links')).body as any[]).find((l) => l.exchange === 'alerts');
+  await warren.api('PUT', '/api/policies/%2F/fed-prices', { pattern: '^prices$', 'apply-to': 'exchanges', definition: { 'federation-upstream': 'old-rabbit' } });
+  await waitFor(async () => ((await warren.api('GET', '/api/federation-links')).body as any[]).some((l) => l.exchange === 'prices' && l.status === 'running'), 'the link to RabbitMQ running again');
+  const ours = ((await warren.api('GET', '/api/federation-links')).body as any[]).find((l) => l.exchange === 'prices');
+  assert.deepEqual(Object.keys(theirs).filter((key) => !(key in ours)), [], `RabbitMQ's row: ${JSON.stringify(theirs)}; Warren's: ${JSON.stringify(ours)}`);
+  await warren.api('DELETE', '/api/policies/%2F/fed-prices');
   await rabbit.api('DELETE', '/api/policies/%2F/fed-alerts');
 });
