@@ -24,6 +24,9 @@ export interface ShovelDeps {
   readonly finished: (shovel: Shovel) => void;
 }
 
+/** How long a message the destination refused waits before it is requeued at the source. */
+const REFUSED_RETRY_MS = 1000;
+
 /** Longest wait between attempts, unless reconnect-delay itself is longer. */
 const MAX_BACKOFF_MS = 10_000;
 
@@ -194,7 +197,9 @@ export class Shovel {
             this.transferred++;
             this.checkFinished();
           } else {
-            source.requeue(delivery);
+            // Refused (a full queue with reject-publish): offered again after a pause, not in a hot loop.
+            const retry = setTimeout(() => session === this.session && source.requeue(delivery), REFUSED_RETRY_MS);
+            retry.unref();
           }
         });
         return;

@@ -212,3 +212,20 @@ test('a dynamic shovel is a durable definition: it runs again after a restart', 
   await publish(b.url, 'keep-src', 5);
   assert.equal((await drain(b.url, 'keep-dst', 5)).length, 5);
 });
+
+test('a destination that refuses (reject-publish) keeps the rest in the source until there is room', async () => {
+  const connection = await amqp.connect(b.url);
+  const channel = await connection.createChannel();
+  await channel.assertQueue('small', { durable: true, arguments: { 'x-max-length': 5, 'x-overflow': 'reject-publish' } });
+  await connection.close();
+  await publish(b.url, 'refusing-src', 10);
+  await b.api('PUT', '/api/parameters/shovel/%2F/refused', { value: { 'src-uri': 'amqp://', 'src-queue': 'refusing-src', 'dest-uri': 'amqp://', 'dest-queue': 'small' } });
+  await waitFor(async () => (await queueDepth(b, 'small')) === 5, 'the first five in');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal(await queueDepth(b, 'refusing-src'), 5, 'the refused five are still in the source (unacked)');
+  assert.equal(await queueDepth(b, 'small'), 5);
+  assert.equal((await drain(b.url, 'small', 5)).length, 5);
+  await waitFor(async () => (await queueDepth(b, 'refusing-src')) === 0, 'the rest moved once there was room');
+  assert.equal((await drain(b.url, 'small', 5)).length, 5);
+  await b.api('DELETE', '/api/parameters/shovel/%2F/refused');
+});
