@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { createServer as createTcpServer, type AddressInfo, type Server } from 'node:net';
+import { hostname } from 'node:os';
 import { AmqpListener } from './amqp/server.js';
 import { clusterBrokerHooks } from './cluster/broker-hooks.js';
 import { ClusterNode } from './cluster/cluster-node.js';
@@ -18,7 +19,9 @@ import { LogStore } from './store/log-store.js';
 import type { Store, SyncPolicy } from './store/store.js';
 import { HttpServer } from './http/server.js';
 import type { AlarmStatus } from './http/context.js';
-import type { ListenerInfo } from './http/context.js';
+import type { LinksView, ListenerInfo } from './http/context.js';
+import { ShovelManager } from './shovel/manager.js';
+import { FederationManager } from './federation/manager.js';
 import { dashboardIfInstalled } from './http/dashboard/plugin.js';
 import { createLogger } from './log.js';
 import { SqsListener } from './sqs/server.js';
@@ -86,6 +89,10 @@ export class WarrenServer {
   /** Every front door's listener; alarms, shutdown and the management API go through these. */
   private readonly listeners: Listener[] = [];
   private http: HttpServer | undefined;
+  /** Shovels (src/shovel): dynamic ones from runtime parameters, static ones from the config. */
+  readonly shovels: ShovelManager;
+  /** Federation (src/federation): upstream parameters and the links policies ask for. */
+  readonly federation: FederationManager;
   /** Front doors' addresses, listed by /api/overview next to the HTTP one. */
   private readonly addresses: ListenerInfo[] = [];
   private starting: Promise<ListeningAddresses> | undefined;
@@ -124,6 +131,12 @@ export class WarrenServer {
       queueMemoryBytes: config.store.queueMemoryBytes,
       limits: { consumerTimeoutMs: config.limits.consumerTimeoutMs },
     });
+    this.shovels = new ShovelManager(this.broker, {
+      nodeName: this.nodeName,
+      logger: this.logger.child({ component: 'shovel' }),
+      statics: config.shovels,
+    });
+    this.federation = new FederationManager(this.broker, { nodeName: this.nodeName, logger: this.logger.child({ component: 'federation' }) });
     this.alarms = new ResourceAlarms((reason) => {
       for (const listener of this.listeners) listener.setBlocked(reason);
     });
@@ -180,6 +193,8 @@ export class WarrenServer {
       const amqps = tls === undefined ? undefined : await this.listen(this.amqpListener({ host: tls.host, port: tls.port, tls: await readTlsFiles(tls) }, 'amqps'), 'AMQPS');
       const sqs = this.config.sqs === undefined ? undefined : await this.listen(await this.sqsListener(this.config.sqs), 'SQS');
       const http = await this.listenHttp();
+      this.shovels.start();
+      this.federation.start();
       if (cluster !== undefined) {
         const linkPort = cluster.config.linkPort === undefined ? amqp.port : await this.listenForLinks(cluster);
         cluster.connectionCount = () => this.listeners.reduce((n, listener) => n + [...listener.connections()].length, 0);
@@ -269,13 +284,29 @@ export class WarrenServer {
         dashboard: this.dashboard(),
         listeners: () => this.addresses,
         extraRoutes: [(app) => registerSqsKeyRoutes(app, () => this.sqs)],
-        ...(this.cluster === undefined ? {} : { cluster: this.cluster, nodeName: this.cluster.nodeName }),
+        links: this.links(),
+        nodeName: this.nodeName,
+        ...(this.cluster === undefined ? {} : { cluster: this.cluster }),
       },
       this.logger.child({ component: 'http' }),
     );
     const address = await this.http.listen();
     this.logger.info({ protocol: 'http', host: address.host, port: address.port }, `HTTP listening on ${address.host}:${address.port}`);
     return address;
+  }
+
+  /** RabbitMQ-style node name: the cluster's, else warren@<host> (the management API's default). */
+  get nodeName(): string {
+    return this.cluster?.nodeName ?? `warren@${hostname()}`;
+  }
+
+  /** What /api/shovels, /api/federation-links and /metrics read. */
+  private links(): LinksView {
+    return {
+      shovels: () => this.shovels.status(),
+      restartShovel: (vhost, name) => this.shovels.restart(vhost, name),
+      federationLinks: () => this.federation.status(),
+    };
   }
 
   private dashboard(): ReturnType<typeof dashboardIfInstalled> {
@@ -292,6 +323,8 @@ export class WarrenServer {
   private tearDown(reason: string): Promise<void> {
     this.tearingDown ??= (async () => {
       await this.http?.close();
+      await this.shovels.stop();
+      await this.federation.stop();
       // Leaving the cluster asks the database; one that does not answer must not hold the shutdown.
       await raceTimeout(this.cluster?.stop(), 5000);
       this.linkServer?.close();

@@ -83,7 +83,8 @@ export class ConnectionHandshake {
       args: {
         versionMajor: 0,
         versionMinor: 9,
-        serverProperties: serverProperties(),
+        // RabbitMQ announces its cluster name; federation links record it to cut loops (x-received-from).
+        serverProperties: serverProperties(clusterNameOf(this.context.broker)),
         mechanisms: SASL_MECHANISMS,
         locales: LOCALES,
       },
@@ -169,4 +170,10 @@ export class ConnectionHandshake {
     connection.scheduleFlush();
     this.log.info({ user: username, reason }, 'user updated secret');
   }
+}
+
+/** The global parameter `cluster_name` (RabbitMQ's), when it is set to a string. */
+function clusterNameOf(broker: ConnectionContext['broker']): string | undefined {
+  const value = broker.parameters.getGlobal('cluster_name')?.value;
+  return typeof value === 'string' ? value : undefined;
 }

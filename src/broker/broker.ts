@@ -1,10 +1,13 @@
 import { pino, type Logger } from 'pino';
+import type { PolicySpec } from './policies/index.js';
 import { MemoryStore } from '../store/memory-store.js';
 import type { DefinitionRecord, DefinitionStore, RecoveredState, Store } from '../store/store.js';
 import { DurableDelayedStore, isDelayedStreamName } from './exchanges/delayed/durable-delayed-store.js';
 import type { ExchangeType } from './exchanges/exchange-type.js';
 import { ExchangeTypeRegistry } from './exchanges/registry.js';
 import { DefinitionJournal, entityKey } from './persistence/definitions.js';
+import { RuntimeParameters } from './parameters/runtime-parameters.js';
+import { OPERATOR_POLICY_COMPONENT, operatorPolicyComponent, type OperatorPolicyValue } from './parameters/operator-policies.js';
 import { JSON_PROPERTIES_CODEC, MessageHeaderCodec, type PropertiesCodec } from './persistence/message-header.js';
 import { DurableStoreAccess } from './queue/durable-messages.js';
 import type { Queue } from './queue/queue.js';
@@ -62,6 +65,8 @@ export class Broker implements VHostContext {
   readonly logger: Logger;
   readonly store: Store;
   readonly definitions: DefinitionJournal;
+  /** Runtime parameters, global parameters and operator policies (durable definitions). */
+  readonly parameters = new RuntimeParameters();
   private readonly vhostTable = new Map<string, VHost>();
   private started = false;
   private stopped = false;
@@ -94,6 +99,14 @@ export class Broker implements VHostContext {
     this.cluster = options.cluster;
     // A cluster node keeps its definitions in the cluster's database; its local store keeps messages.
     this.definitions = new DefinitionJournal(this.cluster?.definitions ?? this.store, this.logger, this.cluster !== undefined);
+    this.parameters.registerComponent(operatorPolicyComponent);
+    this.parameters.onChange((change) => this.definitions.parameterChanged(change));
+    this.parameters.onChange((change) => {
+      if ((change.kind === 'set' || change.kind === 'deleted') && change.parameter.component === OPERATOR_POLICY_COMPONENT) {
+        const vhost = this.vhostTable.get(change.parameter.vhost);
+        if (vhost !== undefined) this.applyOperatorPolicies(vhost);
+      }
+    });
     this.storeAccess = new DurableStoreAccess(
       this.store,
       new MessageHeaderCodec(options.propertiesCodec ?? JSON_PROPERTIES_CODEC),
@@ -174,11 +187,21 @@ export class Broker implements VHostContext {
     return vhost;
   }
 
+  /** Gives a vhost's policies its operator policies (kept as runtime parameters, as RabbitMQ keeps them). */
+  private applyOperatorPolicies(vhost: VHost): void {
+    const list = this.parameters.list({ component: OPERATOR_POLICY_COMPONENT, vhost: vhost.name }).map((p) => {
+      const v = p.value as OperatorPolicyValue;
+      return { name: p.name, spec: { pattern: v.pattern, applyTo: v['apply-to'] as PolicySpec['applyTo'], priority: v.priority, definition: v.definition } };
+    });
+    vhost.policies.setOperatorPolicies(list);
+  }
+
   /** Closes its queues (consumers are cancelled) and forgets it. */
   deleteVhost(name: string): void {
     const vhost = this.vhostTable.get(name);
     if (vhost === undefined) return;
     this.vhostTable.delete(name);
+    this.parameters.deleteVhost(name);
     this.definitions.vhostDeleted(vhost);
     vhost.close();
   }

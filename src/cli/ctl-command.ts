@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { CtlActions, LISTABLE, type CtlOptions, type PolicyOptions } from './ctl/actions.js';
 import { ManagementApiError } from './ctl/client.js';
+import { ShovelActions, type ShovelAddOptions } from './ctl/shovel-actions.js';
 
 const EXIT_FAILURE = 1;
 
@@ -106,6 +107,7 @@ export function registerCtlCommand(program: Command): void {
     .option('--priority <n>', 'higher wins when several policies match', integer, 0)
     .action(run((a, c) => a.setPolicy(c.args[0]!, c.args[1]!, c.args[2]!, c.opts<PolicyOptions>())));
   ctl.command('clear-policy <name>').description('delete a policy of --vhost').action(run((a, c) => a.clearPolicy(c.args[0]!)));
+  registerShovelCommands(ctl, describe);
   ctl.command('export <file>').description('write the definitions (RabbitMQ format) to a file').action(run((a, c) => a.exportDefinitions(c.args[0]!)));
   ctl.command('import <file>').description('load definitions (a RabbitMQ export works)').action(run((a, c) => a.importDefinitions(c.args[0]!)));
 }
@@ -117,4 +119,42 @@ function describe(error: unknown, url: string): string {
   if (cause?.code === 'ECONNREFUSED') return `cannot connect to ${url} (is the broker running with its HTTP API?)`;
   if (cause?.message !== undefined) return `cannot reach ${url}: ${cause.message}`;
   return error instanceof Error ? error.message : String(error);
+}
+
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+/** `warren ctl shovel add|list|delete|restart` (README "Shovels"). */
+function registerShovelCommands(ctl: Command, explain: (error: unknown, url: string) => string): void {
+  const run = (work: (actions: ShovelActions, command: Command) => Promise<void>) =>
+    async function (this: Command): Promise<void> {
+      const options = this.optsWithGlobals<CtlOptions>();
+      try {
+        await work(new ShovelActions(options), this);
+      } catch (error) {
+        process.stderr.write(`warren ctl: ${explain(error, options.url)}\n`);
+        process.exitCode = EXIT_FAILURE;
+      }
+    };
+  const shovel = ctl.command('shovel').description('dynamic shovels on --vhost (RabbitMQ\'s shovel parameters)');
+  shovel
+    .command('add <name>')
+    .description("add or replace a dynamic shovel; 'amqp://' without a host is this broker")
+    .option('--src-uri <uri>', 'source broker (repeat for fail-over)', collect)
+    .option('--src-queue <queue>', 'queue to move messages from')
+    .option('--src-exchange <exchange>', 'exchange to take messages from (through a queue of the shovel)')
+    .option('--src-exchange-key <key>', 'binding key for --src-exchange')
+    .option('--dest-uri <uri>', 'destination broker (repeat for fail-over)', collect)
+    .option('--dest-queue <queue>', 'queue to move messages to')
+    .option('--dest-exchange <exchange>', 'exchange to publish to')
+    .option('--dest-exchange-key <key>', 'routing key for --dest-exchange (default: the message\'s own)')
+    .option('--ack-mode <mode>', 'on-confirm (default), on-publish or no-ack')
+    .option('--prefetch <n>', 'unacknowledged messages in flight (default 1000)', integer)
+    .option('--delete-after <when>', "never, queue-length or a message count")
+    .option('--reconnect-delay <seconds>', 'wait before reconnecting (default 1; 0 = never)', Number)
+    .option('--forward-headers', 'add x-shovelled headers')
+    .option('--definition <json>', 'any other shovel keys, as a JSON object')
+    .action(run((a, c) => a.add(c.args[0]!, c.opts<ShovelAddOptions>())));
+  shovel.command('list').description('shovels and their state (all vhosts unless --vhost)').action(run((a) => a.list()));
+  shovel.command('delete <name>').description('delete a dynamic shovel').action(run((a, c) => a.delete(c.args[0]!)));
+  shovel.command('restart <name>').description('reconnect a shovel').action(run((a, c) => a.restart(c.args[0]!)));
 }

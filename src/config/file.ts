@@ -8,6 +8,7 @@ import {
   child, fail, fraction, integer, list, mapping, nodeName, nonEmptyString, oneOf, optional, port, postgresUrl, regexPattern, required, string,
 } from './validators.js';
 import type { Validator } from './validators.js';
+import { parseShovel } from '../shovel/definition.js';
 
 /** Reads and validates a YAML config file. Relative paths inside it are relative to the file's folder. */
 export function readConfigFile(path: string, cwd: string): { layer: ConfigLayer; file: string } {
@@ -31,7 +32,7 @@ export function parseConfigText(text: string, label: string, baseDir: string): C
   return readRoot(root, label, baseDir);
 }
 
-const ROOT_KEYS = ['amqp', 'amqps', 'http', 'dataDir', 'limits', 'store', 'log', 'users', 'vhosts', 'permissions', 'loopbackUsers', 'cluster', 'sqs'] as const;
+const ROOT_KEYS = ['amqp', 'amqps', 'http', 'dataDir', 'limits', 'store', 'log', 'users', 'vhosts', 'permissions', 'loopbackUsers', 'cluster', 'sqs', 'shovels'] as const;
 
 function readRoot(value: unknown, where: string, baseDir: string): ConfigLayer {
   const root = mapping(value, where, ROOT_KEYS);
@@ -50,9 +51,29 @@ function readRoot(value: unknown, where: string, baseDir: string): ConfigLayer {
   assignDefined(layer, 'loopbackUsers', optional(root, 'loopbackUsers', where, list(nonEmptyString)));
   assignDefined(layer, 'cluster', optional(root, 'cluster', where, cluster));
   assignDefined(layer, 'sqs', optional(root, 'sqs', where, sqs(path)));
+  assignDefined(layer, 'shovels', optional(root, 'shovels', where, shovels));
   checkReferences(layer, where);
   return layer;
 }
+
+/** Static shovels: each is checked with the dynamic shovels' own validation (src/shovel/definition.ts). */
+const shovels: Validator<Record<string, Record<string, unknown>>> = (value, where) => {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail(where, 'a mapping of shovel names', value);
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [name, definition] of Object.entries(value as Record<string, unknown>)) {
+    const at = child(where, name);
+    if (definition === null || typeof definition !== 'object' || Array.isArray(definition)) fail(at, 'a mapping of shovel settings', definition);
+    const { vhost, ...keys } = definition as Record<string, unknown>;
+    if (vhost !== undefined && typeof vhost !== 'string') fail(child(at, 'vhost'), 'a vhost name', vhost);
+    try {
+      parseShovel(name, keys);
+    } catch (error) {
+      throw new ConfigError(`${at}: ${(error as Error).message}`);
+    }
+    out[name] = definition as Record<string, unknown>;
+  }
+  return out;
+};
 
 function assignDefined<K extends keyof ConfigLayer>(layer: ConfigLayer, key: K, value: ConfigLayer[K] | undefined): void {
   if (value !== undefined) layer[key] = value;

@@ -84,6 +84,7 @@ export function resolveLayers(layers: readonly ConfigLayer[], env: Environment, 
     configFile: undefined,
     cluster: resolveCluster(section('cluster')),
     sqs: resolveSqs(section('sqs'), layers.some((layer) => layer.sqs !== undefined)),
+    shovels: pick('shovels') ?? {},
   };
 }
 

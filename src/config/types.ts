@@ -22,6 +22,8 @@ export interface WarrenConfig {
   cluster: ClusterConfig | undefined;
   /** The SQS door (README "SQS"); undefined: off. */
   sqs: SqsConfig | undefined;
+  /** Static shovels (README "Shovels"): name -> RabbitMQ's dynamic shovel keys, plus `vhost` (default '/'). */
+  shovels: Record<string, Record<string, unknown>>;
 }
 
 /** The SQS front door: on when any sqs setting (file, WARREN_SQS_*, --sqs-*) is given. */
@@ -153,6 +155,7 @@ export interface ConfigLayer {
   loopbackUsers?: string[];
   cluster?: Partial<ClusterConfig>;
   sqs?: Partial<SqsConfig>;
+  shovels?: Record<string, Record<string, unknown>>;
 }
 
 /** Thrown for any invalid setting; the message names the source and the key. */

@@ -66,6 +66,36 @@ export interface ClusterView {
   rebalance(): Promise<readonly { queue: string; vhost: string; from: string; to: string }[]>;
 }
 
+/** One shovel as the management API shows it (src/shovel's status; URIs already without passwords). */
+export interface ShovelRow {
+  readonly name: string;
+  readonly vhost: string;
+  readonly type: 'dynamic' | 'static';
+  readonly state: 'starting' | 'running' | 'terminated';
+  readonly reason: string | undefined;
+  readonly since: Date;
+  readonly srcUri: string;
+  readonly destUri: string;
+  /** src_queue, or src_exchange and src_exchange_key. */
+  readonly source: Readonly<Record<string, string>>;
+  /** dest_queue, or dest_exchange (and dest_exchange_key); empty: each message's own. */
+  readonly dest: Readonly<Record<string, string>>;
+  readonly transferred: number;
+  /** Messages per second over the last sampling interval. */
+  readonly rate: number;
+}
+
+/** One federation link as /api/federation-links shows it (RabbitMQ's shape, already redacted). */
+export type FederationLinkRow = Readonly<Record<string, unknown>> & { readonly vhost: string; readonly status: string };
+
+/** Shovels and federation links of this broker (absent when the server runs none). */
+export interface LinksView {
+  shovels(): readonly ShovelRow[];
+  /** Restarts one shovel; false if there is none of that name. */
+  restartShovel(vhost: string, name: string): boolean;
+  federationLinks(): readonly FederationLinkRow[];
+}
+
 /** Everything a route handler may use: the broker's state and the node's identity. One per HttpServer. */
 export interface ManagementContext {
   readonly broker: Broker;
@@ -79,6 +109,8 @@ export interface ManagementContext {
   /** RabbitMQ-style node name, e.g. "warren@myhost" (a cluster node's --node-name). */
   readonly nodeName: string;
   readonly cluster: ClusterView | undefined;
+  /** Shovels and federation links (src/shovel, src/federation), when the server has them. */
+  readonly links: LinksView | undefined;
   readonly startedAt: number;
   /** Where disk free space is measured (the data directory). */
   readonly dataDir: string;

@@ -8,6 +8,8 @@ import { addBinding } from './routes/bindings.js';
 import { declareExchangeFromJson } from './routes/exchanges.js';
 import { permissionJson, putPermissions } from './routes/permissions.js';
 import { policyJson, policySpecFromJson } from './routes/policies.js';
+import { parameterJson } from './routes/parameters.js';
+import { OPERATOR_POLICY_COMPONENT } from '../broker/parameters/operator-policies.js';
 import { declareQueueFromJson } from './routes/queues.js';
 import { RABBITMQ_API_VERSION } from './routes/shared.js';
 import { parseUserUpdate, putUser, userJson } from './routes/users.js';
@@ -83,8 +85,8 @@ export function exportDefinitions(context: ManagementContext): Definitions {
     vhosts: vhosts.map((v) => ({ name: v.name })),
     permissions: context.users.listPermissions().map(permissionJson),
     topic_permissions: [],
-    parameters: [],
-    global_parameters: [],
+    parameters: exportedParameters(context),
+    global_parameters: context.broker.parameters.listGlobal().map((p) => ({ name: p.name, value: p.value })),
     policies: objects.flatMap((o) => o.policies ?? []),
     queues: objects.flatMap((o) => o.queues ?? []),
     exchanges: objects.flatMap((o) => o.exchanges ?? []),
@@ -93,12 +95,24 @@ export function exportDefinitions(context: ManagementContext): Definitions {
 }
 
 /** One vhost's definitions, without vhost fields (GET /api/definitions/{vhost}). */
-export function exportVhostDefinitions(vhost: VHost): Definitions {
-  return { rabbit_version: RABBITMQ_API_VERSION, parameters: [], ...vhostObjects(vhost, false) };
+export function exportVhostDefinitions(context: ManagementContext, vhost: VHost): Definitions {
+  const parameters = exportedParameters(context, vhost.name).map(withoutVhost);
+  return { rabbit_version: RABBITMQ_API_VERSION, parameters, ...vhostObjects(vhost, false) };
+}
+
+/**
+ * Runtime parameters as RabbitMQ exports them (policy components apart), with their secrets: an export
+ * is a backup and a migration file, and a shovel re-imported without its password could not connect.
+ */
+function exportedParameters(context: ManagementContext, vhost?: string): Record<string, unknown>[] {
+  return context.broker.parameters
+    .list(vhost === undefined ? {} : { vhost })
+    .filter((p) => p.component !== OPERATOR_POLICY_COMPONENT)
+    .map((p) => parameterJson(p, false));
 }
 
 export interface ImportReport {
-  /** Things Warren does not have yet (runtime parameters, topic permissions): skipped, not failed. */
+  /** Things Warren does not have yet (topic permissions): skipped, not failed. */
   skipped: string[];
 }
 
@@ -130,16 +144,20 @@ export function importDefinitions(context: ManagementContext, body: unknown, onl
   // Checked before anything is imported: one bad policy must not leave half a file applied.
   const policies = records(definitions, 'policies').map((record) => parsePolicy(record, vhostOf(record, 'policies')));
 
+  const topicPermissions = records(definitions, 'topic_permissions').length;
+  if (topicPermissions !== 0) skipped.push(`${topicPermissions} topic_permissions`);
+  const parameters = records(definitions, 'parameters');
+  const globals = onlyVhost === undefined ? records(definitions, 'global_parameters') : [];
+  for (const parameter of parameters) {
+    const vhost = vhostOf(parameter, 'parameters');
+    context.broker.parameters.validate(field(parameter, 'component', 'parameters'), vhost, field(parameter, 'name', 'parameters'), parameter['value']);
+  }
   if (onlyVhost === undefined) {
     for (const user of records(definitions, 'users')) putUser(context, field(user, 'name', 'users'), parseUserUpdate(user));
     for (const vhost of records(definitions, 'vhosts')) context.broker.addVhost(field(vhost, 'name', 'vhosts'));
     for (const grant of records(definitions, 'permissions')) {
       putPermissions(context, field(grant, 'user', 'permissions'), field(grant, 'vhost', 'permissions'), grant);
     }
-  }
-  for (const key of ['parameters', 'topic_permissions'] as const) {
-    const count = records(definitions, key).length;
-    if (count !== 0) skipped.push(`${count} ${key}`);
   }
   // Before the queues, as RabbitMQ imports them: each queue gets its policy when it is declared.
   for (const { vhost, name, spec } of policies) importPolicy(context, vhost, name, spec);
@@ -155,6 +173,12 @@ export function importDefinitions(context: ManagementContext, body: unknown, onl
     if (context.broker.getVhost(vhost)?.getExchange(name) === undefined) declareExchangeFromJson(context, vhost, name, exchange);
   }
   for (const binding of records(definitions, 'bindings')) importBinding(context, binding, vhostOf(binding, 'bindings'));
+  // After the topology: a shovel or federation link starting now finds the queues and exchanges it names.
+  for (const global of globals) context.broker.parameters.setGlobal(field(global, 'name', 'global_parameters'), global['value']);
+  for (const parameter of parameters) {
+    const vhost = vhostOf(parameter, 'parameters');
+    context.broker.parameters.set(field(parameter, 'component', 'parameters'), vhost, field(parameter, 'name', 'parameters'), parameter['value']);
+  }
   if (skipped.length !== 0) context.logger.warn({ skipped }, `definitions import skipped what Warren does not support yet: ${skipped.join(', ')}`);
   return { skipped };
 }

@@ -32,6 +32,7 @@ export class MetricsCollector {
   private readonly globals: Counter[];
   private readonly storeCounters: Record<'fsyncs' | 'fsyncSeconds', Counter>;
   private readonly cluster: ClusterMetrics | undefined;
+  private readonly linkGauges: Record<'shovelRunning' | 'shovelTransferred' | 'federationRunning', Gauge>;
 
   constructor(private readonly context: ManagementContext) {
     const registers = [this.registry];
@@ -66,6 +67,12 @@ export class MetricsCollector {
       }),
     };
     this.globals = GLOBAL_COUNTERS.map(([name, help]) => new Counter({ name, help, registers }));
+    const labelled = (name: string, help: string, labelNames: string[]): Gauge => new Gauge({ name, help, labelNames, registers });
+    this.linkGauges = {
+      shovelRunning: labelled('warren_shovel_running', 'Is 1 while a shovel is running (state label: starting, running, terminated)', ['vhost', 'shovel', 'state']),
+      shovelTransferred: labelled('warren_shovel_messages_transferred', 'Messages a shovel moved since it started', ['vhost', 'shovel']),
+      federationRunning: labelled('warren_federation_link_running', 'Is 1 while a federation link is running', ['vhost', 'upstream', 'type', 'name']),
+    };
     this.cluster = context.cluster === undefined ? undefined : new ClusterMetrics(context.cluster, context.nodeName, this.registry);
   }
 
@@ -78,6 +85,7 @@ export class MetricsCollector {
     this.collectQueues();
     this.collectNode();
     this.collectGlobals();
+    this.collectLinks();
     this.cluster?.collect(this.context.alarms().databaseAlarm === true);
     this.nodeGauges.diskFree.set((await diskFree(this.context.dataDir)) ?? 0);
     return this.registry.metrics();
@@ -120,6 +128,21 @@ export class MetricsCollector {
     this.storeCounters.fsyncs.inc(store.syncs);
     this.storeCounters.fsyncSeconds.reset();
     this.storeCounters.fsyncSeconds.inc(store.syncSeconds);
+  }
+
+  private collectLinks(): void {
+    const g = this.linkGauges;
+    for (const gauge of Object.values(g)) gauge.reset();
+    const links = this.context.links;
+    if (links === undefined) return;
+    for (const row of links.shovels()) {
+      g.shovelRunning.set({ vhost: row.vhost, shovel: row.name, state: row.state }, row.state === 'running' ? 1 : 0);
+      g.shovelTransferred.set({ vhost: row.vhost, shovel: row.name }, row.transferred);
+    }
+    for (const row of links.federationLinks()) {
+      const labels = { vhost: row.vhost, upstream: String(row['upstream']), type: String(row['type']), name: String(row['exchange'] ?? row['queue'] ?? '') };
+      g.federationRunning.set(labels, row.status === 'running' ? 1 : 0);
+    }
   }
 
   private collectGlobals(): void {

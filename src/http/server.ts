@@ -6,7 +6,7 @@ import type { UserRegistry } from '../auth/users.js';
 import type { Broker } from '../broker/broker.js';
 import type { ConnectionView } from '../session/views.js';
 import { authenticate } from './auth.js';
-import type { AlarmStatus, ClusterView, ListenerInfo, ManagementContext } from './context.js';
+import type { AlarmStatus, ClusterView, LinksView, ListenerInfo, ManagementContext } from './context.js';
 import { registerDashboard } from './dashboard/registration.js';
 import { badRequest, objectNotFound, toHttpError } from './errors.js';
 import { MetricsCollector } from './metrics.js';
@@ -31,6 +31,8 @@ export interface HttpServerOptions {
   listeners?: () => ListenerInfo[];
   /** Routes a front door adds under /api (behind the same authentication), registered by the composition root. */
   extraRoutes?: ReadonlyArray<(app: FastifyInstance) => void>;
+  /** Shovels and federation links for /api/shovels, /api/federation-links and /metrics. */
+  links?: LinksView;
 }
 
 export interface HttpServerSources {
@@ -75,6 +77,7 @@ export class HttpServer {
       rates,
       nodeName: options.nodeName ?? `warren@${hostname()}`,
       cluster: options.cluster,
+      links: options.links,
       startedAt: Date.now(),
       dataDir: options.dataDir ?? process.cwd(),
       owner: { name: 'management API' },

@@ -62,3 +62,12 @@ test('front doors and session services hold queues as QueueView, never as the Qu
     assert.deepEqual(offenders(folder, queueInternals), [], folder);
   }
 });
+
+test('shovel/ and federation/ reach the core like a door (no other door, queues as QueueView), http/ sees them only as LinksView', () => {
+  const queueInternals = (t: string) => t === 'broker/queue.js' || t.startsWith('broker/queue/');
+  for (const folder of ['shovel', 'federation']) {
+    assert.deepEqual(offenders(folder, (t) => DOORS.some((door) => t.startsWith(door)) || queueInternals(t) || t.startsWith('store/')), [], folder);
+  }
+  assert.deepEqual(offenders('http', (t) => t.startsWith('shovel/') || t.startsWith('federation/')), []);
+  assert.deepEqual(offenders('broker', (t) => t.startsWith('shovel/') || t.startsWith('federation/')), []);
+});

@@ -6,6 +6,7 @@ import type { Exchange } from '../exchanges/exchange.js';
 import type { PolicyChange, PolicySpec } from '../policies/index.js';
 import type { Queue } from '../queue/queue.js';
 import type { VHost } from '../vhost.js';
+import type { ParameterChange, RuntimeParameters } from '../parameters/runtime-parameters.js';
 import { fieldTableFromJson, fieldTableToJson } from './field-json.js';
 
 /**
@@ -24,6 +25,7 @@ export interface DefinitionObserver {
 /** What the journal needs from the broker to restore: a way to reach (and create) vhosts. */
 export interface DefinitionTarget {
   addVhost(name: string): VHost;
+  readonly parameters: RuntimeParameters;
 }
 
 /** Values as stored in the journal (JSON). Changing a field's meaning needs a new store format version. */
@@ -55,6 +57,18 @@ interface StoredBinding {
 interface StoredPolicy extends Required<PolicySpec> {
   vhost: string;
   name: string;
+}
+
+/**
+ * Keys of runtime and global parameters in the journal (kind 'parameter'). A JSON array whose first
+ * element says which, so they never clash with the plain-string keys other modules keep there.
+ */
+function runtimeParameterKey(component: string, vhost: string, name: string): string {
+  return JSON.stringify(['runtime', component, vhost, name]);
+}
+
+function globalParameterKey(name: string): string {
+  return JSON.stringify(['global', name]);
 }
 
 /** Key of an exchange or queue definition (and of a policy), and the store's stream name of a durable queue. */
@@ -131,6 +145,21 @@ export class DefinitionJournal implements DefinitionObserver {
     this.store.putDefinition('policy', entityKey(change.vhost, change.policy.name), value);
   }
 
+  /** Runtime and global parameters are always durable, as policies are. Subscribed by the Broker. */
+  parameterChanged(change: ParameterChange): void {
+    if (!this.active) return;
+    if (change.kind === 'set' || change.kind === 'deleted') {
+      const { component, vhost, name, value } = change.parameter;
+      const key = runtimeParameterKey(component, vhost, name);
+      if (change.kind === 'set') this.store.putDefinition('parameter', key, { component, vhost, name, value });
+      else this.store.deleteDefinition('parameter', key);
+      return;
+    }
+    const key = globalParameterKey(change.parameter.name);
+    if (change.kind === 'global-set') this.store.putDefinition('parameter', key, { name: change.parameter.name, value: change.parameter.value });
+    else this.store.deleteDefinition('parameter', key);
+  }
+
   exchangeCreated(exchange: Exchange): void {
     if (!this.active || !exchange.durable || isPredeclared(exchange)) return;
     const value: StoredExchange = {
@@ -193,6 +222,19 @@ export class DefinitionJournal implements DefinitionObserver {
     for (const record of records) if (record.kind === 'vhost') target.addVhost(record.key);
     for (const kind of ['policy', 'exchange', 'queue', 'binding'] as const) {
       for (const record of records) if (record.kind === kind) this.restoreOne(target, record);
+    }
+    for (const record of records) if (record.kind === 'parameter') this.restoreParameter(target, record);
+  }
+
+  /** Runtime and global parameters (keys made by runtimeParameterKey/globalParameterKey; others are not ours). */
+  restoreParameter(target: DefinitionTarget, record: DefinitionRecord): void {
+    if (!record.key.startsWith('[')) return;
+    const which = (JSON.parse(record.key) as unknown[])[0];
+    const value = record.value as { component?: string; vhost?: string; name: string; value: unknown };
+    if (which === 'runtime' && value.component !== undefined && value.vhost !== undefined) {
+      target.parameters.restore({ component: value.component, vhost: value.vhost, name: value.name, value: value.value });
+    } else if (which === 'global') {
+      target.parameters.setGlobal(value.name, value.value);
     }
   }
 

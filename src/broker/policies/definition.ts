@@ -26,6 +26,9 @@ export interface PolicyDefinition {
   'queue-leader-locator'?: 'client-local' | 'balanced' | 'random' | 'least-leaders';
   // exchange keys
   'alternate-exchange'?: string;
+  // federation (queues and exchanges): the upstream, or the set of upstreams ('all' for every one)
+  'federation-upstream'?: string;
+  'federation-upstream-set'?: string;
 }
 
 export type PolicyKey = keyof PolicyDefinition;
@@ -59,6 +62,8 @@ const validators: Readonly<Record<PolicyKey, readonly [Check, string]>> = {
   'max-age': [maxAge, "max age (e.g. '7D', '12h', '30m')"],
   'queue-leader-locator': [oneOf('client-local', 'balanced', 'random', 'least-leaders'), 'queue leader locator value'],
   'alternate-exchange': [anyString, 'alternate exchange name (a string)'],
+  'federation-upstream': [anyString, 'federation upstream name (a string)'],
+  'federation-upstream-set': [anyString, "federation upstream set name (a string, or 'all')"],
 };
 
 /** Keys that make sense for exchanges; every other known key is a queue key. */

@@ -1,5 +1,6 @@
 import { fieldString, type FieldTable } from '../message.js';
 import { comparePolicies, Policy, type PolicySpec, type PolicySubject } from './policy.js';
+import { isPolicyKey } from './definition.js';
 
 /**
  * A queue or exchange that policies apply to. `applyPolicy` is called when the policy that applies to
@@ -40,6 +41,10 @@ export class VHostPolicies {
   private ordered: Policy[] = [];
   private readonly applied = new WeakMap<PolicyTarget, Policy | undefined | typeof NEVER>();
   private readonly listeners = new Set<PolicyListener>();
+  /** Operator policies (RabbitMQ's caps an operator sets over users' policies), highest priority first. */
+  private operators: Policy[] = [];
+  /** Operator policy -> user policy (or none) -> their combination: the same object while neither changes. */
+  private readonly combined = new WeakMap<Policy, Map<Policy | undefined, Policy>>();
 
   constructor(
     readonly vhost: string,
@@ -76,16 +81,52 @@ export class VHostPolicies {
     return this.byName.size;
   }
 
-  /** The policy that applies to a queue or exchange of that name, if any. */
+  /**
+   * The policy that applies to a queue or exchange of that name, if any. For queues an operator policy
+   * that matches caps it: each of its keys is the lower of the two values (RabbitMQ's rule; every
+   * operator policy key is a limit where lower wins).
+   */
   effectiveFor(kind: 'queue' | 'exchange', name: string, queueType?: string): Policy | undefined {
     const subject: PolicySubject = { kind, name, ...(queueType === undefined ? {} : { queueType }) };
-    for (const policy of this.ordered) if (policy.matches(subject)) return policy;
-    return undefined;
+    const policy = this.ordered.find((p) => p.matches(subject));
+    if (kind !== 'queue') return policy;
+    const operator = this.operators.find((p) => p.matches(subject));
+    return operator === undefined ? policy : this.combine(operator, policy);
+  }
+
+  /**
+   * Replaces the operator policies (the broker keeps them as runtime parameters of `operator_policy`).
+   * Keys Warren has no use for (max-in-memory-*) are left out. Re-applies to every queue.
+   */
+  setOperatorPolicies(list: readonly { name: string; spec: PolicySpec }[]): void {
+    const operators: Policy[] = [];
+    for (const { name, spec } of list) {
+      const definition = Object.fromEntries(Object.entries(spec.definition).filter(([key]) => isPolicyKey(key)));
+      if (Object.keys(definition).length !== 0) operators.push(new Policy(this.vhost, name, spec.pattern, { ...spec, definition }));
+    }
+    this.operators = operators.sort(comparePolicies);
+    this.reorder();
+  }
+
+  private combine(operator: Policy, policy: Policy | undefined): Policy {
+    let byPolicy = this.combined.get(operator);
+    if (byPolicy === undefined) this.combined.set(operator, (byPolicy = new Map()));
+    const known = byPolicy.get(policy);
+    if (known !== undefined) return known;
+    const definition: Record<string, unknown> = { ...(policy?.definition ?? {}) };
+    for (const [key, cap] of Object.entries(operator.definition)) {
+      const own = definition[key];
+      definition[key] = typeof own === 'number' && typeof cap === 'number' ? Math.min(own, cap) : cap;
+    }
+    const base = policy ?? operator;
+    const merged = new Policy(this.vhost, base.name, base.pattern, { pattern: base.pattern, applyTo: base.applyTo, priority: base.priority, definition });
+    byPolicy.set(policy, merged);
+    return merged;
   }
 
   /** The policy for an existing queue/exchange object. */
   policyOf(target: PolicyTarget): Policy | undefined {
-    if (this.ordered.length === 0) return undefined;
+    if (this.ordered.length === 0 && this.operators.length === 0) return undefined;
     const queueType = target.kind === 'queue' ? (fieldString(target.arguments['x-queue-type']) ?? 'classic') : undefined;
     return this.effectiveFor(target.kind, target.name, queueType);
   }

@@ -16,7 +16,7 @@ export function registerDefinitionRoutes(app: FastifyInstance, context: Manageme
 
   app.get<{ Params: { vhost: string } }>('/api/definitions/:vhost', async (request) => {
     requireAdministrator(request.managementUser);
-    return exportVhostDefinitions(requireVhost(context, request.params.vhost));
+    return exportVhostDefinitions(context, requireVhost(context, request.params.vhost));
   });
 
   app.post('/api/definitions', async (request, reply) => {

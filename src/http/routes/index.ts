@@ -10,6 +10,8 @@ import { registerNodeRoutes } from './nodes.js';
 import { registerOverviewRoutes } from './overview.js';
 import { registerPermissionRoutes } from './permissions.js';
 import { registerPolicyRoutes } from './policies.js';
+import { registerParameterRoutes } from './parameters.js';
+import { registerLinkRoutes } from './links.js';
 import { registerQueueRoutes } from './queues.js';
 import { registerUserRoutes } from './users.js';
 import { registerVhostRoutes } from './vhosts.js';
@@ -29,6 +31,8 @@ export function registerRoutes(app: FastifyInstance, context: ManagementContext)
     registerChannelRoutes,
     registerConsumerRoutes,
     registerPolicyRoutes,
+    registerParameterRoutes,
+    registerLinkRoutes,
     registerDefinitionRoutes,
   ]) {
     register(app, context);

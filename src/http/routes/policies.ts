@@ -4,12 +4,10 @@ import type { Policy, PolicyApplyTo, PolicySpec } from '../../broker/policies/in
 import type { VHost } from '../../broker/vhost.js';
 import { isAdministrator, isPolicymaker } from '../auth.js';
 import type { ManagementContext } from '../context.js';
-import { badRequest, notAuthorised, notImplemented, objectNotFound } from '../errors.js';
+import { badRequest, notAuthorised, objectNotFound } from '../errors.js';
 import { bodyObject } from '../format.js';
 import { shapeItem, shapeList, type ListQuery } from '../query.js';
 import { requireVhost, visibleVhosts } from './shared.js';
-
-const NOT_YET = 'operator policies and runtime parameters are not supported by Warren yet';
 
 /** RabbitMQ's JSON for a policy (GET /api/policies, definitions files). */
 export function policyJson(policy: Policy): Record<string, unknown> {
@@ -71,7 +69,6 @@ function policyRows(vhosts: readonly VHost[]): Record<string, unknown>[] {
 
 export function registerPolicyRoutes(app: FastifyInstance, context: ManagementContext): void {
   registerPolicies(app, context);
-  registerUnsupported(app, context);
 }
 
 function registerPolicies(app: FastifyInstance, context: ManagementContext): void {
@@ -102,24 +99,4 @@ function registerPolicies(app: FastifyInstance, context: ManagementContext): voi
     if (!vhost.policies.delete(request.params.name)) throw objectNotFound();
     return reply.code(204).send();
   });
-}
-
-/**
- * Operator policies and runtime parameters: Warren has none yet, so lists are empty, single objects are
- * 404 and changes answer 501 (definitions imports skip parameters with a warning instead).
- */
-function registerUnsupported(app: FastifyInstance, context: ManagementContext): void {
-  for (const resource of ['operator-policies', 'parameters', 'global-parameters']) {
-    app.get<{ Querystring: ListQuery }>(`/api/${resource}`, async (request) => shapeList([], request.query));
-  }
-  app.get<{ Params: { vhost: string }; Querystring: ListQuery }>('/api/operator-policies/:vhost', async (request) => {
-    requireVhost(context, request.params.vhost);
-    return shapeList([], request.query);
-  });
-  app.get('/api/operator-policies/:vhost/:name', async () => {
-    throw objectNotFound();
-  });
-  for (const method of ['PUT', 'DELETE'] as const) {
-    app.route({ method, url: '/api/operator-policies/:vhost/:name', handler: async () => { throw notImplemented(NOT_YET); } });
-  }
 }

@@ -210,9 +210,18 @@ describe('management API against a live broker', () => {
     assert.equal((await b.api('DELETE', `/api/connections/${encodeURIComponent(mine.name)}`)).statusCode, 404);
   });
 
-  test('operator policies: empty lists, changes answer 501 (policies proper: policies.test.ts)', async () => {
+  test('operator policies: set, listed in RabbitMQ\'s shape, validated, deleted (policies proper: policies.test.ts)', async () => {
     assert.deepEqual(await b.json('GET', '/api/operator-policies'), []);
-    assert.equal((await b.api('PUT', '/api/operator-policies/%2F/p', { pattern: '.*', definition: { 'max-length': 1 } })).statusCode, 501);
+    assert.equal((await b.api('PUT', '/api/operator-policies/%2F/p', { pattern: '.*', definition: { 'max-length': 1 } })).statusCode, 201);
+    const expected = { vhost: '/', name: 'p', pattern: '.*', 'apply-to': 'queues', definition: { 'max-length': 1 }, priority: 0 };
+    assert.deepEqual(await b.json('GET', '/api/operator-policies'), [expected]);
+    assert.deepEqual(await b.json('GET', '/api/operator-policies/%2F/p'), expected);
+    assert.deepEqual(await b.json('GET', '/api/parameters'), [], 'operator policies are not listed as parameters');
+    const refused = await b.api('PUT', '/api/operator-policies/%2F/q', { pattern: '.*', definition: { 'dead-letter-exchange': 'x' } });
+    assert.equal(refused.statusCode, 400);
+    assert.match(refused.json().reason, /'dead-letter-exchange' are not recognised operator policy settings/);
+    assert.equal((await b.api('DELETE', '/api/operator-policies/%2F/p')).statusCode, 204);
+    assert.equal((await b.api('DELETE', '/api/operator-policies/%2F/p')).statusCode, 404);
   });
 
   test('pagination and sorting follow RabbitMQ (page, page_size, sort, sort_reverse)', async () => {

@@ -163,9 +163,12 @@ test('definitions export and import policies in RabbitMQ format (round trip)', a
   assert.equal((await b.api('POST', '/api/definitions/copy', withQueue)).statusCode, 204);
   assert.equal((await b.json('GET', '/api/queues/copy/work.a')).policy, 'cap');
 
-  // Runtime parameters are still not supported: skipped and reported.
-  const withParameter = { parameters: [{ vhost: '/', component: 'federation-upstream', name: 'u', value: {} }] };
-  assert.equal((await b.api('POST', '/api/definitions', withParameter)).headers['x-warren-skipped'], '1 parameters');
+  // A runtime parameter of a component this broker does not have fails the import before anything is applied.
+  const withParameter = { vhosts: [{ name: 'not-made' }], parameters: [{ vhost: '/', component: 'no-such-plugin', name: 'u', value: {} }] };
+  const refused = await b.api('POST', '/api/definitions', withParameter);
+  assert.equal(refused.statusCode, 400);
+  assert.match(refused.json().reason, /component_not_found/);
+  assert.equal((await b.api('GET', '/api/vhosts/not-made')).statusCode, 404);
 });
 
 test('an invalid policy in a definitions file fails the import before anything is applied', async () => {

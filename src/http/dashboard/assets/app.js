@@ -12,6 +12,7 @@ import { createExchangeView } from './views/exchange.js';
 import { createQueuesView } from './views/queues.js';
 import { createQueueView } from './views/queue.js';
 import { createAdminView } from './views/admin.js';
+import { createLinksView } from './views/links.js';
 
 /** [pattern over the hash path, nav section, view factory given the decoded captures]. */
 const ROUTES = [
@@ -22,6 +23,7 @@ const ROUTES = [
   [/^exchanges\/([^/]+)\/([^/]+)$/, 'exchanges', (ctx, vhost, name) => createExchangeView(ctx, vhost, name)],
   [/^queues$/, 'queues', (ctx) => createQueuesView(ctx)],
   [/^queues\/([^/]+)\/([^/]+)$/, 'queues', (ctx, vhost, name) => createQueueView(ctx, vhost, name)],
+  [/^links$/, 'links', (ctx) => createLinksView(ctx)],
   [/^admin$/, 'admin', (ctx) => createAdminView(ctx)],
 ];
 
