@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { createServer as createTcpServer, type AddressInfo, type Server } from 'node:net';
 import { AmqpListener } from './amqp/server.js';
+import { StompListener } from './stomp/server.js';
+import { attachStompWebSocket } from './stomp/websocket.js';
 import { clusterBrokerHooks } from './cluster/broker-hooks.js';
 import { ClusterNode } from './cluster/cluster-node.js';
 import type { ListenAddress, Listener } from './session/views.js';
@@ -62,6 +64,8 @@ export interface ListeningAddresses {
   amqps?: ListenAddress;
   /** The management HTTP API. */
   http: ListenAddress;
+  /** STOMP over TCP, when config.stomp turns it on. */
+  stomp?: ListenAddress;
 }
 
 /**
@@ -82,6 +86,8 @@ export class WarrenServer {
   /** Every front door's listener; alarms, shutdown and the management API go through these. */
   private readonly listeners: Listener[] = [];
   private http: HttpServer | undefined;
+  /** Doors served over WebSocket on the HTTP server: closed before it (upgraded sockets are not its own). */
+  private readonly detachWebSockets: Array<() => void> = [];
   /** Front doors' addresses, listed by /api/overview next to the HTTP one. */
   private readonly addresses: ListenerInfo[] = [];
   private starting: Promise<ListeningAddresses> | undefined;
@@ -173,16 +179,32 @@ export class WarrenServer {
       const tls = this.config.amqps;
       const amqps = tls === undefined ? undefined : await this.listen(this.amqpListener({ host: tls.host, port: tls.port, tls: await readTlsFiles(tls) }, 'amqps'), 'AMQPS');
       const http = await this.listenHttp();
+      const stomp = await this.startStomp();
       if (cluster !== undefined) {
         const linkPort = cluster.config.linkPort === undefined ? amqp.port : await this.listenForLinks(cluster);
         cluster.connectionCount = () => this.listeners.reduce((n, listener) => n + [...listener.connections()].length, 0);
         await cluster.attach(this.broker, this.users, this.broker.messageHeaders, { amqpPort: amqp.port, httpPort: http.port, linkPort });
       }
-      return amqps === undefined ? { amqp, http } : { amqp, amqps, http };
+      return { amqp, ...(amqps === undefined ? {} : { amqps }), http, ...(stomp === undefined ? {} : { stomp }) };
     } catch (error) {
       await this.tearDown('startup failed');
       throw error;
     }
+  }
+
+  /** STOMP on its port and over WebSocket at /ws on the HTTP port (config.stomp). */
+  private async startStomp(): Promise<ListenAddress | undefined> {
+    const stomp = this.config.stomp;
+    if (stomp === undefined) return undefined;
+    const { maxConnections, maxMessageBytes } = this.config.limits;
+    const listener = new StompListener(this.broker, this.users, {
+      host: stomp.host,
+      port: stomp.port,
+      settings: { maxConnections, parserLimits: { maxHeaderBytes: 64 * 1024, maxHeaders: 1000, maxBodyBytes: maxMessageBytes } },
+    }, this.logger.child({ component: 'stomp' }));
+    const address = await this.listen(listener, 'STOMP');
+    if (this.http !== undefined) this.detachWebSockets.push(attachStompWebSocket(this.http.app.server, listener));
+    return address;
   }
 
   /** Node links on a port of their own (cluster.linkPort). */
@@ -264,6 +286,7 @@ export class WarrenServer {
 
   private tearDown(reason: string): Promise<void> {
     this.tearingDown ??= (async () => {
+      for (const detach of this.detachWebSockets) detach();
       await this.http?.close();
       // Leaving the cluster asks the database; one that does not answer must not hold the shutdown.
       await raceTimeout(this.cluster?.stop(), 5000);

@@ -31,7 +31,7 @@ export function parseConfigText(text: string, label: string, baseDir: string): C
   return readRoot(root, label, baseDir);
 }
 
-const ROOT_KEYS = ['amqp', 'amqps', 'http', 'dataDir', 'limits', 'store', 'log', 'users', 'vhosts', 'permissions', 'loopbackUsers', 'cluster'] as const;
+const ROOT_KEYS = ['amqp', 'amqps', 'http', 'dataDir', 'limits', 'store', 'log', 'users', 'vhosts', 'permissions', 'loopbackUsers', 'cluster', 'stomp'] as const;
 
 function readRoot(value: unknown, where: string, baseDir: string): ConfigLayer {
   const root = mapping(value, where, ROOT_KEYS);
@@ -49,6 +49,7 @@ function readRoot(value: unknown, where: string, baseDir: string): ConfigLayer {
   assignDefined(layer, 'permissions', optional(root, 'permissions', where, list(permission)));
   assignDefined(layer, 'loopbackUsers', optional(root, 'loopbackUsers', where, list(nonEmptyString)));
   assignDefined(layer, 'cluster', optional(root, 'cluster', where, cluster));
+  assignDefined(layer, 'stomp', optional(root, 'stomp', where, stompSection));
   checkReferences(layer, where);
   return layer;
 }
@@ -75,6 +76,12 @@ function section<V extends Record<string, Validator<unknown>>>(validators: V): V
 }
 
 const listener: Validator<ConfigLayer['amqp'] & object> = section({ host: nonEmptyString, port });
+const stompSection: Validator<ConfigLayer['stomp'] & object> = section({ host: nonEmptyString, port, enabled: flagValue });
+
+function flagValue(value: unknown, where: string): boolean {
+  if (typeof value !== 'boolean') fail(where, 'true or false', value);
+  return value;
+}
 
 function tlsListener(path: Validator<string>): Validator<ConfigLayer['amqps'] & object> {
   return section({ host: nonEmptyString, port, cert: path, key: path, ca: path });

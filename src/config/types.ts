@@ -20,6 +20,13 @@ export interface WarrenConfig {
   configFile: string | undefined;
   /** Cluster mode (README "Cluster"); undefined: a single broker. */
   cluster: ClusterConfig | undefined;
+  /** The STOMP door (README "STOMP"); undefined: off (no stomp section, flag or variable). */
+  stomp: StompConfig | undefined;
+}
+
+/** STOMP on TCP (RabbitMQ's port 61613) and over WebSocket at /ws on the HTTP port. */
+export interface StompConfig extends ListenerConfig {
+  enabled: boolean;
 }
 
 export const QUEUE_TYPES = ['classic', 'quorum'] as const;
@@ -125,6 +132,7 @@ export interface ConfigLayer {
   permissions?: PermissionConfig[];
   loopbackUsers?: string[];
   cluster?: Partial<ClusterConfig>;
+  stomp?: Partial<StompConfig>;
 }
 
 /** Thrown for any invalid setting; the message names the source and the key. */
