@@ -31,10 +31,10 @@ function offenders(folder: string, forbidden: (target: string) => boolean): stri
   return sources(folder).flatMap((file) => importsOf(file).filter(forbidden).map((target) => `${relative(SRC, file)} -> ${target}`));
 }
 
-const DOORS = ['amqp/', 'http/'];
+const DOORS = ['amqp/', 'http/', 'stomp/'];
 
 test('http/ does not import a front door: it reads connections through session/views.ts', () => {
-  assert.deepEqual(offenders('http', (t) => t.startsWith('amqp/')), []);
+  assert.deepEqual(offenders('http', (t) => t.startsWith('amqp/') || t.startsWith('stomp/')), []);
 });
 
 test('broker/ reaches storage only through the store interfaces (and the default in-memory store)', () => {
@@ -54,7 +54,12 @@ test('store/ knows nothing of the core but its error kinds', () => {
 
 test('front doors and session services hold queues as QueueView, never as the Queue class', () => {
   const queueInternals = (t: string) => t === 'broker/queue.js' || t.startsWith('broker/queue/');
-  for (const folder of ['amqp', 'http', 'session']) {
+  for (const folder of ['amqp', 'http', 'session', 'stomp']) {
     assert.deepEqual(offenders(folder, queueInternals), [], folder);
   }
+});
+
+test('stomp/ reaches the core only through broker/, session/ and auth/, and imports no other door', () => {
+  const allowed = (t: string): boolean => ['broker/', 'session/', 'auth/', 'stomp/'].some((p) => t.startsWith(p)) || t === 'version.js';
+  assert.deepEqual(offenders('stomp', (t) => !allowed(t)), []);
 });
