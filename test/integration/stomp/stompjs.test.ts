@@ -174,3 +174,27 @@ function waitForReceiptOf(c: Client): Promise<void> {
     c.publish({ destination: '/queue/sync-receipts', body: '', headers: { receipt: id } });
   });
 }
+
+test('heart-beats: a stomp.js client asking for 1 s beats both ways stays connected past several intervals', async () => {
+  const { Client } = await import('@stomp/stompjs');
+  const { default: WebSocket } = await import('ws');
+  let beatsMissed = false;
+  const c = new Client({
+    webSocketFactory: () => new WebSocket(broker.wsUrl, ['v12.stomp']),
+    connectHeaders: { login: 'guest', passcode: 'guest', host: '/' },
+    reconnectDelay: 0,
+    heartbeatIncoming: 1000,
+    heartbeatOutgoing: 1000,
+    onWebSocketClose: () => (beatsMissed = true),
+  });
+  const connected = new Promise<string>((resolve) => (c.onConnect = (frame) => resolve(frame.headers['heart-beat'] ?? '')));
+  c.activate();
+  assert.equal(await connected, '1000,1000');
+  await new Promise((r) => setTimeout(r, 3500));
+  assert.equal(beatsMissed, false, 'neither side gave up on the other');
+  const inbox = new Inbox();
+  c.subscribe('/queue/after-beats', inbox.push);
+  c.publish({ destination: '/queue/after-beats', body: 'alive' });
+  assert.equal((await inbox.next()).body, 'alive');
+  await c.deactivate();
+});
