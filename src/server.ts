@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createServer as createTcpServer, type AddressInfo, type Server } from 'node:net';
 import { AmqpListener } from './amqp/server.js';
-import { StompListener } from './stomp/server.js';
+import { StompListener, type StompListenerOptions } from './stomp/server.js';
 import { attachStompWebSocket } from './stomp/websocket.js';
 import { clusterBrokerHooks } from './cluster/broker-hooks.js';
 import { ClusterNode } from './cluster/cluster-node.js';
@@ -66,6 +66,8 @@ export interface ListeningAddresses {
   http: ListenAddress;
   /** STOMP over TCP, when config.stomp turns it on. */
   stomp?: ListenAddress;
+  /** STOMP over TLS (config.stomp.tlsPort). */
+  stompTls?: ListenAddress;
 }
 
 /**
@@ -180,12 +182,13 @@ export class WarrenServer {
       const amqps = tls === undefined ? undefined : await this.listen(this.amqpListener({ host: tls.host, port: tls.port, tls: await readTlsFiles(tls) }, 'amqps'), 'AMQPS');
       const http = await this.listenHttp();
       const stomp = await this.startStomp();
+      const stompTls = await this.startStompTls();
       if (cluster !== undefined) {
         const linkPort = cluster.config.linkPort === undefined ? amqp.port : await this.listenForLinks(cluster);
         cluster.connectionCount = () => this.listeners.reduce((n, listener) => n + [...listener.connections()].length, 0);
         await cluster.attach(this.broker, this.users, this.broker.messageHeaders, { amqpPort: amqp.port, httpPort: http.port, linkPort });
       }
-      return { amqp, ...(amqps === undefined ? {} : { amqps }), http, ...(stomp === undefined ? {} : { stomp }) };
+      return { amqp, ...(amqps === undefined ? {} : { amqps }), http, ...(stomp === undefined ? {} : { stomp }), ...(stompTls === undefined ? {} : { stompTls }) };
     } catch (error) {
       await this.tearDown('startup failed');
       throw error;
@@ -196,15 +199,26 @@ export class WarrenServer {
   private async startStomp(): Promise<ListenAddress | undefined> {
     const stomp = this.config.stomp;
     if (stomp === undefined) return undefined;
-    const { maxConnections, maxMessageBytes } = this.config.limits;
-    const listener = new StompListener(this.broker, this.users, {
-      host: stomp.host,
-      port: stomp.port,
-      settings: { maxConnections, parserLimits: { maxHeaderBytes: 64 * 1024, maxHeaders: 1000, maxBodyBytes: maxMessageBytes } },
-    }, this.logger.child({ component: 'stomp' }));
+    const listener = this.stompListener({ host: stomp.host, port: stomp.port }, 'stomp');
     const address = await this.listen(listener, 'STOMP');
     if (this.http !== undefined) this.detachWebSockets.push(attachStompWebSocket(this.http.app.server, listener));
     return address;
+  }
+
+  /** STOMP over TLS uses the AMQPS certificate, as RabbitMQ's STOMP TLS listener uses the broker's ssl_options. */
+  private async startStompTls(): Promise<ListenAddress | undefined> {
+    const port = this.config.stomp?.tlsPort;
+    if (port === undefined) return undefined;
+    const amqps = this.config.amqps;
+    if (amqps === undefined) throw new Error('stomp.tlsPort needs the amqps certificate and key (amqps.cert, amqps.key)');
+    const listener = this.stompListener({ host: this.config.stomp?.host ?? amqps.host, port, tls: await readTlsFiles(amqps) }, 'stomp-tls');
+    return this.listen(listener, 'STOMP/TLS');
+  }
+
+  private stompListener(options: Omit<StompListenerOptions, 'settings'>, component: string): StompListener {
+    const { maxConnections, maxMessageBytes } = this.config.limits;
+    const settings = { maxConnections, parserLimits: { maxHeaderBytes: 64 * 1024, maxHeaders: 1000, maxBodyBytes: maxMessageBytes } };
+    return new StompListener(this.broker, this.users, { ...options, settings }, this.logger.child({ component }));
   }
 
   /** Node links on a port of their own (cluster.linkPort). */

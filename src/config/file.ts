@@ -76,7 +76,7 @@ function section<V extends Record<string, Validator<unknown>>>(validators: V): V
 }
 
 const listener: Validator<ConfigLayer['amqp'] & object> = section({ host: nonEmptyString, port });
-const stompSection: Validator<ConfigLayer['stomp'] & object> = section({ host: nonEmptyString, port, enabled: flagValue });
+const stompSection: Validator<ConfigLayer['stomp'] & object> = section({ host: nonEmptyString, port, tlsPort: port, enabled: flagValue });
 
 function flagValue(value: unknown, where: string): boolean {
   if (typeof value !== 'boolean') fail(where, 'true or false', value);

@@ -101,9 +101,9 @@ export const DEFAULT_STOMP_PORT = 61613;
 
 /** On when the section, a port flag or variable is given (and not `enabled: false`). */
 function resolveStomp(merged: NonNullable<ConfigLayer['stomp']>, defaultHost: string): WarrenConfig['stomp'] {
-  const on = merged.enabled ?? (merged.port !== undefined || merged.host !== undefined);
+  const on = merged.enabled ?? (merged.port !== undefined || merged.host !== undefined || merged.tlsPort !== undefined);
   if (!on) return undefined;
-  return { enabled: true, host: merged.host ?? defaultHost, port: merged.port ?? DEFAULT_STOMP_PORT };
+  return { enabled: true, host: merged.host ?? defaultHost, port: merged.port ?? DEFAULT_STOMP_PORT, tlsPort: merged.tlsPort };
 }
 
 function resolveAmqps(merged: NonNullable<ConfigLayer['amqps']>, defaultHost: string): WarrenConfig['amqps'] {

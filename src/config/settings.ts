@@ -64,6 +64,7 @@ export const SCALAR_SETTINGS: readonly ScalarSetting[] = [
   { env: 'WARREN_CLUSTER_ADVERTISE_HOST', flag: 'advertise-host', argument: '<host>', description: 'the address other nodes reach this one at (default 127.0.0.1)', apply: into('cluster', 'advertiseHost', CLUSTER_VALIDATORS.advertiseHost) },
   { env: 'WARREN_CLUSTER_LINK_PORT', flag: 'link-port', argument: '<port>', description: 'port for node-to-node links (default: the AMQP port)', apply: into('cluster', 'linkPort', CLUSTER_VALIDATORS.linkPort) },
   { env: 'WARREN_STOMP_PORT', flag: 'stomp-port', argument: '<port>', description: 'turn STOMP on, on this port (RabbitMQ: 61613); 0 picks a free one; also serves STOMP over WebSocket at /ws on the HTTP port', apply: into('stomp', 'port', port) },
+  { env: 'WARREN_STOMP_TLS_PORT', flag: 'stomp-tls-port', argument: '<port>', description: 'STOMP over TLS on this port (RabbitMQ: 61614), with the --amqps-cert and --amqps-key certificate', apply: into('stomp', 'tlsPort', port) },
   { env: 'WARREN_STOMP_HOST', flag: 'stomp-host', argument: '<host>', description: 'STOMP listen address (default: the AMQP host)', apply: into('stomp', 'host', nonEmptyString) },
   { env: 'WARREN_MAX_MESSAGE_BYTES', flag: 'max-message-bytes', argument: '<bytes>', description: 'largest message body accepted (default 134217728)', apply: into('limits', 'maxMessageBytes', LIMIT_VALIDATORS.maxMessageBytes) },
 ];

@@ -27,6 +27,8 @@ export interface WarrenConfig {
 /** STOMP on TCP (RabbitMQ's port 61613) and over WebSocket at /ws on the HTTP port. */
 export interface StompConfig extends ListenerConfig {
   enabled: boolean;
+  /** STOMP over TLS on this port (RabbitMQ: 61614), with the amqps certificate and key; undefined = none. */
+  tlsPort: number | undefined;
 }
 
 export const QUEUE_TYPES = ['classic', 'quorum'] as const;

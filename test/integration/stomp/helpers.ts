@@ -4,9 +4,11 @@ import { join } from 'node:path';
 import { Client, type IFrame, type IMessage, type StompHeaders } from '@stomp/stompjs';
 import WebSocket from 'ws';
 import { loadConfig, silentLogger, WarrenServer } from '../../../src/index.js';
+import type { ListeningAddresses } from '../../../src/server.js';
 
 export interface StompServer {
   server: WarrenServer;
+  addresses: ListeningAddresses;
   stompPort: number;
   httpPort: number;
   amqpUrl: string;
@@ -15,17 +17,18 @@ export interface StompServer {
 }
 
 /** A WarrenServer with STOMP on an ephemeral port and a LogStore in a temp dir. */
-export async function startStompServer(dataDir?: string): Promise<StompServer> {
+export async function startStompServer(dataDir?: string, flags: Record<string, string> = {}): Promise<StompServer> {
   const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'warren-stomp-')));
   const config = loadConfig({
     env: {},
-    flags: { 'amqp-host': '127.0.0.1', 'amqp-port': '0', 'http-host': '127.0.0.1', 'http-port': '0', 'stomp-port': '0', 'log-level': 'silent', 'data-dir': dir },
+    flags: { 'amqp-host': '127.0.0.1', 'amqp-port': '0', 'http-host': '127.0.0.1', 'http-port': '0', 'stomp-port': '0', 'log-level': 'silent', 'data-dir': dir, ...flags },
   });
   const server = new WarrenServer(config, silentLogger());
   const addresses = await server.start();
   const stompPort = addresses.stomp?.port ?? 0;
   return {
     server,
+    addresses,
     stompPort,
     httpPort: addresses.http.port,
     amqpUrl: `amqp://guest:guest@127.0.0.1:${addresses.amqp.port}`,

@@ -1,6 +1,6 @@
 """stomp.py (Debian python3-stomp) against Warren's STOMP port: one run per protocol version.
 
-Usage: stomp_client.py PORT VERSION QUEUE
+Usage: stomp_client.py PORT VERSION QUEUE [CA_FILE]   (with CA_FILE: over TLS, verifying the server)
 Prints one JSON line with what it saw.
 """
 import json
@@ -30,6 +30,8 @@ class Listener(stomp.ConnectionListener):
 
 
 conn = classes[version]([('127.0.0.1', port)], **({} if version == '1.0' else {'vhost': '/'}))
+if len(sys.argv) > 4:
+    conn.set_ssl(for_hosts=[('127.0.0.1', port)], ca_certs=sys.argv[4])
 listener = Listener()
 conn.set_listener('', listener)
 conn.connect('guest', 'guest', wait=True)
