@@ -98,9 +98,12 @@ export function subscribeSource(c: StompConnection, d: Destination, headers: Rea
   const session = c.requireSession();
   switch (d.kind) {
     case 'queue':
+      // Read is checked before anything is declared, so a refused SUBSCRIBE leaves nothing behind.
+      session.access.readQueue(d.queue);
       return { queue: ensureQueue(c, d.queue, headers), ownQueue: false };
     case 'amq-queue':
     case 'reply-queue':
+      session.access.readQueue(d.queue);
       return { queue: session.vhost.checkQueue(d.queue, c), ownQueue: false };
     case 'topic':
     case 'exchange': {
@@ -112,6 +115,8 @@ export function subscribeSource(c: StompConnection, d: Destination, headers: Rea
         throw new StompRequestError('Missing header', 'a durable subscription needs an id header');
       }
       const name = subscriptionQueueName(c, headers, durable, id);
+      session.access.readQueue(name);
+      session.access.bind('queue', name, exchange);
       let queue: QueueView | undefined = session.vhost.getQueue(name);
       if (queue === undefined) {
         session.access.declareQueue(name);
@@ -120,7 +125,6 @@ export function subscribeSource(c: StompConnection, d: Destination, headers: Rea
           c,
         ).queue;
       }
-      session.access.bind('queue', name, exchange);
       session.vhost.bindQueue(name, exchange, d.key, {}, c);
       return { queue, ownQueue: !durable };
     }

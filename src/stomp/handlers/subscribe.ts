@@ -37,7 +37,6 @@ function subscribe(c: StompConnection, frame: StompFrame): void {
   const ack = ackMode(c, frame.headers.get('ack'));
   const prefetch = prefetchOf(frame.headers.get('prefetch-count'));
   const source = subscribeSource(c, parseDestination(destination), frame.headers, id);
-  session.access.readQueue(source.queue.name);
   const subscription = new StompSubscription(c, id, destination, source.queue, ack, prefetch, source.ownQueue);
   // Registered inactive: the receipt goes out before the first MESSAGE.
   source.queue.addConsumer(subscription);

@@ -164,6 +164,13 @@ test('permissions: a user without write permission gets access_refused; a bad pa
   assert.equal(frame.headers['message'], 'access_refused');
   assert.match(frame.body, /write access to exchange 'amq.topic'/);
   await assert.rejects(stompjsClient(broker.wsUrl, { login: 'reader', passcode: 'wrong', host: '/' }), /Bad CONNECT/);
+  users.addUser('writer', 'secret');
+  users.setPermissions('writer', '/', { configure: '.*', write: '.*', read: '^$' });
+  const w = await client({ login: 'writer', passcode: 'secret', host: '/' });
+  const refused = nextStompError(w);
+  w.subscribe('/queue/not-readable', () => undefined);
+  assert.equal((await refused).headers['message'], 'access_refused');
+  assert.equal(broker.server.broker.getVhost('/')?.getQueue('not-readable'), undefined, 'a refused SUBSCRIBE declares nothing');
 });
 
 /** A SUBSCRIBE with a receipt: once it is back, the subscriptions before it are in place. */
