@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { createServer as createTcpServer, type AddressInfo, type Server } from 'node:net';
 import { hostname } from 'node:os';
 import { AmqpListener } from './amqp/server.js';
+import { StompListener, type StompListenerOptions } from './stomp/server.js';
+import { attachStompWebSocket } from './stomp/websocket.js';
 import { clusterBrokerHooks } from './cluster/broker-hooks.js';
 import { ClusterNode } from './cluster/cluster-node.js';
 import type { ListenAddress, Listener } from './session/views.js';
@@ -69,6 +71,10 @@ export interface ListeningAddresses {
   http: ListenAddress;
   /** The SQS door, when config.sqs turns it on. */
   sqs?: ListenAddress;
+  /** STOMP over TCP, when config.stomp turns it on. */
+  stomp?: ListenAddress;
+  /** STOMP over TLS (config.stomp.tlsPort). */
+  stompTls?: ListenAddress;
 }
 
 /**
@@ -93,6 +99,8 @@ export class WarrenServer {
   readonly shovels: ShovelManager;
   /** Federation (src/federation): upstream parameters and the links policies ask for. */
   readonly federation: FederationManager;
+  /** Doors served over WebSocket on the HTTP server: closed before it (upgraded sockets are not its own). */
+  private readonly detachWebSockets: Array<() => void> = [];
   /** Front doors' addresses, listed by /api/overview next to the HTTP one. */
   private readonly addresses: ListenerInfo[] = [];
   private starting: Promise<ListeningAddresses> | undefined;
@@ -195,16 +203,44 @@ export class WarrenServer {
       const http = await this.listenHttp();
       this.shovels.start();
       this.federation.start();
+      const stomp = await this.startStomp();
+      const stompTls = await this.startStompTls();
       if (cluster !== undefined) {
         const linkPort = cluster.config.linkPort === undefined ? amqp.port : await this.listenForLinks(cluster);
         cluster.connectionCount = () => this.listeners.reduce((n, listener) => n + [...listener.connections()].length, 0);
         await cluster.attach(this.broker, this.users, this.broker.messageHeaders, { amqpPort: amqp.port, httpPort: http.port, linkPort });
       }
-      return { amqp, ...(amqps === undefined ? {} : { amqps }), http, ...(sqs === undefined ? {} : { sqs }) };
+      return { amqp, ...(amqps === undefined ? {} : { amqps }), http, ...(sqs === undefined ? {} : { sqs }), ...(stomp === undefined ? {} : { stomp }), ...(stompTls === undefined ? {} : { stompTls }) };
     } catch (error) {
       await this.tearDown('startup failed');
       throw error;
     }
+  }
+
+  /** STOMP on its port and over WebSocket at /ws on the HTTP port (config.stomp). */
+  private async startStomp(): Promise<ListenAddress | undefined> {
+    const stomp = this.config.stomp;
+    if (stomp === undefined) return undefined;
+    const listener = this.stompListener({ host: stomp.host, port: stomp.port }, 'stomp');
+    const address = await this.listen(listener, 'STOMP');
+    if (this.http !== undefined) this.detachWebSockets.push(attachStompWebSocket(this.http.app.server, listener));
+    return address;
+  }
+
+  /** STOMP over TLS uses the AMQPS certificate, as RabbitMQ's STOMP TLS listener uses the broker's ssl_options. */
+  private async startStompTls(): Promise<ListenAddress | undefined> {
+    const port = this.config.stomp?.tlsPort;
+    if (port === undefined) return undefined;
+    const amqps = this.config.amqps;
+    if (amqps === undefined) throw new Error('stomp.tlsPort needs the amqps certificate and key (amqps.cert, amqps.key)');
+    const listener = this.stompListener({ host: this.config.stomp?.host ?? amqps.host, port, tls: await readTlsFiles(amqps) }, 'stomp-tls');
+    return this.listen(listener, 'STOMP/TLS');
+  }
+
+  private stompListener(options: Omit<StompListenerOptions, 'settings'>, component: string): StompListener {
+    const { maxConnections, maxMessageBytes } = this.config.limits;
+    const settings = { maxConnections, parserLimits: { maxHeaderBytes: 64 * 1024, maxHeaders: 1000, maxBodyBytes: maxMessageBytes } };
+    return new StompListener(this.broker, this.users, { ...options, settings }, this.logger.child({ component }));
   }
 
   /** Node links on a port of their own (cluster.linkPort). */
@@ -322,6 +358,7 @@ export class WarrenServer {
 
   private tearDown(reason: string): Promise<void> {
     this.tearingDown ??= (async () => {
+      for (const detach of this.detachWebSockets) detach();
       await this.http?.close();
       await this.shovels.stop();
       await this.federation.stop();

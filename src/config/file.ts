@@ -32,7 +32,7 @@ export function parseConfigText(text: string, label: string, baseDir: string): C
   return readRoot(root, label, baseDir);
 }
 
-const ROOT_KEYS = ['amqp', 'amqps', 'http', 'dataDir', 'limits', 'store', 'log', 'users', 'vhosts', 'permissions', 'loopbackUsers', 'cluster', 'sqs', 'shovels'] as const;
+const ROOT_KEYS = ['amqp', 'amqps', 'http', 'dataDir', 'limits', 'store', 'log', 'users', 'vhosts', 'permissions', 'loopbackUsers', 'cluster', 'sqs', 'shovels', 'stomp'] as const;
 
 function readRoot(value: unknown, where: string, baseDir: string): ConfigLayer {
   const root = mapping(value, where, ROOT_KEYS);
@@ -52,6 +52,7 @@ function readRoot(value: unknown, where: string, baseDir: string): ConfigLayer {
   assignDefined(layer, 'cluster', optional(root, 'cluster', where, cluster));
   assignDefined(layer, 'sqs', optional(root, 'sqs', where, sqs(path)));
   assignDefined(layer, 'shovels', optional(root, 'shovels', where, shovels));
+  assignDefined(layer, 'stomp', optional(root, 'stomp', where, stompSection));
   checkReferences(layer, where);
   return layer;
 }
@@ -97,6 +98,12 @@ function section<V extends Record<string, Validator<unknown>>>(validators: V): V
 }
 
 const listener: Validator<ConfigLayer['amqp'] & object> = section({ host: nonEmptyString, port });
+const stompSection: Validator<ConfigLayer['stomp'] & object> = section({ host: nonEmptyString, port, tlsPort: port, enabled: flagValue });
+
+function flagValue(value: unknown, where: string): boolean {
+  if (typeof value !== 'boolean') fail(where, 'true or false', value);
+  return value;
+}
 
 function tlsListener(path: Validator<string>): Validator<ConfigLayer['amqps'] & object> {
   return section({ host: nonEmptyString, port, cert: path, key: path, ca: path });

@@ -63,7 +63,7 @@ export function resolveLayers(layers: readonly ConfigLayer[], env: Environment, 
     for (const layer of layers) if (layer[key] !== undefined) found = layer[key];
     return found;
   };
-  const section = <K extends 'amqp' | 'amqps' | 'http' | 'limits' | 'store' | 'log' | 'cluster' | 'sqs'>(key: K): NonNullable<ConfigLayer[K]> =>
+  const section = <K extends 'amqp' | 'amqps' | 'http' | 'limits' | 'store' | 'log' | 'cluster' | 'sqs' | 'stomp'>(key: K): NonNullable<ConfigLayer[K]> =>
     Object.assign({}, ...layers.map((layer) => layer[key] ?? {})) as NonNullable<ConfigLayer[K]>;
 
   const amqp: ListenerConfig = { ...DEFAULT_AMQP, ...section('amqp') };
@@ -85,6 +85,7 @@ export function resolveLayers(layers: readonly ConfigLayer[], env: Environment, 
     cluster: resolveCluster(section('cluster')),
     sqs: resolveSqs(section('sqs'), layers.some((layer) => layer.sqs !== undefined)),
     shovels: pick('shovels') ?? {},
+    stomp: resolveStomp(section('stomp'), amqp.host),
   };
 }
 
@@ -96,6 +97,15 @@ function builtInUser(env: Environment): { user: UserConfig; permission: Permissi
     user: { name, password, tags: ['administrator'] },
     permission: { user: name, vhost: '/', configure: '.*', write: '.*', read: '.*' },
   };
+}
+
+export const DEFAULT_STOMP_PORT = 61613;
+
+/** On when the section, a port flag or variable is given (and not `enabled: false`). */
+function resolveStomp(merged: NonNullable<ConfigLayer['stomp']>, defaultHost: string): WarrenConfig['stomp'] {
+  const on = merged.enabled ?? (merged.port !== undefined || merged.host !== undefined || merged.tlsPort !== undefined);
+  if (!on) return undefined;
+  return { enabled: true, host: merged.host ?? defaultHost, port: merged.port ?? DEFAULT_STOMP_PORT, tlsPort: merged.tlsPort };
 }
 
 function resolveAmqps(merged: NonNullable<ConfigLayer['amqps']>, defaultHost: string): WarrenConfig['amqps'] {

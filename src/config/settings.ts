@@ -20,7 +20,7 @@ export interface ScalarSetting {
   apply(layer: ConfigLayer, raw: string, where: string, cwd: string): void;
 }
 
-type Section = 'amqp' | 'amqps' | 'http' | 'limits' | 'store' | 'log' | 'cluster' | 'sqs';
+type Section = 'amqp' | 'amqps' | 'http' | 'limits' | 'store' | 'log' | 'cluster' | 'sqs' | 'stomp';
 
 function into<T>(section: Section, key: string, validate: Validator<T>): ScalarSetting['apply'] {
   return (layer, raw, where) => {
@@ -66,6 +66,9 @@ export const SCALAR_SETTINGS: readonly ScalarSetting[] = [
   { env: 'WARREN_SQS_PORT', flag: 'sqs-port', argument: '<port>', description: 'turn the SQS door on at this port (SQS default 9324); 0 picks a free one', apply: into('sqs', 'port', port) },
   { env: 'WARREN_SQS_HOST', flag: 'sqs-host', argument: '<host>', description: 'turn the SQS door on at this listen address (default 0.0.0.0)', apply: into('sqs', 'host', nonEmptyString) },
   { env: 'WARREN_SQS_REGION', flag: 'sqs-region', argument: '<region>', description: 'region in SQS queue ARNs (default us-east-1)', apply: into('sqs', 'region', nonEmptyString) },
+  { env: 'WARREN_STOMP_PORT', flag: 'stomp-port', argument: '<port>', description: 'turn STOMP on, on this port (RabbitMQ: 61613); 0 picks a free one; also serves STOMP over WebSocket at /ws on the HTTP port', apply: into('stomp', 'port', port) },
+  { env: 'WARREN_STOMP_TLS_PORT', flag: 'stomp-tls-port', argument: '<port>', description: 'STOMP over TLS on this port (RabbitMQ: 61614), with the --amqps-cert and --amqps-key certificate', apply: into('stomp', 'tlsPort', port) },
+  { env: 'WARREN_STOMP_HOST', flag: 'stomp-host', argument: '<host>', description: 'STOMP listen address (default: the AMQP host)', apply: into('stomp', 'host', nonEmptyString) },
   { env: 'WARREN_MAX_MESSAGE_BYTES', flag: 'max-message-bytes', argument: '<bytes>', description: 'largest message body accepted (default 134217728)', apply: into('limits', 'maxMessageBytes', LIMIT_VALIDATORS.maxMessageBytes) },
 ];
 

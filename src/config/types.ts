@@ -24,6 +24,8 @@ export interface WarrenConfig {
   sqs: SqsConfig | undefined;
   /** Static shovels (README "Shovels"): name -> RabbitMQ's dynamic shovel keys, plus `vhost` (default '/'). */
   shovels: Record<string, Record<string, unknown>>;
+  /** The STOMP door (README "STOMP"); undefined: off (no stomp section, flag or variable). */
+  stomp: StompConfig | undefined;
 }
 
 /** The SQS front door: on when any sqs setting (file, WARREN_SQS_*, --sqs-*) is given. */
@@ -49,6 +51,14 @@ export interface SqsAccessKeyConfig {
   secretAccessKey: string;
   user: string;
   vhost: string;
+}
+
+
+/** STOMP on TCP (RabbitMQ's port 61613) and over WebSocket at /ws on the HTTP port. */
+export interface StompConfig extends ListenerConfig {
+  enabled: boolean;
+  /** STOMP over TLS on this port (RabbitMQ: 61614), with the amqps certificate and key; undefined = none. */
+  tlsPort: number | undefined;
 }
 
 export const QUEUE_TYPES = ['classic', 'quorum'] as const;
@@ -156,6 +166,7 @@ export interface ConfigLayer {
   cluster?: Partial<ClusterConfig>;
   sqs?: Partial<SqsConfig>;
   shovels?: Record<string, Record<string, unknown>>;
+  stomp?: Partial<StompConfig>;
 }
 
 /** Thrown for any invalid setting; the message names the source and the key. */

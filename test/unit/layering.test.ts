@@ -31,10 +31,10 @@ function offenders(folder: string, forbidden: (target: string) => boolean): stri
   return sources(folder).flatMap((file) => importsOf(file).filter(forbidden).map((target) => `${relative(SRC, file)} -> ${target}`));
 }
 
-const DOORS = ['amqp/', 'http/', 'sqs/'];
+const DOORS = ['amqp/', 'http/', 'sqs/', 'stomp/'];
 
 test('http/ does not import a front door: it reads connections through session/views.ts', () => {
-  assert.deepEqual(offenders('http', (t) => t.startsWith('amqp/')), []);
+  assert.deepEqual(offenders('http', (t) => t.startsWith('amqp/') || t.startsWith('stomp/')), []);
 });
 
 test('sqs/ imports no other front door', () => {
@@ -58,7 +58,7 @@ test('store/ knows nothing of the core but its error kinds', () => {
 
 test('front doors and session services hold queues as QueueView, never as the Queue class', () => {
   const queueInternals = (t: string) => t === 'broker/queue.js' || t.startsWith('broker/queue/');
-  for (const folder of ['amqp', 'http', 'session', 'sqs']) {
+  for (const folder of ['amqp', 'http', 'session', 'sqs', 'stomp']) {
     assert.deepEqual(offenders(folder, queueInternals), [], folder);
   }
 });
@@ -70,4 +70,9 @@ test('shovel/ and federation/ reach the core like a door (no other door, queues 
   }
   assert.deepEqual(offenders('http', (t) => t.startsWith('shovel/') || t.startsWith('federation/')), []);
   assert.deepEqual(offenders('broker', (t) => t.startsWith('shovel/') || t.startsWith('federation/')), []);
+});
+
+test('stomp/ reaches the core only through broker/, session/ and auth/, and imports no other door', () => {
+  const allowed = (t: string): boolean => ['broker/', 'session/', 'auth/', 'stomp/'].some((p) => t.startsWith(p)) || t === 'version.js';
+  assert.deepEqual(offenders('stomp', (t) => !allowed(t)), []);
 });
