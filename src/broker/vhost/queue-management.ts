@@ -56,6 +56,7 @@ export class QueueManagement {
       defaultConsumerTimeoutMs: this.context.limits.consumerTimeoutMs,
       durableStore: this.context.placement?.storeFor(req.arguments, this.context.durableStore) ?? this.context.durableStore,
       streamName: entityKey(this.vhost.name, name),
+      streamLogs: this.context.streamLogs,
     });
     const remote = this.context.placement?.remoteOwnerFor(queue);
     if (remote !== undefined) queue.serveFrom(remote);

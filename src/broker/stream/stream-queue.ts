@@ -1,0 +1,178 @@
+import type { StreamLog, StreamLogStore, StreamRecord } from '../../store/store.js';
+import { notImplemented, preconditionFailed } from '../errors.js';
+import type { Consumer, QueueEntry } from '../front-door.js';
+import { Message, TypedValue, fieldString, type FieldValue } from '../message.js';
+import type { MessageHeaderCodec } from '../persistence/message-header.js';
+import type { QueueView } from '../queue-view.js';
+import type { QueueCounters } from '../queue/counters.js';
+import { startOffset } from './offset-spec.js';
+import type { StreamSettings } from './stream-arguments.js';
+import { StreamReader, type RecordFilter } from './stream-reader.js';
+
+/** Where stream queues keep their logs: the broker's store, with the header codec of stored messages. */
+export interface StreamLogAccess {
+  readonly store: StreamLogStore;
+  readonly headers: MessageHeaderCodec;
+}
+
+/** x-max-age is applied at segment roll-over and at least this often (RabbitMQ evaluates it on roll-over). */
+const RETENTION_INTERVAL_MS = 60_000;
+
+/**
+ * A stream queue (x-queue-type: stream): every routed message is appended to the queue's stream log and
+ * stays there, whatever consumers do; each consumer reads from its own offset (x-stream-offset) at its
+ * own pace, within its prefetch; acks only give credit back. Protocol-neutral: a door sees it through
+ * QueueView, and a Kafka door reaches the same log by name. RabbitMQ's rules and texts (3.10) for what
+ * a stream refuses: basic.get, automatic acks, nack/reject, purge.
+ */
+export class StreamQueue {
+  readonly log: StreamLog;
+  private readonly readers = new Map<Consumer, StreamReader>();
+  private readonly consumerList: Consumer[] = [];
+  private unacked = 0;
+  private readonly unsubscribe: () => void;
+  private readonly retentionTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly queue: QueueView & { readonly resource: string },
+    private readonly access: StreamLogAccess,
+    logName: string,
+    settings: StreamSettings,
+    private readonly counters: QueueCounters,
+  ) {
+    this.log = access.store.streamLog(logName);
+    this.log.configure({ maxBytes: settings.maxBytes, maxAgeMs: settings.maxAgeMs, segmentBytes: settings.segmentBytes });
+    this.unsubscribe = this.log.onReadable(() => this.resume());
+    if (settings.maxAgeMs !== undefined) {
+      this.retentionTimer = setInterval(() => this.log.applyRetention(), Math.min(RETENTION_INTERVAL_MS, settings.maxAgeMs));
+      this.retentionTimer.unref();
+    }
+  }
+
+  get consumers(): readonly Consumer[] {
+    return this.consumerList;
+  }
+
+  /** Records kept (what RabbitMQ's management shows as a stream's messages). */
+  messageCount(): number {
+    return this.log.nextOffset - this.log.firstOffset;
+  }
+
+  bytes(): number {
+    return this.log.stats().bytes;
+  }
+
+  unackedCount(): number {
+    return this.unacked;
+  }
+
+  // ---- messages in ------------------------------------------------------------------------------
+
+  /** Appends; the publisher's confirm waits for the store's group commit, which writes and syncs it. */
+  enqueue(message: Message): boolean {
+    const filter = fieldString(message.properties.headers?.['x-stream-filter-value']);
+    this.log.append(this.access.headers.encode(message), message.body, filter);
+    this.counters.published++;
+    return true;
+  }
+
+  // ---- consumers --------------------------------------------------------------------------------
+
+  /** rabbit_stream_queue:consume's checks, in its order: prefetch first, then manual acks. */
+  addConsumer(consumer: Consumer): void {
+    const prefetch = consumer.describe?.().prefetchCount ?? 0;
+    if (prefetch === 0) throw preconditionFailed(`consumer prefetch count is not set for '${this.queue.resource}'`);
+    if (consumer.noAck) throw notImplemented(`automatic acknowledgement not supported by stream queues ${this.queue.resource}`);
+    const args = consumer.arguments;
+    const start = startOffset(args['x-stream-offset'], this.log, this.queue.resource);
+    const reader = new StreamReader(
+      this.log,
+      consumer,
+      this.queue,
+      start,
+      filterOf(args['x-stream-filter'], args['x-stream-match-unfiltered']),
+      (record) => this.entryOf(record),
+      () => {
+        this.unacked++;
+        this.counters.delivered++;
+      },
+    );
+    this.readers.set(consumer, reader);
+    this.consumerList.push(consumer);
+    reader.pump();
+  }
+
+  removeConsumer(consumer: Consumer): void {
+    const reader = this.readers.get(consumer);
+    if (reader === undefined) return;
+    reader.stop();
+    this.readers.delete(consumer);
+    this.consumerList.splice(this.consumerList.indexOf(consumer), 1);
+  }
+
+  resume(): void {
+    for (const reader of this.readers.values()) reader.pump();
+  }
+
+  // ---- settlement -------------------------------------------------------------------------------
+
+  get(): never {
+    throw notImplemented(`basic.get not supported by stream queues ${this.queue.resource}`);
+  }
+
+  /** An ack only returns credit: the record stays in the log. */
+  ack(): void {
+    if (this.unacked > 0) this.unacked--;
+    this.counters.acked++;
+  }
+
+  reject(): never {
+    throw notImplemented(`basic.nack and basic.reject not supported by stream queues ${this.queue.resource}`);
+  }
+
+  /** A closed channel gives its unacked deliveries back: for a stream they are simply done. */
+  forget(count: number): void {
+    this.unacked = Math.max(0, this.unacked - count);
+  }
+
+  purge(): never {
+    throw notImplemented(`queue.purge not supported by stream queues ${this.queue.resource}`);
+  }
+
+  /** Reading without taking (management API): the newest records' offsets are kept, oldest first. */
+  async browse(offset: number, count: number): Promise<QueueEntry[]> {
+    const records = await this.log.read(this.log.firstOffset + offset, 64 * 1024);
+    return records.slice(0, count).map((record) => this.entryOf(record));
+  }
+
+  // ---- end --------------------------------------------------------------------------------------
+
+  /** The queue is deleted: consumers are cancelled by the queue, the log goes with its files. */
+  close(): Consumer[] {
+    const consumers = [...this.consumerList];
+    for (const consumer of consumers) this.removeConsumer(consumer);
+    this.stopTimers();
+    this.log.drop();
+    return consumers;
+  }
+
+  stopTimers(): void {
+    clearInterval(this.retentionTimer);
+    this.unsubscribe();
+  }
+
+  private entryOf(record: StreamRecord): QueueEntry {
+    const stored = this.access.headers.decode(record.header, record.body);
+    const headers = { ...stored.properties.headers, 'x-stream-offset': new TypedValue('l', record.offset) };
+    const message = new Message(stored.exchange, stored.routingKey, { ...stored.properties, headers }, record.body, undefined, stored.publishedAt);
+    return { seq: record.offset, message, redelivered: false, deliveryCount: 0 };
+  }
+}
+
+/** x-stream-filter: one value or an array of them; x-stream-match-unfiltered: also records without a value. */
+function filterOf(values: FieldValue | undefined, matchUnfiltered: FieldValue | undefined): RecordFilter | undefined {
+  if (values === undefined) return undefined;
+  const list = Array.isArray(values) ? values : [values];
+  const strings = list.map((v) => fieldString(v)).filter((v): v is string => v !== undefined);
+  return { values: new Set(strings), matchUnfiltered: matchUnfiltered === true };
+}

@@ -1,0 +1,227 @@
+/** Stream queues (x-queue-type: stream) over AMQP 0-9-1 with amqplib, with RabbitMQ 3.10's rules and texts. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import amqp, { type Channel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
+import { startServer, tempDataDir, type RunningServer } from '../durability/helpers.js';
+import { waitFor } from '../../helpers/wait.js';
+
+const STREAM = { durable: true, arguments: { 'x-queue-type': 'stream' } };
+
+async function withServer(fn: (server: RunningServer) => Promise<void>): Promise<void> {
+  const data = await tempDataDir();
+  const server = await startServer(data.dir);
+  try {
+    await fn(server);
+  } finally {
+    await server.server.stop();
+    await data.cleanup();
+  }
+}
+
+async function publishConfirmed(ch: ConfirmChannel, queue: string, bodies: string[], headers?: (i: number) => Record<string, unknown> | undefined): Promise<void> {
+  bodies.forEach((b, i) => ch.sendToQueue(queue, Buffer.from(b), { headers: headers?.(i) }));
+  await ch.waitForConfirms();
+}
+
+/** Consumes with `args` until `count` messages arrived; returns them (acked) and cancels. */
+async function consumeN(ch: Channel, queue: string, count: number, args: Record<string, unknown>): Promise<ConsumeMessage[]> {
+  const got: ConsumeMessage[] = [];
+  const { consumerTag } = await ch.consume(queue, (m) => {
+    if (m === null) return;
+    got.push(m);
+    ch.ack(m);
+  }, { arguments: args });
+  await waitFor(() => got.length >= count, `${count} deliveries`);
+  await ch.cancel(consumerTag);
+  return got;
+}
+
+/** The channel-closing error of `fn` (the connection's close for connection errors). */
+async function errorOf(url: string, fn: (ch: Channel) => Promise<unknown>): Promise<string> {
+  const conn = await amqp.connect(url);
+  let connectionError: string | undefined;
+  conn.on('error', (error: Error) => (connectionError = error.message));
+  const ch = await conn.createChannel();
+  ch.on('error', () => undefined);
+  const closed = new Promise<string>((resolve) => {
+    const settle = (fallback: string) => setTimeout(() => resolve(connectionError ?? fallback), 50);
+    ch.on('close', () => settle('channel closed'));
+    conn.on('close', () => settle('connection closed'));
+  });
+  try {
+    await fn(ch);
+    return await Promise.race([closed, new Promise<string>((resolve) => setTimeout(() => resolve('no error'), 1500))]);
+  } catch (error) {
+    // A connection error rejects the pending call first ("Channel ended"); its reason follows.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    return connectionError ?? (error as Error).message;
+  } finally {
+    await conn.close().catch(() => undefined);
+  }
+}
+
+test('streams: declaring one non-durable, exclusive, auto-delete or with x-message-ttl is 406 as in RabbitMQ', () =>
+  withServer(async ({ url }) => {
+    const declare = (name: string, options: amqp.Options.AssertQueue) => (ch: Channel) => ch.assertQueue(name, options);
+    assert.match(await errorOf(url, declare('s1', { durable: false, arguments: STREAM.arguments })), /406 \(PRECONDITION-FAILED\) with message "PRECONDITION_FAILED - invalid property 'non-durable' for queue 's1' in vhost '\/'"/);
+    assert.match(await errorOf(url, declare('s2', { ...STREAM, exclusive: true })), /invalid property 'exclusive-owner' for queue 's2'/);
+    assert.match(await errorOf(url, declare('s3', { ...STREAM, autoDelete: true })), /invalid property 'auto-delete' for queue 's3'/);
+    assert.match(await errorOf(url, declare('s4', { durable: true, arguments: { ...STREAM.arguments, 'x-message-ttl': 1000 } })), /invalid arg 'x-message-ttl' for queue 's4' in vhost '\/' of queue type rabbit_stream_queue/);
+    assert.match(await errorOf(url, declare('s5', { durable: true, arguments: { ...STREAM.arguments, 'x-max-age': '1x' } })), /invalid arg 'x-max-age' for queue 's5' in vhost '\/': invalid_max_age/);
+  }));
+
+test('streams: consumers read from first, a number, last and next, independently, each delivery carrying x-stream-offset', () =>
+  withServer(async ({ url }) => {
+    const conn = await amqp.connect(url);
+    try {
+      const pub = await conn.createConfirmChannel();
+      await pub.assertQueue('events', { ...STREAM, arguments: { ...STREAM.arguments, 'x-max-age': '7D' } });
+      await publishConfirmed(pub, 'events', Array.from({ length: 100 }, (_, i) => `e${i}`));
+      const ch = await conn.createChannel();
+      await ch.prefetch(10);
+      const first = await consumeN(ch, 'events', 100, { 'x-stream-offset': 'first' });
+      assert.deepEqual(first.map((m) => m.content.toString()), Array.from({ length: 100 }, (_, i) => `e${i}`));
+      assert.deepEqual(first.map((m) => Number(m.properties.headers?.['x-stream-offset'])), Array.from({ length: 100 }, (_, i) => i));
+      const again = await consumeN(ch, 'events', 100, { 'x-stream-offset': 'first' });
+      assert.equal(again.length, 100, 'consuming does not remove anything');
+      const fromNumber = await consumeN(ch, 'events', 40, { 'x-stream-offset': 60 });
+      assert.equal(fromNumber[0]!.content.toString(), 'e60');
+      const last = await consumeN(ch, 'events', 1, { 'x-stream-offset': 'last' });
+      assert.ok(Number(last[0]!.properties.headers?.['x-stream-offset']) <= 99, 'last starts at the newest chunk');
+      // next (the default) sees only what comes after it subscribed.
+      const later: string[] = [];
+      const ch2 = await conn.createChannel();
+      await ch2.prefetch(5);
+      await ch2.consume('events', (m) => {
+        if (m === null) return;
+        later.push(m.content.toString());
+        ch2.ack(m);
+      });
+      await publishConfirmed(pub, 'events', ['n1', 'n2']);
+      await waitFor(() => later.length === 2, 'two new messages');
+      assert.deepEqual(later, ['n1', 'n2']);
+      const { messageCount } = await pub.checkQueue('events');
+      assert.equal(messageCount, 102);
+    } finally {
+      await conn.close();
+    }
+  }));
+
+test('streams: a consumer within its prefetch gets no more until it acks; a slow one does not hold up others', () =>
+  withServer(async ({ url }) => {
+    const conn = await amqp.connect(url);
+    try {
+      const pub = await conn.createConfirmChannel();
+      await pub.assertQueue('credit', STREAM);
+      await publishConfirmed(pub, 'credit', Array.from({ length: 50 }, (_, i) => `c${i}`));
+      const slow = await conn.createChannel();
+      await slow.prefetch(3);
+      const held: ConsumeMessage[] = [];
+      await slow.consume('credit', (m) => m && held.push(m), { arguments: { 'x-stream-offset': 'first' } });
+      await waitFor(() => held.length === 3, 'three deliveries');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.equal(held.length, 3, 'no more than the prefetch without acks');
+      const fast = await conn.createChannel();
+      await fast.prefetch(10);
+      assert.equal((await consumeN(fast, 'credit', 50, { 'x-stream-offset': 'first' })).length, 50);
+      slow.ack(held[2]!, true);
+      await waitFor(() => held.length === 6, 'three more after the ack');
+      assert.equal(held[5]!.content.toString(), 'c5');
+    } finally {
+      await conn.close();
+    }
+  }));
+
+test('streams: basic.get, no-ack, no prefetch, nack/reject and purge give RabbitMQ 3.10 errors', () =>
+  withServer(async ({ url }) => {
+    const setup = await amqp.connect(url);
+    const pub = await setup.createConfirmChannel();
+    await pub.assertQueue('strict', STREAM);
+    await publishConfirmed(pub, 'strict', ['a', 'b']);
+    await setup.close();
+    assert.match(await errorOf(url, (ch) => ch.get('strict')), /540 \(NOT-IMPLEMENTED\) with message "NOT_IMPLEMENTED - basic.get not supported by stream queues queue 'strict' in vhost '\/'"/);
+    assert.match(await errorOf(url, (ch) => ch.consume('strict', () => undefined)), /406 \(PRECONDITION-FAILED\) with message "PRECONDITION_FAILED - consumer prefetch count is not set for 'queue 'strict' in vhost '\/''"/);
+    assert.match(
+      await errorOf(url, async (ch) => {
+        await ch.prefetch(10);
+        await ch.consume('strict', () => undefined, { noAck: true });
+      }),
+      /540 \(NOT-IMPLEMENTED\) with message "NOT_IMPLEMENTED - automatic acknowledgement not supported by stream queues queue 'strict' in vhost '\/'"/,
+    );
+    assert.match(
+      await errorOf(url, async (ch) => {
+        await ch.prefetch(10);
+        const first = new Promise<ConsumeMessage>((resolve) => void ch.consume('strict', (m) => m && resolve(m), { arguments: { 'x-stream-offset': 'first' } }));
+        ch.nack(await first, false, true);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }),
+      /NOT_IMPLEMENTED - basic.nack and basic.reject not supported by stream queues queue 'strict' in vhost '\/'/,
+    );
+    assert.match(await errorOf(url, (ch) => ch.purgeQueue('strict')), /NOT_IMPLEMENTED - queue.purge not supported by stream queues queue 'strict'/);
+    assert.match(
+      await errorOf(url, async (ch) => {
+        await ch.prefetch(10);
+        await ch.consume('strict', () => undefined, { arguments: { 'x-stream-offset': 'bogus' } });
+      }),
+      /406 .*invalid x-stream-offset for queue 'strict' in vhost '\/': 'bogus'/,
+    );
+  }));
+
+test('streams: server-side filtering by x-stream-filter-value, with and without unfiltered messages', () =>
+  withServer(async ({ url }) => {
+    const conn = await amqp.connect(url);
+    try {
+      const pub = await conn.createConfirmChannel();
+      await pub.assertQueue('filtered', STREAM);
+      const colours = ['red', 'blue', undefined];
+      await publishConfirmed(pub, 'filtered', Array.from({ length: 30 }, (_, i) => `m${i}`), (i) => {
+        const colour = colours[i % 3];
+        return colour === undefined ? undefined : { 'x-stream-filter-value': colour };
+      });
+      const ch = await conn.createChannel();
+      await ch.prefetch(50);
+      const red = await consumeN(ch, 'filtered', 10, { 'x-stream-offset': 'first', 'x-stream-filter': 'red' });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(red.length, 10);
+      assert.ok(red.every((m) => m.properties.headers?.['x-stream-filter-value'] === 'red'));
+      const some = await consumeN(ch, 'filtered', 20, { 'x-stream-offset': 'first', 'x-stream-filter': ['blue'], 'x-stream-match-unfiltered': true });
+      assert.ok(some.every((m) => m.properties.headers?.['x-stream-filter-value'] !== 'red'));
+      assert.equal(some.length, 20);
+    } finally {
+      await conn.close();
+    }
+  }));
+
+test('streams: confirmed messages survive a restart; retention by x-max-length-bytes drops whole old segments', async () => {
+  const data = await tempDataDir();
+  try {
+    let server = await startServer(data.dir);
+    let conn = await amqp.connect(server.url);
+    const pub = await conn.createConfirmChannel();
+    await pub.assertQueue('kept', STREAM);
+    await pub.assertQueue('capped', { durable: true, arguments: { 'x-queue-type': 'stream', 'x-max-length-bytes': 20_000, 'x-stream-max-segment-size-bytes': 5000 } });
+    await publishConfirmed(pub, 'kept', Array.from({ length: 500 }, (_, i) => `k${i}`));
+    for (let round = 0; round < 20; round++) await publishConfirmed(pub, 'capped', Array.from({ length: 10 }, (_, i) => `${round}-${i}`.padEnd(200, '.')));
+    await conn.close();
+    await server.server.stop();
+    server = await startServer(data.dir);
+    conn = await amqp.connect(server.url);
+    try {
+      const ch = await conn.createChannel();
+      await ch.prefetch(100);
+      const kept = await consumeN(ch, 'kept', 500, { 'x-stream-offset': 'first' });
+      assert.deepEqual(kept.map((m) => m.content.toString()), Array.from({ length: 500 }, (_, i) => `k${i}`));
+      const capped = await consumeN(ch, 'capped', 1, { 'x-stream-offset': 'first' });
+      const firstKept = Number(capped[0]!.properties.headers?.['x-stream-offset']);
+      assert.ok(firstKept > 0, `old segments went: the first kept offset is ${firstKept}`);
+      const { messageCount } = await ch.checkQueue('capped');
+      assert.equal(messageCount, 200 - firstKept);
+      await ch.deleteQueue('capped');
+    } finally {
+      await conn.close();
+      await server.server.stop();
+    }
+  } finally {
+    await data.cleanup();
+  }
+});
