@@ -13,6 +13,11 @@ export interface StreamSettings {
   readonly maxAgeMs: number | undefined;
   /** x-stream-max-segment-size-bytes; undefined = the store's default (500 MB, as RabbitMQ). */
   readonly segmentBytes: number | undefined;
+  /**
+   * x-single-active-consumer: of the consumers sharing a name (x-stream-consumer-name; unnamed ones share
+   * one group) only the first reads; when it goes, the next takes over from the group's stored offset.
+   */
+  readonly singleActiveConsumer: boolean;
 }
 
 /** Queue arguments a stream accepts; any other argument RabbitMQ knows is refused for a stream. */
@@ -85,5 +90,5 @@ export function parseStreamArguments(args: FieldTable, resource: string): Stream
       throw preconditionFailed(`invalid arg 'x-stream-max-segment-size-bytes' for ${resource}: {unacceptable_type,${fieldTypeName(segment)}}`);
     }
   }
-  return { maxBytes: fieldNumber(args['x-max-length-bytes']), maxAgeMs, segmentBytes };
+  return { maxBytes: fieldNumber(args['x-max-length-bytes']), maxAgeMs, segmentBytes, singleActiveConsumer: args['x-single-active-consumer'] === true };
 }

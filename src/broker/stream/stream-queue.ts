@@ -28,6 +28,10 @@ const RETENTION_INTERVAL_MS = 60_000;
 export class StreamQueue {
   readonly log: StreamLog;
   private readonly readers = new Map<Consumer, StreamReader>();
+  /** Single active consumer groups by consumer name, the active one first. */
+  private readonly groups = new Map<string, Consumer[]>();
+  /** Deliveries to named consumers, so that their acks store the consumer's offset. */
+  private readonly namedEntries = new WeakMap<QueueEntry, string>();
   private readonly consumerList: Consumer[] = [];
   private unacked = 0;
   private readonly unsubscribe: () => void;
@@ -37,7 +41,7 @@ export class StreamQueue {
     private readonly queue: QueueView & { readonly resource: string },
     private readonly access: StreamLogAccess,
     logName: string,
-    settings: StreamSettings,
+    private readonly settings: StreamSettings,
     private readonly counters: QueueCounters,
   ) {
     this.log = access.store.streamLog(logName);
@@ -78,36 +82,72 @@ export class StreamQueue {
 
   // ---- consumers --------------------------------------------------------------------------------
 
-  /** rabbit_stream_queue:consume's checks, in its order: prefetch first, then manual acks. */
+  /**
+   * rabbit_stream_queue:consume's checks, in its order: prefetch first, then manual acks; then the start
+   * offset is checked (so a bad one fails the consume even for a consumer that waits its turn).
+   */
   addConsumer(consumer: Consumer): void {
     const prefetch = consumer.describe?.().prefetchCount ?? 0;
     if (prefetch === 0) throw preconditionFailed(`consumer prefetch count is not set for '${this.queue.resource}'`);
     if (consumer.noAck) throw notImplemented(`automatic acknowledgement not supported by stream queues ${this.queue.resource}`);
+    startOffset(consumer.arguments['x-stream-offset'], this.log, this.queue.resource);
+    this.consumerList.push(consumer);
+    if (this.settings.singleActiveConsumer) {
+      const group = consumerName(consumer) ?? '';
+      const members = this.groups.get(group) ?? [];
+      members.push(consumer);
+      this.groups.set(group, members);
+      if (members.length > 1) return; // waits until the ones before it are gone
+    }
+    this.activate(consumer, false);
+  }
+
+  removeConsumer(consumer: Consumer): void {
+    const at = this.consumerList.indexOf(consumer);
+    if (at < 0) return;
+    this.consumerList.splice(at, 1);
+    const reader = this.readers.get(consumer);
+    reader?.stop();
+    this.readers.delete(consumer);
+    if (!this.settings.singleActiveConsumer) return;
+    const group = consumerName(consumer) ?? '';
+    const members = this.groups.get(group) ?? [];
+    members.splice(members.indexOf(consumer), 1);
+    if (members.length === 0) this.groups.delete(group);
+    else if (reader !== undefined) this.activate(members[0]!, true);
+  }
+
+  /**
+   * Starts a consumer's reader. A named consumer (x-stream-consumer-name) resumes after its stored offset
+   * when it names no x-stream-offset, and always when it takes over as single active consumer.
+   */
+  private activate(consumer: Consumer, takingOver: boolean): void {
+    const name = consumerName(consumer);
+    const stored = name === undefined ? undefined : this.log.storedOffset(name);
+    const requested = consumer.arguments['x-stream-offset'];
+    const start =
+      stored !== undefined && (requested === undefined || takingOver)
+        ? Math.max(stored + 1, this.log.firstOffset)
+        : startOffset(requested, this.log, this.queue.resource);
     const args = consumer.arguments;
-    const start = startOffset(args['x-stream-offset'], this.log, this.queue.resource);
-    const reader = new StreamReader(
+    const reader: StreamReader = new StreamReader(
       this.log,
       consumer,
       this.queue,
       start,
       filterOf(args['x-stream-filter'], args['x-stream-match-unfiltered']),
-      (record) => this.entryOf(record),
+      (record) => {
+        const entry = this.entryOf(record);
+        if (name !== undefined) this.namedEntries.set(entry, name);
+        return entry;
+      },
       () => {
         this.unacked++;
         this.counters.delivered++;
       },
     );
     this.readers.set(consumer, reader);
-    this.consumerList.push(consumer);
     reader.pump();
-  }
-
-  removeConsumer(consumer: Consumer): void {
-    const reader = this.readers.get(consumer);
-    if (reader === undefined) return;
-    reader.stop();
-    this.readers.delete(consumer);
-    this.consumerList.splice(this.consumerList.indexOf(consumer), 1);
   }
 
   resume(): void {
@@ -120,10 +160,14 @@ export class StreamQueue {
     throw notImplemented(`basic.get not supported by stream queues ${this.queue.resource}`);
   }
 
-  /** An ack only returns credit: the record stays in the log. */
-  ack(): void {
+  /** An ack returns credit (the record stays in the log); a named consumer's ack stores its offset. */
+  ack(entry: QueueEntry): void {
     if (this.unacked > 0) this.unacked--;
     this.counters.acked++;
+    const name = this.namedEntries.get(entry);
+    if (name === undefined) return;
+    const stored = this.log.storedOffset(name);
+    if (stored === undefined || entry.seq > stored) this.log.storeOffset(name, entry.seq);
   }
 
   reject(): never {
@@ -167,6 +211,12 @@ export class StreamQueue {
     const message = new Message(stored.exchange, stored.routingKey, { ...stored.properties, headers }, record.body, undefined, stored.publishedAt);
     return { seq: record.offset, message, redelivered: false, deliveryCount: 0 };
   }
+}
+
+/** x-stream-consumer-name: the name offsets are stored under (Warren's; RabbitMQ's stream protocol has one). */
+function consumerName(consumer: Consumer): string | undefined {
+  const name = fieldString(consumer.arguments['x-stream-consumer-name']);
+  return name === '' ? undefined : name;
 }
 
 /** x-stream-filter: one value or an array of them; x-stream-match-unfiltered: also records without a value. */

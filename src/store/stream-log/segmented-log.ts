@@ -12,7 +12,7 @@ export class SegmentedStreamLog<H> implements StreamLog {
   private readonly segments: SegmentState<H>[];
   private readonly offsets: Map<string, number>;
   private pending: PendingRecord[] = [];
-  private pendingOffsetChanges: Array<readonly [string, number]> = [];
+  private pendingOffsetChanges = new Map<string, number>();
   private written: number;
   private retention: StreamRetention = {};
   private readonly listeners = new Set<() => void>();
@@ -47,16 +47,16 @@ export class SegmentedStreamLog<H> implements StreamLog {
     this.assertLive();
     const offset = this.nextOffset;
     this.pending.push(pendingRecord(header, body, filterValue));
-    if (this.pending.length === 1 && this.pendingOffsetChanges.length === 0) this.storage.requestFlush();
+    if (this.pending.length === 1 && this.pendingOffsetChanges.size === 0) this.storage.requestFlush();
     return offset;
   }
 
   /** Writes the buffered records as one chunk (and changed consumer offsets). @internal the store's commit */
   flush(): void {
     if (this.dropped) return;
-    if (this.pendingOffsetChanges.length !== 0) {
-      this.storage.writeOffsets(this.pendingOffsetChanges);
-      this.pendingOffsetChanges = [];
+    if (this.pendingOffsetChanges.size !== 0) {
+      this.storage.writeOffsets([...this.pendingOffsetChanges]);
+      this.pendingOffsetChanges.clear();
     }
     if (this.pending.length === 0) return;
     let active = this.segments[this.segments.length - 1]!;
@@ -144,8 +144,10 @@ export class SegmentedStreamLog<H> implements StreamLog {
     this.assertLive();
     if (this.offsets.get(reference) === offset) return;
     this.offsets.set(reference, offset);
-    this.pendingOffsetChanges.push([reference, offset]);
-    if (this.pendingOffsetChanges.length === 1 && this.pending.length === 0) this.storage.requestFlush();
+    // Changes of one turn are coalesced: only the newest offset per reference is written.
+    const first = this.pendingOffsetChanges.size === 0;
+    this.pendingOffsetChanges.set(reference, offset);
+    if (first && this.pending.length === 0) this.storage.requestFlush();
   }
 
   storedOffset(reference: string): number | undefined {
@@ -175,7 +177,7 @@ export class SegmentedStreamLog<H> implements StreamLog {
     if (this.dropped) return;
     this.dropped = true;
     this.pending = [];
-    this.pendingOffsetChanges = [];
+    this.pendingOffsetChanges.clear();
     this.listeners.clear();
     this.storage.drop(this.segments.map((segment) => segment.handle));
     this.segments.length = 0;

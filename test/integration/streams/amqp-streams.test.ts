@@ -225,3 +225,37 @@ test('streams: confirmed messages survive a restart; retention by x-max-length-b
     await data.cleanup();
   }
 });
+
+test('streams: a named consumer (x-stream-consumer-name) stores its acked offset and resumes after it, across a restart', async () => {
+  const data = await tempDataDir();
+  const named = { 'x-stream-offset': 'first', 'x-stream-consumer-name': 'billing' };
+  try {
+    let server = await startServer(data.dir);
+    let conn = await amqp.connect(server.url);
+    const pub = await conn.createConfirmChannel();
+    await pub.assertQueue('orders', STREAM);
+    await publishConfirmed(pub, 'orders', Array.from({ length: 30 }, (_, i) => `o${i}`));
+    const ch = await conn.createChannel();
+    await ch.prefetch(5);
+    const firstRun = await consumeN(ch, 'orders', 12, named);
+    assert.equal(firstRun[11]!.content.toString(), 'o11');
+    await conn.close();
+    await server.server.stop();
+    server = await startServer(data.dir);
+    conn = await amqp.connect(server.url);
+    try {
+      const again = await conn.createChannel();
+      await again.prefetch(5);
+      const resumed = await consumeN(again, 'orders', 1, { 'x-stream-consumer-name': 'billing' });
+      const offset = Number(resumed[0]!.properties.headers?.['x-stream-offset']);
+      // consumeN acks what arrived before its cancel too: at least the 12 it waited for.
+      assert.ok(offset >= 12 && offset < 30, `resumes after the last acked offset: ${offset}`);
+      assert.equal(resumed[0]!.content.toString(), `o${offset}`);
+    } finally {
+      await conn.close();
+      await server.server.stop();
+    }
+  } finally {
+    await data.cleanup();
+  }
+});
