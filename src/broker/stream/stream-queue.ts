@@ -145,6 +145,11 @@ export class StreamQueue {
         this.unacked++;
         this.counters.delivered++;
       },
+      (error) => {
+        this.queue.vhost.logger.error({ queue: this.queue.name, error: String(error) }, 'stream read failed: consumer cancelled');
+        this.removeConsumer(consumer);
+        consumer.cancelledByBroker(this.queue);
+      },
     );
     this.readers.set(consumer, reader);
     reader.pump();

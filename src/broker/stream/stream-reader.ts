@@ -39,6 +39,8 @@ export class StreamReader {
     private readonly filter: RecordFilter | undefined,
     private readonly toEntry: (record: StreamRecord) => QueueEntry,
     private readonly delivered: (record: StreamRecord) => void,
+    /** The log could not be read here (a damaged chunk): the consumer is ended, not left waiting forever. */
+    private readonly failed: (error: unknown) => void,
   ) {
     this.position = start;
   }
@@ -83,9 +85,10 @@ export class StreamReader {
         if (last !== undefined) this.position = last.offset + 1;
         this.pump();
       },
-      () => {
-        // The log was dropped (queue deleted) while reading: the consumer is cancelled by the queue.
+      (error: unknown) => {
         this.reading = false;
+        // A log dropped meanwhile (queue deleted) has stopped this reader already.
+        if (!this.stopped) this.failed(error);
       },
     );
   }
