@@ -3,7 +3,7 @@ import type { Consumer, QueueEntry, SessionOwner } from '../front-door.js';
 import { describeResource, notFound, resourceLocked } from '../errors.js';
 import type { FieldTable, Message } from '../message.js';
 import { resolveQueueSettings, type EffectiveQueueSettings, type Policy } from '../policies/index.js';
-import type { QueueView } from '../queue-view.js';
+import type { QueueView, StreamFigures } from '../queue-view.js';
 import type { VHost } from '../vhost.js';
 import type { QueueCounters } from './counters.js';
 import { ConsumerSet } from './consumer-set.js';
@@ -256,6 +256,11 @@ export class Queue implements QueueView {
     );
   }
 
+  /** See QueueView.streamFigures. */
+  streamFigures(): StreamFigures | undefined {
+    return this.stream?.figures();
+  }
+
   // ---- messages in ------------------------------------------------------------------------------
 
   /**
@@ -326,7 +331,7 @@ export class Queue implements QueueView {
   }
 
   ack(entry: QueueEntry): void {
-    if (this.stream !== undefined) return this.stream.ack();
+    if (this.stream !== undefined) return this.stream.ack(entry);
     if (this.remote?.owns(entry) === true) return this.remote.settle(entry, 'ack');
     this.settlement.ack(entry);
   }

@@ -3,7 +3,7 @@ import { notImplemented, preconditionFailed } from '../errors.js';
 import type { Consumer, QueueEntry } from '../front-door.js';
 import { Message, TypedValue, fieldString, type FieldValue } from '../message.js';
 import type { MessageHeaderCodec } from '../persistence/message-header.js';
-import type { QueueView } from '../queue-view.js';
+import type { QueueView, StreamFigures } from '../queue-view.js';
 import type { QueueCounters } from '../queue/counters.js';
 import { startOffset } from './offset-spec.js';
 import type { StreamSettings } from './stream-arguments.js';
@@ -68,6 +68,16 @@ export class StreamQueue {
 
   unackedCount(): number {
     return this.unacked;
+  }
+
+  figures(): StreamFigures {
+    const stats = this.log.stats();
+    const consumers = this.consumerList.map((consumer) => {
+      const reader = this.readers.get(consumer);
+      const offset = reader?.offset ?? this.log.storedOffset(consumerName(consumer) ?? '') ?? stats.firstOffset;
+      return { tag: consumer.tag, offset, lag: Math.max(0, stats.nextOffset - offset), active: reader !== undefined };
+    });
+    return { segments: stats.segments, bytes: stats.bytes, firstOffset: stats.firstOffset, nextOffset: stats.nextOffset, consumers };
   }
 
   // ---- messages in ------------------------------------------------------------------------------

@@ -259,3 +259,34 @@ test('streams: a named consumer (x-stream-consumer-name) stores its acked offset
     await data.cleanup();
   }
 });
+
+test('streams: the management API and /metrics show a stream\'s segments, offsets and each consumer\'s lag', () =>
+  withServer(async ({ url, server }) => {
+    const { http } = await server.start();
+    const base = `http://127.0.0.1:${http.port}`;
+    const auth = { authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}` };
+    const conn = await amqp.connect(url);
+    try {
+      const pub = await conn.createConfirmChannel();
+      await pub.assertQueue('watched', { durable: true, arguments: { 'x-queue-type': 'stream', 'x-stream-max-segment-size-bytes': 2000 } });
+      for (let round = 0; round < 10; round++) await publishConfirmed(pub, 'watched', Array.from({ length: 10 }, (_, i) => `w${round}-${i}`.padEnd(50, '.')));
+      const ch = await conn.createChannel();
+      await ch.prefetch(5);
+      const held: ConsumeMessage[] = [];
+      await ch.consume('watched', (m) => m && held.push(m), { consumerTag: 'slow', arguments: { 'x-stream-offset': 'first' } });
+      await waitFor(() => held.length === 5, 'five deliveries');
+      const queue = (await (await fetch(`${base}/api/queues/%2F/watched`, { headers: auth })).json()) as Record<string, any>;
+      assert.equal(queue['type'], 'stream');
+      assert.equal(queue['messages_ready'], 100);
+      const stream = queue['stream'];
+      assert.ok(stream.segments > 1, `segments: ${stream.segments}`);
+      assert.equal(stream.first_offset, 0);
+      assert.equal(stream.last_offset, 99);
+      assert.deepEqual(stream.consumers.map((c: Record<string, unknown>) => [c['consumer_tag'], c['offset'], c['lag']]), [['slow', 5, 95]]);
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      assert.match(metrics, /warren_stream_last_offset\{vhost="\/",queue="watched"\} 99/);
+      assert.match(metrics, /warren_stream_consumer_lag\{vhost="\/",queue="watched",consumer="slow"\} 95/);
+    } finally {
+      await conn.close();
+    }
+  }));
