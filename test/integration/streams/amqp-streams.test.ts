@@ -290,3 +290,39 @@ test('streams: the management API and /metrics show a stream\'s segments, offset
       await conn.close();
     }
   }));
+
+test('super streams: an x-super-stream exchange routes binding keys directly and other keys by hash, one key to one partition', () =>
+  withServer(async ({ url }) => {
+    const conn = await amqp.connect(url);
+    try {
+      const ch = await conn.createConfirmChannel();
+      await ch.assertExchange('invoices', 'x-super-stream', { durable: true });
+      for (let i = 0; i < 3; i++) {
+        await ch.assertQueue(`invoices-${i}`, STREAM);
+        await ch.bindQueue(`invoices-${i}`, 'invoices', String(i), { 'x-stream-partition-order': i });
+      }
+      for (let i = 0; i < 60; i++) ch.publish('invoices', `customer-${i % 6}`, Buffer.from(`customer-${i % 6}:${i}`));
+      ch.publish('invoices', '2', Buffer.from('direct:to-2'));
+      await ch.waitForConfirms();
+      const reader = await conn.createChannel();
+      await reader.prefetch(100);
+      const partitionOfKey = new Map<string, number>();
+      let total = 0;
+      for (let i = 0; i < 3; i++) {
+        const { messageCount } = await reader.checkQueue(`invoices-${i}`);
+        total += messageCount;
+        if (messageCount === 0) continue;
+        for (const m of await consumeN(reader, `invoices-${i}`, messageCount, { 'x-stream-offset': 'first' })) {
+          const key = m.content.toString().split(':')[0]!;
+          assert.equal(partitionOfKey.get(key) ?? i, i, `${key} stays on one partition`);
+          partitionOfKey.set(key, i);
+        }
+      }
+      assert.equal(total, 61);
+      assert.equal(partitionOfKey.get('direct'), 2, 'a binding key routes to its partition');
+      assert.equal(partitionOfKey.size, 7);
+      assert.equal(new Set([...partitionOfKey.values()]).size > 1, true, 'keys spread over partitions');
+    } finally {
+      await conn.close();
+    }
+  }));
