@@ -65,6 +65,8 @@ export interface QueueView {
   /** Puts a message in directly (management API move); false if the queue refused it. */
   enqueue(message: Message): boolean;
 
+  /** True for a stream queue: messages stay when consumed (publisher flow control ignores its length). */
+  readonly appendOnly?: boolean;
   /** A stream queue's log and readers (management API, metrics); undefined for other queues. */
   streamFigures?(): StreamFigures | undefined;
 }

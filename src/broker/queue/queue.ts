@@ -256,6 +256,11 @@ export class Queue implements QueueView {
     );
   }
 
+  /** See QueueView.appendOnly. */
+  get appendOnly(): boolean {
+    return this.stream !== undefined;
+  }
+
   /** See QueueView.streamFigures. */
   streamFigures(): StreamFigures | undefined {
     return this.stream?.figures();

@@ -326,3 +326,23 @@ test('super streams: an x-super-stream exchange routes binding keys directly and
       await conn.close();
     }
   }));
+
+test('streams: a stream with a consumer far behind never holds its publishers (credit flow ignores a stream\'s length)', () =>
+  withServer(async ({ url, server }) => {
+    const { http } = await server.start();
+    const auth = { authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}` };
+    const conn = await amqp.connect(url);
+    try {
+      const pub = await conn.createConfirmChannel();
+      await pub.assertQueue('firehose', STREAM);
+      const slow = await conn.createChannel();
+      await slow.prefetch(1);
+      await slow.consume('firehose', () => undefined, { arguments: { 'x-stream-offset': 'first' } }); // never acks
+      for (let round = 0; round < 4; round++) await publishConfirmed(pub, 'firehose', Array.from({ length: 2500 }, (_, i) => `f${round}-${i}`));
+      const connections = (await (await fetch(`http://127.0.0.1:${http.port}/api/connections`, { headers: auth })).json()) as Array<Record<string, unknown>>;
+      assert.equal(connections.length, 1);
+      assert.notEqual(connections[0]!['state'], 'flow', 'the publisher was never held');
+    } finally {
+      await conn.close();
+    }
+  }));
