@@ -1,6 +1,6 @@
 import { assertArgumentsEquivalent, assertFieldEquivalent } from '../arguments.js';
 import type { SessionOwner } from '../front-door.js';
-import { accessRefused, preconditionFailed } from '../errors.js';
+import { accessRefused, notImplemented, preconditionFailed } from '../errors.js';
 import type { FieldTable } from '../message.js';
 import { hasReservedPrefix, REPLY_TO_PREFIX, REPLY_TO_QUEUE, serverQueueName } from '../names.js';
 import { entityKey } from '../persistence/definitions.js';
@@ -47,6 +47,10 @@ export class QueueManagement {
       throw preconditionFailed(
         `cannot declare queue '${name}': queue limit in vhost '${this.vhost.name}' (${this.context.limits.maxQueues}) is reached`,
       );
+    }
+    if (this.context.placement !== undefined && req.arguments['x-queue-type'] === 'stream') {
+      // Each node would keep its own log of the same stream: refused until streams are placed like queues.
+      throw notImplemented(`cannot declare queue '${name}' in vhost '${this.vhost.name}': stream queues are not available in a cluster yet`);
     }
     const queue = new Queue(this.vhost, name, {
       durable: req.durable,
