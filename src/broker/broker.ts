@@ -10,6 +10,7 @@ import { RuntimeParameters } from './parameters/runtime-parameters.js';
 import { OPERATOR_POLICY_COMPONENT, operatorPolicyComponent, type OperatorPolicyValue } from './parameters/operator-policies.js';
 import { JSON_PROPERTIES_CODEC, MessageHeaderCodec, type PropertiesCodec } from './persistence/message-header.js';
 import { DurableStoreAccess } from './queue/durable-messages.js';
+import type { StreamLogAccess } from './stream/stream-queue.js';
 import type { Queue } from './queue/queue.js';
 import type { QueuePlacement } from './queue-placement.js';
 import { VHost, type BrokerLimits, type VHostContext } from './vhost.js';
@@ -80,6 +81,8 @@ export class Broker implements VHostContext {
   /** Pending persistent messages of durable x-delayed-message exchanges, in the store. */
   private readonly delayedStore: DurableDelayedStore;
   private persisting = false;
+  /** The store is open and definitions are being restored (stream queues may open their logs). */
+  private restoring = false;
   private readonly cluster: BrokerClusterHooks | undefined;
   private readonly onStoreDurable = (error?: Error): void => {
     const callback = this.durableWaiters[this.durableWaitersHead];
@@ -128,6 +131,11 @@ export class Broker implements VHostContext {
     return this.storeAccess.headers;
   }
 
+  /** Stream queues' logs: the store, once open (a MemoryStore keeps them in memory). */
+  get streamLogs(): StreamLogAccess | undefined {
+    return this.recovered !== undefined || this.restoring ? { store: this.store, headers: this.storeAccess.headers } : undefined;
+  }
+
   /** Present while persistent messages are written: a persistent store, between start and stop. */
   get durableStore(): DurableStoreAccess | undefined {
     return this.persisting ? this.storeAccess : undefined;
@@ -144,6 +152,7 @@ export class Broker implements VHostContext {
   async start(): Promise<RecoveredState> {
     if (this.recovered !== undefined) return this.recovered;
     const recovered = await this.store.open();
+    this.restoring = true;
     for (const problem of recovered.problems) this.logger.warn({ problem }, `store recovery: ${problem}`);
     this.persisting = this.store.persistent;
     this.addVhost(DEFAULT_VHOST);
@@ -238,7 +247,17 @@ export class Broker implements VHostContext {
     }
     // Expiry and length limits may dead-letter into another queue: only once all are restored.
     for (const queue of restored) queue.finishRestore();
+    this.dropOrphanStreamLogs();
     if (messages !== 0) this.logger.info({ messages, queues: recovered.streams.length }, `recovered ${messages} persistent messages`);
+  }
+
+  /** A stream log whose stream queue did not come back is dropped, so it does not pin disk space. */
+  private dropOrphanStreamLogs(): void {
+    for (const name of this.store.streamLogNames()) {
+      if (this.queueForStream(name)?.stream !== undefined) continue;
+      this.logger.warn({ stream: name }, 'stream log of an unknown stream queue dropped');
+      this.store.streamLog(name).drop();
+    }
   }
 
   private queueForStream(name: string): Queue | undefined {

@@ -64,4 +64,19 @@ export interface QueueView {
   browse(offset: number, count: number): Promise<QueueEntry[]>;
   /** Puts a message in directly (management API move); false if the queue refused it. */
   enqueue(message: Message): boolean;
+
+  /** True for a stream queue: messages stay when consumed (publisher flow control ignores its length). */
+  readonly appendOnly?: boolean;
+  /** A stream queue's log and readers (management API, metrics); undefined for other queues. */
+  streamFigures?(): StreamFigures | undefined;
+}
+
+/** What a stream queue shows of itself: its log, and how far behind each consumer is. */
+export interface StreamFigures {
+  readonly segments: number;
+  readonly bytes: number;
+  readonly firstOffset: number;
+  /** The offset the next message gets (the last one is nextOffset - 1). */
+  readonly nextOffset: number;
+  readonly consumers: ReadonlyArray<{ readonly tag: string; readonly offset: number; readonly lag: number; readonly active: boolean }>;
 }

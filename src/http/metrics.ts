@@ -1,6 +1,7 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import { ClusterMetrics } from './cluster-metrics.js';
 import type { ManagementContext } from './context.js';
+import type { QueueView } from '../broker/queue-view.js';
 import { GLOBAL_STATS } from './rates.js';
 import { diskFree } from './routes/nodes.js';
 import { objectTotals } from './routes/overview.js';
@@ -29,6 +30,8 @@ export class MetricsCollector {
     | 'fsyncLast',
     Gauge
   >;
+  private readonly streamGauges: Record<'segments' | 'bytes' | 'first' | 'last', Gauge<Labels>>;
+  private readonly streamLag: Gauge<'vhost' | 'queue' | 'consumer'>;
   private readonly globals: Counter[];
   private readonly storeCounters: Record<'fsyncs' | 'fsyncSeconds', Counter>;
   private readonly cluster: ClusterMetrics | undefined;
@@ -45,6 +48,13 @@ export class MetricsCollector {
       consumers: queueGauge('rabbitmq_queue_consumers', 'Consumers on a queue'),
       bytes: queueGauge('rabbitmq_queue_messages_ready_bytes', 'Size in bytes of ready messages'),
     };
+    this.streamGauges = {
+      segments: queueGauge('warren_stream_segments', 'Segment files of a stream queue'),
+      bytes: queueGauge('warren_stream_bytes', 'Bytes a stream queue keeps on disk'),
+      first: queueGauge('warren_stream_first_offset', 'Offset of the oldest message a stream keeps'),
+      last: queueGauge('warren_stream_last_offset', 'Offset of the newest message of a stream (-1 when empty)'),
+    };
+    this.streamLag = new Gauge({ name: 'warren_stream_consumer_lag', help: 'Messages a stream consumer has yet to read', labelNames: ['vhost', 'queue', 'consumer'], registers });
     this.nodeGauges = {
       connections: gauge('rabbitmq_connections', 'Connections currently open'),
       channels: gauge('rabbitmq_channels', 'Channels currently open'),
@@ -94,6 +104,8 @@ export class MetricsCollector {
   private collectQueues(): void {
     const g = this.queueGauges;
     for (const gauge of Object.values(g)) gauge.reset(); // deleted queues must disappear
+    for (const gauge of Object.values(this.streamGauges)) gauge.reset();
+    this.streamLag.reset();
     for (const vhost of this.context.broker.vhosts.values()) {
       for (const queue of vhost.queues.values()) {
         const labels = { vhost: vhost.name, queue: queue.name };
@@ -104,8 +116,20 @@ export class MetricsCollector {
         g.messages.set(labels, ready + unacked);
         g.consumers.set(labels, queue.consumerCount());
         g.bytes.set(labels, queue.readyBytes());
+        this.collectStream(queue, labels);
       }
     }
+  }
+
+  private collectStream(queue: QueueView, labels: { vhost: string; queue: string }): void {
+    const figures = queue.streamFigures?.();
+    if (figures === undefined) return;
+    const s = this.streamGauges;
+    s.segments.set(labels, figures.segments);
+    s.bytes.set(labels, figures.bytes);
+    s.first.set(labels, figures.firstOffset);
+    s.last.set(labels, figures.nextOffset - 1);
+    for (const consumer of figures.consumers) this.streamLag.set({ ...labels, consumer: consumer.tag }, consumer.lag);
   }
 
   private collectNode(): void {

@@ -15,6 +15,8 @@ export interface FlowQueue {
   readonly deleted: boolean;
   readyCount(): number;
   consumerCount(): number;
+  /** A stream: consumers read without removing, so its length says nothing of their pace; never holds publishers. */
+  readonly appendOnly?: boolean;
 }
 
 export interface PublisherFlowSettings {
@@ -152,7 +154,7 @@ export class PublisherFlow {
     const high = this.settings.queueHighWater;
     for (let i = 0; i < queues.length; i++) {
       const queue = queues[i]!;
-      if (queue.readyCount() > high && queue.consumerCount() !== 0) {
+      if (queue.readyCount() > high && queue.consumerCount() !== 0 && queue.appendOnly !== true) {
         this.hold(queue);
         return;
       }

@@ -12,7 +12,10 @@ import { LogMaintenance } from './log-maintenance.js';
 import { LogReader } from './log-reader.js';
 import { StoreError } from './errors.js';
 import { LogStream, type LogStreamHost } from './log-stream.js';
-import type { DefinitionKind, DurableCallback, MessageHandle, MessageStream, RecoveredState, Store, StoreStats, StoredMessage, SyncPolicy } from './store.js';
+import { FileStreamLogs } from './stream-log/file-logs.js';
+import type { DefinitionKind, DurableCallback, MessageHandle, MessageStream, RecoveredState, Store, StoreStats, StoredMessage, StreamLog, SyncPolicy } from './store.js';
+
+const NO_WAITER = (): void => undefined;
 
 export interface LogStoreOptions {
   dataDir: string;
@@ -53,6 +56,8 @@ export class LogStore implements Store, CommitHost, LogStreamHost {
   private readonly appender: LogAppender;
   private readonly reader: LogReader;
   private readonly maintenance: LogMaintenance;
+  /** Stream logs (append-only, by offset), each in its own segment files, on the same group commit. */
+  private readonly streamLogs: FileStreamLogs;
   private dirFd = -1;
   private dirDirty = false;
   private maintenanceTimer: NodeJS.Timeout | undefined;
@@ -95,6 +100,7 @@ export class LogStore implements Store, CommitHost, LogStreamHost {
       fail: (error) => this.committer.fail(error),
     });
     this.reader = new LogReader(this.fs, this.segments, this.appender);
+    this.streamLogs = new FileStreamLogs(this.fs, options.dataDir, () => this.committer.whenDurable(NO_WAITER));
   }
 
   /** Damage found while the store runs (compaction CRC failures). */
@@ -124,6 +130,7 @@ export class LogStore implements Store, CommitHost, LogStreamHost {
     const found = recoverSegments(this.fs, this.segmentsDir, this.definitions, problems);
     for (const [number, segment] of found.segments) this.segments.set(number, segment);
     for (const fd of found.truncatedFds) await this.syncFd(fd);
+    for (const fd of this.streamLogs.recover(problems).truncated) await this.syncFd(fd);
     await this.definitions.rewrite(this.oldestSegmentNumber(found.newestNumber + 1), (fd) => this.syncFd(fd));
     this.dirFd = this.fs.openSync(this.segmentsDir, 'r');
     this.appender.startSegment(found.newestNumber + 1);
@@ -165,6 +172,7 @@ export class LogStore implements Store, CommitHost, LogStreamHost {
 
   private closeFiles(): void {
     this.streams.clear();
+    this.streamLogs.close();
     for (const segment of this.segments.values()) closeQuietly(this.fs, segment.fd);
     this.segments.clear();
     closeQuietly(this.fs, this.dirFd);
@@ -192,6 +200,15 @@ export class LogStore implements Store, CommitHost, LogStreamHost {
       this.streams.set(name, stream);
     }
     return stream;
+  }
+
+  streamLog(name: string): StreamLog {
+    this.assertWritable();
+    return this.streamLogs.get(name);
+  }
+
+  streamLogNames(): string[] {
+    return this.streamLogs.names();
   }
 
   // ---- messages (hot path; LogStream calls these) ---------------------------------------------
@@ -258,6 +275,7 @@ export class LogStore implements Store, CommitHost, LogStreamHost {
   flush(): void {
     this.definitions.flush();
     this.appender.flushBuffer();
+    this.streamLogs.flush();
   }
 
   takeDirty(): number[] {
@@ -265,12 +283,14 @@ export class LogStore implements Store, CommitHost, LogStreamHost {
     if (this.definitions.dirty) fds.push(this.definitions.syncFd);
     this.definitions.dirty = false;
     this.appender.takeDirty(fds);
+    this.streamLogs.takeDirty(fds);
     if (this.dirDirty && this.dirFd >= 0) fds.push(this.dirFd);
     this.dirDirty = false;
     return fds;
   }
 
   synced(): void {
+    this.streamLogs.synced();
     for (const segment of this.appender.takeSynced()) {
       segment.syncPending = false;
       this.maintenance.maybeDead(segment);

@@ -8,7 +8,9 @@ import type {
   RecoveredStream,
   Store,
   StoredMessage,
+  StreamLog,
 } from './store.js';
+import { MemoryStreamLogs, type MemoryLogData } from './stream-log/memory-storage.js';
 
 interface HeldMessage {
   readonly header: Buffer;
@@ -27,6 +29,8 @@ export class MemoryImage {
   readonly definitions = new Map<string, { kind: DefinitionKind; key: string; value: unknown }>();
   nextHandle = 1;
   nextStreamId = 1;
+  /** Stream logs by name (src/store/stream-log/memory-storage.ts). */
+  readonly streamLogs = new Map<string, MemoryLogData>();
 }
 
 export interface MemoryStoreOptions {
@@ -48,11 +52,13 @@ export class MemoryStore implements Store {
   private readonly readDelayMs: () => number;
   private lastAppended: { handle: MessageHandle; holders: Set<number> } | undefined;
   private isOpen = false;
+  private readonly logs: MemoryStreamLogs;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.persistent = options.image !== undefined;
     this.image = options.image ?? new MemoryImage();
     this.readDelayMs = options.readDelayMs ?? (() => 0);
+    this.logs = new MemoryStreamLogs(this.image.streamLogs);
   }
 
   async open(): Promise<RecoveredState> {
@@ -64,8 +70,10 @@ export class MemoryStore implements Store {
   async close(): Promise<void> {
     this.isOpen = false;
     this.streams.clear();
+    this.logs.clear();
     this.lastAppended = undefined;
     if (!this.persistent) {
+      this.image.streamLogs.clear();
       this.image.messages.clear();
       this.image.definitions.clear();
       this.image.streamIds.clear();
@@ -82,6 +90,15 @@ export class MemoryStore implements Store {
     this.image.definitions.delete(`${kind}\u0000${key}`);
   }
 
+  streamLog(name: string): StreamLog {
+    this.assertOpen();
+    return this.logs.get(name);
+  }
+
+  streamLogNames(): string[] {
+    return this.logs.names();
+  }
+
   stream(name: string): MessageStream {
     this.assertOpen();
     let stream = this.streams.get(name);
@@ -95,6 +112,7 @@ export class MemoryStore implements Store {
   }
 
   whenDurable(callback: DurableCallback): void {
+    this.logs.flushAll();
     setImmediate(callback);
   }
 

@@ -116,8 +116,92 @@ export interface MessageStore extends DurabilityBarrier {
   stats?(): StoreStats;
 }
 
+// ---- stream logs (append-only, read by offset: src/store/stream-log/) -------------------------------
+
+/** One record of a stream log, as read back. */
+export interface StreamRecord {
+  /** Position in its log: 0, 1, 2, ... in append order, never reused (retention only moves the start). */
+  readonly offset: number;
+  /** Milliseconds since the epoch when its chunk was written (all records of a chunk share it). */
+  readonly timestamp: number;
+  /** The value the publisher tagged it with for server-side filtering; undefined when untagged. */
+  readonly filterValue: string | undefined;
+  /** The core's opaque header (as for MessageStream) and the body. */
+  readonly header: Buffer;
+  readonly body: Buffer;
+}
+
+/** How much of a stream log is kept. Applied by whole segments: the active segment is never removed. */
+export interface StreamRetention {
+  /** Oldest segments go while the log is bigger than this (x-max-length-bytes). */
+  readonly maxBytes?: number | undefined;
+  /** A segment whose newest chunk is older than this goes (x-max-age). */
+  readonly maxAgeMs?: number | undefined;
+  /** A new segment is started once the active one reached this (x-stream-max-segment-size-bytes). */
+  readonly segmentBytes?: number | undefined;
+}
+
+export interface StreamLogStats {
+  readonly segments: number;
+  readonly bytes: number;
+  /** The first offset still kept; equals nextOffset when the log is empty. */
+  readonly firstOffset: number;
+  /** The offset the next append gets. */
+  readonly nextOffset: number;
+  readonly chunks: number;
+}
+
+/**
+ * An append-only log (a stream queue, a Kafka partition): records are never removed by reading; many
+ * readers read it from any offset at their own pace; retention drops whole segments from the start.
+ * Appends made in one event-loop turn are written together as one chunk (the unit of the offset and
+ * timestamp index, and what `last` means). Appended records become readable when their chunk is written
+ * (the store's next group commit, or the turn's end) and durable with the store's `whenDurable`.
+ * Consumer offsets are kept by reference name (stored consumer offsets, Kafka group commits), durable
+ * with the same barrier.
+ */
+export interface StreamLog {
+  readonly name: string;
+  /** Stores one record; returns its offset. Throws StoreFailedError after an I/O failure. */
+  append(header: Buffer, body: Buffer, filterValue?: string): number;
+  /** The first offset still kept. */
+  readonly firstOffset: number;
+  /** The offset the next append gets (appended records count, written or not). */
+  readonly nextOffset: number;
+  /** The end of what `read` can return now (records before it are written). */
+  readonly readableOffset: number;
+  /** First offset of the newest written chunk; readableOffset when none is. */
+  lastChunkOffset(): number;
+  /** First offset of the first written chunk with a timestamp at or after `timestamp`; readableOffset if none. */
+  offsetAt(timestamp: number): number;
+  /**
+   * Records from `from` on (an offset before firstOffset reads from firstOffset), whole chunks of about
+   * `maxBytes` in all (at least one chunk); [] when nothing is readable there yet. Fresh buffers.
+   */
+  read(from: number, maxBytes: number): Promise<StreamRecord[]>;
+  /** `listener` runs (later, not inside append) whenever newly written records became readable. Returns an unsubscribe. */
+  onReadable(listener: () => void): () => void;
+  /** Sets the retention (and segment size) and applies it. */
+  configure(retention: StreamRetention): void;
+  /** Applies the retention now (a timer calls this for x-max-age). Returns the number of segments removed. */
+  applyRetention(now?: number): number;
+  /** Remembers `offset` for the consumer named `reference` (durable at the next group commit). */
+  storeOffset(reference: string, offset: number): void;
+  storedOffset(reference: string): number | undefined;
+  stats(): StreamLogStats;
+  /** The log is deleted with all its files; `streamLog(name)` afterwards starts a new, empty one. */
+  drop(): void;
+}
+
+export interface StreamLogStore {
+  /** The stream log of that name, created on first use; the same object for the same name while open. */
+  streamLog(name: string): StreamLog;
+  /** Names of the stream logs that exist (found on open or created since). */
+  streamLogNames(): string[];
+}
+
 /** A store of both kinds with one life cycle: the local data dir (LogStore) or memory (MemoryStore). */
-export interface Store extends DefinitionStore, MessageStore {
+export interface Store extends DefinitionStore, MessageStore, StreamLogStore {
   /** Locks the data dir (LogStore), recovers definitions and messages. Call once, before anything else. */
   open(): Promise<RecoveredState>;
   /** Flushes and syncs what is buffered, releases files and the lock. Safe after a failure. */

@@ -35,6 +35,8 @@ export interface TakenDelivery {
 export class Acknowledgements implements UnackedVisitor<AmqpConsumer> {
   private readonly ledger = new UnackedLedger<AmqpConsumer>();
   private lastTag = 0;
+  /** requeueAll is giving every outstanding delivery back (not a client's nack). */
+  private returningAll = false;
   private readonly tags: number[] = [];
   private readonly entries: QueueEntry[] = [];
   private readonly queues: QueueView[] = [];
@@ -95,7 +97,12 @@ export class Acknowledgements implements UnackedVisitor<AmqpConsumer> {
   requeueAll(extra: readonly TakenDelivery[] = []): void {
     this.ledger.removeAll(this);
     for (const t of extra) this.visit(t.tag, t.entry, t.queue, t.consumer);
-    this.applyCollected(Settlement.Requeue);
+    this.returningAll = true;
+    try {
+      this.applyCollected(Settlement.Requeue);
+    } finally {
+      this.returningAll = false;
+    }
   }
 
   visit(tag: number, entry: QueueEntry, queue: QueueView, consumer: AmqpConsumer | undefined): void {
@@ -142,7 +149,9 @@ export class Acknowledgements implements UnackedVisitor<AmqpConsumer> {
     const n = this.entries.length;
     if (n === 0) return;
     const first = this.queues[0] as QueueView;
-    if (n === 1) {
+    // A single explicit nack/reject is a reject (a stream refuses it, as RabbitMQ); giving everything back
+    // (channel closed, basic.recover) is always a requeue, which every queue accepts.
+    if (n === 1 && !this.returningAll) {
       first.reject(this.entries[0] as QueueEntry, true);
       return;
     }

@@ -6,6 +6,7 @@ import type { ExchangeType } from './exchange-type.js';
 import { fanoutExchangeType } from './fanout.js';
 import { headersExchangeType } from './headers.js';
 import { topicExchangeType } from './topic.js';
+import { superStreamExchangeType } from '../stream/super-stream.js';
 
 /** Exchange types by name. One per Broker (no module-level state), so tests can register their own. */
 export class ExchangeTypeRegistry {
@@ -22,6 +23,7 @@ export class ExchangeTypeRegistry {
       registry.register(type);
     }
     registry.register(consistentHashExchangeType);
+    registry.register(superStreamExchangeType);
     registry.register(createDelayedMessageType(registry, delayed));
     return registry;
   }

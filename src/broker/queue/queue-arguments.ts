@@ -13,7 +13,7 @@ export type Overflow = 'drop-head' | 'reject-publish' | 'reject-publish-dlx';
  * x-queue-type. A quorum queue is replicated in RabbitMQ; on one node Warren gives it a durable classic
  * queue's behaviour for now, with the declare rules of a quorum queue (assertQueueTypeAllows).
  */
-export type QueueType = 'classic' | 'quorum';
+export type QueueType = 'classic' | 'quorum' | 'stream';
 
 export interface DeduplicationSettings {
   /** ms an id is remembered (x-cache-ttl); undefined: while a message with it is in the queue. */
@@ -111,7 +111,7 @@ const positive: Check<number> = (value, args) => {
 };
 
 /** rabbit_amqqueue:check_queue_type (3.10): its error is a string, which ~p prints quoted. */
-const queueType: Check<QueueType | 'stream'> = (value) => {
+const queueType: Check<QueueType> = (value) => {
   if (typeof value !== 'string') return unacceptableType(value);
   if (value === 'classic' || value === 'quorum' || value === 'stream') return value;
   return new InvalidArgument(`"unsupported queue type '${value.replace(/["\\]/g, '\\$&')}'"`);
@@ -140,9 +140,6 @@ export function parseQueueArguments(args: FieldTable, resource: string): QueueSe
     return parsed;
   };
   const type = read('x-queue-type', queueType) ?? 'classic';
-  if (type === 'stream') {
-    throw preconditionFailed(`cannot declare ${resource}: stream queues (x-queue-type 'stream') are not supported yet`);
-  }
   const settings: QueueSettings = {
     queueType: type,
     expires: read('x-expires', expires),
@@ -174,11 +171,11 @@ export interface QueueProperties {
 }
 
 /**
- * A quorum queue must be durable, not exclusive and not auto-delete: rabbit_quorum_queue:declare's
- * checks (rabbit_queue_type_util), in its order, with its texts.
+ * A quorum queue or a stream must be durable, not exclusive and not auto-delete: rabbit_quorum_queue's
+ * and rabbit_stream_queue's declare checks (rabbit_queue_type_util), in their order, with their texts.
  */
 export function assertQueueTypeAllows(type: QueueType, properties: QueueProperties, resource: string): void {
-  if (type !== 'quorum') return;
+  if (type === 'classic') return;
   const refused = (property: string) => preconditionFailed(`invalid property '${property}' for ${resource}`);
   if (properties.autoDelete) throw refused('auto-delete');
   if (properties.exclusive) throw refused('exclusive-owner');

@@ -3,7 +3,7 @@ import type { Consumer, QueueEntry, SessionOwner } from '../front-door.js';
 import { describeResource, notFound, resourceLocked } from '../errors.js';
 import type { FieldTable, Message } from '../message.js';
 import { resolveQueueSettings, type EffectiveQueueSettings, type Policy } from '../policies/index.js';
-import type { QueueView } from '../queue-view.js';
+import type { QueueView, StreamFigures } from '../queue-view.js';
 import type { VHost } from '../vhost.js';
 import type { QueueCounters } from './counters.js';
 import { ConsumerSet } from './consumer-set.js';
@@ -28,6 +28,9 @@ import { FifoReady, type ReadyEntries } from './ready-entries.js';
 import { Settlement } from './settlement.js';
 import { SingleActiveConsumerSet } from './single-active-consumer.js';
 import { Subscriptions } from './subscriptions.js';
+import { parseStreamArguments } from '../stream/stream-arguments.js';
+import { StreamQueue, type StreamLogAccess } from '../stream/stream-queue.js';
+import { notImplemented } from '../errors.js';
 
 export { DISPATCH_BATCH } from './dispatcher.js';
 
@@ -42,8 +45,10 @@ export interface QueueOptions {
   defaultConsumerTimeoutMs?: number;
   /** The durable store, when persistent messages of durable queues are written to disk. */
   durableStore?: DurableStoreAccess | undefined;
-  /** The store's stream name of this queue (when durableStore is given). */
+  /** The store's stream name of this queue (when durableStore is given; a stream queue's log name). */
   streamName?: string;
+  /** Where stream queues (x-queue-type: stream) keep their logs; without it a stream cannot be declared. */
+  streamLogs?: StreamLogAccess | undefined;
 }
 
 /** What x-arguments and a policy together decide, and may change while the queue lives. */
@@ -105,6 +110,8 @@ export class Queue implements QueueView {
   private idleExpiry: IdleExpiry | undefined;
   /** Set while another cluster node owns the queue: its work is done there (remote-owner.ts). */
   private remote: RemoteOwner | undefined;
+  /** A stream queue: its log and readers do all the work (src/broker/stream/). */
+  readonly stream: StreamQueue | undefined;
 
   constructor(
     readonly vhost: VHost,
@@ -123,8 +130,9 @@ export class Queue implements QueueView {
     this.settings = settings;
 
     // Built in dependency order: each part gets the ones it asks, none is built before what it needs.
+    const isStream = settings.queueType === 'stream';
     const persisted =
-      options.durableStore !== undefined && this.durable && this.exclusiveOwner === undefined
+      !isStream && options.durableStore !== undefined && this.durable && this.exclusiveOwner === undefined
         ? new DurableMessages(options.durableStore, options.streamName ?? name, this)
         : undefined;
     const ready = persisted?.readyEntriesFor(settings) ?? readyEntriesFor(settings);
@@ -148,6 +156,11 @@ export class Queue implements QueueView {
       persisted.reportTo(this.recovery);
     }
     this.configure(settings);
+    if (isStream) {
+      const streamSettings = parseStreamArguments(options.arguments, resource);
+      if (options.streamLogs === undefined) throw notImplemented(`cannot declare ${resource}: this broker keeps no stream logs`);
+      this.stream = new StreamQueue(this, options.streamLogs, options.streamName ?? name, streamSettings, this.counters);
+    }
   }
 
   /** "queue 'q' in vhost '/'" for reply texts. */
@@ -160,19 +173,23 @@ export class Queue implements QueueView {
   }
 
   readyCount(): number {
+    if (this.stream !== undefined) return this.stream.messageCount();
     return this.remote === undefined ? this.state.ready.length : this.remote.figures().ready;
   }
 
   unackedCount(): number {
+    if (this.stream !== undefined) return this.stream.unackedCount();
     return this.remote === undefined ? this.state.unacked : this.remote.figures().unacked;
   }
 
   consumerCount(): number {
+    if (this.stream !== undefined) return this.stream.consumers.length;
     return this.state.roster.size;
   }
 
   /** Body bytes of the ready entries (for max-length-bytes and metrics). */
   readyBytes(): number {
+    if (this.stream !== undefined) return this.stream.bytes();
     return this.remote === undefined ? this.state.readyBytes : this.remote.figures().bytes;
   }
 
@@ -218,6 +235,7 @@ export class Queue implements QueueView {
   }
 
   get consumers(): readonly Consumer[] {
+    if (this.stream !== undefined) return this.stream.consumers;
     return this.state.roster.consumers;
   }
 
@@ -238,6 +256,16 @@ export class Queue implements QueueView {
     );
   }
 
+  /** See QueueView.appendOnly. */
+  get appendOnly(): boolean {
+    return this.stream !== undefined;
+  }
+
+  /** See QueueView.streamFigures. */
+  streamFigures(): StreamFigures | undefined {
+    return this.stream?.figures();
+  }
+
   // ---- messages in ------------------------------------------------------------------------------
 
   /**
@@ -247,6 +275,7 @@ export class Queue implements QueueView {
    * this returns.
    */
   enqueue(message: Message): boolean {
+    if (this.stream !== undefined) return !this.state.deleted && this.stream.enqueue(message);
     if (this.remote === undefined) return this.intake.enqueue(message);
     if (this.state.deleted) return false;
     this.counters.published++;
@@ -271,6 +300,7 @@ export class Queue implements QueueView {
   addConsumer(consumer: Consumer): void {
     if (this.state.deleted) throw notFound('queue', this.name, this.vhost.name);
     this.checkAccess(consumer.owner);
+    if (this.stream !== undefined) return this.stream.addConsumer(consumer);
     this.subscriptions.add(consumer);
     this.remote?.consumerAdded(consumer);
   }
@@ -282,13 +312,15 @@ export class Queue implements QueueView {
 
   /** Removes a consumer (basic.cancel, channel closed). The last one gone deletes an auto-delete queue. */
   removeConsumer(consumer: Consumer): void {
+    if (this.stream !== undefined) return this.stream.removeConsumer(consumer);
     this.remote?.consumerRemoved(consumer);
     this.subscriptions.remove(consumer);
   }
 
   /** A consumer may take more now (ack freed prefetch, socket drained, flow resumed). */
   resumeDispatch(): void {
-    if (this.remote === undefined) this.dispatcher.resume();
+    if (this.stream !== undefined) this.stream.resume();
+    else if (this.remote === undefined) this.dispatcher.resume();
     else this.remote.resume();
   }
 
@@ -296,6 +328,7 @@ export class Queue implements QueueView {
 
   /** basic.get: the next ready entry. With noAck it is settled at once; otherwise the caller acks it. */
   get(noAck: boolean): QueueEntry | undefined {
+    if (this.stream !== undefined) this.stream.get();
     if (this.state.deleted) return undefined;
     this.idleExpiry?.touch();
     if (this.remote !== undefined) return this.remote.takeGot(noAck);
@@ -303,6 +336,7 @@ export class Queue implements QueueView {
   }
 
   ack(entry: QueueEntry): void {
+    if (this.stream !== undefined) return this.stream.ack(entry);
     if (this.remote?.owns(entry) === true) return this.remote.settle(entry, 'ack');
     this.settlement.ack(entry);
   }
@@ -312,12 +346,14 @@ export class Queue implements QueueView {
    * false: dead-lettered (reason rejected) or dropped.
    */
   reject(entry: QueueEntry, requeue: boolean): void {
+    if (this.stream !== undefined) this.stream.reject();
     if (this.remote?.owns(entry) === true) return this.remote.settle(entry, requeue ? 'requeue' : 'reject');
     this.settlement.reject(entry, requeue);
   }
 
   /** Many entries back at once (channel closed, basic.recover), each to its original place. */
   requeue(entries: Iterable<QueueEntry>): void {
+    if (this.stream !== undefined) return this.stream.forget([...entries].length);
     const remote = this.remote;
     if (remote === undefined) return this.settlement.requeue(entries);
     for (const entry of entries) if (remote.owns(entry)) remote.settle(entry, 'requeue');
@@ -340,6 +376,7 @@ export class Queue implements QueueView {
    */
   async browse(offset: number, count: number): Promise<QueueEntry[]> {
     if (count <= 0) return [];
+    if (this.stream !== undefined) return this.stream.browse(offset, count);
     const ready = this.state.ready;
     if (ready instanceof PagedFifoReady) return ready.browseStored(offset, count);
     return ready.browse(offset, count);
@@ -409,6 +446,7 @@ export class Queue implements QueueView {
 
   /** Drops every ready entry; unacked ones are not touched. Returns how many were dropped. */
   purge(): number {
+    if (this.stream !== undefined) this.stream.purge();
     if (this.remote !== undefined) {
       // The owner purges; the count is what it last reported (its answer comes later).
       const ready = this.remote.figures().ready;
@@ -422,6 +460,7 @@ export class Queue implements QueueView {
 
   /** Cancels pending dispatch continuations and feature timers (broker stopping, queue deleted). */
   stopTimers(): void {
+    this.stream?.stopTimers();
     this.dispatcher.stop();
     this.expiry.stop();
     this.settlement.stop();
@@ -437,6 +476,10 @@ export class Queue implements QueueView {
     const state = this.state;
     if (state.deleted) return 0;
     state.deleted = true;
+    if (this.stream !== undefined) {
+      for (const consumer of this.stream.close()) consumer.cancelledByBroker(this);
+      return 0;
+    }
     this.remote?.detach();
     this.stopTimers();
     state.persisted?.beginClose();

@@ -3,6 +3,7 @@ import type { ExchangeTypeRegistry } from '../exchanges/registry.js';
 import type { FieldTable } from '../message.js';
 import type { DefinitionObserver } from '../persistence/definitions.js';
 import type { DurableStoreAccess } from '../queue/durable-messages.js';
+import type { StreamLogAccess } from '../stream/stream-queue.js';
 import type { QueuePlacement } from '../queue-placement.js';
 
 /** What a vhost is asked for and answers with, what it is given, and the fixed rules it applies. */
@@ -54,6 +55,8 @@ export interface VHostContext {
   readonly durableStore: DurableStoreAccess | undefined;
   /** A cluster's say in where queues live (broker/queue-placement.ts); undefined for a single broker. */
   readonly placement: QueuePlacement | undefined;
+  /** Where stream queues keep their logs (the broker's store, once open). */
+  readonly streamLogs: StreamLogAccess | undefined;
 }
 
 /** Outcomes are immutable, so the common ones are shared instead of allocated per publish. */

@@ -1,6 +1,6 @@
 import { assertArgumentsEquivalent, assertFieldEquivalent } from '../arguments.js';
 import type { SessionOwner } from '../front-door.js';
-import { accessRefused, preconditionFailed } from '../errors.js';
+import { accessRefused, notImplemented, preconditionFailed } from '../errors.js';
 import type { FieldTable } from '../message.js';
 import { hasReservedPrefix, REPLY_TO_PREFIX, REPLY_TO_QUEUE, serverQueueName } from '../names.js';
 import { entityKey } from '../persistence/definitions.js';
@@ -48,6 +48,10 @@ export class QueueManagement {
         `cannot declare queue '${name}': queue limit in vhost '${this.vhost.name}' (${this.context.limits.maxQueues}) is reached`,
       );
     }
+    if (this.context.placement !== undefined && req.arguments['x-queue-type'] === 'stream') {
+      // Each node would keep its own log of the same stream: refused until streams are placed like queues.
+      throw notImplemented(`cannot declare queue '${name}' in vhost '${this.vhost.name}': stream queues are not available in a cluster yet`);
+    }
     const queue = new Queue(this.vhost, name, {
       durable: req.durable,
       autoDelete: req.autoDelete,
@@ -56,6 +60,7 @@ export class QueueManagement {
       defaultConsumerTimeoutMs: this.context.limits.consumerTimeoutMs,
       durableStore: this.context.placement?.storeFor(req.arguments, this.context.durableStore) ?? this.context.durableStore,
       streamName: entityKey(this.vhost.name, name),
+      streamLogs: this.context.streamLogs,
     });
     const remote = this.context.placement?.remoteOwnerFor(queue);
     if (remote !== undefined) queue.serveFrom(remote);

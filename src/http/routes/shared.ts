@@ -51,6 +51,21 @@ function queueType(context: ManagementContext, queue: QueueView): string {
   return fieldString(queue.arguments['x-queue-type']) ?? 'classic';
 }
 
+/** Warren's addition for stream queues: the log's extent and each consumer's offset and lag. */
+function streamJson(queue: QueueView): Record<string, unknown> {
+  const figures = queue.streamFigures?.();
+  if (figures === undefined) return {};
+  return {
+    stream: {
+      segments: figures.segments,
+      bytes: figures.bytes,
+      first_offset: figures.firstOffset,
+      last_offset: figures.nextOffset - 1,
+      consumers: figures.consumers.map((c) => ({ consumer_tag: c.tag, offset: c.offset, lag: c.lag, active: c.active })),
+    },
+  };
+}
+
 export function queueJson(context: ManagementContext, queue: QueueView): Record<string, unknown> {
   const ready = queue.readyCount();
   const unacked = queue.unackedCount();
@@ -72,6 +87,7 @@ export function queueJson(context: ManagementContext, queue: QueueView): Record<
     message_bytes_ready: queue.readyBytes(),
     consumers: queue.consumerCount(),
     message_stats: context.rates.queueStats(queue),
+    ...streamJson(queue),
   };
 }
 

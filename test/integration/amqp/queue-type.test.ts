@@ -46,12 +46,15 @@ test('a quorum queue must be durable, not exclusive and not auto-delete, checked
   assert.equal(s.broker.broker.getVhost('/')?.getQueue('qq'), undefined);
 });
 
-test('stream queues are refused as not supported yet', async (t) => {
+test('a stream queue is declared durable; non-durable it is refused as in RabbitMQ (more in test/integration/streams)', async (t) => {
   const s = await session(t);
+  const ch = await s.channel();
+  await ch.assertQueue('events', { durable: true, arguments: { 'x-queue-type': 'stream' } });
+  assert.notEqual(s.broker.broker.getVhost('/')?.getQueue('events')?.stream, undefined);
   await refusedDeclare(
     s,
-    'events',
-    { arguments: { 'x-queue-type': 'stream' } },
-    "PRECONDITION_FAILED - cannot declare queue 'events' in vhost '/': stream queues (x-queue-type 'stream') are not supported yet",
+    'events2',
+    { durable: false, arguments: { 'x-queue-type': 'stream' } },
+    "PRECONDITION_FAILED - invalid property 'non-durable' for queue 'events2' in vhost '/'",
   );
 });

@@ -81,6 +81,14 @@ class ReplicatedStoreUnderTest implements Store {
 
   constructor(private readonly db: QueueRowsDatabase) {}
 
+  // The replicated store keeps queue messages only; stream logs are the local store's.
+  streamLog(): never {
+    throw new Error('the replicated store keeps no stream logs');
+  }
+  streamLogNames(): string[] {
+    return [];
+  }
+
   async open(): Promise<RecoveredState> {
     await migrateSchema(this.db);
     const store = new ReplicatedStore(this.db, { assertCurrent: async () => undefined }, { availability: () => undefined, fenced: () => undefined }, logger);

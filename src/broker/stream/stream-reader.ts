@@ -1,0 +1,98 @@
+import type { StreamLog, StreamRecord } from '../../store/store.js';
+import type { Consumer, QueueEntry } from '../front-door.js';
+import type { Message } from '../message.js';
+import type { QueueView } from '../queue-view.js';
+
+/** Bytes one consumer reads ahead of its deliveries: one read, then nothing until they are handed out. */
+const READ_AHEAD_BYTES = 1024 * 1024;
+
+/** Which records a consumer wants (x-stream-filter, x-stream-match-unfiltered); undefined = all. */
+export interface RecordFilter {
+  readonly values: ReadonlySet<string>;
+  readonly matchUnfiltered: boolean;
+}
+
+export function passes(filter: RecordFilter | undefined, record: StreamRecord): boolean {
+  if (filter === undefined) return true;
+  if (record.filterValue === undefined) return filter.matchUnfiltered;
+  return filter.values.has(record.filterValue);
+}
+
+/**
+ * One consumer's position in a stream: it reads the log ahead of its deliveries in batches of about
+ * READ_AHEAD_BYTES (asynchronous, one at a time), so a consumer far behind costs a bounded buffer and never
+ * holds up appends, and hands records out while the consumer has credit (canTake: prefetch).
+ */
+export class StreamReader {
+  private buffer: StreamRecord[] = [];
+  private next = 0;
+  private reading = false;
+  private stopped = false;
+  /** Offset of the next record to read from the log. */
+  private position: number;
+
+  constructor(
+    private readonly log: StreamLog,
+    readonly consumer: Consumer,
+    private readonly queue: QueueView,
+    start: number,
+    private readonly filter: RecordFilter | undefined,
+    private readonly toEntry: (record: StreamRecord) => QueueEntry,
+    private readonly delivered: (record: StreamRecord) => void,
+    /** The log could not be read here (a damaged chunk): the consumer is ended, not left waiting forever. */
+    private readonly failed: (error: unknown) => void,
+  ) {
+    this.position = start;
+  }
+
+  /** Offset after the last record handed out (or skipped by the filter). */
+  get offset(): number {
+    const pending = this.buffer[this.next];
+    return pending === undefined ? this.position : pending.offset;
+  }
+
+  /** Delivers while the consumer can take more; reads ahead when its buffer is empty. */
+  pump(): void {
+    while (!this.stopped && this.consumer.canTake()) {
+      const record = this.buffer[this.next];
+      if (record === undefined) {
+        this.readAhead();
+        return;
+      }
+      this.next++;
+      if (!passes(this.filter, record)) continue;
+      this.delivered(record);
+      this.consumer.deliver(this.toEntry(record), this.queue);
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.buffer = [];
+  }
+
+  private readAhead(): void {
+    if (this.reading || this.position >= this.log.readableOffset) return;
+    this.reading = true;
+    this.log.read(this.position, READ_AHEAD_BYTES).then(
+      (records) => {
+        this.reading = false;
+        if (this.stopped) return;
+        this.buffer = records;
+        this.next = 0;
+        const last = records[records.length - 1];
+        // Retention may have moved the start past our position: reading resumes from what is kept.
+        if (last !== undefined) this.position = last.offset + 1;
+        this.pump();
+      },
+      (error: unknown) => {
+        this.reading = false;
+        // A log dropped meanwhile (queue deleted) has stopped this reader already.
+        if (!this.stopped) this.failed(error);
+      },
+    );
+  }
+}
+
+/** The message a stream consumer gets: as published, plus the x-stream-offset header (a long, as RabbitMQ). */
+export type StreamMessageDecoder = (record: StreamRecord) => Message;
