@@ -9,7 +9,8 @@
  *
  * Back-pressure is kept as a broker keeps it: a publisher's socket stops being read while a consumer it
  * reached is out of prefetch credit or its socket is over its high-water mark (nothing is buffered
- * here), so the ceiling is neither inflated by unbounded buffering nor by flooding the consumer.
+ * here), so the ceiling is neither inflated by unbounded buffering nor by flooding the consumer. A
+ * connection that consumes as well is not paused (its acks come in on the same socket).
  */
 import net from 'node:net';
 import { parseArgs } from 'node:util';
@@ -250,7 +251,8 @@ class NullConnection {
           publish.properties, publish.encodedProperties, body, FRAME_MAX),
       );
       const full = consumer.connection.socket.writableLength > CONSUMER_HIGH_WATER_BYTES || pastCredit(consumer);
-      if (full && !this.topology.paused.has(this)) {
+      // A connection that also consumes is never paused: its socket carries the acks that end the wait.
+      if (full && this.channelConsumers.size === 0 && !this.topology.paused.has(this)) {
         this.topology.paused.add(this);
         this.socket.pause();
       }
