@@ -5,6 +5,7 @@ import { DurableDelayedStore, isDelayedStreamName } from './exchanges/delayed/du
 import type { ExchangeType } from './exchanges/exchange-type.js';
 import { ExchangeTypeRegistry } from './exchanges/registry.js';
 import { DefinitionJournal, entityKey } from './persistence/definitions.js';
+import { RecordTables } from './records.js';
 import { JSON_PROPERTIES_CODEC, MessageHeaderCodec, type PropertiesCodec } from './persistence/message-header.js';
 import { DurableStoreAccess } from './queue/durable-messages.js';
 import type { Queue } from './queue/queue.js';
@@ -62,6 +63,8 @@ export class Broker implements VHostContext {
   readonly logger: Logger;
   readonly store: Store;
   readonly definitions: DefinitionJournal;
+  /** Keyed records per vhost and table (records.ts): state clients keep in the broker (src/jobs). */
+  readonly records = new RecordTables();
   private readonly vhostTable = new Map<string, VHost>();
   private started = false;
   private stopped = false;
@@ -141,6 +144,9 @@ export class Broker implements VHostContext {
     if (orphans !== 0) this.logger.warn({ exchanges: orphans }, 'stored delayed messages of unknown exchanges dropped');
     await this.restoreMessages(recovered);
     this.definitions.activate();
+    // Records live in the local store's journal, also on a cluster node (not replicated: see records.ts).
+    this.records.restore(recovered.definitions);
+    if (this.store.persistent) this.records.persistTo(this.store);
     this.definitions.vhostCreated(DEFAULT_VHOST);
     this.started = true;
     this.recovered = recovered;
@@ -180,6 +186,7 @@ export class Broker implements VHostContext {
     if (vhost === undefined) return;
     this.vhostTable.delete(name);
     this.definitions.vhostDeleted(vhost);
+    this.records.dropVhost(name);
     vhost.close();
   }
 

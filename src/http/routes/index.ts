@@ -11,6 +11,7 @@ import { registerOverviewRoutes } from './overview.js';
 import { registerPermissionRoutes } from './permissions.js';
 import { registerPolicyRoutes } from './policies.js';
 import { registerQueueRoutes } from './queues.js';
+import { registerRecordRoutes } from './records.js';
 import { registerUserRoutes } from './users.js';
 import { registerVhostRoutes } from './vhosts.js';
 
@@ -30,6 +31,7 @@ export function registerRoutes(app: FastifyInstance, context: ManagementContext)
     registerConsumerRoutes,
     registerPolicyRoutes,
     registerDefinitionRoutes,
+    registerRecordRoutes,
   ]) {
     register(app, context);
   }

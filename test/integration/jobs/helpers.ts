@@ -1,0 +1,63 @@
+import { loadConfig, silentLogger, WarrenServer } from '../../../src/index.js';
+import type { ConnectionOptions } from '../../../src/jobs/index.js';
+import { tempDataDir } from '../durability/helpers.js';
+
+export interface JobsBroker {
+  server: WarrenServer;
+  connection: ConnectionOptions;
+  amqpUrl: string;
+  httpUrl: string;
+  /** Stops the server and starts a new one on the same data dir and ports (a broker restart). */
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}
+
+function configFor(dir: string, amqpPort: number, httpPort: number) {
+  return loadConfig({
+    env: {},
+    flags: {
+      'amqp-host': '127.0.0.1',
+      'amqp-port': String(amqpPort),
+      'http-host': '127.0.0.1',
+      'http-port': String(httpPort),
+      'log-level': 'silent',
+      'data-dir': dir,
+    },
+  });
+}
+
+/** A WarrenServer (AMQP + management API, LogStore in a temp dir) for the job library's tests. */
+export async function startJobsBroker(): Promise<JobsBroker> {
+  const data = await tempDataDir();
+  let server = new WarrenServer(configFor(data.dir, 0, 0), silentLogger());
+  const { amqp, http } = await server.start();
+  const amqpUrl = `amqp://guest:guest@127.0.0.1:${amqp.port}`;
+  const httpUrl = `http://127.0.0.1:${http.port}`;
+  const broker: JobsBroker = {
+    server,
+    amqpUrl,
+    httpUrl,
+    connection: { url: amqpUrl, managementUrl: httpUrl, reconnectDelayMs: 50 },
+    async restart() {
+      await server.stop();
+      server = new WarrenServer(configFor(data.dir, amqp.port, http.port), silentLogger());
+      await server.start();
+      broker.server = server;
+    },
+    async close() {
+      await server.stop();
+      await data.cleanup();
+    },
+  };
+  return broker;
+}
+
+export async function api(broker: JobsBroker, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+  const response = await fetch(`${broker.httpUrl}${path}`, {
+    method,
+    headers: { authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, json: text === '' ? undefined : JSON.parse(text) };
+}
