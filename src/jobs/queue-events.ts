@@ -18,13 +18,18 @@ export class QueueEvents extends EventEmitter {
   private readonly link: AmqpLink;
   private readonly readyPromise: Promise<void>;
 
+  /** 'error' is only emitted to listeners (an EventEmitter throws an unheard 'error'). */
+  private emitError(error: Error): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+  }
+
   constructor(
     readonly name: string,
     opts: QueueEventsOptions = {},
   ) {
     super();
     this.link = new AmqpLink(resolveConnection(opts.connection), `warren/jobs events ${name}`);
-    this.link.on('disconnected', (error) => this.emit('error', error ?? new Error('connection lost')));
+    this.link.on('disconnected', (error) => this.emitError(error ?? new Error('connection lost')));
     this.readyPromise = this.link.addSetup(async (channel, connection) => {
       await declareTopology(channel, connection, name);
       const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });

@@ -48,6 +48,11 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
   private readonly target: ResolvedConnection;
   private readonly readyPromise: Promise<void>;
 
+  /** 'error' is only emitted to listeners (an EventEmitter throws an unheard 'error'). */
+  private emitError(error: Error): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+  }
+
   constructor(
     readonly name: string,
     opts: QueueOptions = {},
@@ -59,7 +64,7 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
     this.state = new StateClient(this.target, n.table);
     this.meta = new StateClient(this.target, n.meta);
     this.link = new AmqpLink(this.target, `warren/jobs queue ${name}`);
-    this.link.on('disconnected', (error) => this.emit('error', error ?? new Error('connection lost')));
+    this.link.on('disconnected', (error) => this.emitError(error ?? new Error('connection lost')));
     this.readyPromise = this.link.addSetup((channel, connection) => declareTopology(channel, connection, name));
     this.readyPromise.catch(() => undefined);
   }

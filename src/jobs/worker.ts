@@ -69,6 +69,11 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
   private running = false;
   private readonly idleWaiters: (() => void)[] = [];
 
+  /** 'error' is only emitted to listeners (an EventEmitter throws an unheard 'error'). */
+  private emitError(error: Error): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+  }
+
   constructor(
     readonly name: string,
     private readonly processor: Processor<D, R, N>,
@@ -80,7 +85,7 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
     this.state = new StateClient(target, names(name).table);
     this.meta = new StateClient(target, names(name).meta);
     this.link = new AmqpLink(target, `warren/jobs worker ${name}`);
-    this.link.on('disconnected', (error) => this.emit('error', error ?? new Error('connection lost')));
+    this.link.on('disconnected', (error) => this.emitError(error ?? new Error('connection lost')));
     this.link.on('connected', () => this.emit('ready'));
     if (opts.autorun !== false) void this.run();
   }
@@ -102,7 +107,7 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
         if (!this.paused) await this.consume(channel);
       })
       .catch((error: Error) => {
-        if (this.closing === undefined) this.emit('error', error);
+        if (this.closing === undefined) this.emitError(error);
       });
   }
 
@@ -199,7 +204,7 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
     try {
       wire = JSON.parse(message.content.toString()) as JobWire;
     } catch {
-      this.emit('error', new Error('a message that is not a job was dropped from the job queue'));
+      this.emitError(new Error('a message that is not a job was dropped from the job queue'));
       return this.settle(channel, message);
     }
     const job = Job.fromWire(this, wire) as Job<D, R, N>;
@@ -209,7 +214,7 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
     if (!taken.ok) return this.settle(channel, message); // removed, or already finished
     publishEvent(this.link, this.name, { event: 'active', jobId: job.id });
     this.emit('active', job);
-    if (job.opts.repeat !== undefined) await this.scheduleNext(job).catch((error: Error) => this.emit('error', error));
+    if (job.opts.repeat !== undefined) await this.scheduleNext(job).catch((error: Error) => this.emitError(error));
 
     const controller = new AbortController();
     this.active.set(job.id, controller);
@@ -219,14 +224,20 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
       const result = await this.runProcessor(job, controller.signal);
       await this.completed(job, result);
     } catch (error) {
-      await this.failed(job, error instanceof Error ? error : new Error(String(error))).catch((e: Error) => this.emit('error', e));
+      // A forced close: the job goes back to the queue with the connection, not to failed.
+      if (this.closing !== undefined && controller.signal.aborted) return void this.finish(job.id);
+      await this.failed(job, error instanceof Error ? error : new Error(String(error))).catch((e: Error) => this.emitError(e));
     } finally {
       clearTimeout(timeout);
       clearInterval(lock);
-      this.active.delete(job.id);
-      if (this.active.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
     }
+    this.finish(job.id);
     this.settle(channel, message);
+  }
+
+  private finish(id: string): void {
+    this.active.delete(id);
+    if (this.active.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
   private runProcessor(job: Job<D, R, N>, signal: AbortSignal): Promise<R> {
