@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { PushService } from './push/index.js';
 import { createServer as createTcpServer, type AddressInfo, type Server } from 'node:net';
 import { AmqpListener } from './amqp/server.js';
 import { clusterBrokerHooks } from './cluster/broker-hooks.js';
@@ -81,6 +82,7 @@ export class WarrenServer {
   readonly cluster: ClusterNode | undefined;
   /** Every front door's listener; alarms, shutdown and the management API go through these. */
   private readonly listeners: Listener[] = [];
+  private push: PushService | undefined;
   private http: HttpServer | undefined;
   /** Front doors' addresses, listed by /api/overview next to the HTTP one. */
   private readonly addresses: ListenerInfo[] = [];
@@ -173,6 +175,9 @@ export class WarrenServer {
       const tls = this.config.amqps;
       const amqps = tls === undefined ? undefined : await this.listen(this.amqpListener({ host: tls.host, port: tls.port, tls: await readTlsFiles(tls) }, 'amqps'), 'AMQPS');
       const http = await this.listenHttp();
+      // Push queues: the broker consumes queues declared with x-push-endpoint (src/push).
+      this.push = new PushService(this.broker, this.config.push, this.logger.child({ component: 'push' }));
+      this.push.start();
       if (cluster !== undefined) {
         const linkPort = cluster.config.linkPort === undefined ? amqp.port : await this.listenForLinks(cluster);
         cluster.connectionCount = () => this.listeners.reduce((n, listener) => n + [...listener.connections()].length, 0);
@@ -235,6 +240,7 @@ export class WarrenServer {
         users: this.users,
         connections: () => this.listeners.flatMap((listener) => [...listener.connections()]),
         alarms: () => this.alarmStatus(),
+        pushStates: () => this.push?.states() ?? [],
       },
       {
         host: this.config.http.host,
@@ -265,6 +271,7 @@ export class WarrenServer {
   private tearDown(reason: string): Promise<void> {
     this.tearingDown ??= (async () => {
       await this.http?.close();
+      this.push?.stop();
       // Leaving the cluster asks the database; one that does not answer must not hold the shutdown.
       await raceTimeout(this.cluster?.stop(), 5000);
       this.linkServer?.close();

@@ -83,6 +83,7 @@ export function resolveLayers(layers: readonly ConfigLayer[], env: Environment, 
     loopbackUsers: pick('loopbackUsers') ?? ['guest'],
     configFile: undefined,
     cluster: resolveCluster(section('cluster')),
+    push: { allowHttp: false, allowHosts: [], secrets: {}, ...pick('push') },
   };
 }
 

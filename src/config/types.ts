@@ -20,6 +20,17 @@ export interface WarrenConfig {
   configFile: string | undefined;
   /** Cluster mode (README "Cluster"); undefined: a single broker. */
   cluster: ClusterConfig | undefined;
+  /** Push queues (README "Push queues"): what endpoints may be, and the signing secrets. */
+  push: PushConfigSection;
+}
+
+export interface PushConfigSection {
+  /** Allow http:// endpoints (default false: https only). */
+  allowHttp: boolean;
+  /** Hosts allowed although private, loopback or link-local. */
+  allowHosts: string[];
+  /** Signing secrets by name (a queue names one with x-push-secret). */
+  secrets: Record<string, string>;
 }
 
 export const QUEUE_TYPES = ['classic', 'quorum'] as const;
@@ -125,6 +136,7 @@ export interface ConfigLayer {
   permissions?: PermissionConfig[];
   loopbackUsers?: string[];
   cluster?: Partial<ClusterConfig>;
+  push?: Partial<PushConfigSection>;
 }
 
 /** Thrown for any invalid setting; the message names the source and the key. */

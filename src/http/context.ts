@@ -79,6 +79,8 @@ export interface ManagementContext {
   /** RabbitMQ-style node name, e.g. "warren@myhost" (a cluster node's --node-name). */
   readonly nodeName: string;
   readonly cluster: ClusterView | undefined;
+  /** Push queues' delivery state (src/push), for GET /api/push; absent: no push service. */
+  readonly pushStates?: () => readonly object[];
   readonly startedAt: number;
   /** Where disk free space is measured (the data directory). */
   readonly dataDir: string;

@@ -38,6 +38,8 @@ export interface HttpServerSources {
   connections: () => Iterable<ConnectionView>;
   /** Resource alarms (memory, disk); default: none raised, RabbitMQ's default limits reported. */
   alarms?: () => AlarmStatus;
+  /** Push queues' delivery state (src/push). */
+  pushStates?: () => readonly object[];
 }
 
 function noAlarms(): AlarmStatus {
@@ -73,6 +75,7 @@ export class HttpServer {
       rates,
       nodeName: options.nodeName ?? `warren@${hostname()}`,
       cluster: options.cluster,
+      ...(sources.pushStates === undefined ? {} : { pushStates: sources.pushStates }),
       startedAt: Date.now(),
       dataDir: options.dataDir ?? process.cwd(),
       owner: { name: 'management API' },

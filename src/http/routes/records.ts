@@ -111,6 +111,13 @@ function runOp(context: ManagementContext, vhost: string, table: string, op: Rec
 }
 
 export function registerRecordRoutes(app: FastifyInstance, context: ManagementContext): void {
+  // Push queues' delivery state (src/push): endpoint, in flight, last status and error, latencies.
+  app.get('/api/push', async (request) => {
+    const states = (context.pushStates?.() ?? []) as { vhost: string }[];
+    const user = request.managementUser;
+    return isAdministrator(user) ? states : states.filter((s) => context.users.canAccessVhost(user, s.vhost));
+  });
+
   app.get<{ Params: { vhost: string } }>('/api/records/:vhost', async (request) => {
     requireVhostUser(context, request.managementUser, request.params.vhost);
     return context.broker.records.tablesOf(request.params.vhost);

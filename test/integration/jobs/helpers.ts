@@ -13,7 +13,7 @@ export interface JobsBroker {
 }
 
 function configFor(dir: string, amqpPort: number, httpPort: number) {
-  return loadConfig({
+  const config = loadConfig({
     env: {},
     flags: {
       'amqp-host': '127.0.0.1',
@@ -24,6 +24,9 @@ function configFor(dir: string, amqpPort: number, httpPort: number) {
       'data-dir': dir,
     },
   });
+  // Push tests call endpoints on this machine: allow plain HTTP to 127.0.0.1 (refused by default).
+  config.push = { allowHttp: true, allowHosts: ['127.0.0.1'], secrets: { main: 'whsec_' + Buffer.from('test-secret-key').toString('base64') } };
+  return config;
 }
 
 /** A WarrenServer (AMQP + management API, LogStore in a temp dir) for the job library's tests. */
