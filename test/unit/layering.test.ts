@@ -58,3 +58,11 @@ test('front doors and session services hold queues as QueueView, never as the Qu
     assert.deepEqual(offenders(folder, queueInternals), [], folder);
   }
 });
+
+test('jobs/ is a client library: it imports nothing of the server (it talks to a broker over AMQP and HTTP)', () => {
+  assert.deepEqual(offenders('jobs', (t) => !t.startsWith('jobs/')), []);
+});
+
+test('push/ is a door over the core: no other door, no HTTP layer, no store internals', () => {
+  assert.deepEqual(offenders('push', (t) => ['amqp/', 'http/', 'store/', 'jobs/', 'cluster/'].some((p) => t.startsWith(p))), []);
+});
