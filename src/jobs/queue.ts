@@ -85,9 +85,12 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
     const delay = Math.max(0, options.delay ?? 0);
     const record = job.toRecord();
     if (delay > 0) record.delayUntil = job.timestamp + delay;
+    record.addToken = randomUUID();
     const created = await this.state.run<JobRecord>({ op: 'put', key: job.id, tag: delay > 0 ? 'delayed' : 'waiting', value: record, ifAbsent: true });
-    // jobId: adding an id that exists is a no-op returning the existing job (BullMQ's rule).
-    if (!created.ok) return created.current === undefined ? job : (Job.fromRecord(this, created.current) as Job<DataType, ResultType, NameType>);
+    // jobId: adding an id that exists is a no-op returning the existing job (BullMQ's rule). A record
+    // with this add's own token is ours (a retried request that had already been applied).
+    const ours = created.current?.value.addToken === record.addToken;
+    if (!created.ok && !ours) return created.current === undefined ? job : (Job.fromRecord(this, created.current) as Job<DataType, ResultType, NameType>);
     await this.enqueue(job.toWire(), delay);
     publishEvent(this.link, this.name, { event: delay > 0 ? 'delayed' : 'waiting', jobId: job.id, ...(delay > 0 ? { delay: job.timestamp + delay } : {}) });
     return job;

@@ -28,6 +28,7 @@ interface Pending {
 
 const MAX_BATCH = 2_000;
 const RETRIES = 50;
+const REQUEST_TIMEOUT_MS = 10_000;
 
 /**
  * The job library's view of one record table over the management API. Operations issued in the same
@@ -103,6 +104,8 @@ export class StateClient {
           method,
           headers: { authorization: this.target.authorization, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          // A request stuck on a connection to a broker that went away is abandoned and retried.
+          signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
         });
       } catch (error) {
         // The broker is down or restarting: wait for it (unless closed or out of patience).

@@ -70,6 +70,8 @@ export interface JobRecord {
   finishedOn?: number;
   /** When a delayed job is due. */
   delayUntil?: number;
+  /** Set by the add that created the record: tells a retried create from a duplicate job id. */
+  addToken?: string;
 }
 
 /** The message body of a job (the same fields a record starts with). */

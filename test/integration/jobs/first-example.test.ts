@@ -3,22 +3,26 @@ import assert from 'node:assert/strict';
 import { Queue, Worker, QueueEvents, type Job } from '../../../src/jobs/index.js';
 import { waitFor } from '../../helpers/wait.js';
 import { api, startJobsBroker, type JobsBroker } from './helpers.js';
+import { track, closeTracked } from './helpers.js';
 
 let broker: JobsBroker;
 before(async () => {
   broker = await startJobsBroker();
 });
-after(() => broker.close());
+after(async () => {
+  await closeTracked();
+  await broker.close();
+});
 
 test("README's first example: add an email job, a worker sends it, QueueEvents sees it complete", async () => {
   const connection = broker.connection;
   const sent: string[] = [];
-  const queue = new Queue('emails', { connection });
-  const events = new QueueEvents('emails', { connection });
+  const queue = track(new Queue('emails', { connection }));
+  const events = track(new QueueEvents('emails', { connection }));
   await events.waitUntilReady();
   const completedEvent = new Promise<{ jobId: string; returnvalue: unknown }>((resolve) => events.once('completed', resolve));
 
-  const worker = new Worker(
+  const worker = track(new Worker(
     'emails',
     async (job: Job<{ to: string; subject: string }>) => {
       sent.push(job.data.to);
@@ -26,7 +30,7 @@ test("README's first example: add an email job, a worker sends it, QueueEvents s
       return { delivered: true };
     },
     { connection, concurrency: 5 },
-  );
+  ));
 
   const job = await queue.add('welcome', { to: 'ada@example.com', subject: 'Welcome!' });
   const event = await completedEvent;

@@ -64,3 +64,18 @@ export async function api(broker: JobsBroker, method: string, path: string, body
   const text = await response.text();
   return { status: response.status, json: text === '' ? undefined : JSON.parse(text) };
 }
+
+const tracked = new Set<{ close(force?: boolean): Promise<void> }>();
+
+/** Remembers a Queue, Worker or QueueEvents so that closeTracked() closes it even when a test failed midway. */
+export function track<T extends { close(force?: boolean): Promise<void> }>(object: T): T {
+  tracked.add(object);
+  return object;
+}
+
+/** Closes what the tests opened (workers forced), so a failed test does not keep the process reconnecting. */
+export async function closeTracked(): Promise<void> {
+  const objects = [...tracked];
+  tracked.clear();
+  await Promise.all(objects.map((o) => o.close(true).catch(() => undefined)));
+}

@@ -4,18 +4,22 @@ import amqp from 'amqplib';
 import { Queue, Worker, UnrecoverableError, type Job } from '../../../src/jobs/index.js';
 import { sleep, waitFor } from '../../helpers/wait.js';
 import { api, startJobsBroker, type JobsBroker } from './helpers.js';
+import { track, closeTracked } from './helpers.js';
 
 let broker: JobsBroker;
 before(async () => {
   broker = await startJobsBroker();
 });
-after(() => broker.close());
+after(async () => {
+  await closeTracked();
+  await broker.close();
+});
 
 test('attempts with exponential backoff: fails twice, succeeds on the third attempt, the delays are honoured', async () => {
   const connection = broker.connection;
-  const queue = new Queue('retries', { connection });
+  const queue = track(new Queue('retries', { connection }));
   const times: number[] = [];
-  const worker = new Worker(
+  const worker = track(new Worker(
     'retries',
     async (job) => {
       times.push(Date.now());
@@ -23,7 +27,7 @@ test('attempts with exponential backoff: fails twice, succeeds on the third atte
       return 'ok';
     },
     { connection },
-  );
+  ));
   const job = await queue.add('flaky', {}, { attempts: 3, backoff: { type: 'exponential', delay: 200 } });
   await waitFor(async () => (await queue.getJobState(job.id)) === 'completed', 'the job to complete');
   assert.equal(times.length, 3);
@@ -38,9 +42,9 @@ test('attempts with exponential backoff: fails twice, succeeds on the third atte
 
 test('exhausted attempts and UnrecoverableError end in failed with reason and stack; retry() runs it again', async () => {
   const connection = broker.connection;
-  const queue = new Queue('failing', { connection });
+  const queue = track(new Queue('failing', { connection }));
   let fix = false;
-  const worker = new Worker(
+  const worker = track(new Worker(
     'failing',
     async (job) => {
       if (job.name === 'fatal') throw new UnrecoverableError('no way');
@@ -48,7 +52,7 @@ test('exhausted attempts and UnrecoverableError end in failed with reason and st
       return 'fixed';
     },
     { connection, concurrency: 2 },
-  );
+  ));
   const flaky = await queue.add('flaky', {}, { attempts: 2, backoff: 10 });
   const fatal = await queue.add('fatal', {}, { attempts: 5 });
   await waitFor(async () => (await queue.getJobCounts('failed'))['failed'] === 2, 'two failed jobs');
@@ -66,9 +70,11 @@ test('exhausted attempts and UnrecoverableError end in failed with reason and st
 
 test('delay, priority, jobId idempotence, removeOnComplete by count, paging', async () => {
   const connection = broker.connection;
-  const queue = new Queue('options', { connection });
+  const queue = track(new Queue('options', { connection }));
   const order: string[] = [];
-  await queue.add('late', {}, { delay: 400 });
+  const started = Date.now();
+  // Lowest priority too, so that even if it falls due early (a loaded machine) it goes last.
+  await queue.add('late', {}, { delay: 1000, priority: 100 });
   await queue.add('low', {}, { priority: 5 });
   await queue.add('high', {}, { priority: 1 });
   await queue.add('plain', {});
@@ -77,26 +83,25 @@ test('delay, priority, jobId idempotence, removeOnComplete by count, paging', as
   assert.equal(second.id, first.id);
   assert.deepEqual(second.data, { n: 1 });
   assert.equal((await queue.getJobCounts('delayed'))['delayed'], 1);
-  const started = Date.now();
   let lateAt = 0;
-  const worker = new Worker(
+  const worker = track(new Worker(
     'options',
     async (job) => {
       order.push(job.name);
       if (job.name === 'late') lateAt = Date.now();
     },
     { connection },
-  );
+  ));
   await waitFor(() => order.length === 5, 'five jobs');
   assert.deepEqual(order.slice(0, 4), ['plain', 'same', 'high', 'low']);
   assert.equal(order[4], 'late');
-  assert.ok(lateAt - started >= 300, 'the delayed job waited');
+  assert.ok(lateAt - started >= 900, 'the delayed job waited');
   assert.equal((await queue.getCompleted(0, 1)).length, 2, 'paging: first page of two');
   assert.equal((await queue.getCompleted(2, 10)).length, 3);
   await worker.close();
 
   for (let i = 0; i < 6; i++) await queue.add('kept', { i }, { removeOnComplete: 3 });
-  const keeper = new Worker('options', async () => undefined, { connection, concurrency: 6 });
+  const keeper = track(new Worker('options', async () => undefined, { connection, concurrency: 6 }));
   await waitFor(async () => (await queue.getJobCounts('waiting', 'active'))['waiting'] === 0, 'the kept jobs to run');
   await sleep(200);
   assert.ok(((await queue.getJobCounts('completed'))['completed'] ?? 0) <= 3, 'removeOnComplete keeps at most 3');
@@ -106,12 +111,12 @@ test('delay, priority, jobId idempotence, removeOnComplete by count, paging', as
 
 test('timeout aborts the signal and fails the attempt; group keeps per-key order one at a time', async () => {
   const connection = broker.connection;
-  const queue = new Queue('limits', { connection });
+  const queue = track(new Queue('limits', { connection }));
   let aborted = false;
   const seen: string[] = [];
   let running = 0;
   let maxRunningPerGroup = 0;
-  const worker = new Worker(
+  const worker = track(new Worker(
     'limits',
     async (job: Job, _token, signal) => {
       if (job.name === 'slow') {
@@ -125,7 +130,7 @@ test('timeout aborts the signal and fails the attempt; group keeps per-key order
       running--;
     },
     { connection, concurrency: 4 },
-  );
+  ));
   const slow = await queue.add('slow', {}, { timeout: 100 });
   for (let n = 0; n < 6; n++) await queue.add('grouped', { n }, { group: { id: 'customer-1' } });
   await waitFor(async () => (await queue.getJobState(slow.id)) === 'failed', 'the slow job to time out');
@@ -140,12 +145,12 @@ test('timeout aborts the signal and fails the attempt; group keeps per-key order
 
 test('pause is durable: a worker started while paused takes nothing until resume; drain and clean', async () => {
   const connection = broker.connection;
-  const queue = new Queue('paused', { connection });
+  const queue = track(new Queue('paused', { connection }));
   await queue.pause();
   assert.equal(await queue.isPaused(), true);
   await queue.add('wait', {});
   const done: string[] = [];
-  const worker = new Worker('paused', async (job) => void done.push(job.id), { connection });
+  const worker = track(new Worker('paused', async (job) => void done.push(job.id), { connection }));
   await worker.waitUntilReady();
   await sleep(300);
   assert.equal(done.length, 0);
@@ -162,7 +167,7 @@ test('pause is durable: a worker started while paused takes nothing until resume
 });
 
 test('a plain AMQP client (amqplib) sees the job messages in the same queue', async () => {
-  const queue = new Queue('visible', { connection: broker.connection });
+  const queue = track(new Queue('visible', { connection: broker.connection }));
   const job = await queue.add('hello', { x: 1 });
   const connection = await amqp.connect(broker.amqpUrl);
   const channel = await connection.createChannel();

@@ -8,20 +8,24 @@ import { fileURLToPath } from 'node:url';
 import { Queue, Worker } from '../../../src/jobs/index.js';
 import { sleep, waitFor } from '../../helpers/wait.js';
 import { api, startJobsBroker, type JobsBroker } from './helpers.js';
+import { track, closeTracked } from './helpers.js';
 
 let broker: JobsBroker;
 before(async () => {
   broker = await startJobsBroker();
 });
-after(() => broker.close());
+after(async () => {
+  await closeTracked();
+  await broker.close();
+});
 
 const JOBS_INDEX = fileURLToPath(new URL('../../../src/jobs/index.js', import.meta.url));
 
 test('a worker whose connection is closed through the management API reconnects and keeps consuming', async () => {
   const connection = broker.connection;
-  const queue = new Queue('reconnect', { connection });
+  const queue = track(new Queue('reconnect', { connection }));
   const done: number[] = [];
-  const worker = new Worker('reconnect', async (job) => void done.push(job.data.n), { connection });
+  const worker = track(new Worker('reconnect', async (job) => void done.push(job.data.n), { connection }));
   worker.on('error', () => undefined);
   await queue.add('one', { n: 1 });
   await waitFor(() => done.length === 1, 'the first job');
@@ -42,13 +46,13 @@ test('a worker whose connection is closed through the management API reconnects 
 
 test('a broker restart: waiting and delayed jobs survive, the worker resumes by itself, none is lost', async () => {
   const connection = broker.connection;
-  const queue = new Queue('restart', { connection });
+  const queue = track(new Queue('restart', { connection }));
   queue.on('error', () => undefined);
   for (let n = 0; n < 5; n++) await queue.add('before', { n });
   await queue.add('delayed', { n: 99 }, { delay: 1500 });
   await broker.restart();
   const done = new Set<number>();
-  const worker = new Worker('restart', async (job) => void done.add(job.data.n), { connection, concurrency: 3 });
+  const worker = track(new Worker('restart', async (job) => void done.add(job.data.n), { connection, concurrency: 3 }));
   worker.on('error', (e) => process.env['JOBS_DEBUG'] && console.error('worker error', e));
   await waitFor(() => done.size === 5, 'the five waiting jobs after the restart');
   await broker.restart();
@@ -61,13 +65,13 @@ test('a broker restart: waiting and delayed jobs survive, the worker resumes by 
 
 test('a worker killed (-9) mid-job gives the job back at once; it runs again, once, and a completed job never reruns', async () => {
   const connection = broker.connection;
-  const queue = new Queue('crash', { connection });
+  const queue = track(new Queue('crash', { connection }));
   const dir = await mkdtemp(join(tmpdir(), 'warren-jobs-crash-'));
   const script = join(dir, 'worker.mjs');
   await writeFile(
     script,
     `import { Worker } from ${JSON.stringify(JOBS_INDEX)};
-     const w = new Worker('crash', async () => { process.stdout.write('started\\n'); await new Promise(() => {}); }, { connection: ${JSON.stringify(connection)} });
+     const w = track(new Worker('crash', async () => { process.stdout.write('started\\n'); await new Promise(() => {}); }, { connection: ${JSON.stringify(connection)} }));
      w.on('error', () => {});`,
   );
   const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -77,7 +81,7 @@ test('a worker killed (-9) mid-job gives the job back at once; it runs again, on
     assert.equal(await queue.getJobState(job.id), 'active');
     child.kill('SIGKILL');
     const runs: string[] = [];
-    const worker = new Worker('crash', async (j) => void runs.push(j.id), { connection });
+    const worker = track(new Worker('crash', async (j) => void runs.push(j.id), { connection }));
     await waitFor(async () => (await queue.getJobState(job.id)) === 'completed', 'the job to run again');
     await sleep(300);
     assert.deepEqual(runs, [job.id]);
@@ -99,15 +103,15 @@ test('a hung worker (connection open) loses its job after lockDuration; another 
   const connection = broker.connection;
   const runs: string[] = [];
   // The first worker declares the queue with a 400 ms consumer timeout and never extends (its timer is blocked).
-  const hung = new Worker('hung', async () => new Promise(() => undefined), { connection, lockDuration: 400, autorun: false });
+  const hung = track(new Worker('hung', async () => new Promise(() => undefined), { connection, lockDuration: 400, autorun: false }));
   (hung as unknown as { keepLock: () => undefined }).keepLock = () => undefined;
   hung.on('error', () => undefined);
   await hung.run();
   await hung.waitUntilReady();
-  const queue = new Queue('hung', { connection });
+  const queue = track(new Queue('hung', { connection }));
   const job = await queue.add('stuck', {});
   await waitFor(async () => (await queue.getJobState(job.id)) === 'active', 'the hung worker to take it');
-  const other = new Worker('hung', async (j) => void runs.push(j.id), { connection });
+  const other = track(new Worker('hung', async (j) => void runs.push(j.id), { connection }));
   await waitFor(() => runs.length === 1, 'the other worker to run it', 10_000);
   await sleep(300);
   assert.deepEqual(runs, [job.id]);

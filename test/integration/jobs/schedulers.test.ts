@@ -4,18 +4,22 @@ import { Queue, Worker } from '../../../src/jobs/index.js';
 import { nextSlot } from '../../../src/jobs/schedulers.js';
 import { sleep, waitFor } from '../../helpers/wait.js';
 import { startJobsBroker, type JobsBroker } from './helpers.js';
+import { track, closeTracked } from './helpers.js';
 
 let broker: JobsBroker;
 before(async () => {
   broker = await startJobsBroker();
 });
-after(() => broker.close());
+after(async () => {
+  await closeTracked();
+  await broker.close();
+});
 
 test('a job scheduler with `every`, upserted by two Queues with two Workers running, fires once per slot', async () => {
   const connection = broker.connection;
-  const queues = [new Queue('ticks', { connection }), new Queue('ticks', { connection })];
+  const queues = [track(new Queue('ticks', { connection })), track(new Queue('ticks', { connection }))];
   const fired: number[] = [];
-  const workers = [0, 1].map(() => new Worker('ticks', async (job) => void fired.push(job.opts.repeat!.slot), { connection }));
+  const workers = [0, 1].map(() => track(new Worker('ticks', async (job) => void fired.push(job.opts.repeat!.slot), { connection })));
   await Promise.all(queues.map((q) => q.upsertJobScheduler('tick', { every: 300 }, { name: 'tick', data: {} })));
   await waitFor(() => fired.length >= 4, 'four slots', 10_000);
   await queues[0]!.removeJobScheduler('tick');
@@ -33,13 +37,13 @@ test('a job scheduler with `every`, upserted by two Queues with two Workers runn
 
 test('the worker running a slot dies: the next slot is still scheduled by whoever runs it next', async () => {
   const connection = broker.connection;
-  const queue = new Queue('survive', { connection });
-  const first = new Worker('survive', async () => undefined, { connection });
+  const queue = track(new Queue('survive', { connection }));
+  const first = track(new Worker('survive', async () => undefined, { connection }));
   await queue.upsertJobScheduler('s', { every: 250 });
   await sleep(600);
   await first.close(true);
   const fired: number[] = [];
-  const second = new Worker('survive', async (job) => void fired.push(job.opts.repeat!.slot), { connection });
+  const second = track(new Worker('survive', async (job) => void fired.push(job.opts.repeat!.slot), { connection }));
   await waitFor(() => fired.length >= 2, 'slots after the first worker is gone', 10_000);
   await queue.removeJobScheduler('s');
   await second.close();

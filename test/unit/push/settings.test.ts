@@ -35,3 +35,13 @@ test('endpoint guard: https only by default, private/loopback/link-local refused
   assert.equal(await endpointRefusal(new URL('https://93.184.216.34/'), safe), undefined);
   assert.equal(await endpointRefusal(new URL('http://127.0.0.1:8080/'), { allowHttp: true, allowHosts: ['127.0.0.1'] }), undefined);
 });
+
+test('config: the push section is read and checked; defaults are https only, nothing allow-listed', async () => {
+  const { parseConfigText } = await import('../../../src/config/file.js');
+  const { loadConfig, ConfigError } = await import('../../../src/config/index.js');
+  const layer = parseConfigText('push:\n  allowHttp: true\n  allowHosts: [127.0.0.1]\n  secrets:\n    orders: whsec_abc\n', 'warren.yaml', '/');
+  assert.deepEqual(layer.push, { allowHttp: true, allowHosts: ['127.0.0.1'], secrets: { orders: 'whsec_abc' } });
+  assert.throws(() => parseConfigText('push:\n  allowHttp: maybe\n', 'warren.yaml', '/'), ConfigError);
+  assert.throws(() => parseConfigText('push:\n  other: 1\n', 'warren.yaml', '/'), ConfigError);
+  assert.deepEqual(loadConfig({ env: {}, flags: {} }).push, { allowHttp: false, allowHosts: [], secrets: {} });
+});
