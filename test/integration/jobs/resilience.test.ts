@@ -71,7 +71,7 @@ test('a worker killed (-9) mid-job gives the job back at once; it runs again, on
   await writeFile(
     script,
     `import { Worker } from ${JSON.stringify(JOBS_INDEX)};
-     const w = track(new Worker('crash', async () => { process.stdout.write('started\\n'); await new Promise(() => {}); }, { connection: ${JSON.stringify(connection)} }));
+     const w = new Worker('crash', async () => { process.stdout.write('started\\n'); await new Promise(() => {}); }, { connection: ${JSON.stringify(connection)} });
      w.on('error', () => {});`,
   );
   const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
