@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { PushService } from './push/index.js';
 import { createServer as createTcpServer, type AddressInfo, type Server } from 'node:net';
 import { hostname } from 'node:os';
 import { AmqpListener } from './amqp/server.js';
@@ -94,6 +95,7 @@ export class WarrenServer {
   readonly cluster: ClusterNode | undefined;
   /** Every front door's listener; alarms, shutdown and the management API go through these. */
   private readonly listeners: Listener[] = [];
+  private push: PushService | undefined;
   private http: HttpServer | undefined;
   /** Shovels (src/shovel): dynamic ones from runtime parameters, static ones from the config. */
   readonly shovels: ShovelManager;
@@ -205,6 +207,9 @@ export class WarrenServer {
       this.federation.start();
       const stomp = await this.startStomp();
       const stompTls = await this.startStompTls();
+      // Push queues: the broker consumes queues declared with x-push-endpoint (src/push).
+      this.push = new PushService(this.broker, this.config.push, this.logger.child({ component: 'push' }));
+      this.push.start();
       if (cluster !== undefined) {
         const linkPort = cluster.config.linkPort === undefined ? amqp.port : await this.listenForLinks(cluster);
         cluster.connectionCount = () => this.listeners.reduce((n, listener) => n + [...listener.connections()].length, 0);
@@ -312,6 +317,7 @@ export class WarrenServer {
         users: this.users,
         connections: () => this.listeners.flatMap((listener) => [...listener.connections()]),
         alarms: () => this.alarmStatus(),
+        pushStates: () => this.push?.states() ?? [],
       },
       {
         host: this.config.http.host,
@@ -362,6 +368,7 @@ export class WarrenServer {
       await this.http?.close();
       await this.shovels.stop();
       await this.federation.stop();
+      this.push?.stop();
       // Leaving the cluster asks the database; one that does not answer must not hold the shutdown.
       await raceTimeout(this.cluster?.stop(), 5000);
       this.linkServer?.close();

@@ -8,6 +8,7 @@ import { ExchangeTypeRegistry } from './exchanges/registry.js';
 import { DefinitionJournal, entityKey } from './persistence/definitions.js';
 import { RuntimeParameters } from './parameters/runtime-parameters.js';
 import { OPERATOR_POLICY_COMPONENT, operatorPolicyComponent, type OperatorPolicyValue } from './parameters/operator-policies.js';
+import { RecordTables } from './records.js';
 import { JSON_PROPERTIES_CODEC, MessageHeaderCodec, type PropertiesCodec } from './persistence/message-header.js';
 import { DurableStoreAccess } from './queue/durable-messages.js';
 import type { StreamLogAccess } from './stream/stream-queue.js';
@@ -68,6 +69,8 @@ export class Broker implements VHostContext {
   readonly definitions: DefinitionJournal;
   /** Runtime parameters, global parameters and operator policies (durable definitions). */
   readonly parameters = new RuntimeParameters();
+  /** Keyed records per vhost and table (records.ts): state clients keep in the broker (src/jobs). */
+  readonly records = new RecordTables();
   private readonly vhostTable = new Map<string, VHost>();
   private started = false;
   private stopped = false;
@@ -163,6 +166,9 @@ export class Broker implements VHostContext {
     if (orphans !== 0) this.logger.warn({ exchanges: orphans }, 'stored delayed messages of unknown exchanges dropped');
     await this.restoreMessages(recovered);
     this.definitions.activate();
+    // Records live in the local store's journal, also on a cluster node (not replicated: see records.ts).
+    this.records.restore(recovered.definitions);
+    if (this.store.persistent) this.records.persistTo(this.store);
     this.definitions.vhostCreated(DEFAULT_VHOST);
     this.started = true;
     this.recovered = recovered;
@@ -212,6 +218,7 @@ export class Broker implements VHostContext {
     this.vhostTable.delete(name);
     this.parameters.deleteVhost(name);
     this.definitions.vhostDeleted(vhost);
+    this.records.dropVhost(name);
     vhost.close();
   }
 

@@ -32,7 +32,7 @@ export function parseConfigText(text: string, label: string, baseDir: string): C
   return readRoot(root, label, baseDir);
 }
 
-const ROOT_KEYS = ['amqp', 'amqps', 'http', 'dataDir', 'limits', 'store', 'log', 'users', 'vhosts', 'permissions', 'loopbackUsers', 'cluster', 'sqs', 'shovels', 'stomp'] as const;
+const ROOT_KEYS = ['amqp', 'amqps', 'http', 'dataDir', 'limits', 'store', 'log', 'users', 'vhosts', 'permissions', 'loopbackUsers', 'cluster', 'sqs', 'shovels', 'stomp', 'push'] as const;
 
 function readRoot(value: unknown, where: string, baseDir: string): ConfigLayer {
   const root = mapping(value, where, ROOT_KEYS);
@@ -53,6 +53,7 @@ function readRoot(value: unknown, where: string, baseDir: string): ConfigLayer {
   assignDefined(layer, 'sqs', optional(root, 'sqs', where, sqs(path)));
   assignDefined(layer, 'shovels', optional(root, 'shovels', where, shovels));
   assignDefined(layer, 'stomp', optional(root, 'stomp', where, stompSection));
+  assignDefined(layer, 'push', optional(root, 'push', where, push));
   checkReferences(layer, where);
   return layer;
 }
@@ -236,3 +237,20 @@ function sqs(path: Validator<string>): Validator<ConfigLayer['sqs'] & object> {
   };
   return section({ host: nonEmptyString, port, region: nonEmptyString, accounts: list(account), accessKeys: list(accessKey), cert: path, key: path });
 }
+const boolean: Validator<boolean> = (value, where) => (typeof value === 'boolean' ? value : fail(where, 'true or false', value));
+
+/** push: { allowHttp, allowHosts: [...], secrets: { name: secret } } (README "Push queues"). */
+const push: Validator<NonNullable<ConfigLayer['push']>> = (value, where) => {
+  const object = mapping(value, where, ['allowHttp', 'allowHosts', 'secrets']);
+  const out: NonNullable<ConfigLayer['push']> = {};
+  const allowHttp = optional(object, 'allowHttp', where, boolean);
+  if (allowHttp !== undefined) out.allowHttp = allowHttp;
+  const allowHosts = optional(object, 'allowHosts', where, list(nonEmptyString));
+  if (allowHosts !== undefined) out.allowHosts = allowHosts;
+  const secrets = object['secrets'];
+  if (secrets !== undefined && secrets !== null) {
+    const table = mapping(secrets, child(where, 'secrets'), Object.keys(secrets as object));
+    out.secrets = Object.fromEntries(Object.entries(table).map(([name, secret]) => [name, nonEmptyString(secret, child(child(where, 'secrets'), name))]));
+  }
+  return out;
+};

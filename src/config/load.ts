@@ -86,6 +86,7 @@ export function resolveLayers(layers: readonly ConfigLayer[], env: Environment, 
     sqs: resolveSqs(section('sqs'), layers.some((layer) => layer.sqs !== undefined)),
     shovels: pick('shovels') ?? {},
     stomp: resolveStomp(section('stomp'), amqp.host),
+    push: { allowHttp: false, allowHosts: [], secrets: {}, ...pick('push') },
   };
 }
 

@@ -26,6 +26,8 @@ export interface WarrenConfig {
   shovels: Record<string, Record<string, unknown>>;
   /** The STOMP door (README "STOMP"); undefined: off (no stomp section, flag or variable). */
   stomp: StompConfig | undefined;
+  /** Push queues (README "Push queues"): what endpoints may be, and the signing secrets. */
+  push: PushConfigSection;
 }
 
 /** The SQS front door: on when any sqs setting (file, WARREN_SQS_*, --sqs-*) is given. */
@@ -59,6 +61,16 @@ export interface StompConfig extends ListenerConfig {
   enabled: boolean;
   /** STOMP over TLS on this port (RabbitMQ: 61614), with the amqps certificate and key; undefined = none. */
   tlsPort: number | undefined;
+}
+
+
+export interface PushConfigSection {
+  /** Allow http:// endpoints (default false: https only). */
+  allowHttp: boolean;
+  /** Hosts allowed although private, loopback or link-local. */
+  allowHosts: string[];
+  /** Signing secrets by name (a queue names one with x-push-secret). */
+  secrets: Record<string, string>;
 }
 
 export const QUEUE_TYPES = ['classic', 'quorum'] as const;
@@ -167,6 +179,7 @@ export interface ConfigLayer {
   sqs?: Partial<SqsConfig>;
   shovels?: Record<string, Record<string, unknown>>;
   stomp?: Partial<StompConfig>;
+  push?: Partial<PushConfigSection>;
 }
 
 /** Thrown for any invalid setting; the message names the source and the key. */

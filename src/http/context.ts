@@ -111,6 +111,8 @@ export interface ManagementContext {
   readonly cluster: ClusterView | undefined;
   /** Shovels and federation links (src/shovel, src/federation), when the server has them. */
   readonly links: LinksView | undefined;
+  /** Push queues' delivery state (src/push), for GET /api/push; absent: no push service. */
+  readonly pushStates?: () => readonly object[];
   readonly startedAt: number;
   /** Where disk free space is measured (the data directory). */
   readonly dataDir: string;

@@ -42,6 +42,8 @@ export interface HttpServerSources {
   connections: () => Iterable<ConnectionView>;
   /** Resource alarms (memory, disk); default: none raised, RabbitMQ's default limits reported. */
   alarms?: () => AlarmStatus;
+  /** Push queues' delivery state (src/push). */
+  pushStates?: () => readonly object[];
 }
 
 function noAlarms(): AlarmStatus {
@@ -78,6 +80,7 @@ export class HttpServer {
       nodeName: options.nodeName ?? `warren@${hostname()}`,
       cluster: options.cluster,
       links: options.links,
+      ...(sources.pushStates === undefined ? {} : { pushStates: sources.pushStates }),
       startedAt: Date.now(),
       dataDir: options.dataDir ?? process.cwd(),
       owner: { name: 'management API' },

@@ -76,3 +76,11 @@ test('stomp/ reaches the core only through broker/, session/ and auth/, and impo
   const allowed = (t: string): boolean => ['broker/', 'session/', 'auth/', 'stomp/'].some((p) => t.startsWith(p)) || t === 'version.js';
   assert.deepEqual(offenders('stomp', (t) => !allowed(t)), []);
 });
+
+test('jobs/ is a client library: it imports nothing of the server (it talks to a broker over AMQP and HTTP)', () => {
+  assert.deepEqual(offenders('jobs', (t) => !t.startsWith('jobs/')), []);
+});
+
+test('push/ is a door over the core: no other door, no HTTP layer, no store internals', () => {
+  assert.deepEqual(offenders('push', (t) => ['amqp/', 'http/', 'store/', 'jobs/', 'cluster/'].some((p) => t.startsWith(p))), []);
+});

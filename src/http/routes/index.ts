@@ -13,6 +13,7 @@ import { registerPolicyRoutes } from './policies.js';
 import { registerParameterRoutes } from './parameters.js';
 import { registerLinkRoutes } from './links.js';
 import { registerQueueRoutes } from './queues.js';
+import { registerRecordRoutes } from './records.js';
 import { registerUserRoutes } from './users.js';
 import { registerVhostRoutes } from './vhosts.js';
 
@@ -34,6 +35,7 @@ export function registerRoutes(app: FastifyInstance, context: ManagementContext)
     registerParameterRoutes,
     registerLinkRoutes,
     registerDefinitionRoutes,
+    registerRecordRoutes,
   ]) {
     register(app, context);
   }

@@ -1,0 +1,163 @@
+import type { FastifyInstance } from 'fastify';
+import type { User } from '../../auth/users.js';
+import type { StoredRecord } from '../../broker/records.js';
+import { isAdministrator } from '../auth.js';
+import type { ManagementContext } from '../context.js';
+import { badRequest, notAuthorised, objectNotFound } from '../errors.js';
+import { bodyObject } from '../format.js';
+import { requireVhost } from './shared.js';
+
+/**
+ * Warren's record tables (broker/records.ts) over the management API: what the job library (src/jobs)
+ * keeps in the broker, visible and editable by operators. Not a RabbitMQ resource. Writes answer after
+ * the store made them durable (the same group commit as publisher confirms).
+ */
+interface TableParams {
+  vhost: string;
+  table: string;
+}
+
+interface ListQuery {
+  tag?: string;
+  offset?: string;
+  limit?: string;
+  order?: string;
+}
+
+/** One operation of POST /api/records/{vhost}/{table}: a batch runs in order, in one turn. */
+type RecordOp =
+  | { op: 'put'; key: string; tag: string; value?: unknown; ifAbsent?: boolean; ifTagIn?: string[] }
+  | { op: 'delete'; key: string }
+  | { op: 'get'; key: string }
+  | { op: 'trim'; tag: string; keep?: number; maxAgeMs?: number; limit?: number };
+
+const MAX_OPS = 10_000;
+const MAX_PAGE = 10_000;
+
+export function recordJson(record: StoredRecord): Record<string, unknown> {
+  return { key: record.key, tag: record.tag, value: record.value, updated_at: record.updatedAt };
+}
+
+function requireVhostUser(context: ManagementContext, user: User, vhost: string): void {
+  requireVhost(context, vhost);
+  if (!isAdministrator(user) && !context.users.canAccessVhost(user, vhost)) throw notAuthorised('Access refused.');
+}
+
+function whenDurable(context: ManagementContext): Promise<void> {
+  return new Promise((resolve) => context.broker.whenDurable(resolve));
+}
+
+function numberParam(value: string | undefined, name: string, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > max) throw badRequest(`'${name}' must be an integer from 0 to ${max}`);
+  return n;
+}
+
+function parseOps(body: unknown): RecordOp[] {
+  const ops = bodyObject(body)['ops'];
+  if (!Array.isArray(ops) || ops.length > MAX_OPS) throw badRequest(`'ops' must be an array of at most ${MAX_OPS} operations`);
+  return ops.map((raw: unknown, i) => {
+    if (typeof raw !== 'object' || raw === null) throw badRequest(`ops[${i}] must be an object`);
+    const op = raw as Record<string, unknown>;
+    const strings = (names: string[]): void => {
+      for (const name of names) if (typeof op[name] !== 'string') throw badRequest(`ops[${i}].${name} must be a string`);
+    };
+    switch (op['op']) {
+      case 'put':
+        strings(['key', 'tag']);
+        if (op['ifTagIn'] !== undefined && (!Array.isArray(op['ifTagIn']) || !op['ifTagIn'].every((t) => typeof t === 'string'))) {
+          throw badRequest(`ops[${i}].ifTagIn must be an array of strings`);
+        }
+        return op as RecordOp;
+      case 'delete':
+      case 'get':
+        strings(['key']);
+        return op as RecordOp;
+      case 'trim':
+        strings(['tag']);
+        for (const name of ['keep', 'maxAgeMs', 'limit']) {
+          if (op[name] !== undefined && (typeof op[name] !== 'number' || !Number.isFinite(op[name]) || (op[name] as number) < 0)) {
+            throw badRequest(`ops[${i}].${name} must be a non-negative number`);
+          }
+        }
+        return op as RecordOp;
+      default:
+        throw badRequest(`ops[${i}].op must be put, delete, get or trim`);
+    }
+  });
+}
+
+function runOp(context: ManagementContext, vhost: string, table: string, op: RecordOp): unknown {
+  const records = context.broker.records;
+  switch (op.op) {
+    case 'put': {
+      const condition = { ...(op.ifAbsent === true ? { ifAbsent: true } : {}), ...(op.ifTagIn === undefined ? {} : { ifTagIn: op.ifTagIn }) };
+      const written = records.put(vhost, table, op.key, op.tag, op.value ?? null, condition);
+      const current = records.get(vhost, table, op.key);
+      return { ok: written, ...(written || current === undefined ? {} : { current: recordJson(current) }) };
+    }
+    case 'delete':
+      return { ok: records.delete(vhost, table, op.key) };
+    case 'get': {
+      const record = records.get(vhost, table, op.key);
+      return record === undefined ? { ok: false } : { ok: true, current: recordJson(record) };
+    }
+    case 'trim': {
+      const request = { tag: op.tag, ...(op.keep === undefined ? {} : { keep: op.keep }), ...(op.maxAgeMs === undefined ? {} : { maxAgeMs: op.maxAgeMs }), ...(op.limit === undefined ? {} : { limit: op.limit }) };
+      return { ok: true, removed: records.trim(vhost, table, request) };
+    }
+  }
+}
+
+export function registerRecordRoutes(app: FastifyInstance, context: ManagementContext): void {
+  // Push queues' delivery state (src/push): endpoint, in flight, last status and error, latencies.
+  app.get('/api/push', async (request) => {
+    const states = (context.pushStates?.() ?? []) as { vhost: string }[];
+    const user = request.managementUser;
+    return isAdministrator(user) ? states : states.filter((s) => context.users.canAccessVhost(user, s.vhost));
+  });
+
+  app.get<{ Params: { vhost: string } }>('/api/records/:vhost', async (request) => {
+    requireVhostUser(context, request.managementUser, request.params.vhost);
+    return context.broker.records.tablesOf(request.params.vhost);
+  });
+
+  app.get<{ Params: TableParams; Querystring: ListQuery }>('/api/records/:vhost/:table', async (request) => {
+    const { vhost, table } = request.params;
+    requireVhostUser(context, request.managementUser, vhost);
+    const query = request.query;
+    const list = context.broker.records.list(vhost, table, {
+      ...(query.tag === undefined ? {} : { tag: query.tag }),
+      offset: numberParam(query.offset, 'offset', Number.MAX_SAFE_INTEGER) ?? 0,
+      limit: numberParam(query.limit, 'limit', MAX_PAGE) ?? 100,
+      ascending: query.order === 'asc',
+    });
+    return { counts: context.broker.records.counts(vhost, table), items: list.map(recordJson) };
+  });
+
+  app.get<{ Params: TableParams & { key: string } }>('/api/records/:vhost/:table/:key', async (request) => {
+    const { vhost, table, key } = request.params;
+    requireVhostUser(context, request.managementUser, vhost);
+    const record = context.broker.records.get(vhost, table, key);
+    if (record === undefined) throw objectNotFound();
+    return recordJson(record);
+  });
+
+  app.post<{ Params: TableParams }>('/api/records/:vhost/:table', async (request) => {
+    const { vhost, table } = request.params;
+    requireVhostUser(context, request.managementUser, vhost);
+    const ops = parseOps(request.body);
+    const results = ops.map((op) => runOp(context, vhost, table, op));
+    if (ops.some((op) => op.op !== 'get')) await whenDurable(context);
+    return { results };
+  });
+
+  app.delete<{ Params: TableParams }>('/api/records/:vhost/:table', async (request, reply) => {
+    const { vhost, table } = request.params;
+    requireVhostUser(context, request.managementUser, vhost);
+    context.broker.records.dropTable(vhost, table);
+    await whenDurable(context);
+    return reply.code(204).send();
+  });
+}

@@ -1,0 +1,117 @@
+import type { RecordJson, StateClient } from './state-client.js';
+import type { JobRecord, JobsOptions, JobState, JobWire } from './types.js';
+
+/** What a Job needs from its Queue or Worker. */
+export interface JobHost {
+  readonly name: string;
+  readonly state: StateClient;
+  /** Publishes the job's message again (retry). */
+  enqueue(wire: JobWire, delay: number): Promise<void>;
+  /** Called by updateProgress (a Worker publishes the event). */
+  progressed?(job: Job, progress: number | object): void;
+}
+
+/** BullMQ's Job: the fields and methods of a job, backed by its record in the broker. */
+export class Job<DataType = any, ReturnType = any, NameType extends string = string> {
+  progress: number | object = 0;
+  returnvalue: ReturnType | undefined = undefined;
+  failedReason: string | undefined = undefined;
+  stacktrace: string[] = [];
+  processedOn: number | undefined = undefined;
+  finishedOn: number | undefined = undefined;
+  delay = 0;
+  /** The state tag of the record this job was read from, if any. */
+  private stateTag: JobState | undefined;
+
+  constructor(
+    private readonly host: JobHost,
+    readonly name: NameType,
+    readonly data: DataType,
+    readonly opts: JobsOptions,
+    readonly id: string,
+    readonly timestamp: number,
+    public attemptsMade = 0,
+  ) {
+    this.delay = opts.delay ?? 0;
+  }
+
+  get queueName(): string {
+    return this.host.name;
+  }
+
+  static fromRecord(host: JobHost, record: RecordJson<JobRecord>): Job {
+    const value = record.value;
+    const job = new Job(host, value.name, value.data, value.opts, record.key, value.timestamp, value.attemptsMade);
+    job.progress = value.progress;
+    job.returnvalue = value.returnvalue;
+    job.failedReason = value.failedReason;
+    job.stacktrace = value.stacktrace ?? [];
+    job.processedOn = value.processedOn;
+    job.finishedOn = value.finishedOn;
+    job.stateTag = record.tag as JobState;
+    return job;
+  }
+
+  static fromWire(host: JobHost, wire: JobWire): Job {
+    return new Job(host, wire.name, wire.data, wire.opts, wire.id, wire.timestamp, wire.attemptsMade);
+  }
+
+  toWire(): JobWire {
+    return { id: this.id, name: this.name, data: this.data, opts: this.opts, timestamp: this.timestamp, attemptsMade: this.attemptsMade };
+  }
+
+  toRecord(): JobRecord {
+    const record: JobRecord = { name: this.name, data: this.data, opts: this.opts, timestamp: this.timestamp, attemptsMade: this.attemptsMade, progress: this.progress };
+    if (this.returnvalue !== undefined) record.returnvalue = this.returnvalue;
+    if (this.failedReason !== undefined) record.failedReason = this.failedReason;
+    if (this.stacktrace.length > 0) record.stacktrace = this.stacktrace;
+    if (this.processedOn !== undefined) record.processedOn = this.processedOn;
+    if (this.finishedOn !== undefined) record.finishedOn = this.finishedOn;
+    return record;
+  }
+
+  /** The state as the broker has it now ('unknown' once removed). */
+  async getState(): Promise<JobState | 'unknown'> {
+    const record = await this.host.state.get<JobRecord>(this.id);
+    this.stateTag = record?.tag as JobState | undefined;
+    return this.stateTag ?? 'unknown';
+  }
+
+  isCompleted(): Promise<boolean> {
+    return this.getState().then((s) => s === 'completed');
+  }
+
+  isFailed(): Promise<boolean> {
+    return this.getState().then((s) => s === 'failed');
+  }
+
+  /** Stores the progress (only while the job is active) and emits 'progress'. */
+  async updateProgress(progress: number | object): Promise<void> {
+    this.progress = progress;
+    await this.host.state.run({ op: 'put', key: this.id, tag: 'active', value: this.toRecord(), ifTagIn: ['active'] });
+    this.host.progressed?.(this, progress);
+  }
+
+  async updateData(data: DataType): Promise<void> {
+    (this as { data: DataType }).data = data;
+    const record = await this.host.state.get<JobRecord>(this.id);
+    if (record !== undefined) await this.host.state.run({ op: 'put', key: this.id, tag: record.tag, value: { ...record.value, data } });
+  }
+
+  /** Moves a failed (or completed) job back to waiting and queues it again, attempts reset. */
+  async retry(state: 'failed' | 'completed' = 'failed'): Promise<void> {
+    this.attemptsMade = 0;
+    this.failedReason = undefined;
+    this.stacktrace = [];
+    this.returnvalue = undefined;
+    this.finishedOn = undefined;
+    const moved = await this.host.state.run({ op: 'put', key: this.id, tag: 'waiting', value: this.toRecord(), ifTagIn: [state] });
+    if (!moved.ok) throw new Error(`job ${this.id} is not ${state}`);
+    await this.host.enqueue(this.toWire(), 0);
+  }
+
+  /** Removes the job's record; a message still queued for it is dropped when a worker takes it. */
+  async remove(): Promise<void> {
+    await this.host.state.run({ op: 'delete', key: this.id });
+  }
+}

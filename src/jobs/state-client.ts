@@ -1,0 +1,127 @@
+import type { ResolvedConnection } from './connection.js';
+
+/** A record as the management API returns it (broker/records.ts). */
+export interface RecordJson<T = unknown> {
+  key: string;
+  tag: string;
+  value: T;
+  updated_at: number;
+}
+
+export type RecordOp =
+  | { op: 'put'; key: string; tag: string; value?: unknown; ifAbsent?: boolean; ifTagIn?: string[] }
+  | { op: 'delete'; key: string }
+  | { op: 'get'; key: string }
+  | { op: 'trim'; tag: string; keep?: number; maxAgeMs?: number; limit?: number };
+
+export interface OpResult<T = unknown> {
+  ok: boolean;
+  current?: RecordJson<T>;
+  removed?: string[];
+}
+
+interface Pending {
+  op: RecordOp;
+  resolve: (result: OpResult) => void;
+  reject: (error: Error) => void;
+}
+
+const MAX_BATCH = 2_000;
+const RETRIES = 50;
+const REQUEST_TIMEOUT_MS = 10_000;
+
+/**
+ * The job library's view of one record table over the management API. Operations issued in the same
+ * tick go out as one POST (one durable group commit for the whole batch), so a worker with concurrency
+ * 50 does not pay 50 round trips. A failed request (broker restarting) is retried with backoff: the
+ * operations are conditional puts and deletes, safe to run twice.
+ */
+export class StateClient {
+  private queued: Pending[] = [];
+  private scheduled = false;
+  private closed = false;
+
+  constructor(
+    private readonly target: ResolvedConnection,
+    readonly table: string,
+  ) {}
+
+  private get base(): string {
+    return `${this.target.managementUrl}/api/records/${encodeURIComponent(this.target.vhost)}/${encodeURIComponent(this.table)}`;
+  }
+
+  run<T = unknown>(op: RecordOp): Promise<OpResult<T>> {
+    return new Promise<OpResult<T>>((resolve, reject) => {
+      this.queued.push({ op, resolve: resolve as (r: OpResult) => void, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  async get<T>(key: string): Promise<RecordJson<T> | undefined> {
+    return (await this.run<T>({ op: 'get', key })).current;
+  }
+
+  async list<T>(tag: string | undefined, offset: number, limit: number, ascending: boolean): Promise<{ counts: Record<string, number>; items: RecordJson<T>[] }> {
+    const query = new URLSearchParams({ offset: String(offset), limit: String(limit), order: ascending ? 'asc' : 'desc' });
+    if (tag !== undefined) query.set('tag', tag);
+    return (await this.request('GET', `${this.base}?${query}`)) as { counts: Record<string, number>; items: RecordJson<T>[] };
+  }
+
+  async drop(): Promise<void> {
+    await this.request('DELETE', this.base);
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    while (this.queued.length > 0) {
+      const batch = this.queued.splice(0, MAX_BATCH);
+      void this.send(batch);
+    }
+  }
+
+  private async send(batch: Pending[]): Promise<void> {
+    try {
+      const body = (await this.request('POST', this.base, { ops: batch.map((p) => p.op) })) as { results: OpResult[] };
+      batch.forEach((pending, i) => pending.resolve(body.results[i] ?? { ok: false }));
+    } catch (error) {
+      for (const pending of batch) pending.reject(error as Error);
+    }
+  }
+
+  private async request(method: string, url: string, body?: unknown): Promise<unknown> {
+    let delay = 50;
+    for (let attempt = 0; ; attempt++) {
+      let response: Response;
+      try {
+        response = await fetch(url, {
+          method,
+          headers: { authorization: this.target.authorization, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          // A request stuck on a connection to a broker that went away is abandoned and retried.
+          signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        });
+      } catch (error) {
+        // The broker is down or restarting: wait for it (unless closed or out of patience).
+        if (this.closed || attempt >= RETRIES) throw error;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        delay = Math.min(delay * 2, 1_000);
+        continue;
+      }
+      if (response.status === 204) return undefined;
+      const text = await response.text();
+      if (response.status >= 500 && attempt < RETRIES && !this.closed) {
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        continue;
+      }
+      if (!response.ok) throw new Error(`job state ${method} ${this.table}: HTTP ${response.status} ${text}`);
+      return JSON.parse(text) as unknown;
+    }
+  }
+}

@@ -1,0 +1,104 @@
+/** BullMQ's job options, as far as warren/jobs implements them (names and meanings as BullMQ's). */
+export interface BackoffOptions {
+  type: 'fixed' | 'exponential' | string;
+  /** Milliseconds: the fixed delay, or the first delay of the exponential series. */
+  delay?: number;
+  /** 0..1: the delay is drawn between delay * (1 - jitter) and delay. */
+  jitter?: number;
+}
+
+export interface KeepJobs {
+  /** Keep at most this many finished jobs of that state. */
+  count?: number;
+  /** Seconds (BullMQ's unit): remove finished jobs older than this. */
+  age?: number;
+}
+
+export interface RepeatOptions {
+  /** Milliseconds between runs. */
+  every?: number;
+  /** A cron pattern (cron-parser syntax, optional seconds field). */
+  pattern?: string;
+  /** IANA time zone for `pattern` (default UTC). */
+  tz?: string;
+  /** Do not fire before this time. */
+  startDate?: number | string | Date;
+  /** Do not fire after this time. */
+  endDate?: number | string | Date;
+  /** Stop after this many runs. */
+  limit?: number;
+  /** Fire the first slot immediately (BullMQ's `immediately`). */
+  immediately?: boolean;
+}
+
+export interface GroupOptions {
+  /** Jobs with the same group id run one at a time, in order (the core's message groups). */
+  id: string;
+}
+
+export interface JobsOptions {
+  jobId?: string;
+  delay?: number;
+  /** 1 is the highest; jobs without a priority go first (BullMQ's rule). Mapped onto 0..9 AMQP priorities. */
+  priority?: number;
+  attempts?: number;
+  backoff?: number | BackoffOptions;
+  removeOnComplete?: boolean | number | KeepJobs;
+  removeOnFail?: boolean | number | KeepJobs;
+  /** Milliseconds: the processor's AbortSignal fires after this and the attempt fails. */
+  timeout?: number;
+  group?: GroupOptions;
+  /** Set on jobs made by a job scheduler. */
+  repeat?: { key: string; slot: number; count: number };
+}
+
+export type JobState = 'waiting' | 'active' | 'delayed' | 'completed' | 'failed';
+export const JOB_STATES: readonly JobState[] = ['waiting', 'active', 'delayed', 'completed', 'failed'];
+
+/** What the broker keeps for a job (a record in table jobs.<queue>, tag = its state). */
+export interface JobRecord {
+  name: string;
+  data: unknown;
+  opts: JobsOptions;
+  timestamp: number;
+  attemptsMade: number;
+  progress: number | object;
+  returnvalue?: unknown;
+  failedReason?: string;
+  stacktrace?: string[];
+  processedOn?: number;
+  finishedOn?: number;
+  /** When a delayed job is due. */
+  delayUntil?: number;
+  /** Set by the add that created the record: tells a retried create from a duplicate job id. */
+  addToken?: string;
+}
+
+/** The message body of a job (the same fields a record starts with). */
+export interface JobWire {
+  id: string;
+  name: string;
+  data: unknown;
+  opts: JobsOptions;
+  timestamp: number;
+  attemptsMade: number;
+}
+
+/** Topology names of a job queue. */
+export function names(queue: string) {
+  return {
+    queue: `jobs.${queue}`,
+    groups: `jobs.${queue}.groups`,
+    delayed: `jobs.${queue}.delayed`,
+    events: `jobs.${queue}.events`,
+    table: `jobs.${queue}`,
+    meta: `jobs.${queue}.meta`,
+  };
+}
+
+export const GROUP_HEADER = 'x-job-group';
+export const MAX_PRIORITY = 10;
+export const DEFAULT_LOCK_DURATION_MS = 30_000;
+/** Finished jobs are never kept without bound (the Redis-memory wall of BullMQ): these are the defaults. */
+export const DEFAULT_KEEP_COMPLETED = 1_000;
+export const DEFAULT_KEEP_FAILED = 10_000;

@@ -1,0 +1,333 @@
+import { EventEmitter } from 'node:events';
+import type { ConsumeMessage } from 'amqplib';
+import { AmqpLink, type ConfirmChannel } from './amqp-link.js';
+import { backoffDelay, type BackoffStrategy } from './backoff.js';
+import { resolveConnection, type Connection } from './connection.js';
+import { Job, type JobHost } from './job.js';
+import { publishEvent, publishJob, scheduleSlot } from './queue.js';
+import { nextSlot, schedulerKey, type SchedulerRecord } from './schedulers.js';
+import { StateClient } from './state-client.js';
+import { declareTopology } from './topology.js';
+import {
+  DEFAULT_KEEP_COMPLETED,
+  DEFAULT_KEEP_FAILED,
+  DEFAULT_LOCK_DURATION_MS,
+  names,
+  type JobRecord,
+  type JobWire,
+  type KeepJobs,
+} from './types.js';
+
+/** BullMQ's processor; `signal` aborts on the job's `timeout` and on a forced close. */
+export type Processor<D = any, R = any, N extends string = string> = (job: Job<D, R, N>, token?: string, signal?: AbortSignal) => Promise<R>;
+
+export interface WorkerOptions {
+  connection?: Connection;
+  /** Jobs run at once by this worker (the channel's prefetch). Default 1. */
+  concurrency?: number;
+  /** Milliseconds a job may run before the broker gives it to another worker, unless extended (the queue's consumer timeout). */
+  lockDuration?: number;
+  /** Start consuming at construction (default true); otherwise call run(). */
+  autorun?: boolean;
+  settings?: { backoffStrategy?: BackoffStrategy };
+}
+
+/** Thrown by a processor to fail the job without further attempts (BullMQ's name). */
+export class UnrecoverableError extends Error {
+  constructor(message?: string) {
+    super(message);
+    this.name = 'UnrecoverableError';
+  }
+}
+
+const RUNNABLE = ['waiting', 'delayed', 'active'];
+
+function keepOf(option: boolean | number | KeepJobs | undefined, fallback: number): KeepJobs | 'remove' {
+  if (option === true) return 'remove';
+  if (option === false || option === undefined) return { count: fallback };
+  if (typeof option === 'number') return { count: option };
+  return option;
+}
+
+/**
+ * BullMQ's Worker on a Warren broker. Each job is one AMQP delivery: the broker holds it for this
+ * worker until it is acked (after the result, the retry or the failure is durable in the job's record)
+ * or until the consumer timeout (lockDuration), which the worker extends while the job runs
+ * (amq.warren.touch). A worker that dies gives its jobs back at once (its connection closes); one that
+ * reconnects consumes again by itself. A job whose record is already finished is acked without running,
+ * so a redelivery after a lost ack does not run a completed job twice.
+ */
+export class Worker<D = any, R = any, N extends string = string> extends EventEmitter implements JobHost {
+  readonly state: StateClient;
+  readonly meta: StateClient;
+  readonly opts: WorkerOptions;
+  private readonly link: AmqpLink;
+  private readonly active = new Map<string, AbortController>();
+  private consumerTags: string[] = [];
+  private paused = false;
+  private closing: Promise<void> | undefined;
+  private running = false;
+  private readonly idleWaiters: (() => void)[] = [];
+
+  /** 'error' is only emitted to listeners (an EventEmitter throws an unheard 'error'). */
+  private emitError(error: Error): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+  }
+
+  constructor(
+    readonly name: string,
+    private readonly processor: Processor<D, R, N>,
+    opts: WorkerOptions = {},
+  ) {
+    super();
+    this.opts = opts;
+    const target = resolveConnection(opts.connection);
+    this.state = new StateClient(target, names(name).table);
+    this.meta = new StateClient(target, names(name).meta);
+    this.link = new AmqpLink(target, `warren/jobs worker ${name}`);
+    this.link.on('disconnected', (error) => this.emitError(error ?? new Error('connection lost')));
+    this.link.on('connected', () => this.emit('ready'));
+    if (opts.autorun !== false) void this.run();
+  }
+
+  get concurrency(): number {
+    return this.opts.concurrency ?? 1;
+  }
+
+  /** Starts consuming (again after every reconnect). */
+  async run(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    await this.link
+      .addSetup(async (channel, connection) => {
+        await declareTopology(channel, connection, this.name, this.opts.lockDuration ?? DEFAULT_LOCK_DURATION_MS);
+        await this.listenForControl(channel);
+        this.consumerTags = [];
+        this.paused = (await this.meta.get('paused')) !== undefined;
+        if (!this.paused) await this.consume(channel);
+      })
+      .catch((error: Error) => {
+        if (this.closing === undefined) this.emitError(error);
+      });
+  }
+
+  waitUntilReady(): Promise<unknown> {
+    return this.link.ready();
+  }
+
+  isRunning(): boolean {
+    return this.running && this.closing === undefined;
+  }
+
+  isPaused(): boolean {
+    return this.paused;
+  }
+
+  enqueue(wire: JobWire, delay: number): Promise<void> {
+    return publishJob(this.link, this.name, wire, delay);
+  }
+
+  progressed(job: Job, progress: number | object): void {
+    this.emit('progress', job, progress);
+    publishEvent(this.link, this.name, { event: 'progress', jobId: job.id, data: progress });
+  }
+
+  /** Stops taking jobs; waits for the active ones unless `force` (then their signals abort and the broker requeues them). */
+  close(force = false): Promise<void> {
+    this.closing ??= (async () => {
+      const channel = this.link.current;
+      for (const tag of this.consumerTags) await channel?.cancel(tag).catch(() => undefined);
+      if (force) for (const controller of this.active.values()) controller.abort(new Error('worker closed'));
+      else while (this.active.size > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+      this.state.close();
+      this.meta.close();
+      await this.link.close();
+      this.emit('closed');
+    })();
+    return this.closing;
+  }
+
+  private async consume(channel: ConfirmChannel): Promise<void> {
+    // Per-channel prefetch (global): concurrency covers both the plain and the grouped queue.
+    await channel.prefetch(this.concurrency, true);
+    const n = names(this.name);
+    for (const queue of [n.queue, n.groups]) {
+      const { consumerTag } = await channel.consume(queue, (message) => {
+        if (message !== null) void this.handle(channel, message);
+      });
+      this.consumerTags.push(consumerTag);
+    }
+  }
+
+  /** Pause/resume from the Queue, as events on the queue's fanout exchange. */
+  private async listenForControl(channel: ConfirmChannel): Promise<void> {
+    const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
+    await channel.bindQueue(queue, names(this.name).events, '');
+    await channel.consume(
+      queue,
+      (message) => {
+        if (message === null) return;
+        const event = JSON.parse(message.content.toString()) as { event: string };
+        if (event.event === 'paused' && !this.paused) void this.pauseConsuming(channel);
+        if (event.event === 'resumed' && this.paused) void this.resumeConsuming(channel);
+      },
+      { noAck: true },
+    );
+  }
+
+  private async pauseConsuming(channel: ConfirmChannel): Promise<void> {
+    this.paused = true;
+    const tags = this.consumerTags;
+    this.consumerTags = [];
+    for (const tag of tags) await channel.cancel(tag).catch(() => undefined);
+    this.emit('paused');
+  }
+
+  private async resumeConsuming(channel: ConfirmChannel): Promise<void> {
+    this.paused = false;
+    if (this.closing === undefined) await this.consume(channel).catch(() => undefined);
+    this.emit('resumed');
+  }
+
+  private settle(channel: ConfirmChannel, message: ConsumeMessage): void {
+    // A delivery of a closed channel was already given back by the broker: nothing to ack.
+    if (this.link.isClosed(channel)) return;
+    try {
+      channel.ack(message);
+    } catch {
+      // channel closing: the broker requeues, and the record says the job is finished
+    }
+  }
+
+  private async handle(channel: ConfirmChannel, message: ConsumeMessage): Promise<void> {
+    let wire: JobWire;
+    try {
+      wire = JSON.parse(message.content.toString()) as JobWire;
+    } catch {
+      this.emitError(new Error('a message that is not a job was dropped from the job queue'));
+      return this.settle(channel, message);
+    }
+    const job = Job.fromWire(this, wire) as Job<D, R, N>;
+    job.processedOn = Date.now();
+    const taken = await this.state.run({ op: 'put', key: job.id, tag: 'active', value: job.toRecord(), ifTagIn: RUNNABLE }).catch(() => undefined);
+    if (taken === undefined) return; // state unreachable: leave the delivery unacked, the broker gives it back
+    if (!taken.ok) return this.settle(channel, message); // removed, or already finished
+    publishEvent(this.link, this.name, { event: 'active', jobId: job.id });
+    this.emit('active', job);
+    if (job.opts.repeat !== undefined) await this.scheduleNext(job).catch((error: Error) => this.emitError(error));
+
+    const controller = new AbortController();
+    this.active.set(job.id, controller);
+    const lock = this.keepLock(channel, message);
+    const timeout = job.opts.timeout === undefined ? undefined : setTimeout(() => controller.abort(new Error(`job timed out after ${job.opts.timeout} ms`)), job.opts.timeout);
+    try {
+      const result = await this.runProcessor(job, controller.signal);
+      await this.completed(job, result);
+    } catch (error) {
+      // A forced close: the job goes back to the queue with the connection, not to failed.
+      if (this.closing !== undefined && controller.signal.aborted) return void this.finish(job.id);
+      await this.failed(job, error instanceof Error ? error : new Error(String(error))).catch((e: Error) => this.emitError(e));
+    } finally {
+      clearTimeout(timeout);
+      clearInterval(lock);
+    }
+    this.finish(job.id);
+    this.settle(channel, message);
+  }
+
+  private finish(id: string): void {
+    this.active.delete(id);
+    if (this.active.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  private runProcessor(job: Job<D, R, N>, signal: AbortSignal): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      signal.addEventListener('abort', () => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted')), { once: true });
+      Promise.resolve()
+        .then(() => this.processor(job, job.id, signal))
+        .then(resolve, reject);
+    });
+  }
+
+  /** Extends the delivery's consumer timeout while the job runs (half the lock duration apart). */
+  private keepLock(channel: ConfirmChannel, message: ConsumeMessage): NodeJS.Timeout {
+    const every = Math.max(50, Math.floor((this.opts.lockDuration ?? DEFAULT_LOCK_DURATION_MS) / 2));
+    return setInterval(() => {
+      try {
+        channel.publish('amq.warren.touch', String(message.fields.deliveryTag), Buffer.alloc(0), {}, () => undefined);
+      } catch {
+        // channel gone: the job was given back; the record keeps it from finishing twice
+      }
+    }, every);
+  }
+
+  private async completed(job: Job<D, R, N>, result: R): Promise<void> {
+    job.returnvalue = result;
+    job.finishedOn = Date.now();
+    const keep = keepOf(job.opts.removeOnComplete, DEFAULT_KEEP_COMPLETED);
+    if (keep === 'remove') await this.state.run({ op: 'delete', key: job.id });
+    else {
+      const stored = await this.state.run({ op: 'put', key: job.id, tag: 'completed', value: job.toRecord(), ifTagIn: ['active'] });
+      if (!stored.ok) return; // removed while it ran
+      await this.trim('completed', keep);
+    }
+    publishEvent(this.link, this.name, { event: 'completed', jobId: job.id, returnvalue: result });
+    this.emit('completed', job, result);
+  }
+
+  private async failed(job: Job<D, R, N>, error: Error): Promise<void> {
+    job.attemptsMade++;
+    job.failedReason = error.message;
+    job.stacktrace = [...job.stacktrace, error.stack ?? String(error)].slice(-10);
+    const attempts = job.opts.attempts ?? 1;
+    const delay = job.attemptsMade < attempts && !(error instanceof UnrecoverableError) ? backoffDelay(job.opts.backoff, job.attemptsMade, error, job, this.opts.settings?.backoffStrategy) : -1;
+    if (delay >= 0) {
+      const record = job.toRecord();
+      if (delay > 0) record.delayUntil = Date.now() + delay;
+      const moved = await this.state.run({ op: 'put', key: job.id, tag: delay > 0 ? 'delayed' : 'waiting', value: record, ifTagIn: ['active'] });
+      if (moved.ok) await this.enqueue(job.toWire(), delay);
+      this.emit('failed', job, error, 'retry');
+      return;
+    }
+    job.finishedOn = Date.now();
+    const keep = keepOf(job.opts.removeOnFail, DEFAULT_KEEP_FAILED);
+    if (keep === 'remove') await this.state.run({ op: 'delete', key: job.id });
+    else {
+      const stored = await this.state.run({ op: 'put', key: job.id, tag: 'failed', value: job.toRecord(), ifTagIn: ['active'] });
+      if (!stored.ok) return;
+      await this.trim('failed', keep);
+    }
+    publishEvent(this.link, this.name, { event: 'failed', jobId: job.id, failedReason: error.message, attemptsMade: job.attemptsMade });
+    this.emit('failed', job, error, 'failed');
+  }
+
+  private async trim(tag: string, keep: KeepJobs): Promise<void> {
+    await this.state.run({ op: 'trim', tag, ...(keep.count === undefined ? {} : { keep: keep.count }), ...(keep.age === undefined ? {} : { maxAgeMs: keep.age * 1000 }) });
+  }
+
+  /** A scheduler's slot is running: add the next slot's job (idempotent), then record it. */
+  private async scheduleNext(job: Job<D, R, N>): Promise<void> {
+    const repeat = job.opts.repeat!;
+    const stored = await this.meta.get<SchedulerRecord>(schedulerKey(repeat.key));
+    const record = stored?.value;
+    if (record === undefined || record.next !== repeat.slot) return; // removed or replaced
+    const now = Date.now();
+    const slot = nextSlot(record.repeat, Math.max(now, repeat.slot), record.count + 1);
+    const next: SchedulerRecord = { ...record, count: record.count + 1 };
+    if (slot !== undefined) next.next = slot;
+    else delete next.next;
+    if (slot !== undefined) await scheduleSlot({ add: (name, data, opts) => this.addJob(name, data, opts) }, next, slot, now);
+    await this.meta.run({ op: 'put', key: schedulerKey(repeat.key), tag: 'scheduler', value: next, ifTagIn: ['scheduler'] });
+  }
+
+  /** Queue.add's path, for the scheduler's next slot. */
+  private async addJob(name: string, data: unknown, opts: JobWire['opts'] = {}): Promise<Job> {
+    const job = new Job(this, name, data, opts, opts.jobId!, Date.now());
+    const delay = Math.max(0, opts.delay ?? 0);
+    const record = job.toRecord();
+    if (delay > 0) record.delayUntil = job.timestamp + delay;
+    const created = await this.state.run({ op: 'put', key: job.id, tag: delay > 0 ? 'delayed' : 'waiting', value: record, ifAbsent: true });
+    if (created.ok) await this.enqueue(job.toWire(), delay);
+    return job;
+  }
+}

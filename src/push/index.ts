@@ -1,0 +1,3 @@
+export { PushService, type PushConfig } from './push-service.js';
+export type { PushQueueState } from './push-consumer.js';
+export { signWebhook } from './signature.js';
