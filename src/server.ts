@@ -21,6 +21,7 @@ import type { AlarmStatus } from './http/context.js';
 import type { ListenerInfo } from './http/context.js';
 import { dashboardIfInstalled } from './http/dashboard/plugin.js';
 import { createLogger } from './log.js';
+import { startMqtt } from './mqtt/start.js';
 import type { Logger } from './log.js';
 
 export type { ListenAddress } from './session/views.js';
@@ -173,6 +174,7 @@ export class WarrenServer {
       const tls = this.config.amqps;
       const amqps = tls === undefined ? undefined : await this.listen(this.amqpListener({ host: tls.host, port: tls.port, tls: await readTlsFiles(tls) }, 'amqps'), 'AMQPS');
       const http = await this.listenHttp();
+      if (this.config.mqtt !== undefined) await startMqtt(this.config.mqtt, this.http!.app.server, { broker: this.broker, users: this.users, logger: this.logger, listen: (l, label) => this.listen(l, label), readTls: readTlsFiles });
       if (cluster !== undefined) {
         const linkPort = cluster.config.linkPort === undefined ? amqp.port : await this.listenForLinks(cluster);
         cluster.connectionCount = () => this.listeners.reduce((n, listener) => n + [...listener.connections()].length, 0);

@@ -5,7 +5,7 @@ import { isPasswordHash } from '../auth/password.js';
 import { ConfigError, LOG_LEVELS, QUEUE_TYPES, SYNC_MODES } from './types.js';
 import type { ConfigLayer, PermissionConfig, UserConfig, VhostConfig } from './types.js';
 import {
-  child, fail, fraction, integer, list, mapping, nodeName, nonEmptyString, oneOf, optional, port, postgresUrl, regexPattern, required, string,
+  boolean, child, fail, fraction, integer, list, mapping, nodeName, nonEmptyString, oneOf, optional, port, postgresUrl, regexPattern, required, string,
 } from './validators.js';
 import type { Validator } from './validators.js';
 
@@ -31,7 +31,7 @@ export function parseConfigText(text: string, label: string, baseDir: string): C
   return readRoot(root, label, baseDir);
 }
 
-const ROOT_KEYS = ['amqp', 'amqps', 'http', 'dataDir', 'limits', 'store', 'log', 'users', 'vhosts', 'permissions', 'loopbackUsers', 'cluster'] as const;
+const ROOT_KEYS = ['amqp', 'amqps', 'http', 'dataDir', 'limits', 'store', 'log', 'users', 'vhosts', 'permissions', 'loopbackUsers', 'cluster', 'mqtt'] as const;
 
 function readRoot(value: unknown, where: string, baseDir: string): ConfigLayer {
   const root = mapping(value, where, ROOT_KEYS);
@@ -49,6 +49,7 @@ function readRoot(value: unknown, where: string, baseDir: string): ConfigLayer {
   assignDefined(layer, 'permissions', optional(root, 'permissions', where, list(permission)));
   assignDefined(layer, 'loopbackUsers', optional(root, 'loopbackUsers', where, list(nonEmptyString)));
   assignDefined(layer, 'cluster', optional(root, 'cluster', where, cluster));
+  assignDefined(layer, 'mqtt', optional(root, 'mqtt', where, section({ ...MQTT_VALIDATORS, cert: path, key: path, ca: path })));
   checkReferences(layer, where);
   return layer;
 }
@@ -119,6 +120,15 @@ export const CLUSTER_VALIDATORS = {
 } as const;
 
 const cluster: Validator<ConfigLayer['cluster'] & object> = section(CLUSTER_VALIDATORS);
+
+/** The MQTT door (`mqtt:` section); TLS listens when cert and key are set. */
+export const MQTT_VALIDATORS = {
+  host: nonEmptyString,
+  port,
+  allowAnonymous: boolean,
+  vhost: nonEmptyString,
+  tlsPort: port,
+} as const;
 
 export const logLevel = oneOf(LOG_LEVELS);
 

@@ -20,6 +20,17 @@ export interface WarrenConfig {
   configFile: string | undefined;
   /** Cluster mode (README "Cluster"); undefined: a single broker. */
   cluster: ClusterConfig | undefined;
+  /** The MQTT door (README "MQTT"); undefined: off (no mqtt port configured). */
+  mqtt?: MqttConfig | undefined;
+}
+
+export interface MqttConfig extends ListenerConfig {
+  /** Clients without a user name connect as guest (loopback only); false refuses them. */
+  allowAnonymous: boolean;
+  /** The vhost for user names without a "vhost:" prefix. */
+  vhost: string;
+  /** MQTT over TLS; present only when both cert and key are set. */
+  tls: TlsListenerConfig | undefined;
 }
 
 export const QUEUE_TYPES = ['classic', 'quorum'] as const;
@@ -125,6 +136,7 @@ export interface ConfigLayer {
   permissions?: PermissionConfig[];
   loopbackUsers?: string[];
   cluster?: Partial<ClusterConfig>;
+  mqtt?: Partial<Omit<MqttConfig, 'tls'>> & { tlsPort?: number; cert?: string; key?: string; ca?: string };
 }
 
 /** Thrown for any invalid setting; the message names the source and the key. */

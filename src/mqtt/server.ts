@@ -70,6 +70,12 @@ export class MqttListener implements Listener {
     this.server = options.tls === undefined ? createTcpServer(onSocket) : createTlsServer(options.tls, onSocket);
   }
 
+  /** Where it listens, once listening. */
+  get address(): ListenAddress | undefined {
+    const address = this.server.address() as AddressInfo | null;
+    return address === null ? undefined : { host: address.address, port: address.port };
+  }
+
   get protocol(): string {
     return this.options.tls === undefined ? 'mqtt' : 'mqtt/ssl';
   }

@@ -31,7 +31,7 @@ function offenders(folder: string, forbidden: (target: string) => boolean): stri
   return sources(folder).flatMap((file) => importsOf(file).filter(forbidden).map((target) => `${relative(SRC, file)} -> ${target}`));
 }
 
-const DOORS = ['amqp/', 'http/'];
+const DOORS = ['amqp/', 'http/', 'mqtt/'];
 
 test('http/ does not import a front door: it reads connections through session/views.ts', () => {
   assert.deepEqual(offenders('http', (t) => t.startsWith('amqp/')), []);
@@ -54,7 +54,11 @@ test('store/ knows nothing of the core but its error kinds', () => {
 
 test('front doors and session services hold queues as QueueView, never as the Queue class', () => {
   const queueInternals = (t: string) => t === 'broker/queue.js' || t.startsWith('broker/queue/');
-  for (const folder of ['amqp', 'http', 'session']) {
+  for (const folder of ['amqp', 'http', 'session', 'mqtt']) {
     assert.deepEqual(offenders(folder, queueInternals), [], folder);
   }
+});
+
+test('mqtt/ talks to the core and the session services only, never to another door', () => {
+  assert.deepEqual(offenders('mqtt', (t) => ['amqp/', 'http/', 'cluster/', 'store/'].some((door) => t.startsWith(door))), []);
 });

@@ -27,8 +27,24 @@ export async function startMqttBroker(options: { broker?: BrokerOptions; mqtt?: 
   };
 }
 
-export async function connectMqtt(url: string, options: IClientOptions = {}): Promise<MqttClient> {
+export interface Received {
+  topic: string;
+  payload: string;
+  packet: mqtt.IPublishPacket;
+}
+
+const connacks = new WeakMap<MqttClient, mqtt.IConnackPacket>();
+
+/** Whether the broker said it had the client's session (CONNACK session present). */
+export function sessionPresent(client: MqttClient): boolean {
+  return connacks.get(client)?.sessionPresent === true;
+}
+
+/** Connects; `received` (if given) collects messages from the very first one, even those sent with the CONNACK. */
+export async function connectMqtt(url: string, options: IClientOptions = {}, received?: Received[]): Promise<MqttClient> {
   const client = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5000, ...options });
+  if (received !== undefined) client.on('message', (topic, payload, packet) => received.push({ topic, payload: payload.toString(), packet }));
+  client.once('connect', (connack) => connacks.set(client, connack));
   await new Promise<void>((resolve, reject) => {
     client.once('connect', () => resolve());
     client.once('error', (error) => {
@@ -41,8 +57,8 @@ export async function connectMqtt(url: string, options: IClientOptions = {}): Pr
 }
 
 /** Collects the messages a client receives. */
-export function inbox(client: MqttClient): { topic: string; payload: string; packet: mqtt.IPublishPacket }[] {
-  const received: { topic: string; payload: string; packet: mqtt.IPublishPacket }[] = [];
+export function inbox(client: MqttClient): Received[] {
+  const received: Received[] = [];
   client.on('message', (topic, payload, packet) => received.push({ topic, payload: payload.toString(), packet }));
   return received;
 }
