@@ -16,11 +16,46 @@ import { MqttConnection } from './connection.js';
 import type { MqttContext, MqttSettings } from './context.js';
 import { publishToMessage } from './message-mapping.js';
 import { routeMessage } from './publishing.js';
-import { RetainedStore } from './retained.js';
+import { RETAINED_QUEUE, RetainedStore } from './retained.js';
 import { SessionRegistry, type MqttSession } from './session.js';
 import { socketTransport, type MqttTransport } from './transport.js';
 
+/**
+ * Sessions and retained stores, shared by every listener of one broker (TCP, TLS and WebSocket
+ * clients see the same sessions and retained messages). Retained stores close with the last listener.
+ */
+export class MqttDoorState {
+  readonly sessions = new SessionRegistry();
+  private readonly retained = new Map<string, RetainedStore>();
+  private listeners = 0;
+
+  retainedFor(vhost: VHost): RetainedStore {
+    let store = this.retained.get(vhost.name);
+    if (store === undefined || vhost.getQueue(RETAINED_QUEUE)?.deleted !== false) {
+      store = new RetainedStore(vhost);
+      this.retained.set(vhost.name, store);
+    }
+    return store;
+  }
+
+  opened(): void {
+    this.listeners++;
+  }
+
+  closed(): void {
+    if (--this.listeners > 0) return;
+    for (const session of this.sessions.all()) {
+      clearTimeout(session.expiryTimer);
+      clearTimeout(session.willTimer);
+    }
+    for (const store of this.retained.values()) store.close();
+    this.retained.clear();
+  }
+}
+
 export interface MqttListenerOptions {
+  /** Shared with the door's other listeners; default: its own. */
+  state?: MqttDoorState;
   host?: string;
   /** 0 = ephemeral. */
   port: number;
@@ -42,11 +77,10 @@ export const DEFAULT_MQTT_SETTINGS: MqttSettings = {
 export class MqttListener implements Listener {
   private readonly server: Server;
   private readonly open = new Set<MqttConnection>();
-  private readonly retained = new Map<string, RetainedStore>();
   private readonly context: MqttContext;
   private alarm: string | undefined;
   private closing: Promise<void> | undefined;
-  readonly sessions = new SessionRegistry();
+  readonly state: MqttDoorState;
 
   constructor(
     private readonly broker: Broker,
@@ -55,13 +89,15 @@ export class MqttListener implements Listener {
     logger: Logger = pino({ level: 'silent' }),
   ) {
     const settings = { ...DEFAULT_MQTT_SETTINGS, ...options.settings };
+    this.state = options.state ?? new MqttDoorState();
+    this.state.opened();
     this.context = {
       broker,
       users,
       logger,
       settings,
-      sessions: this.sessions,
-      retainedFor: (vhost) => this.retainedFor(vhost),
+      sessions: this.state.sessions,
+      retainedFor: (vhost) => this.state.retainedFor(vhost),
       blockedReason: () => this.alarm,
       connectionClosed: (connection) => this.open.delete(connection),
       publishWill: (connection, session, will) => this.publishWill(connection, session, will),
@@ -90,18 +126,13 @@ export class MqttListener implements Listener {
     return this.open;
   }
 
-  /** Each vhost's retained messages, opened on first use (and for every vhost at listen, so they load). */
-  retainedFor(vhost: VHost): RetainedStore {
-    let store = this.retained.get(vhost.name);
-    if (store === undefined || vhost.getQueue('mqtt-retained')?.deleted !== false) {
-      store = new RetainedStore(vhost);
-      this.retained.set(vhost.name, store);
-    }
-    return store;
+  get sessions(): SessionRegistry {
+    return this.state.sessions;
   }
 
   listen(): Promise<ListenAddress> {
-    for (const vhost of this.broker.vhosts.values()) this.retainedFor(vhost);
+    // Every vhost's retained store opens now, so what was stored comes back before clients subscribe.
+    for (const vhost of this.broker.vhosts.values()) this.state.retainedFor(vhost);
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(this.options.port, this.options.host ?? '0.0.0.0', () => {
@@ -129,19 +160,14 @@ export class MqttListener implements Listener {
     const deadline = Date.now() + 1000;
     while (this.open.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     for (const connection of this.open) connection.transport.destroy();
-    for (const session of this.sessions.all()) {
-      clearTimeout(session.expiryTimer);
-      clearTimeout(session.willTimer);
-    }
-    for (const store of this.retained.values()) store.close();
-    this.retained.clear();
+    this.state.closed();
   }
 
   private publishWill(connection: MqttConnection, session: MqttSession, will: Will): void {
     const vhost = session.vhost;
     try {
       const message = publishToMessage({ type: 'publish', dup: false, qos: will.qos, retain: will.retain, topic: will.topic, packetId: undefined, payload: will.payload, properties: will.properties }, will.topic);
-      routeMessage(vhost, connection.access, message, will.retain ? this.retainedFor(vhost) : undefined);
+      routeMessage(vhost, connection.access, message, will.retain ? this.state.retainedFor(vhost) : undefined);
     } catch (error) {
       this.context.logger.warn({ err: error, clientId: session.clientId }, 'MQTT will not published');
     }

@@ -5,7 +5,7 @@ import type { UserRegistry } from '../auth/users.js';
 import type { Broker } from '../broker/broker.js';
 import type { MqttConfig, TlsListenerConfig } from '../config/types.js';
 import type { ListenAddress, Listener } from '../session/views.js';
-import { MqttListener, type MqttListenerOptions } from './server.js';
+import { MqttDoorState, MqttListener, type MqttListenerOptions } from './server.js';
 import { attachMqttWebSocket } from './websocket.js';
 
 export interface MqttStartContext {
@@ -20,10 +20,11 @@ export interface MqttStartContext {
 export async function startMqtt(config: MqttConfig, http: HttpServer, context: MqttStartContext): Promise<void> {
   const settings = { allowAnonymous: config.allowAnonymous, defaultVhost: config.vhost };
   const logger = context.logger.child({ component: 'mqtt' });
-  const plain = new MqttListener(context.broker, context.users, { host: config.host, port: config.port, settings }, logger);
+  const state = new MqttDoorState();
+  const plain = new MqttListener(context.broker, context.users, { host: config.host, port: config.port, settings, state }, logger);
   await context.listen(plain, 'MQTT');
   attachMqttWebSocket(http, plain);
   if (config.tls === undefined) return;
   const tls = await context.readTls(config.tls);
-  await context.listen(new MqttListener(context.broker, context.users, { host: config.tls.host, port: config.tls.port, tls, settings }, logger.child({ tls: true })), 'MQTTS');
+  await context.listen(new MqttListener(context.broker, context.users, { host: config.tls.host, port: config.tls.port, tls, settings, state }, logger.child({ tls: true })), 'MQTTS');
 }

@@ -6,6 +6,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import amqplib from 'amqplib';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { MqttListener } from '../../../src/mqtt/server.js';
 import { startServer, tempDataDir, type RunningServer } from '../durability/helpers.js';
 import { sleep, waitFor } from '../../helpers/wait.js';
@@ -105,5 +110,29 @@ test('a persistent session (subscriptions, QoS 1 messages) and retained messages
   } finally {
     await running.server.stop();
     await data.cleanup();
+  }
+});
+
+test('MQTT over TLS: mqtts on its own port with the configured certificate', { skip: existsSync('/usr/bin/openssl') ? false : 'openssl is not installed' }, async () => {
+  const data = await tempDataDir();
+  const certDir = await mkdtemp(join(tmpdir(), 'warren-mqtt-tls-'));
+  const keyPath = join(certDir, 'key.pem');
+  const certPath = join(certDir, 'cert.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '1', '-keyout', keyPath, '-out', certPath, '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
+  const running = await startServer(data.dir, { 'mqtt-port': '0', 'mqtt-tls-port': '0', 'mqtt-tls-cert': certPath, 'mqtt-tls-key': keyPath });
+  try {
+    const tlsListener = running.server.doorListeners.find((l) => l.protocol === 'mqtt/ssl') as MqttListener | undefined;
+    assert.ok(tlsListener?.address !== undefined, 'MQTT TLS listener started');
+    const client = await connectMqtt(`mqtts://localhost:${tlsListener.address.port}`, { protocolVersion: 5, ca: readFileSync(certPath) });
+    const got = inbox(client);
+    await client.subscribeAsync('secure/#', { qos: 1 });
+    await client.publishAsync('secure/hello', 'over tls', { qos: 1 });
+    await waitFor(() => got.length >= 1, 'message over TLS');
+    assert.equal(got[0]!.payload, 'over tls');
+    await endMqtt(client);
+  } finally {
+    await running.server.stop();
+    await data.cleanup();
+    await rm(certDir, { recursive: true, force: true });
   }
 });
