@@ -9,6 +9,7 @@ import type { QueueView } from '../broker/queue-view.js';
 import type { VHost } from '../broker/vhost.js';
 import type { SessionAccess } from '../session/access.js';
 import { PublisherConfirms, type ConfirmSink } from '../session/confirms.js';
+import { DEFAULT_PUBLISHER_FLOW, PublisherFlow } from '../session/publisher-flow.js';
 import type { ChannelInfo, ConnectionInfo, ConnectionView } from '../session/views.js';
 import { encodePacket } from './codec/encode.js';
 import type { Packet, ProtocolLevel, Will } from './codec/packets.js';
@@ -59,8 +60,8 @@ export class MqttConnection implements ConnectionView, SessionHost, ConfirmSink 
   private lastPacketAt = Date.now();
   private keepAliveTimer: NodeJS.Timeout | undefined;
   private connectTimer: NodeJS.Timeout | undefined;
-  private paused = false;
-  private blockedPublisher = false;
+  /** Turn budget, credit flow and resource alarms, as for AMQP publishers (ARCHITECTURE.md "Flow control"). */
+  readonly flow: PublisherFlow;
 
   constructor(
     readonly context: MqttContext,
@@ -69,6 +70,9 @@ export class MqttConnection implements ConnectionView, SessionHost, ConfirmSink 
     this.name = `${transport.remoteAddress}:${transport.remotePort} -> mqtt`;
     this.clientReceiveMaximum = context.settings.deliveryWindow;
     this.parser = new MqttParser({ maxPacketSize: context.settings.maxPacketSize });
+    // MQTT has no connection.blocked: a blocked publisher just stops being read.
+    this.flow = new PublisherFlow({ pauseInput: () => transport.pause(), resumeInput: () => transport.resume(), notifyBlocked: () => undefined, notifyUnblocked: () => undefined }, false, DEFAULT_PUBLISHER_FLOW);
+    this.flow.setAlarm(context.blockedReason());
     transport.start({ data: (chunk) => this.receive(chunk), drain: () => this.drained(), closed: () => this.terminated() });
     this.connectTimer = setTimeout(() => this.close(undefined, 'no CONNECT in time'), context.settings.connectTimeoutMs);
   }
@@ -81,6 +85,7 @@ export class MqttConnection implements ConnectionView, SessionHost, ConfirmSink 
     if (this.state === 'closing' || this.state === 'closed') return;
     this.bytesIn += chunk.length;
     this.lastPacketAt = Date.now();
+    this.flow.countInput(chunk.length);
     try {
       this.parser.push(chunk, (packet) => this.handle(packet));
     } catch (error) {
@@ -137,6 +142,7 @@ export class MqttConnection implements ConnectionView, SessionHost, ConfirmSink 
     clearTimeout(this.connectTimer);
     clearInterval(this.keepAliveTimer);
     this.confirms?.stop();
+    this.flow.stop();
     this.outbound?.releaseAll();
     const session = this.session;
     if (session !== undefined && session.host === this) {
@@ -180,26 +186,8 @@ export class MqttConnection implements ConnectionView, SessionHost, ConfirmSink 
 
   // ---- alarms ---------------------------------------------------------------------------------
 
-  /** A raised alarm stops reading a publisher's socket at its next PUBLISH (as RabbitMQ blocks publishers). */
-  holdPublisher(): boolean {
-    if (this.context.blockedReason() === undefined) return false;
-    this.blockedPublisher = true;
-    this.setPaused(true);
-    return true;
-  }
-
   alarmChanged(reason: string | undefined): void {
-    if (reason === undefined && this.blockedPublisher) {
-      this.blockedPublisher = false;
-      this.setPaused(false);
-    }
-  }
-
-  private setPaused(paused: boolean): void {
-    if (this.paused === paused) return;
-    this.paused = paused;
-    if (paused) this.transport.pause();
-    else this.transport.resume();
+    this.flow.setAlarm(reason);
   }
 
   // ---- delivering: the session's consumers call these -----------------------------------------
@@ -232,7 +220,7 @@ export class MqttConnection implements ConnectionView, SessionHost, ConfirmSink 
       peerPort: this.transport.remotePort,
       user: this.user?.name,
       vhost: this.vhost?.name,
-      state: this.state === 'connected' ? (this.blockedPublisher ? 'blocked' : 'running') : this.state === 'awaiting-connect' ? 'starting' : 'closing',
+      state: this.state === 'connected' ? this.flow.stateName : this.state === 'awaiting-connect' ? 'starting' : 'closing',
       channels: this.state === 'connected' ? 1 : 0,
       clientProperties: { client_id: this.clientId, transport: this.transport.kind },
       connectedAt: this.connectedAt,

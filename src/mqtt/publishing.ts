@@ -15,6 +15,8 @@ export interface Routed {
   readonly refused: boolean;
   /** Extra barriers (replicated or remote queues, the retained queue) the acknowledgement waits for. */
   readonly barriers: DurabilityBarrier[];
+  /** The queues it reached (for credit flow). */
+  readonly reached: readonly QueueView[];
 }
 
 export function routeMessage(vhost: VHost, access: SessionAccess, message: Message, retained: RetainedStore | undefined): Routed {
@@ -27,5 +29,5 @@ export function routeMessage(vhost: VHost, access: SessionAccess, message: Messa
     retained.retain(message);
     if (retained.durability !== undefined) barriers.push(retained.durability);
   }
-  return { routed: outcome.routed, refused: outcome.refused, barriers };
+  return { routed: outcome.routed, refused: outcome.refused, barriers, reached };
 }

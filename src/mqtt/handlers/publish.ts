@@ -24,9 +24,8 @@ function resolveTopic(c: MqttConnection, packet: PublishPacket): string {
 }
 
 export function handlePublish(c: MqttConnection, packet: PublishPacket): void {
-  if (c.holdPublisher()) {
-    // Input stops after this packet; it is still handled (the socket read it already).
-  }
+  // A raised alarm stops reading this publisher from now on (this packet was read already).
+  if (c.flow.blocking) c.flow.block();
   const topic = resolveTopic(c, packet);
   checkTopicName(topic);
   const session = c.session!;
@@ -48,6 +47,7 @@ export function handlePublish(c: MqttConnection, packet: PublishPacket): void {
     const reasonCode = error instanceof Error && 'kind' in error && error.kind === 'access-refused' ? Reason.NotAuthorized : Reason.UnspecifiedError;
     return c.writePacket({ type: packet.qos === 1 ? 'puback' : 'pubrec', packetId: packet.packetId!, reasonCode, properties: { reasonString: (error as Error).message } });
   }
+  if (routed.reached.length > 0) c.flow.publishedTo(routed.reached);
   if (packet.qos === 0) return;
   if (packet.qos === 2) session.inboundQos2.add(packet.packetId!);
   c.awaitDurable(packet.packetId!, packet.qos === 1 ? 'puback' : 'pubrec', routed.routed > 0, routed.refused);

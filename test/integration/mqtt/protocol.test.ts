@@ -110,3 +110,26 @@ test('mqtt.allowAnonymous false refuses clients without a user name', async () =
     await strict.close();
   }
 });
+
+test('a resource alarm stops reading MQTT publishers until it clears; subscribers keep receiving', async () => {
+  const sub = await connectMqtt(broker.mqttUrl, { protocolVersion: 5 });
+  const got = inbox(sub);
+  await sub.subscribeAsync('alarm/#', { qos: 1 });
+  const pub = await connectMqtt(broker.mqttUrl, { protocolVersion: 5 });
+  broker.mqtt.setBlocked('memory');
+  try {
+    await pub.publishAsync('alarm/first', 'read before the block', { qos: 1 });
+    let secondAcked = false;
+    const second = pub.publishAsync('alarm/second', 'held', { qos: 1 }).then(() => (secondAcked = true));
+    await sleep(300);
+    assert.equal(secondAcked, false, 'the blocked publisher is not read');
+    const states = [...broker.mqtt.connections()].map((c) => c.info().state);
+    assert.ok(states.includes('blocked'), `states ${states.join(',')}`);
+    broker.mqtt.setBlocked(undefined);
+    await second;
+  } finally {
+    broker.mqtt.setBlocked(undefined);
+  }
+  await waitFor(() => got.length >= 2, 'both messages');
+  await Promise.all([endMqtt(sub), endMqtt(pub)]);
+});
