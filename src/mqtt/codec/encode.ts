@@ -8,8 +8,9 @@ const ACK_TYPES = { puback: PacketType.Puback, pubrec: PacketType.Pubrec, pubrel
 
 /** One packet's bytes for a connection at `level`. */
 export function encodePacket(packet: Packet, level: ProtocolLevel): Buffer {
+  if (packet.type === 'publish') return encodePublishPacket(packet, level === 5);
   const v5 = level === 5;
-  const body = new Writer(packet.type === 'publish' ? packet.payload.length + packet.topic.length + 16 : 32);
+  const body = new Writer(32);
   let typeAndFlags: number;
   switch (packet.type) {
     case 'connect':
@@ -20,10 +21,6 @@ export function encodePacket(packet: Packet, level: ProtocolLevel): Buffer {
       typeAndFlags = PacketType.Connack << 4;
       body.u8(packet.sessionPresent ? 1 : 0).u8(packet.reasonCode);
       if (v5) writeProperties(body, packet.properties);
-      break;
-    case 'publish':
-      typeAndFlags = (PacketType.Publish << 4) | (packet.dup ? 8 : 0) | (packet.qos << 1) | (packet.retain ? 1 : 0);
-      encodePublish(body, packet, v5);
       break;
     case 'puback': case 'pubrec': case 'pubrel': case 'pubcomp':
       typeAndFlags = (ACK_TYPES[packet.type] << 4) | (packet.type === 'pubrel' ? 2 : 0);
@@ -87,11 +84,20 @@ function encodeConnect(w: Writer, p: ConnectPacket): void {
   if (p.password !== undefined) w.binary(p.password);
 }
 
-function encodePublish(w: Writer, p: PublishPacket, v5: boolean): void {
-  w.string(p.topic);
-  if (p.qos > 0) w.u16(p.packetId ?? 0);
-  if (v5) writeProperties(w, p.properties);
-  w.bytes(p.payload);
+/** PUBLISH, the hot path: the payload is copied once, straight into the packet's buffer. */
+function encodePublishPacket(p: PublishPacket, v5: boolean): Buffer {
+  const head = new Writer(p.topic.length + 16);
+  head.string(p.topic);
+  if (p.qos > 0) head.u16(p.packetId ?? 0);
+  if (v5) writeProperties(head, p.properties);
+  const remaining = head.length + p.payload.length;
+  const fixed = new Writer(5);
+  fixed.u8((PacketType.Publish << 4) | (p.dup ? 8 : 0) | (p.qos << 1) | (p.retain ? 1 : 0)).varint(remaining);
+  const out = Buffer.allocUnsafe(fixed.length + remaining);
+  fixed.toBuffer().copy(out, 0);
+  head.toBuffer().copy(out, fixed.length);
+  p.payload.copy(out, fixed.length + head.length);
+  return out;
 }
 
 function encodeAck(w: Writer, p: AckPacket, v5: boolean): void {
