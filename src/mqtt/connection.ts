@@ -108,6 +108,10 @@ export class MqttConnection implements ConnectionView, SessionHost, ConfirmSink 
     const { code, text } = reasonForError(error);
     if (!(error instanceof MqttProtocolError)) this.context.logger.warn({ err: error, connection: this.name }, 'MQTT connection closed on an error');
     else this.context.logger.debug({ connection: this.name, reason: text }, 'MQTT protocol error');
+    // 3.1.2.2: an unsupported protocol level is answered with CONNACK 0x01 (3.1.1's form, which every version reads).
+    if (this.state === 'awaiting-connect' && code === Reason.UnsupportedProtocolVersion) {
+      this.writeBytes(encodePacket({ type: 'connack', sessionPresent: false, reasonCode: 0x01 }, 4));
+    }
     this.close(this.state === 'connected' ? code : undefined, text);
   }
 

@@ -48,6 +48,14 @@ test('bad input closes that connection only: garbage, lying lengths, invalid UTF
   await endMqtt(bystander);
 });
 
+test('an unsupported protocol level gets CONNACK 0x01, then the connection closes (3.1.2.2)', async () => {
+  const raw = await RawClient.open(broker.mqttPort, 4);
+  raw.sendBytes([0x10, 10, 0, 4, 0x4d, 0x51, 0x54, 0x54, 9, 2, 0, 0]);
+  const connack = await raw.next('connack');
+  assert.equal(connack.reasonCode, 1);
+  await raw.waitClosed();
+});
+
 test('QoS 2: a re-sent PUBLISH after a reconnect is not routed twice; PUBREL completes it', async () => {
   const watcher = await connectMqtt(broker.mqttUrl, { protocolVersion: 5 });
   const got = inbox(watcher);
