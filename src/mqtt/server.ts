@@ -132,7 +132,14 @@ export class MqttListener implements Listener {
 
   listen(): Promise<ListenAddress> {
     // Every vhost's retained store opens now, so what was stored comes back before clients subscribe.
-    for (const vhost of this.broker.vhosts.values()) this.state.retainedFor(vhost);
+    for (const vhost of this.broker.vhosts.values()) {
+      try {
+        this.state.retainedFor(vhost);
+      } catch (error) {
+        // E.g. another cluster node holds the retained queue: retained publishes there fail, the door runs.
+        this.context.logger.warn({ err: error, vhost: vhost.name }, 'MQTT retained messages unavailable');
+      }
+    }
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(this.options.port, this.options.host ?? '0.0.0.0', () => {
