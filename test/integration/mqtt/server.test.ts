@@ -136,3 +136,33 @@ test('MQTT over TLS: mqtts on its own port with the configured certificate', { s
     await rm(certDir, { recursive: true, force: true });
   }
 });
+
+test('queue features apply to MQTT sessions: a max-length policy on mqtt-subscription-* keeps the newest', async () => {
+  const data = await tempDataDir();
+  const running = await startServer(data.dir, { 'mqtt-port': '0' });
+  try {
+    const http = (await running.server.start()).http.port;
+    const response = await fetch(`http://127.0.0.1:${http}/api/policies/%2F/mqtt-cap`, {
+      method: 'PUT',
+      headers: { authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ pattern: '^mqtt-subscription-', definition: { 'max-length': 2 }, 'apply-to': 'queues' }),
+    });
+    assert.ok(response.status === 201 || response.status === 204, `policy status ${response.status}`);
+    const url = `mqtt://127.0.0.1:${mqttPort(running)}`;
+    const options = { protocolVersion: 4 as const, clientId: 'capped', clean: false };
+    const first = await connectMqtt(url, options);
+    await first.subscribeAsync('capped/#', { qos: 1 });
+    await endMqtt(first);
+    const pub = await connectMqtt(url);
+    for (let i = 1; i <= 5; i++) await pub.publishAsync(`capped/${i}`, String(i), { qos: 1 });
+    const got: Received[] = [];
+    const back = await connectMqtt(url, options, got);
+    await waitFor(() => got.length >= 2, 'the newest two');
+    await sleep(100);
+    assert.deepEqual(got.map((m) => m.payload), ['4', '5']);
+    await Promise.all([endMqtt(back), endMqtt(pub)]);
+  } finally {
+    await running.server.stop();
+    await data.cleanup();
+  }
+});
