@@ -113,6 +113,11 @@ function openSession(c: MqttConnection, clientId: string, cleanStart: boolean, e
   const previousHost = session?.host;
   if (previousHost !== undefined && previousHost !== c) (previousHost as MqttConnection).close(Reason.SessionTakenOver, 'another connection took over the session');
   if (session !== undefined && previousHost !== undefined) {
+    const old = previousHost as MqttConnection;
+    // 3.1.3.2.2: the old connection ended without DISCONNECT, so its Will goes out, unless it has a
+    // delay (the session continues here before that delay runs out, which cancels it).
+    if (old.will !== undefined && (!old.v5 || (old.will.properties.willDelayInterval ?? 0) === 0)) c.context.publishWill(old, session, old.will);
+    old.will = undefined;
     session.detach();
     (previousHost as MqttConnection).outbound?.releaseAll();
   }

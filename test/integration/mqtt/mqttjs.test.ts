@@ -194,14 +194,19 @@ test('credentials: bad password, vhost:user, unknown vhost, and a second connect
   broker.users.setPermissions('dev', 'iot', { configure: '.*', write: '.*', read: '.*' });
   await assert.rejects(connectMqtt(broker.mqttUrl, { protocolVersion: 4, username: 'guest', password: 'wrong' }), /Bad username or password/i);
   await assert.rejects(connectMqtt(broker.mqttUrl, { protocolVersion: 5, username: 'dev', password: 'secret' }), /Not authorized/i);
-  const ok = await connectMqtt(broker.mqttUrl, { protocolVersion: 5, username: 'iot:dev', password: 'secret', clientId: 'taken' });
+  const watcher = await connectMqtt(broker.mqttUrl, { protocolVersion: 5, username: 'iot:dev', password: 'secret' });
+  const wills = inbox(watcher);
+  await watcher.subscribeAsync('takeover/#', { qos: 1 });
+  const ok = await connectMqtt(broker.mqttUrl, { protocolVersion: 5, username: 'iot:dev', password: 'secret', clientId: 'taken', will: { topic: 'takeover/will', payload: Buffer.from('replaced'), qos: 1, retain: false } });
   let reason: number | undefined;
   ok.on('disconnect', (packet) => (reason = packet.reasonCode));
   const second = await connectMqtt(broker.mqttUrl, { protocolVersion: 5, username: 'iot:dev', password: 'secret', clientId: 'taken' });
   await waitFor(() => reason !== undefined, 'takeover disconnect');
   assert.equal(reason, 0x8e);
+  await waitFor(() => wills.length >= 1, 'the will of the replaced connection');
+  assert.equal(wills[0]!.payload, 'replaced');
   ok.end(true);
-  await endMqtt(second);
+  await Promise.all([endMqtt(second), endMqtt(watcher)]);
 });
 
 test('permissions: publish needs write on amq.topic, subscribe needs read (5.0 reason codes)', async () => {
