@@ -29,6 +29,7 @@ import { dashboardIfInstalled } from './http/dashboard/plugin.js';
 import { createLogger } from './log.js';
 import { SqsListener } from './sqs/server.js';
 import { registerSqsKeyRoutes } from './sqs/management.js';
+import { startMqtt } from './mqtt/start.js';
 import type { Logger } from './log.js';
 
 export type { ListenAddress } from './session/views.js';
@@ -210,6 +211,7 @@ export class WarrenServer {
       // Push queues: the broker consumes queues declared with x-push-endpoint (src/push).
       this.push = new PushService(this.broker, this.config.push, this.logger.child({ component: 'push' }));
       this.push.start();
+      if (this.config.mqtt !== undefined) await startMqtt(this.config.mqtt, this.http!.app.server, { broker: this.broker, users: this.users, logger: this.logger, listen: (l, label) => this.listen(l, label), readTls: readTlsFiles });
       if (cluster !== undefined) {
         const linkPort = cluster.config.linkPort === undefined ? amqp.port : await this.listenForLinks(cluster);
         cluster.connectionCount = () => this.listeners.reduce((n, listener) => n + [...listener.connections()].length, 0);

@@ -5,7 +5,7 @@ import { isPasswordHash } from '../auth/password.js';
 import { ConfigError, LOG_LEVELS, QUEUE_TYPES, SYNC_MODES } from './types.js';
 import type { ConfigLayer, PermissionConfig, SqsAccessKeyConfig, SqsAccountConfig, UserConfig, VhostConfig } from './types.js';
 import {
-  child, fail, fraction, integer, list, mapping, nodeName, nonEmptyString, oneOf, optional, port, postgresUrl, regexPattern, required, string,
+  boolean, child, fail, fraction, integer, list, mapping, nodeName, nonEmptyString, oneOf, optional, port, postgresUrl, regexPattern, required, string,
 } from './validators.js';
 import type { Validator } from './validators.js';
 import { parseShovel } from '../shovel/definition.js';
@@ -32,7 +32,7 @@ export function parseConfigText(text: string, label: string, baseDir: string): C
   return readRoot(root, label, baseDir);
 }
 
-const ROOT_KEYS = ['amqp', 'amqps', 'http', 'dataDir', 'limits', 'store', 'log', 'users', 'vhosts', 'permissions', 'loopbackUsers', 'cluster', 'sqs', 'shovels', 'stomp', 'push'] as const;
+const ROOT_KEYS = ['amqp', 'amqps', 'http', 'dataDir', 'limits', 'store', 'log', 'users', 'vhosts', 'permissions', 'loopbackUsers', 'cluster', 'sqs', 'shovels', 'stomp', 'push', 'mqtt'] as const;
 
 function readRoot(value: unknown, where: string, baseDir: string): ConfigLayer {
   const root = mapping(value, where, ROOT_KEYS);
@@ -54,6 +54,7 @@ function readRoot(value: unknown, where: string, baseDir: string): ConfigLayer {
   assignDefined(layer, 'shovels', optional(root, 'shovels', where, shovels));
   assignDefined(layer, 'stomp', optional(root, 'stomp', where, stompSection));
   assignDefined(layer, 'push', optional(root, 'push', where, push));
+  assignDefined(layer, 'mqtt', optional(root, 'mqtt', where, section({ ...MQTT_VALIDATORS, cert: path, key: path, ca: path })));
   checkReferences(layer, where);
   return layer;
 }
@@ -150,6 +151,15 @@ export const CLUSTER_VALIDATORS = {
 
 const cluster: Validator<ConfigLayer['cluster'] & object> = section(CLUSTER_VALIDATORS);
 
+/** The MQTT door (`mqtt:` section); TLS listens when cert and key are set. */
+export const MQTT_VALIDATORS = {
+  host: nonEmptyString,
+  port,
+  allowAnonymous: boolean,
+  vhost: nonEmptyString,
+  tlsPort: port,
+} as const;
+
 export const logLevel = oneOf(LOG_LEVELS);
 
 const log: Validator<ConfigLayer['log'] & object> = section({ level: logLevel });
@@ -237,7 +247,6 @@ function sqs(path: Validator<string>): Validator<ConfigLayer['sqs'] & object> {
   };
   return section({ host: nonEmptyString, port, region: nonEmptyString, accounts: list(account), accessKeys: list(accessKey), cert: path, key: path });
 }
-const boolean: Validator<boolean> = (value, where) => (typeof value === 'boolean' ? value : fail(where, 'true or false', value));
 
 /** push: { allowHttp, allowHosts: [...], secrets: { name: secret } } (README "Push queues"). */
 const push: Validator<NonNullable<ConfigLayer['push']>> = (value, where) => {

@@ -63,7 +63,7 @@ export function resolveLayers(layers: readonly ConfigLayer[], env: Environment, 
     for (const layer of layers) if (layer[key] !== undefined) found = layer[key];
     return found;
   };
-  const section = <K extends 'amqp' | 'amqps' | 'http' | 'limits' | 'store' | 'log' | 'cluster' | 'sqs' | 'stomp'>(key: K): NonNullable<ConfigLayer[K]> =>
+  const section = <K extends 'amqp' | 'amqps' | 'http' | 'limits' | 'store' | 'log' | 'cluster' | 'sqs' | 'stomp' | 'mqtt'>(key: K): NonNullable<ConfigLayer[K]> =>
     Object.assign({}, ...layers.map((layer) => layer[key] ?? {})) as NonNullable<ConfigLayer[K]>;
 
   const amqp: ListenerConfig = { ...DEFAULT_AMQP, ...section('amqp') };
@@ -87,6 +87,24 @@ export function resolveLayers(layers: readonly ConfigLayer[], env: Environment, 
     shovels: pick('shovels') ?? {},
     stomp: resolveStomp(section('stomp'), amqp.host),
     push: { allowHttp: false, allowHosts: [], secrets: {}, ...pick('push') },
+    mqtt: resolveMqtt(section('mqtt'), amqp.host),
+  };
+}
+
+export const DEFAULT_MQTTS_PORT = 8883;
+
+/** MQTT is on when a port is configured; TLS when a certificate and a key are. */
+function resolveMqtt(merged: NonNullable<ConfigLayer['mqtt']>, defaultHost: string): WarrenConfig['mqtt'] {
+  const { port, cert, key, tlsPort, ca } = merged;
+  if (port === undefined && cert === undefined && key === undefined) return undefined;
+  if ((cert === undefined) !== (key === undefined)) throw new ConfigError(`mqtt TLS needs both cert and key (only ${cert === undefined ? 'key' : 'cert'} is set)`);
+  const host = merged.host ?? defaultHost;
+  return {
+    host,
+    port: port ?? 1883,
+    allowAnonymous: merged.allowAnonymous ?? true,
+    vhost: merged.vhost ?? '/',
+    tls: cert === undefined || key === undefined ? undefined : { host, port: tlsPort ?? DEFAULT_MQTTS_PORT, cert, key, ca },
   };
 }
 

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { CLUSTER_VALIDATORS, LIMIT_VALIDATORS, logLevel, STORE_VALIDATORS } from './file.js';
+import { CLUSTER_VALIDATORS, LIMIT_VALIDATORS, logLevel, MQTT_VALIDATORS, STORE_VALIDATORS } from './file.js';
 import type { ConfigLayer } from './types.js';
 import { nonEmptyString, port } from './validators.js';
 import type { Validator } from './validators.js';
@@ -20,7 +20,7 @@ export interface ScalarSetting {
   apply(layer: ConfigLayer, raw: string, where: string, cwd: string): void;
 }
 
-type Section = 'amqp' | 'amqps' | 'http' | 'limits' | 'store' | 'log' | 'cluster' | 'sqs' | 'stomp';
+type Section = 'amqp' | 'amqps' | 'http' | 'limits' | 'store' | 'log' | 'cluster' | 'sqs' | 'stomp' | 'mqtt';
 
 function into<T>(section: Section, key: string, validate: Validator<T>): ScalarSetting['apply'] {
   return (layer, raw, where) => {
@@ -29,7 +29,7 @@ function into<T>(section: Section, key: string, validate: Validator<T>): ScalarS
   };
 }
 
-function pathInto(section: 'amqps' | undefined, key: string): ScalarSetting['apply'] {
+function pathInto(section: 'amqps' | 'mqtt' | undefined, key: string): ScalarSetting['apply'] {
   return (layer, raw, where, cwd) => {
     const path = resolve(cwd, nonEmptyString(raw, where));
     if (section === undefined) (layer as Record<string, unknown>)[key] = path;
@@ -70,6 +70,12 @@ export const SCALAR_SETTINGS: readonly ScalarSetting[] = [
   { env: 'WARREN_STOMP_TLS_PORT', flag: 'stomp-tls-port', argument: '<port>', description: 'STOMP over TLS on this port (RabbitMQ: 61614), with the --amqps-cert and --amqps-key certificate', apply: into('stomp', 'tlsPort', port) },
   { env: 'WARREN_STOMP_HOST', flag: 'stomp-host', argument: '<host>', description: 'STOMP listen address (default: the AMQP host)', apply: into('stomp', 'host', nonEmptyString) },
   { env: 'WARREN_MAX_MESSAGE_BYTES', flag: 'max-message-bytes', argument: '<bytes>', description: 'largest message body accepted (default 134217728)', apply: into('limits', 'maxMessageBytes', LIMIT_VALIDATORS.maxMessageBytes) },
+  { env: 'WARREN_MQTT_PORT', flag: 'mqtt-port', argument: '<port>', description: 'MQTT 3.1.1/5.0 port (1883 is the usual one); 0 picks a free one; unset: MQTT is off', apply: into('mqtt', 'port', MQTT_VALIDATORS.port) },
+  { env: 'WARREN_MQTT_HOST', flag: 'mqtt-host', argument: '<host>', description: 'MQTT listen address (default: the AMQP host)', apply: into('mqtt', 'host', MQTT_VALIDATORS.host) },
+  { env: 'WARREN_MQTT_ALLOW_ANONYMOUS', flag: 'mqtt-allow-anonymous', argument: '<true|false>', description: "MQTT clients without a user name connect as guest, from localhost only (default true)", apply: into('mqtt', 'allowAnonymous', MQTT_VALIDATORS.allowAnonymous) },
+  { env: 'WARREN_MQTT_TLS_PORT', flag: 'mqtt-tls-port', argument: '<port>', description: 'MQTT over TLS port (default 8883); listens only when cert and key are set', apply: into('mqtt', 'tlsPort', MQTT_VALIDATORS.tlsPort) },
+  { env: 'WARREN_MQTT_TLS_CERT', flag: 'mqtt-tls-cert', argument: '<file>', description: 'PEM certificate (chain) for MQTT over TLS', apply: pathInto('mqtt', 'cert') },
+  { env: 'WARREN_MQTT_TLS_KEY', flag: 'mqtt-tls-key', argument: '<file>', description: 'PEM private key for MQTT over TLS', apply: pathInto('mqtt', 'key') },
 ];
 
 /** Environment variables read outside the table: where the file is, and the default user. */

@@ -28,6 +28,8 @@ export interface WarrenConfig {
   stomp: StompConfig | undefined;
   /** Push queues (README "Push queues"): what endpoints may be, and the signing secrets. */
   push: PushConfigSection;
+  /** The MQTT door (README "MQTT"); undefined: off (no mqtt port configured). */
+  mqtt?: MqttConfig | undefined;
 }
 
 /** The SQS front door: on when any sqs setting (file, WARREN_SQS_*, --sqs-*) is given. */
@@ -71,6 +73,16 @@ export interface PushConfigSection {
   allowHosts: string[];
   /** Signing secrets by name (a queue names one with x-push-secret). */
   secrets: Record<string, string>;
+}
+
+
+export interface MqttConfig extends ListenerConfig {
+  /** Clients without a user name connect as guest (loopback only); false refuses them. */
+  allowAnonymous: boolean;
+  /** The vhost for user names without a "vhost:" prefix. */
+  vhost: string;
+  /** MQTT over TLS; present only when both cert and key are set. */
+  tls: TlsListenerConfig | undefined;
 }
 
 export const QUEUE_TYPES = ['classic', 'quorum'] as const;
@@ -180,6 +192,7 @@ export interface ConfigLayer {
   shovels?: Record<string, Record<string, unknown>>;
   stomp?: Partial<StompConfig>;
   push?: Partial<PushConfigSection>;
+  mqtt?: Partial<Omit<MqttConfig, 'tls'>> & { tlsPort?: number; cert?: string; key?: string; ca?: string };
 }
 
 /** Thrown for any invalid setting; the message names the source and the key. */

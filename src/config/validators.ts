@@ -128,3 +128,10 @@ export const nodeName: Validator<string> = (value, where) => {
   if (!/^[A-Za-z0-9_.@-]{1,64}$/.test(name)) fail(where, 'a node name of up to 64 letters, digits and - _ . @', value);
   return name;
 };
+
+/** true/false in YAML; "true"/"false" from the environment or a flag. */
+export const boolean: Validator<boolean> = (value, where) => {
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  return fail(where, 'true or false', value);
+};

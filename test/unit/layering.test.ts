@@ -31,7 +31,7 @@ function offenders(folder: string, forbidden: (target: string) => boolean): stri
   return sources(folder).flatMap((file) => importsOf(file).filter(forbidden).map((target) => `${relative(SRC, file)} -> ${target}`));
 }
 
-const DOORS = ['amqp/', 'http/', 'sqs/', 'stomp/'];
+const DOORS = ['amqp/', 'http/', 'sqs/', 'stomp/', 'mqtt/'];
 
 test('http/ does not import a front door: it reads connections through session/views.ts', () => {
   assert.deepEqual(offenders('http', (t) => t.startsWith('amqp/') || t.startsWith('stomp/')), []);
@@ -58,7 +58,7 @@ test('store/ knows nothing of the core but its error kinds', () => {
 
 test('front doors and session services hold queues as QueueView, never as the Queue class', () => {
   const queueInternals = (t: string) => t === 'broker/queue.js' || t.startsWith('broker/queue/');
-  for (const folder of ['amqp', 'http', 'session', 'sqs', 'stomp']) {
+  for (const folder of ['amqp', 'http', 'session', 'sqs', 'stomp', 'mqtt']) {
     assert.deepEqual(offenders(folder, queueInternals), [], folder);
   }
 });
@@ -83,4 +83,8 @@ test('jobs/ is a client library: it imports nothing of the server (it talks to a
 
 test('push/ is a door over the core: no other door, no HTTP layer, no store internals', () => {
   assert.deepEqual(offenders('push', (t) => ['amqp/', 'http/', 'store/', 'jobs/', 'cluster/'].some((p) => t.startsWith(p))), []);
+});
+
+test('mqtt/ talks to the core and the session services only, never to another door', () => {
+  assert.deepEqual(offenders('mqtt', (t) => ['amqp/', 'http/', 'cluster/', 'store/'].some((door) => t.startsWith(door))), []);
 });

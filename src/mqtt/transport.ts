@@ -1,0 +1,75 @@
+/** What a connection writes to and reads from: a TCP/TLS socket or a WebSocket carrying binary frames. */
+import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
+import type { WebSocket } from 'ws';
+
+export interface MqttTransport {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly tls: boolean;
+  readonly kind: 'tcp' | 'websocket';
+  /** Bytes queued but not yet written (back-pressure). */
+  readonly writableLength: number;
+  write(bytes: Buffer): void;
+  /** Graceful close after what was written. */
+  end(): void;
+  destroy(): void;
+  pause(): void;
+  resume(): void;
+  /** Wires the events: bytes, writable again, closed (exactly once). */
+  start(handlers: { data(chunk: Buffer): void; drain(): void; closed(): void }): void;
+}
+
+export function socketTransport(socket: Socket): MqttTransport {
+  socket.setNoDelay(true);
+  return {
+    remoteAddress: socket.remoteAddress ?? '',
+    remotePort: socket.remotePort ?? 0,
+    tls: socket instanceof TLSSocket,
+    kind: 'tcp',
+    get writableLength() {
+      return socket.writableLength;
+    },
+    write: (bytes) => void socket.write(bytes),
+    end: () => void socket.end(),
+    destroy: () => void socket.destroy(),
+    pause: () => void socket.pause(),
+    resume: () => void socket.resume(),
+    start(handlers) {
+      socket.on('data', handlers.data);
+      socket.on('drain', handlers.drain);
+      socket.on('error', () => undefined); // 'close' follows
+      socket.once('close', handlers.closed);
+    },
+  };
+}
+
+/** MQTT over WebSocket (MQTT 5.0 6.0): binary messages carry the byte stream; packets may span messages. */
+export function webSocketTransport(ws: WebSocket, remoteAddress: string, remotePort: number, tls: boolean): MqttTransport {
+  return {
+    remoteAddress,
+    remotePort,
+    tls,
+    kind: 'websocket',
+    get writableLength() {
+      return ws.bufferedAmount;
+    },
+    write: (bytes) => ws.send(bytes, { binary: true }),
+    end: () => ws.close(1000),
+    destroy: () => ws.terminate(),
+    pause: () => ws.pause(),
+    resume: () => ws.resume(),
+    start(handlers) {
+      ws.on('message', (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
+        // 6.0: text frames are not MQTT; the connection closes.
+        if (!isBinary) return void ws.close(1003, 'MQTT needs binary frames');
+        handlers.data(Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data));
+      });
+      ws.on('error', () => undefined);
+      // ws has no drain event; the socket beneath it has.
+      const raw = (ws as unknown as { _socket?: Socket })._socket;
+      raw?.on('drain', handlers.drain);
+      ws.once('close', handlers.closed);
+    },
+  };
+}
