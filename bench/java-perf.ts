@@ -158,7 +158,7 @@ function range(values: number[], show: (v: number) => string): string {
   if (values.length === 0) return 'failed';
   const lo = Math.min(...values);
   const hi = Math.max(...values);
-  return lo === hi ? show(lo) : `${show(lo)}-${show(hi)}`;
+  return lo === hi ? show(lo) : `${show(lo)}${lo < 0 ? ' to ' : '-'}${show(hi)}`;
 }
 
 /**
