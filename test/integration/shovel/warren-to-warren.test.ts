@@ -192,9 +192,12 @@ test('the shovel reconnects after the remote broker restarts (fail-over URIs, ba
   assert.doesNotMatch(JSON.stringify(down), /guest:guest/, 'no password in the reason');
   a = await startWarren({ dataDir: a.dataDir, amqpPort: aPort });
   await publish(a.url, 'feed', 500, 500);
-  await waitFor(async () => (await queueDepth(b, 'fed')) === 1000, 'all 1000 after the restart', 30_000);
+  await waitFor(async () => (await queueDepth(b, 'fed')) >= 1000, 'all 1000 after the restart', 60_000);
   const got = await drain(b.url, 'fed', 1000);
-  assert.equal(new Set(got.map((m) => m.properties.messageId)).size, 1000, 'none lost, none twice');
+  assert.equal(new Set(got.map((m) => m.properties.messageId)).size, 1000, 'none lost');
+  // At least once: what was delivered but not yet acked at the source when A went may come again,
+  // at most a prefetch window (1000, the default) of it.
+  assert.ok(got.length - 1000 <= 1000, `${got.length - 1000} duplicates`);
   assert.ok(!logLines.some((line) => line.includes('guest:guest')), 'no log line holds the password');
   assert.ok(logLines.some((line) => line.includes('guest:***')), 'the log names the URI, redacted');
   await b.api('DELETE', '/api/parameters/shovel/%2F/resilient');

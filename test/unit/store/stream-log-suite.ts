@@ -75,7 +75,9 @@ export function runStreamLogSuite(label: string, makeFixture: () => Promise<Stor
       log.onReadable(() => readable++);
       await fill(store, log, 0, 30, 100, 10);
       await turn();
-      assert.ok(readable >= 3, 'told of each written chunk');
+      // A store may tell of several chunks at once (periodic sync makes them readable in one round).
+      assert.ok(readable >= 1, 'told that chunks became readable');
+      assert.equal(log.readableOffset, 30);
       assert.equal(log.lastChunkOffset(), 20);
       assert.equal(log.stats().chunks, 3);
       const firstRead = await log.read(0, 1);
