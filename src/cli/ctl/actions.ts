@@ -1,14 +1,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { ManagementClient, segment } from './client.js';
+import { segment } from './client.js';
+import { ManagementActions } from './management-actions.js';
 import { formatTable } from './table.js';
 
-export interface CtlOptions {
-  url: string;
-  user: string;
-  password: string;
-  vhost?: string;
-  json?: boolean;
-}
+export type { CtlOptions } from './management-actions.js';
 
 /** What `warren ctl list <kind>` shows per kind, and whether the API path takes a vhost. */
 export const LISTABLE: Readonly<Record<string, { columns: string[]; perVhost: boolean }>> = {
@@ -30,24 +25,7 @@ export interface PolicyOptions {
 }
 
 /** Runs commands against one broker and writes their output; every method is one subcommand. */
-export class CtlActions {
-  private readonly client: ManagementClient;
-
-  constructor(
-    private readonly options: CtlOptions,
-    private readonly out: (text: string) => void = (text) => process.stdout.write(text),
-  ) {
-    this.client = new ManagementClient(options);
-  }
-
-  private get vhost(): string {
-    return this.options.vhost ?? '/';
-  }
-
-  private print(value: unknown, human: () => string): void {
-    this.out(this.options.json === true ? `${JSON.stringify(value, null, 2)}\n` : human());
-  }
-
+export class CtlActions extends ManagementActions {
   async list(kind: string): Promise<void> {
     const listing = LISTABLE[kind];
     if (listing === undefined) throw new Error(`cannot list '${kind}'; one of: ${Object.keys(LISTABLE).join(', ')}`);

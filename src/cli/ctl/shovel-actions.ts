@@ -1,5 +1,5 @@
-import { ManagementClient, segment } from './client.js';
-import type { CtlOptions } from './actions.js';
+import { segment } from './client.js';
+import { ManagementActions } from './management-actions.js';
 import { formatTable } from './table.js';
 
 /** `warren ctl shovel add` flags: RabbitMQ's shovel keys in commander's camelCase. */
@@ -46,24 +46,7 @@ export function shovelValue(options: ShovelAddOptions): Record<string, unknown> 
 }
 
 /** `warren ctl shovel add|list|delete|restart` over /api/parameters/shovel and /api/shovels. */
-export class ShovelActions {
-  private readonly client: ManagementClient;
-
-  constructor(
-    private readonly options: CtlOptions,
-    private readonly out: (text: string) => void = (text) => process.stdout.write(text),
-  ) {
-    this.client = new ManagementClient(options);
-  }
-
-  private get vhost(): string {
-    return this.options.vhost ?? '/';
-  }
-
-  private print(value: unknown, human: () => string): void {
-    this.out(this.options.json === true ? `${JSON.stringify(value, null, 2)}\n` : human());
-  }
-
+export class ShovelActions extends ManagementActions {
   async add(name: string, options: ShovelAddOptions): Promise<void> {
     const value = shovelValue(options);
     await this.client.put(`/parameters/shovel/${segment(this.vhost)}/${segment(name)}`, { value });
