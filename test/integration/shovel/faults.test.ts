@@ -43,7 +43,7 @@ async function fill(url: string, queue: string, count: number): Promise<void> {
 }
 
 /** Every message of the queue once (acked); returns [unique ids, total deliveries]. */
-async function drainCounting(url: string, queue: string, unique: number): Promise<{ unique: number; total: number }> {
+async function drainCounting(url: string, queue: string, unique: number, settled?: () => Promise<boolean>): Promise<{ unique: number; total: number }> {
   const connection = await amqp.connect(url);
   const channel = await connection.createChannel();
   await channel.prefetch(1000);
@@ -56,6 +56,8 @@ async function drainCounting(url: string, queue: string, unique: number): Promis
     channel.ack(m);
   });
   await waitFor(() => ids.size >= unique, `${unique} distinct messages in ${queue} (have ${ids.size})`, 90_000);
+  // Duplicates may still be on their way: wait until the shovel has nothing left at its source, then a moment.
+  if (settled !== undefined) await waitFor(settled, `the source of ${queue} drained`, 30_000);
   await sleep(300);
   await connection.close();
   return { unique: ids.size, total };
@@ -75,7 +77,7 @@ test('the link cut twice while moving 100k messages with on-confirm: zero lost, 
     await link.cut(300);
     await waitFor(async () => (await left()) < N * 0.5, 'halfway moved', 60_000);
     await link.cut(300);
-    const { unique, total } = await drainCounting(b.url, 'cut-dst', N);
+    const { unique, total } = await drainCounting(b.url, 'cut-dst', N, async () => (await left()) === 0);
     assert.equal(unique, N, 'nothing lost');
     const duplicates = total - unique;
     assert.ok(duplicates <= 2 * PREFETCH, `${duplicates} duplicates, at most the unconfirmed window of each cut`);
@@ -107,7 +109,7 @@ test('the destination broker kill -9ed and restarted mid-transfer of 100k messag
     await child.exited;
     child = runCli(args);
     await child.waitForOutput(/AMQP listening/, 20_000);
-    const { unique, total } = await drainCounting(url, 'kill-dst', N);
+    const { unique, total } = await drainCounting(url, 'kill-dst', N, async () => (await a.api('GET', '/api/queues/%2F/kill-src')).body.messages === 0);
     assert.equal(unique, N, 'nothing lost: what B confirmed was on disk');
     assert.ok(total - unique <= PREFETCH, `${total - unique} duplicates, at most the unconfirmed window`);
     t.diagnostic(`kill -9 (Warren -> Warren): ${total - unique} duplicates of ${N} (window ${PREFETCH}), ${Date.now() - started} ms`);
