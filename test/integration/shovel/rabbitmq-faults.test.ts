@@ -11,12 +11,12 @@ import { proxy } from '../../helpers/proxy.js';
 import { sleep, waitFor } from '../../helpers/wait.js';
 import { runCli, type CliProcess } from '../cli/process.js';
 
-// Warren's shovels with a real RabbitMQ 3.10 (Debian's) at the other end, under faults: the RabbitMQ
-// destination kill -9'd mid-transfer and restarted on the same data dir (and a Warren destination of a
-// RabbitMQ source, the other direction), and the link cut (a TCP proxy
-// that drops every connection and refuses new ones for a while) in both directions. 100k persistent
-// messages with on-confirm: none lost; duplicates stay within the unconfirmed window (the prefetch), and
-// are counted. One RabbitMQ for the file, on ports of its own (the helper never touches another node).
+// Warren's shovels with a real RabbitMQ 3.10 (Debian's) at the other end, under faults, in both
+// directions: the destination (RabbitMQ, or Warren for a RabbitMQ source) kill -9'd mid-transfer and
+// restarted on the same data dir, and the link cut (a TCP proxy before the destination that drops every
+// connection and refuses new ones for a while: the destination's port closed). 100k persistent messages
+// with on-confirm: none lost; duplicates stay within the unconfirmed window (the prefetch), and are
+// counted. One RabbitMQ for the file, on ports of its own (the helper never touches another node).
 
 const N = 100_000;
 const BODY = 64; // bytes: small, so that 100k move in seconds
@@ -138,13 +138,13 @@ test('Warren -> RabbitMQ, the link cut twice while moving 100k messages: zero lo
   }
 });
 
-test('RabbitMQ -> Warren, the link cut twice while moving 100k messages: zero lost, duplicates within the window', { skip }, async (t) => {
-  const link = await proxy(rabbit.port);
+test('RabbitMQ -> Warren, the link to the Warren destination cut twice while moving 100k messages: zero lost, duplicates within the window', { skip }, async (t) => {
+  const link = await proxy(warren.amqpPort);
   try {
     await fill(rabbit.url, 'cut-from-rabbit', N);
     const started = Date.now();
     await warren.api('PUT', '/api/parameters/shovel/%2F/from-rabbit-cut', {
-      value: { 'src-uri': `amqp://guest:guest@127.0.0.1:${link.port}`, 'src-queue': 'cut-from-rabbit', 'dest-uri': 'amqp://', 'dest-queue': 'cut-into-warren', 'src-prefetch-count': PREFETCH, 'reconnect-delay': 0.1 },
+      value: { 'src-uri': rabbit.url, 'src-queue': 'cut-from-rabbit', 'dest-uri': `amqp://guest:guest@127.0.0.1:${link.port}`, 'dest-queue': 'cut-into-warren', 'src-prefetch-count': PREFETCH, 'reconnect-delay': 0.1 },
     });
     await waitFor(async () => ((await warren.api('GET', '/api/queues/%2F/cut-into-warren')).body?.messages ?? 0) > N * 0.25, 'a quarter moved', 60_000);
     await link.cut(300);
