@@ -26,6 +26,8 @@ export interface TestRabbit {
   api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
   /** Graceful stop of the node (data kept); `start()` brings it back on the same ports and data. */
   stop(): Promise<void>;
+  /** kill -9 of the node (beam.smp), no shutdown at all; `start()` brings it back on the same ports and data. */
+  kill(): Promise<void>;
   start(): Promise<void>;
   /** Stops the node and its epmd and removes its dir. */
   close(): Promise<void>;
@@ -124,6 +126,16 @@ export async function startRabbit(options: { plugins?: string[] } = {}): Promise
     if (alive(pid)) process.kill(pid, 'SIGKILL');
   };
 
+  const kill = async (): Promise<void> => {
+    const pid = beam;
+    beam = undefined;
+    if (pid === undefined) return;
+    process.kill(pid, 'SIGKILL');
+    for (let i = 0; i < 100 && alive(pid); i++) await sleep(50);
+    // Its port free again before a restart (the kernel closes the listener with the process).
+    for (let i = 0; i < 100 && (await listening(port)); i++) await sleep(50);
+  };
+
   try {
     await start();
   } catch (error) {
@@ -138,6 +150,7 @@ export async function startRabbit(options: { plugins?: string[] } = {}): Promise
     httpPort,
     api,
     stop,
+    kill,
     start,
     close: async () => {
       await stop();
