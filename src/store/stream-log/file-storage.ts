@@ -162,11 +162,13 @@ export function recoverLogDir(fs: FileSystem, dir: string, problems: string[]): 
   const truncated: number[] = [];
   const segmentFiles = files.filter((f) => f.endsWith(SEGMENT_SUFFIX)).sort();
   const segments: SegmentState<FileSegment>[] = [];
+  const firstOffsetOf = (file: string): number => Number(file.slice(0, -SEGMENT_SUFFIX.length));
   segmentFiles.forEach((file, i) => {
     const path = join(dir, file);
     const fd = fs.openSync(path, 'r+');
-    const firstOffset = Number(file.slice(0, -SEGMENT_SUFFIX.length));
-    const state = indexSegment(fs, { fd, path }, firstOffset, i === segmentFiles.length - 1, problems, `${name}/${file}`);
+    const next = segmentFiles[i + 1];
+    const limit = next === undefined ? undefined : firstOffsetOf(next);
+    const state = indexSegment(fs, { fd, path }, firstOffsetOf(file), limit, problems, `${name}/${file}`);
     if (state.size !== fs.sizeSync(fd)) {
       fs.truncateSync(fd, state.size);
       truncated.push(fd);
@@ -177,7 +179,13 @@ export function recoverLogDir(fs: FileSystem, dir: string, problems: string[]): 
   return { name, log: { segments, offsets }, offsetsFile: file, truncated };
 }
 
-function indexSegment(fs: FileSystem, handle: FileSegment, firstOffset: number, newest: boolean, problems: string[], label: string): SegmentState<FileSegment> {
+/**
+ * `limit`: the next segment's first offset (undefined for the newest segment). An older segment's chunks
+ * are not checksummed here, so a damaged header must at least not claim offsets outside the segment:
+ * reads would otherwise look for newer records in it.
+ */
+function indexSegment(fs: FileSystem, handle: FileSegment, firstOffset: number, limit: number | undefined, problems: string[], label: string): SegmentState<FileSegment> {
+  const newest = limit === undefined;
   const size = fs.sizeSync(handle.fd);
   const state = emptySegment(handle, firstOffset, SEGMENT_MAGIC.length);
   const magic = Buffer.alloc(SEGMENT_MAGIC.length);
@@ -196,6 +204,7 @@ function indexSegment(fs: FileSystem, handle: FileSegment, firstOffset: number, 
       header !== undefined &&
       state.size + header.length <= size &&
       header.firstOffset >= expected &&
+      (newest || header.firstOffset + header.count <= limit) &&
       (!newest || chunkIntact(readWhole(fs, handle.fd, state.size, header.length)));
     if (!intact) {
       problems.push(`stream segment ${label}: ${size - state.size} bytes after offset ${expected} are torn or corrupt and were cut off`);
