@@ -104,6 +104,8 @@ class NullConnection {
   private readonly pending = new Map<number, PendingPublish>();
   private readonly prefetch = new Map<number, number>();
   private readonly channelConsumers = new Map<number, NullConsumer[]>();
+  /** Server-generated consumer tags must be unique per connection (amqplib keys its callbacks by them). */
+  private consumerTags = 0;
 
   constructor(readonly socket: net.Socket, private readonly topology: NullTopology) {
     socket.setNoDelay(true);
@@ -184,7 +186,7 @@ class NullConnection {
         this.confirmSeq.set(channel, 1);
         return method.args.nowait ? undefined : reply({ id: MethodId.ConfirmSelectOk, args: {} });
       case MethodId.BasicConsume: {
-        const tag = method.args.consumerTag === '' ? `null-ctag-${channel}-${Date.now()}` : method.args.consumerTag;
+        const tag = method.args.consumerTag === '' ? `null-ctag-${++this.consumerTags}` : method.args.consumerTag;
         const list = this.topology.consumers.get(method.args.queue) ?? [];
         const consumer: NullConsumer = {
           connection: this, channel, tag, deliveryTag: 0, prefetch: this.prefetch.get(channel) ?? 0, unacked: 0,
