@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { UserRegistry } from '../auth/users.js';
 import type { Broker } from '../broker/broker.js';
 import type { SessionOwner } from '../broker/front-door.js';
-import type { ConnectionView } from '../session/views.js';
+import type { ConnectionView, ShovelRow } from '../session/views.js';
 import type { RateSampler } from './rates.js';
 
 /** One listener as /api/overview lists it. */
@@ -66,24 +66,7 @@ export interface ClusterView {
   rebalance(): Promise<readonly { queue: string; vhost: string; from: string; to: string }[]>;
 }
 
-/** One shovel as the management API shows it (src/shovel's status; URIs already without passwords). */
-export interface ShovelRow {
-  readonly name: string;
-  readonly vhost: string;
-  readonly type: 'dynamic' | 'static';
-  readonly state: 'starting' | 'running' | 'terminated';
-  readonly reason: string | undefined;
-  readonly since: Date;
-  readonly srcUri: string;
-  readonly destUri: string;
-  /** src_queue, or src_exchange and src_exchange_key. */
-  readonly source: Readonly<Record<string, string>>;
-  /** dest_queue, or dest_exchange (and dest_exchange_key); empty: each message's own. */
-  readonly dest: Readonly<Record<string, string>>;
-  readonly transferred: number;
-  /** Messages per second over the last sampling interval. */
-  readonly rate: number;
-}
+export type { ShovelRow } from '../session/views.js';
 
 /** One federation link as /api/federation-links shows it (RabbitMQ's shape, already redacted). */
 export type FederationLinkRow = Readonly<Record<string, unknown>> & { readonly vhost: string; readonly status: string };

@@ -79,3 +79,25 @@ export interface Listener {
   /** Every live connection, handshaking ones included. */
   connections(): Iterable<ConnectionView>;
 }
+
+/**
+ * One shovel as the management API shows it: what src/shovel reports (URIs already without passwords)
+ * and src/http lists, here so that neither folder imports the other.
+ */
+export interface ShovelRow {
+  readonly name: string;
+  readonly vhost: string;
+  readonly type: 'dynamic' | 'static';
+  readonly state: 'starting' | 'running' | 'terminated';
+  readonly reason: string | undefined;
+  readonly since: Date;
+  readonly srcUri: string;
+  readonly destUri: string;
+  /** src_queue, or src_exchange and src_exchange_key. */
+  readonly source: Readonly<Record<string, string>>;
+  /** dest_queue, or dest_exchange (and dest_exchange_key); empty: each message's own. */
+  readonly dest: Readonly<Record<string, string>>;
+  readonly transferred: number;
+  /** Messages per second over the last sampling interval. */
+  readonly rate: number;
+}

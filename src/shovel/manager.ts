@@ -9,6 +9,7 @@ import type { ParameterChange } from '../broker/parameters/runtime-parameters.js
 import { redactUri } from '../util/uri-secrets.js';
 import { parseShovel } from './definition.js';
 import { Shovel } from './shovel.js';
+import type { ShovelRow } from '../session/views.js';
 
 export const SHOVEL_COMPONENT = 'shovel';
 
@@ -20,21 +21,7 @@ export interface ShovelManagerOptions {
 }
 
 /** One row of /api/shovels (RabbitMQ's shape), plus Warren's counters. */
-export interface ShovelStatus {
-  readonly name: string;
-  readonly vhost: string;
-  readonly type: 'dynamic' | 'static';
-  readonly state: 'starting' | 'running' | 'terminated';
-  readonly reason: string | undefined;
-  readonly since: Date;
-  readonly srcUri: string;
-  readonly destUri: string;
-  readonly source: Record<string, string>;
-  readonly dest: Record<string, string>;
-  readonly transferred: number;
-  /** Messages per second over the last second. */
-  readonly rate: number;
-}
+export type ShovelStatus = ShovelRow;
 
 const key = (vhost: string, name: string): string => JSON.stringify([vhost, name]);
 
