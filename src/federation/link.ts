@@ -10,6 +10,7 @@ import type { FieldTable, FieldValue } from '../broker/message.js';
 import { fieldString, isFieldTable } from '../broker/message.js';
 import { AmqpSource } from '../shovel/amqp-endpoint.js';
 import type { ShovelSource, SourceDelivery, SourceOptions } from '../shovel/endpoint.js';
+import { LinkRunner, type LinkAttempt } from '../shovel/link-runner.js';
 import { LocalDestination, LocalSource } from '../shovel/local-endpoint.js';
 import { endpointOf } from '../shovel/uri.js';
 import { redactUri } from '../util/uri-secrets.js';
@@ -32,11 +33,9 @@ export class FederationLink {
   /** Messages published here (exchange links: after the loop and hop checks). */
   received = 0;
   private source: ShovelSource | undefined;
-  private dest: LocalDestination | undefined;
-  private session = 0;
-  private attempt = 0;
-  private stopped = false;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly runner: LinkRunner;
+  /** Connection attempts so far: they go round the upstream's URIs in turn. */
+  private attempts = 0;
   /** Exchange links: the binding keys bound upstream. */
   private readonly boundKeys = new Set<string>();
   private syncing = false;
@@ -55,6 +54,11 @@ export class FederationLink {
   ) {
     this.uri = upstream.uris[0] as string;
     this.owner = { name: `federation link ${kind} '${local}' <- upstream '${upstreamName}'` };
+    this.runner = new LinkRunner({
+      open: (attempt) => this.open(attempt),
+      failed: (reason) => this.retryDelay(reason),
+      closed: () => (this.source = undefined),
+    });
   }
 
   /** The upstream exchange or queue. */
@@ -63,14 +67,11 @@ export class FederationLink {
   }
 
   start(): void {
-    void this.connect();
+    this.runner.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    this.session++;
-    await this.closeEnds();
+  stop(): Promise<void> {
+    return this.runner.stop();
   }
 
   private setStatus(status: FederationLink['status'], error?: string): void {
@@ -106,58 +107,37 @@ export class FederationLink {
     };
   }
 
-  private async connect(): Promise<void> {
-    const session = ++this.session;
+  private async open(attempt: LinkAttempt): Promise<void> {
     this.setStatus('starting');
-    this.uri = this.upstream.uris[this.attempt % this.upstream.uris.length] as string;
-    this.attempt++;
-    const onFailure = (error: Error): void => {
-      if (session === this.session) void this.failed(error);
-    };
-    try {
-      const dest = new LocalDestination(this.deps.broker, this.vhost, this.owner, this.kind === 'exchange' ? { kind: 'exchange', exchange: this.local } : { kind: 'queue', queue: this.local, queueArgs: undefined });
-      this.dest = dest;
-      await dest.open(onFailure);
-      this.boundKeys.clear();
-      if (this.kind === 'exchange') for (const key of this.localKeys()) this.boundKeys.add(key);
-      const endpoint = endpointOf(this.uri, this.vhost);
-      const options = this.sourceOptions();
-      const source = endpoint.local
+    this.uri = this.upstream.uris[this.attempts % this.upstream.uris.length] as string;
+    this.attempts++;
+    const dest = attempt.keep(new LocalDestination(this.deps.broker, this.vhost, this.owner, this.kind === 'exchange' ? { kind: 'exchange', exchange: this.local } : { kind: 'queue', queue: this.local, queueArgs: undefined }));
+    await dest.open(attempt.fail);
+    this.boundKeys.clear();
+    if (this.kind === 'exchange') for (const key of this.localKeys()) this.boundKeys.add(key);
+    const endpoint = endpointOf(this.uri, this.vhost);
+    const options = this.sourceOptions();
+    const source = attempt.keep(
+      endpoint.local
         ? new LocalSource(this.deps.broker, endpoint.vhost, `federation-${this.local}`, this.owner, options)
-        : new AmqpSource(endpoint.uri, `Federation link (upstream: ${this.upstreamName}, policy target: ${this.local})`, options);
-      this.source = source;
-      this.pulling = false;
-      await source.open((delivery) => {
-        if (session === this.session) this.forward(source, dest, delivery, session);
-      }, onFailure);
-      if (session !== this.session) return;
-      this.setStatus('running');
-      this.deps.logger.info({ vhost: this.vhost, upstream: this.upstreamName, [this.kind]: this.local, uri: redactUri(this.uri) }, `federation link for ${this.kind} '${this.local}' running`);
-    } catch (error) {
-      if (session === this.session) await this.failed(error as Error);
-    }
+        : new AmqpSource(endpoint.uri, `Federation link (upstream: ${this.upstreamName}, policy target: ${this.local})`, options),
+    );
+    this.source = source;
+    this.pulling = false;
+    await source.open((delivery) => {
+      if (attempt.current) this.forward(source, dest, delivery, attempt);
+    }, attempt.fail);
+    if (!attempt.current) return;
+    this.setStatus('running');
+    this.deps.logger.info({ vhost: this.vhost, upstream: this.upstreamName, [this.kind]: this.local, uri: redactUri(this.uri) }, `federation link for ${this.kind} '${this.local}' running`);
   }
 
-  private async failed(error: Error): Promise<void> {
-    this.session++;
-    const reason = redactUri(error.message);
+  /** RabbitMQ's federation retries after the upstream's reconnect-delay, with no backoff. */
+  private retryDelay(reason: string): number {
     this.setStatus('error', reason);
-    const closing = this.closeEnds();
-    if (this.stopped) return closing;
     const delay = Math.max(100, this.upstream.reconnectDelay * 1000);
     this.deps.logger.warn({ vhost: this.vhost, upstream: this.upstreamName, [this.kind]: this.local, reason }, `federation link failed: ${reason}; reconnecting in ${delay} ms`);
-    this.timer = setTimeout(() => void closing.then(() => (this.stopped ? undefined : this.connect())), delay);
-    this.timer.unref();
-    await closing;
-  }
-
-  private async closeEnds(): Promise<void> {
-    const source = this.source;
-    const dest = this.dest;
-    this.source = undefined;
-    this.dest = undefined;
-    await source?.close();
-    await dest?.close();
+    return delay;
   }
 
   /**
@@ -198,7 +178,7 @@ export class FederationLink {
     }
   }
 
-  private forward(source: ShovelSource, dest: LocalDestination, delivery: SourceDelivery, session: number): void {
+  private forward(source: ShovelSource, dest: LocalDestination, delivery: SourceDelivery, attempt: LinkAttempt): void {
     const m = delivery.message;
     let properties = m.properties;
     if (this.kind === 'exchange') {
@@ -221,7 +201,7 @@ export class FederationLink {
     const routingKey = this.kind === 'exchange' ? m.routingKey : this.local;
     if (this.upstream.ackMode === 'on-confirm') {
       dest.publish(exchange, routingKey, properties, m.body, (ok) => {
-        if (session !== this.session) return;
+        if (!attempt.current) return;
         if (ok) {
           source.ack(delivery);
           this.received++;

@@ -11,6 +11,7 @@ import { redactUri } from '../util/uri-secrets.js';
 import { AmqpDestination, AmqpSource } from './amqp-endpoint.js';
 import type { ShovelSpec } from './definition.js';
 import type { DestTarget, ShovelDestination, ShovelSource, SourceDelivery, SourceTarget } from './endpoint.js';
+import { LinkRunner, type LinkAttempt } from './link-runner.js';
 import { LocalDestination, LocalSource } from './local-endpoint.js';
 import { endpointOf } from './uri.js';
 
@@ -41,13 +42,11 @@ export class Shovel {
   since = new Date();
   srcUri: string;
   destUri: string;
-  private source: ShovelSource | undefined;
-  private dest: ShovelDestination | undefined;
-  /** Each connection attempt is a session; callbacks of an older one are ignored. */
-  private session = 0;
-  private attempt = 0;
-  private stopped = false;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly runner: LinkRunner;
+  /** Connection attempts so far: they go round the URIs in turn. */
+  private attempts = 0;
+  /** src-delete-after reached: no further attempts. */
+  private finished = false;
   /** src-delete-after as a count, once known (queue-length is read at the first start). */
   private limit: number | undefined;
   private inFlight = 0;
@@ -64,17 +63,19 @@ export class Shovel {
     this.destUri = spec.destUris[0] as string;
     this.owner = { name: `shovel '${name}' in vhost '${vhost}'` };
     if (typeof spec.deleteAfter === 'number') this.limit = spec.deleteAfter;
+    this.runner = new LinkRunner({
+      open: (attempt) => this.open(attempt),
+      failed: (reason) => this.retryDelay(reason),
+      closed: () => (this.inFlight = 0),
+    });
   }
 
   start(): void {
-    void this.connect();
+    this.runner.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    this.session++;
-    await this.closeEnds();
+  stop(): Promise<void> {
+    return this.runner.stop();
   }
 
   private setState(state: ShovelState, reason?: string): void {
@@ -84,68 +85,42 @@ export class Shovel {
   }
 
   private pick(uris: readonly string[]): string {
-    return uris[this.attempt % uris.length] as string;
+    return uris[this.attempts % uris.length] as string;
   }
 
-  private async connect(): Promise<void> {
-    const session = ++this.session;
+  private async open(attempt: LinkAttempt): Promise<void> {
     this.setState('starting');
     this.srcUri = this.pick(this.spec.srcUris);
     this.destUri = this.pick(this.spec.destUris);
-    this.attempt++;
-    const onFailure = (error: Error): void => {
-      if (session === this.session) void this.failed(error);
-    };
-    try {
-      const dest = this.makeDestination();
-      this.dest = dest;
-      await dest.open(onFailure);
-      const source = this.makeSource();
-      this.source = source;
-      if (session !== this.session) return;
-      const { queueLength } = await source.open((delivery) => {
-        if (session === this.session) this.forward(source, dest, delivery, session);
-      }, onFailure);
-      if (session !== this.session) return;
-      if (this.limit === undefined && this.spec.deleteAfter === 'queue-length') this.limit = queueLength;
-      this.failures = 0;
-      this.setState('running');
-      this.deps.logger.info({ shovel: this.name, vhost: this.vhost, src: redactUri(this.srcUri), dest: redactUri(this.destUri) }, `shovel '${this.name}' running`);
-      this.checkFinished();
-    } catch (error) {
-      if (session === this.session) await this.failed(error as Error);
-    }
+    this.attempts++;
+    const dest = attempt.keep(this.makeDestination());
+    await dest.open(attempt.fail);
+    const source = attempt.keep(this.makeSource());
+    if (!attempt.current) return;
+    const { queueLength } = await source.open((delivery) => {
+      if (attempt.current) this.forward(source, dest, delivery, attempt);
+    }, attempt.fail);
+    if (!attempt.current) return;
+    if (this.limit === undefined && this.spec.deleteAfter === 'queue-length') this.limit = queueLength;
+    this.failures = 0;
+    this.setState('running');
+    this.deps.logger.info({ shovel: this.name, vhost: this.vhost, src: redactUri(this.srcUri), dest: redactUri(this.destUri) }, `shovel '${this.name}' running`);
+    this.checkFinished();
   }
 
-  private async failed(error: Error): Promise<void> {
-    this.session++;
-    const reason = redactUri(error.message);
+  /** RabbitMQ's reconnect-delay, doubled per failure in a row up to MAX_BACKOFF_MS; 0 means never again. */
+  private retryDelay(reason: string): number | undefined {
     this.setState('terminated', reason);
     this.failures++;
-    const closing = this.closeEnds();
-    if (this.stopped) return closing;
+    if (this.finished) return undefined;
     if (this.spec.reconnectDelay === 0) {
-      await closing;
       this.deps.logger.warn({ shovel: this.name, vhost: this.vhost, reason }, `shovel '${this.name}' terminated (reconnect-delay 0: not restarted): ${reason}`);
-      return;
+      return undefined;
     }
     const base = this.spec.reconnectDelay * 1000;
     const delay = Math.min(base * 2 ** Math.min(this.failures - 1, 10), Math.max(base, MAX_BACKOFF_MS));
     this.deps.logger.warn({ shovel: this.name, vhost: this.vhost, reason, retryInMs: delay }, `shovel '${this.name}' failed: ${reason}; reconnecting in ${delay} ms`);
-    // The next attempt waits for the old ends to be closed (their unsettled messages back in the source).
-    this.timer = setTimeout(() => void closing.then(() => (this.stopped ? undefined : this.connect())), delay);
-    this.timer.unref?.();
-    await closing;
-  }
-
-  private async closeEnds(): Promise<void> {
-    const source = this.source;
-    const dest = this.dest;
-    this.source = undefined;
-    this.dest = undefined;
-    this.inFlight = 0;
-    await source?.close();
-    await dest?.close();
+    return delay;
   }
 
   private makeSource(): ShovelSource {
@@ -180,7 +155,7 @@ export class Shovel {
     return [m.exchange, m.routingKey];
   }
 
-  private forward(source: ShovelSource, dest: ShovelDestination, delivery: SourceDelivery, session: number): void {
+  private forward(source: ShovelSource, dest: ShovelDestination, delivery: SourceDelivery, attempt: LinkAttempt): void {
     // Past src-delete-after: leave it unsettled; it goes back to the source queue when the shovel stops.
     if (this.limit !== undefined && this.transferred + this.inFlight >= this.limit) return;
     const [exchange, routingKey] = this.route(delivery);
@@ -190,7 +165,7 @@ export class Shovel {
       case 'on-confirm':
         this.inFlight++;
         dest.publish(exchange, routingKey, properties, body, (ok) => {
-          if (session !== this.session) return; // the source took it back when its channel closed
+          if (!attempt.current) return; // the source took it back when its channel closed
           this.inFlight--;
           if (ok) {
             source.ack(delivery);
@@ -198,7 +173,7 @@ export class Shovel {
             this.checkFinished();
           } else {
             // Refused (a full queue with reject-publish): offered again after a pause, not in a hot loop.
-            const retry = setTimeout(() => session === this.session && source.requeue(delivery), REFUSED_RETRY_MS);
+            const retry = setTimeout(() => attempt.current && source.requeue(delivery), REFUSED_RETRY_MS);
             retry.unref();
           }
         });
@@ -216,9 +191,9 @@ export class Shovel {
   }
 
   private checkFinished(): void {
-    if (this.limit === undefined || this.transferred < this.limit || this.stopped) return;
+    if (this.limit === undefined || this.transferred < this.limit || this.finished) return;
     this.deps.logger.info({ shovel: this.name, vhost: this.vhost, transferred: this.transferred }, `shovel '${this.name}' moved ${this.transferred} messages (src-delete-after): removed`);
-    this.stopped = true;
+    this.finished = true;
     this.deps.finished(this);
   }
 
