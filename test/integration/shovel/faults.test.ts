@@ -4,11 +4,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import amqp from 'amqplib';
 import { startWarren, type TestWarren } from '../../helpers/warren.js';
 import { freePort } from '../../helpers/ports.js';
 import { proxy } from '../../helpers/proxy.js';
-import { sleep, waitFor } from '../../helpers/wait.js';
+import { waitFor } from '../../helpers/wait.js';
+import { drainCounting, fill } from './transfer.js';
 import { runCli, type CliProcess } from '../cli/process.js';
 
 // Shovels under faults: the link cut (a TCP proxy that drops every connection and refuses new ones for a
@@ -16,7 +16,6 @@ import { runCli, type CliProcess } from '../cli/process.js';
 // is lost; duplicates stay within the unconfirmed window (the prefetch), and are counted.
 
 const N = 100_000;
-const BODY = 64; // bytes: small, so that 100k move in seconds
 const PREFETCH = 200;
 let a: TestWarren;
 let dir: string;
@@ -29,39 +28,6 @@ after(async () => {
   await a?.close();
   await rm(dir, { recursive: true, force: true });
 });
-
-async function fill(url: string, queue: string, count: number): Promise<void> {
-  const connection = await amqp.connect(url);
-  const channel = await connection.createConfirmChannel();
-  await channel.assertQueue(queue, { durable: true });
-  for (let i = 0; i < count; i++) {
-    channel.sendToQueue(queue, Buffer.alloc(BODY, i % 256), { persistent: true, messageId: String(i) });
-    if (i % 5000 === 4999) await channel.waitForConfirms();
-  }
-  await channel.waitForConfirms();
-  await connection.close();
-}
-
-/** Every message of the queue once (acked); returns [unique ids, total deliveries]. */
-async function drainCounting(url: string, queue: string, unique: number, settled?: () => Promise<boolean>): Promise<{ unique: number; total: number }> {
-  const connection = await amqp.connect(url);
-  const channel = await connection.createChannel();
-  await channel.prefetch(1000);
-  const ids = new Set<string>();
-  let total = 0;
-  await channel.consume(queue, (m) => {
-    if (m === null) return;
-    total++;
-    ids.add(String(m.properties.messageId));
-    channel.ack(m);
-  });
-  await waitFor(() => ids.size >= unique, `${unique} distinct messages in ${queue} (have ${ids.size})`, 90_000);
-  // Duplicates may still be on their way: wait until the shovel has nothing left at its source, then a moment.
-  if (settled !== undefined) await waitFor(settled, `the source of ${queue} drained`, 30_000);
-  await sleep(300);
-  await connection.close();
-  return { unique: ids.size, total };
-}
 
 test('the link cut twice while moving 100k messages with on-confirm: zero lost, duplicates within the window', async (t) => {
   const b = await startWarren();

@@ -8,7 +8,8 @@ import { startWarren, type TestWarren } from '../../helpers/warren.js';
 import { rabbitmqMissing, startRabbit, type TestRabbit } from '../../helpers/rabbitmq.js';
 import { freePort } from '../../helpers/ports.js';
 import { proxy } from '../../helpers/proxy.js';
-import { sleep, waitFor } from '../../helpers/wait.js';
+import { waitFor } from '../../helpers/wait.js';
+import { drainCounting, fill } from './transfer.js';
 import { runCli, type CliProcess } from '../cli/process.js';
 
 // Warren's shovels with a real RabbitMQ 3.10 (Debian's) at the other end, under faults, in both
@@ -19,7 +20,6 @@ import { runCli, type CliProcess } from '../cli/process.js';
 // counted. One RabbitMQ for the file, on ports of its own (the helper never touches another node).
 
 const N = 100_000;
-const BODY = 64; // bytes: small, so that 100k move in seconds
 const PREFETCH = 500;
 const skip = rabbitmqMissing;
 let rabbit: TestRabbit;
@@ -33,18 +33,6 @@ after(async () => {
   await warren?.close();
   await rabbit?.close();
 });
-
-async function fill(url: string, queue: string, count: number): Promise<void> {
-  const connection = await amqp.connect(url);
-  const channel = await connection.createConfirmChannel();
-  await channel.assertQueue(queue, { durable: true });
-  for (let i = 0; i < count; i++) {
-    channel.sendToQueue(queue, Buffer.alloc(BODY, i % 256), { persistent: true, messageId: String(i) });
-    if (i % 5000 === 4999) await channel.waitForConfirms();
-  }
-  await channel.waitForConfirms();
-  await connection.close();
-}
 
 async function declare(url: string, queue: string): Promise<void> {
   const connection = await amqp.connect(url);
@@ -60,27 +48,6 @@ async function count(url: string, queue: string): Promise<number> {
   } finally {
     await connection.close();
   }
-}
-
-/** Every message of the queue once (acked); returns the distinct ids and the deliveries. */
-async function drainCounting(url: string, queue: string, unique: number, settled?: () => Promise<boolean>): Promise<{ unique: number; total: number }> {
-  const connection = await amqp.connect(url);
-  const channel = await connection.createChannel();
-  await channel.prefetch(1000);
-  const ids = new Set<string>();
-  let total = 0;
-  await channel.consume(queue, (m) => {
-    if (m === null) return;
-    total++;
-    ids.add(String(m.properties.messageId));
-    channel.ack(m);
-  });
-  await waitFor(() => ids.size >= unique, `${unique} distinct messages in ${queue} (have ${ids.size})`, 90_000);
-  // Duplicates may still be on their way: wait until the shovel has nothing left at its source, then a moment.
-  if (settled !== undefined) await waitFor(settled, `the source of ${queue} drained`, 30_000);
-  await sleep(300);
-  await connection.close();
-  return { unique: ids.size, total };
 }
 
 async function warrenDepth(queue: string): Promise<number> {
