@@ -79,4 +79,9 @@ export interface StreamFigures {
   /** The offset the next message gets (the last one is nextOffset - 1). */
   readonly nextOffset: number;
   readonly consumers: ReadonlyArray<{ readonly tag: string; readonly offset: number; readonly lag: number; readonly active: boolean }>;
+  /**
+   * Stored offsets by reference (named AMQP consumers; Kafka consumer groups): the offset a reader under
+   * that name resumes from, and how many records it has yet to read from there.
+   */
+  readonly stored: ReadonlyArray<{ readonly reference: string; readonly offset: number; readonly lag: number }>;
 }

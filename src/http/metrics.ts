@@ -32,6 +32,7 @@ export class MetricsCollector {
   >;
   private readonly streamGauges: Record<'segments' | 'bytes' | 'first' | 'last', Gauge<Labels>>;
   private readonly streamLag: Gauge<'vhost' | 'queue' | 'consumer'>;
+  private readonly storedLag: Gauge<'vhost' | 'queue' | 'reference'>;
   private readonly globals: Counter[];
   private readonly storeCounters: Record<'fsyncs' | 'fsyncSeconds', Counter>;
   private readonly cluster: ClusterMetrics | undefined;
@@ -55,6 +56,12 @@ export class MetricsCollector {
       last: queueGauge('warren_stream_last_offset', 'Offset of the newest message of a stream (-1 when empty)'),
     };
     this.streamLag = new Gauge({ name: 'warren_stream_consumer_lag', help: 'Messages a stream consumer has yet to read', labelNames: ['vhost', 'queue', 'consumer'], registers });
+    this.storedLag = new Gauge({
+      name: 'warren_stream_stored_offset_lag',
+      help: 'Messages after a stored offset (a named stream consumer or a Kafka consumer group) not yet read',
+      labelNames: ['vhost', 'queue', 'reference'],
+      registers,
+    });
     this.nodeGauges = {
       connections: gauge('rabbitmq_connections', 'Connections currently open'),
       channels: gauge('rabbitmq_channels', 'Channels currently open'),
@@ -106,6 +113,7 @@ export class MetricsCollector {
     for (const gauge of Object.values(g)) gauge.reset(); // deleted queues must disappear
     for (const gauge of Object.values(this.streamGauges)) gauge.reset();
     this.streamLag.reset();
+    this.storedLag.reset();
     for (const vhost of this.context.broker.vhosts.values()) {
       for (const queue of vhost.queues.values()) {
         const labels = { vhost: vhost.name, queue: queue.name };
@@ -130,6 +138,7 @@ export class MetricsCollector {
     s.first.set(labels, figures.firstOffset);
     s.last.set(labels, figures.nextOffset - 1);
     for (const consumer of figures.consumers) this.streamLag.set({ ...labels, consumer: consumer.tag }, consumer.lag);
+    for (const stored of figures.stored) this.storedLag.set({ ...labels, reference: stored.reference }, stored.lag);
   }
 
   private collectNode(): void {

@@ -188,6 +188,8 @@ export interface StreamLog {
   /** Remembers `offset` for the consumer named `reference` (durable at the next group commit). */
   storeOffset(reference: string, offset: number): void;
   storedOffset(reference: string): number | undefined;
+  /** Every stored consumer offset by reference (AMQP consumer names, Kafka group offsets). */
+  storedOffsets(): ReadonlyMap<string, number>;
   stats(): StreamLogStats;
   /** The log is deleted with all its files; `streamLog(name)` afterwards starts a new, empty one. */
   drop(): void;

@@ -74,10 +74,13 @@ export class StreamQueue {
     const stats = this.log.stats();
     const consumers = this.consumerList.map((consumer) => {
       const reader = this.readers.get(consumer);
-      const offset = reader?.offset ?? this.log.storedOffset(consumerName(consumer) ?? '') ?? stats.firstOffset;
+      const stored = this.log.storedOffset(consumerName(consumer) ?? '');
+      const offset = reader?.offset ?? (stored === undefined ? stats.firstOffset : stored + 1);
       return { tag: consumer.tag, offset, lag: Math.max(0, stats.nextOffset - offset), active: reader !== undefined };
     });
-    return { segments: stats.segments, bytes: stats.bytes, firstOffset: stats.firstOffset, nextOffset: stats.nextOffset, consumers };
+    // A stored offset is the last record processed (RabbitMQ's meaning): a reader resumes after it.
+    const stored = [...this.log.storedOffsets()].map(([reference, offset]) => ({ reference, offset, lag: Math.max(0, stats.nextOffset - offset - 1) }));
+    return { segments: stats.segments, bytes: stats.bytes, firstOffset: stats.firstOffset, nextOffset: stats.nextOffset, consumers, stored };
   }
 
   // ---- messages in ------------------------------------------------------------------------------

@@ -62,6 +62,7 @@ function streamJson(queue: QueueView): Record<string, unknown> {
       first_offset: figures.firstOffset,
       last_offset: figures.nextOffset - 1,
       consumers: figures.consumers.map((c) => ({ consumer_tag: c.tag, offset: c.offset, lag: c.lag, active: c.active })),
+      stored_offsets: figures.stored.map((s) => ({ reference: s.reference, offset: s.offset, lag: s.lag })),
     },
   };
 }

@@ -154,6 +154,10 @@ export class SegmentedStreamLog<H> implements StreamLog {
     return this.offsets.get(reference);
   }
 
+  storedOffsets(): ReadonlyMap<string, number> {
+    return this.offsets;
+  }
+
   stats(): StreamLogStats {
     let bytes = 0;
     let chunks = 0;

@@ -280,6 +280,15 @@ test('streams: the management API and /metrics show a stream\'s segments, offset
       const held: ConsumeMessage[] = [];
       await ch.consume('watched', (m) => m && held.push(m), { consumerTag: 'slow', arguments: { 'x-stream-offset': 'first' } });
       await waitFor(() => held.length === 5, 'five deliveries');
+      // A named consumer that processed offsets 0..29 and left: its stored offset stays, 70 behind.
+      const named = await conn.createChannel();
+      await named.prefetch(30);
+      const billing: ConsumeMessage[] = [];
+      await named.consume('watched', (m) => m && billing.push(m), { arguments: { 'x-stream-consumer-name': 'billing', 'x-stream-offset': 'first' } });
+      await waitFor(() => billing.length === 30, 'thirty deliveries to billing');
+      for (const m of billing) named.ack(m);
+      await waitFor(async () => ((await (await fetch(`${base}/api/queues/%2F/watched`, { headers: auth })).json()) as any).stream.stored_offsets.length === 1, 'the stored offset');
+      await named.close();
       const queue = (await (await fetch(`${base}/api/queues/%2F/watched`, { headers: auth })).json()) as Record<string, any>;
       assert.equal(queue['type'], 'stream');
       assert.equal(queue['messages_ready'], 100);
@@ -288,9 +297,11 @@ test('streams: the management API and /metrics show a stream\'s segments, offset
       assert.equal(stream.first_offset, 0);
       assert.equal(stream.last_offset, 99);
       assert.deepEqual(stream.consumers.map((c: Record<string, unknown>) => [c['consumer_tag'], c['offset'], c['lag']]), [['slow', 5, 95]]);
+      assert.deepEqual(stream.stored_offsets, [{ reference: 'billing', offset: 29, lag: 70 }]);
       const metrics = await (await fetch(`${base}/metrics`)).text();
       assert.match(metrics, /warren_stream_last_offset\{vhost="\/",queue="watched"\} 99/);
       assert.match(metrics, /warren_stream_consumer_lag\{vhost="\/",queue="watched",consumer="slow"\} 95/);
+      assert.match(metrics, /warren_stream_stored_offset_lag\{vhost="\/",queue="watched",reference="billing"\} 70/);
     } finally {
       await conn.close();
     }

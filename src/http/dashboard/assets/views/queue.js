@@ -34,6 +34,7 @@ export function createQueueView(ctx, vhost, name) {
     ],
     { caption: 'Bindings', empty: 'No bindings.' },
   );
+  const stream = createStreamPanel();
   const destination = select('destination', []);
   const moveForm = onSubmit(
     h(
@@ -61,6 +62,7 @@ export function createQueueView(ctx, vhost, name) {
     heading,
     h('div', { class: 'columns' }, panel('Details', summary), panel('Depth', chart.element)),
     panel('Consumers', consumers.element),
+    stream.element,
     panel('Bindings', bindings.element),
     panel('Get messages', browser.element),
     h('div', { class: 'columns' }, panel('Publish message', publishForm(ctx, vhost, '', name)), panel('Move messages', moveForm)),
@@ -99,6 +101,7 @@ export function createQueueView(ctx, vhost, name) {
     ]);
     replaceChildren(summary, queueFacts(queue));
     consumers.update(queue.consumer_details ?? []);
+    stream.update(queue.stream);
   }
 
   async function refreshBindingsAndTargets() {
@@ -112,6 +115,49 @@ export function createQueueView(ctx, vhost, name) {
   }
 
   return { title: `Queue ${name}`, element, refresh };
+}
+
+/**
+ * Stream queues only: the log's extent, where each reader is and, for stored offsets (named consumers,
+ * Kafka consumer groups), how far behind the end they are.
+ */
+function createStreamPanel() {
+  const summary = h('div');
+  const readers = createTable(
+    [
+      { id: 'tag', label: 'Consumer tag', value: (c) => c.consumer_tag },
+      { id: 'offset', label: 'Next offset', value: (c) => c.offset, numeric: true },
+      { id: 'lag', label: 'Lag', value: (c) => c.lag, numeric: true },
+      { id: 'active', label: 'Active', value: (c) => yesNo(c.active) },
+    ],
+    { caption: 'Stream readers', empty: 'No consumer reads this stream.' },
+  );
+  const stored = createTable(
+    [
+      { id: 'reference', label: 'Consumer name or group', value: (s) => s.reference },
+      { id: 'offset', label: 'Stored offset', value: (s) => s.offset, numeric: true },
+      { id: 'lag', label: 'Lag', value: (s) => s.lag, numeric: true },
+    ],
+    { caption: 'Stored offsets', empty: 'No stored offsets.' },
+  );
+  const element = panel('Stream', summary, readers.element, stored.element);
+  element.hidden = true;
+  function update(figures) {
+    element.hidden = figures === undefined;
+    if (figures === undefined) return;
+    replaceChildren(
+      summary,
+      facts([
+        ['Segments', count(figures.segments)],
+        ['Size', bytes(figures.bytes)],
+        ['First offset', count(figures.first_offset)],
+        ['Last offset', h('span', { 'data-field': 'last-offset' }, count(figures.last_offset))],
+      ]),
+    );
+    readers.update(figures.consumers);
+    stored.update(figures.stored_offsets);
+  }
+  return { element, update };
 }
 
 function queueFacts(queue) {
