@@ -25,6 +25,7 @@ import type { AlarmStatus } from './http/context.js';
 import type { LinksView, ListenerInfo } from './http/context.js';
 import { ShovelManager } from './shovel/manager.js';
 import { FederationManager } from './federation/manager.js';
+import { clusterLinkPlacement } from './cluster/link-placement.js';
 import { dashboardIfInstalled } from './http/dashboard/plugin.js';
 import { createLogger } from './log.js';
 import { SqsListener } from './sqs/server.js';
@@ -142,12 +143,15 @@ export class WarrenServer {
       queueMemoryBytes: config.store.queueMemoryBytes,
       limits: { consumerTimeoutMs: config.limits.consumerTimeoutMs },
     });
+    // In a cluster each dynamic shovel and federation link runs on one living node.
+    const placement = this.cluster === undefined ? {} : { placement: clusterLinkPlacement(this.cluster) };
     this.shovels = new ShovelManager(this.broker, {
       nodeName: this.nodeName,
       logger: this.logger.child({ component: 'shovel' }),
       statics: config.shovels,
+      ...placement,
     });
-    this.federation = new FederationManager(this.broker, { nodeName: this.nodeName, logger: this.logger.child({ component: 'federation' }) });
+    this.federation = new FederationManager(this.broker, { nodeName: this.nodeName, logger: this.logger.child({ component: 'federation' }), ...placement });
     this.alarms = new ResourceAlarms((reason) => {
       for (const listener of this.listeners) listener.setBlocked(reason);
     });

@@ -57,6 +57,7 @@ export class ClusterNode {
   private readonly sessions = new Set<OwnerSession>();
   private readonly remotes = new Map<string, RemoteQueue>();
   private nodesCache: NodeRecord[] = [];
+  private readonly livingListeners = new Set<(living: readonly string[]) => void>();
   private secret = '';
   private broker: Broker | undefined;
   private users: UserRegistry | undefined;
@@ -122,13 +123,27 @@ export class ClusterNode {
     await this.db.checkReachable();
     this.secret = (await migrateSchema(this.db)).secret;
     await this.membership.join();
-    this.nodesCache = await this.membership.nodes();
+    this.setNodes(await this.membership.nodes());
     await this.ownership.refresh();
   }
 
   /** The living nodes' names, as last read. */
   livingNodes(): string[] {
     return this.nodesCache.filter((node) => node.alive).map((node) => node.name);
+  }
+
+  /** Calls `listener` whenever the set of living nodes changes (a node joined, left or was declared dead). */
+  onLivingNodesChange(listener: (living: readonly string[]) => void): () => void {
+    this.livingListeners.add(listener);
+    return () => this.livingListeners.delete(listener);
+  }
+
+  private setNodes(nodes: NodeRecord[]): void {
+    const before = this.livingNodes().sort().join('\u0000');
+    this.nodesCache = nodes;
+    const living = this.livingNodes();
+    if ([...living].sort().join('\u0000') === before) return;
+    for (const listener of this.livingListeners) listener(living);
   }
 
   /** Every node's row, as last read (for /api/nodes and `warren ctl cluster status`). */
@@ -259,7 +274,7 @@ export class ClusterNode {
 
   private async refreshNodes(): Promise<void> {
     try {
-      this.nodesCache = await this.membership.nodes();
+      this.setNodes(await this.membership.nodes());
     } catch {
       return;
     }

@@ -12,12 +12,15 @@ import type { PolicyTarget } from '../broker/policies/vhost-policies.js';
 import { FederationLink, type LinkKind } from './link.js';
 import { parseUpstream, parseUpstreamSet, UPSTREAM_COMPONENT, UPSTREAM_SET_COMPONENT, type UpstreamSpec } from './upstream.js';
 import { redactUri } from '../util/uri-secrets.js';
+import { RUN_EVERYTHING_HERE, type LinkPlacement } from '../shovel/placement.js';
 
 export interface FederationManagerOptions {
   readonly nodeName: string;
   readonly logger: Logger;
   /** How often links are reconciled (default 250 ms). */
   readonly intervalMs?: number;
+  /** Which links run on this node (in a cluster, one node each); default all. */
+  readonly placement?: LinkPlacement;
 }
 
 interface WantedLink {
@@ -85,10 +88,12 @@ export class FederationManager {
   private wanted(): Map<string, WantedLink> {
     const wanted = new Map<string, WantedLink>();
     if (this.broker.parameters.list({ component: UPSTREAM_COMPONENT }).length === 0) return wanted;
+    const placement = this.options.placement ?? RUN_EVERYTHING_HERE;
     for (const vhost of this.broker.vhosts.values()) {
       if (vhost.policies.size === 0) continue;
       const add = (kind: LinkKind, target: PolicyTarget): void => {
         for (const [upstreamName, upstream] of this.upstreamsFor(vhost.name, vhost.policies.policyOf(target)?.definition)) {
+          if (!placement.runsHere(JSON.stringify(['federation', vhost.name, kind, target.name, upstreamName]))) continue;
           const w = { vhost: vhost.name, kind, local: target.name, upstreamName, upstream };
           wanted.set(JSON.stringify([w.vhost, kind, w.local, upstreamName, upstream]), w);
         }

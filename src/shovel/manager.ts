@@ -10,6 +10,7 @@ import { redactUri } from '../util/uri-secrets.js';
 import { parseShovel } from './definition.js';
 import { Shovel } from './shovel.js';
 import type { ShovelRow } from '../session/views.js';
+import { RUN_EVERYTHING_HERE, shovelIdentity, type LinkPlacement } from './placement.js';
 
 export const SHOVEL_COMPONENT = 'shovel';
 
@@ -18,6 +19,8 @@ export interface ShovelManagerOptions {
   readonly logger: Logger;
   /** Static shovels: name -> { vhost?, ...the dynamic shovel keys }. */
   readonly statics?: Readonly<Record<string, Record<string, unknown>>>;
+  /** Which dynamic shovels run on this node (in a cluster, one node each); default all. */
+  readonly placement?: LinkPlacement;
 }
 
 /** One row of /api/shovels (RabbitMQ's shape), plus Warren's counters. */
@@ -28,6 +31,7 @@ const key = (vhost: string, name: string): string => JSON.stringify([vhost, name
 export class ShovelManager {
   private readonly shovels = new Map<string, Shovel>();
   private unsubscribe: (() => void) | undefined;
+  private unsubscribePlacement: (() => void) | undefined;
   private running = false;
   private sampler: NodeJS.Timeout | undefined;
   /** Per shovel: its count at the last sample and the rate since the one before. */
@@ -47,13 +51,37 @@ export class ShovelManager {
     if (this.running) return;
     this.running = true;
     this.unsubscribe = this.broker.parameters.onChange((change) => this.changed(change));
+    this.unsubscribePlacement = this.placement.onChange(() => this.replace());
     this.sampler = setInterval(() => this.sample(), 1000);
     this.sampler.unref();
     for (const [name, value] of Object.entries(this.options.statics ?? {})) {
       const vhost = typeof value['vhost'] === 'string' ? value['vhost'] : '/';
       this.launch(name, vhost, 'static', withoutVhost(value));
     }
-    for (const p of this.broker.parameters.list({ component: SHOVEL_COMPONENT })) this.launch(p.name, p.vhost, 'dynamic', p.value);
+    for (const p of this.broker.parameters.list({ component: SHOVEL_COMPONENT })) this.launchPlaced(p.name, p.vhost, p.value);
+  }
+
+  private get placement(): LinkPlacement {
+    return this.options.placement ?? RUN_EVERYTHING_HERE;
+  }
+
+  /** A dynamic shovel starts only on the node placement picks for it. */
+  private launchPlaced(name: string, vhost: string, value: unknown): void {
+    if (this.placement.runsHere(shovelIdentity(vhost, name))) this.launch(name, vhost, 'dynamic', value);
+  }
+
+  /** The living nodes changed: start the dynamic shovels now placed here, stop those placed elsewhere. */
+  private replace(): void {
+    if (!this.running) return;
+    for (const [k, shovel] of this.shovels) {
+      if (shovel.type !== 'dynamic' || this.placement.runsHere(shovelIdentity(shovel.vhost, shovel.name))) continue;
+      this.shovels.delete(k);
+      this.options.logger.info({ shovel: shovel.name, vhost: shovel.vhost }, `shovel '${shovel.name}' now runs on another node: stopped here`);
+      void shovel.stop();
+    }
+    for (const p of this.broker.parameters.list({ component: SHOVEL_COMPONENT })) {
+      if (!this.shovels.has(key(p.vhost, p.name))) this.launchPlaced(p.name, p.vhost, p.value);
+    }
   }
 
   private sample(): void {
@@ -69,6 +97,7 @@ export class ShovelManager {
     this.running = false;
     clearInterval(this.sampler);
     this.unsubscribe?.();
+    this.unsubscribePlacement?.();
     const all = [...this.shovels.values()];
     this.shovels.clear();
     await Promise.all(all.map((s) => s.stop()));
@@ -83,7 +112,7 @@ export class ShovelManager {
       this.shovels.delete(key(p.vhost, p.name));
       void existing.stop();
     }
-    if (change.kind === 'set') this.launch(p.name, p.vhost, 'dynamic', p.value);
+    if (change.kind === 'set') this.launchPlaced(p.name, p.vhost, p.value);
   }
 
   private launch(name: string, vhost: string, type: 'dynamic' | 'static', value: unknown): void {

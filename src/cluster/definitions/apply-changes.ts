@@ -20,9 +20,10 @@ export function applyDefinitionChanges(broker: Broker, users: UserRegistry, chan
   for (const change of changes) {
     try {
       if (change.kind === 'user' || change.kind === 'permission') applyUserChange(users, change);
+      else if (change.kind === 'parameter') applyParameterChange(broker, change);
       else if (change.deleted) applyDeletion(broker, change);
       else if (change.kind === 'vhost') broker.addVhost(change.key);
-      else if (change.kind !== 'parameter') broker.definitions.restoreOne(broker, { kind: change.kind, key: change.key, value: change.value });
+      else broker.definitions.restoreOne(broker, { kind: change.kind, key: change.key, value: change.value });
     } catch (error) {
       logger.warn({ err: error, kind: change.kind, key: change.key }, `cluster definition change not applied: ${(error as Error).message}`);
     }
@@ -55,6 +56,18 @@ function applyDeletion(broker: Broker, change: DefinitionChange): void {
     default:
       return;
   }
+}
+
+/**
+ * Runtime and global parameters (shovels, federation upstreams, cluster_name, ...): set the way a restart
+ * restores them; deleted by the key's parts (definitions.ts: ["runtime", component, vhost, name] or
+ * ["global", name]). Their listeners (the shovel and federation managers) react as to a local change.
+ */
+function applyParameterChange(broker: Broker, change: DefinitionChange): void {
+  if (!change.deleted) return broker.definitions.restoreParameter(broker, { kind: 'parameter', key: change.key, value: change.value });
+  const parts = JSON.parse(change.key) as string[];
+  if (parts[0] === 'runtime' && parts.length === 4) broker.parameters.delete(parts[1]!, parts[2]!, parts[3]!);
+  else if (parts[0] === 'global' && parts.length === 2) broker.parameters.deleteGlobal(parts[1]!);
 }
 
 const RECOVERY_OWNER = { name: 'cluster' };
