@@ -17,7 +17,8 @@ function router(life: Life, exchange = 'later'): DelayedMessageRouter {
 
 test('a durable x-delayed-message exchange keeps pending persistent messages across a restart: due ones at once, later ones when due', async () => {
   const shortDelay = 300;
-  const midDelay = 1500;
+  // Long enough that a restart on a loaded machine ends well before 'mid' is due.
+  const midDelay = 4000;
   let publishedAt = 0;
   await acrossRestarts(
     async (life) => {

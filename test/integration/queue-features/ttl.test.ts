@@ -83,14 +83,16 @@ test('x-expires deletes an unused queue; consumers, basic.get and redeclares kee
   const s = await session(t);
   const ch = await s.channel();
   const vhost = s.broker.broker.getVhost('/')!;
-  await ch.assertQueue('idle', { arguments: { 'x-expires': 60 } });
-  await ch.assertQueue('used', { arguments: { 'x-expires': 60 } });
-  await ch.assertQueue('consumed', { arguments: { 'x-expires': 60 } });
+  // The kept-alive queues are touched every 150 ms against an expiry of 1 s: a loaded machine's late
+  // timers stay far inside it, while the idle queue (100 ms) is long gone by the end.
+  await ch.assertQueue('idle', { arguments: { 'x-expires': 100 } });
+  await ch.assertQueue('used', { arguments: { 'x-expires': 1000 } });
+  await ch.assertQueue('consumed', { arguments: { 'x-expires': 1000 } });
   const { consumerTag } = await ch.consume('consumed', () => undefined);
-  for (let i = 0; i < 6; i++) {
-    await sleep(25);
+  for (let i = 0; i < 10; i++) {
+    await sleep(150);
     if (i % 2 === 0) await ch.get('used');
-    else await ch.assertQueue('used', { arguments: { 'x-expires': 60 } });
+    else await ch.assertQueue('used', { arguments: { 'x-expires': 1000 } });
   }
   assert.equal(vhost.getQueue('idle'), undefined, 'idle queue expired');
   assert.ok(vhost.getQueue('used'), 'used queue still there');
