@@ -44,6 +44,7 @@ export function perfCommand(): Command {
     .option('-f, --fanout', 'publish to a fanout exchange bound to every queue', false)
     .option('-s, --size <bytes>', 'message body size (8+ bytes carry the latency timestamp)', count, d.size)
     .option('-p, --persistent', 'persistent messages to durable queues', false)
+    .addOption(new Option('--queue-type <type>', 'x-queue-type of the queues (quorum and stream are durable; stream consumers read from first)').choices(['classic', 'quorum', 'stream']).default('classic'))
     .option('-c, --confirm <max>', 'publisher confirms with at most <max> unconfirmed per publisher', count, 0)
     .option('-a, --auto-ack', 'consume with no-ack', false)
     .option('--prefetch <n>', 'basic.qos prefetch-count per consumer (0 = unlimited)', count, d.prefetch)

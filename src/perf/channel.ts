@@ -140,13 +140,13 @@ export class PerfChannel {
     this.confirmMode = true;
   }
 
-  async consume(queue: string, noAck: boolean, handler: DeliveryHandler): Promise<string> {
+  async consume(queue: string, noAck: boolean, handler: DeliveryHandler, args: FieldTable = {}): Promise<string> {
     this.handler = handler;
     this.connection.registerConsumer(this);
     const reply = await this.rpc(
       {
         id: MethodId.BasicConsume,
-        args: { reserved1: 0, queue, consumerTag: '', noLocal: false, noAck, exclusive: false, noWait: false, arguments: {} },
+        args: { reserved1: 0, queue, consumerTag: '', noLocal: false, noAck, exclusive: false, noWait: false, arguments: args },
       },
       MethodId.BasicConsumeOk,
     );

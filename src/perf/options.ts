@@ -13,6 +13,11 @@ export interface PerfOptions {
   size: number;
   /** delivery-mode 2 and durable queues. */
   persistent: boolean;
+  /**
+   * x-queue-type of the run's queues. quorum and stream queues are durable; stream consumers read from
+   * `first` (x-stream-offset), which streams require to be acked within a prefetch.
+   */
+  queueType: 'classic' | 'quorum' | 'stream';
   /** Publisher confirms with at most this many unconfirmed messages per publisher; 0 = no confirms. */
   confirm: number;
   autoAck: boolean;
@@ -41,6 +46,7 @@ export const defaultPerfOptions: PerfOptions = {
   fanout: false,
   size: 100,
   persistent: false,
+  queueType: 'classic',
   confirm: 0,
   autoAck: false,
   prefetch: 1000,
@@ -74,6 +80,18 @@ function validate(o: PerfOptions): void {
     throw new RangeError('an unlimited duration needs publishers with a message limit');
   }
   if (o.prefetch > 65535) throw new RangeError('prefetch is a 16-bit field (max 65535)');
+  if (o.queueType === 'stream' && (o.autoAck || o.prefetch === 0)) throw new RangeError('stream consumers need manual acks and a prefetch');
+}
+
+/** The run's queue.declare: durable when persistent or not classic, with x-queue-type unless classic. */
+export function queueDeclareOptions(o: PerfOptions): { durable: boolean; arguments: Record<string, string> } {
+  if (o.queueType === 'classic') return { durable: o.persistent, arguments: {} };
+  return { durable: true, arguments: { 'x-queue-type': o.queueType } };
+}
+
+/** basic.consume arguments: a stream is read from its first message. */
+export function consumeArguments(o: PerfOptions): Record<string, string> {
+  return o.queueType === 'stream' ? { 'x-stream-offset': 'first' } : {};
 }
 
 /** Names of the run's queues. */

@@ -1,5 +1,5 @@
 import { PerfConnection } from './client.js';
-import { fanoutExchangeName, queueNames, type PerfOptions } from './options.js';
+import { fanoutExchangeName, queueDeclareOptions, queueNames, type PerfOptions } from './options.js';
 import { parseAmqpUrl } from './url.js';
 import type { WorkerSpec } from './worker-protocol.js';
 
@@ -40,7 +40,7 @@ export class Topology {
     const exchange = fanoutExchangeName(o);
     if (o.fanout) await channel.declareExchange(exchange, 'fanout', o.persistent);
     for (const queue of queueNames(o)) {
-      await channel.declareQueue(queue, { durable: o.persistent });
+      await channel.declareQueue(queue, queueDeclareOptions(o));
       if (o.fanout) await channel.bindQueue(queue, exchange, '');
     }
     await channel.close();

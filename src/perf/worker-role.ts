@@ -1,7 +1,7 @@
 import { PerfConnection, type PerfChannel } from './client.js';
 import { ConsumerLoop } from './consumer.js';
 import { LatencyHistogram } from './histogram.js';
-import type { PerfOptions } from './options.js';
+import { consumeArguments, type PerfOptions } from './options.js';
 import { PublisherLoop } from './publisher.js';
 import { parseAmqpUrl } from './url.js';
 import type { Counters, WorkerSpec } from './worker-protocol.js';
@@ -102,7 +102,7 @@ export class WorkerRole {
     const o = this.spec.options;
     if (o.prefetch > 0 && !o.autoAck) await channel.qos(o.prefetch);
     const consumer = new ConsumerLoop(channel, o.autoAck);
-    await channel.consume(queue, o.autoAck, consumer);
+    await channel.consume(queue, o.autoAck, consumer, consumeArguments(o));
     this.consumers.push(consumer);
   }
 }

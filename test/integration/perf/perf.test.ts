@@ -52,6 +52,27 @@ describe('warren perf against an in-process Warren', () => {
     assert.equal(r.totals.consumed, 9000, 'each message reaches all three queues');
   });
 
+  it('runs against a stream queue: consumers read from first, and the stream keeps every message', async () => {
+    const r = await runPerf({
+      url: broker.url,
+      durationS: 0,
+      messagesPerPublisher: 3000,
+      confirm: 100,
+      queueType: 'stream',
+      keepQueues: true,
+      reportIntervalS: 0,
+      queuePrefix: 'perf-it-stream',
+      workers: 'thread',
+    });
+    assert.deepEqual(r.errors, []);
+    assert.equal(r.totals.confirmed, 3000);
+    assert.equal(r.totals.consumed, 3000);
+    const queue = broker.broker.getVhost('/')?.getQueue('perf-it-stream-0');
+    assert.equal(queue?.arguments['x-queue-type'], 'stream');
+    assert.equal(queue?.readyCount(), 3000, 'reading a stream removes nothing');
+    await assert.rejects(runPerf({ url: broker.url, queueType: 'stream', autoAck: true }), /stream consumers need manual acks/);
+  });
+
   it('times a queue-declare storm and removes the queues', async () => {
     const r = await runDeclareStorm({ url: broker.url, count: 200, pipelined: false, durable: false, queuePrefix: 'perf-it' });
     assert.equal(r.count, 200);
