@@ -16,9 +16,9 @@ interface ShovelStatus {
   state: string;
 }
 
-/** The nodes that say they run the shovel (each node lists the shovels it runs). */
+/** The nodes that say they run the shovel (`local=true`: each node's own rows only). */
 async function runners(nodes: readonly TestClusterNode[]): Promise<string[]> {
-  const rows = await Promise.all(nodes.map((node) => node.api<ShovelStatus[]>('GET', '/api/shovels').catch(() => [])));
+  const rows = await Promise.all(nodes.map((node) => node.api<ShovelStatus[]>('GET', '/api/shovels?local=true').catch(() => [])));
   return rows.flat().filter((row) => row.name === 'mover' && row.state === 'running').map((row) => row.node);
 }
 
@@ -58,6 +58,11 @@ test('a dynamic shovel runs on one node of the cluster and moves to a survivor w
 
   const runner = cluster.node(first[0]!);
   const survivor = cluster.nodes.find((node) => node !== runner)!;
+  // Any node's listing is the cluster's: the other node shows the runner's row, and restarts it there.
+  const listed = await survivor.api<ShovelStatus[]>('GET', '/api/shovels');
+  assert.deepEqual(listed.map((row) => [row.name, row.node]), [['mover', runner.name]]);
+  await survivor.api('DELETE', '/api/shovels/vhost/%2F/mover/restart');
+  await waitFor(async () => (await runners([runner])).length === 1, 'the shovel running again after the restart');
   await publish(survivor, 0, 500);
   const targetCount = async (): Promise<number> => (await survivor.api<{ messages: number }>('GET', '/api/queues/%2F/target')).messages;
   await waitFor(async () => (await targetCount()) >= 500, 'the first 500 moved');
