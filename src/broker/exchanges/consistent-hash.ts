@@ -16,6 +16,7 @@ import type { Binding, BindingDestination, RouteSink } from '../binding.js';
 import { preconditionFailed } from '../errors.js';
 import { fieldNumber, fieldString, TypedValue, type FieldTable, type FieldValue, type Message } from '../message.js';
 import type { ExchangeRouter, ExchangeType } from './exchange-type.js';
+import { murmur3Finalize, murmur3MixBlock } from '../../util/murmur3.js';
 
 /** Ring points per unit of weight: enough that shares are within a few percent of the weights. */
 export const POINTS_PER_WEIGHT = 160;
@@ -25,37 +26,19 @@ export const MAX_WEIGHT = 10_000;
 const HASH_PROPERTIES = ['message_id', 'correlation_id', 'timestamp'] as const;
 type HashProperty = (typeof HASH_PROPERTIES)[number];
 
-// ---- hashing: MurmurHash3 (x86, 32-bit) over UTF-16 code units, fixed seed, so deterministic -----------
+// ---- hashing: MurmurHash3's block mix (x86, 32-bit) over UTF-16 code units, fixed seed, so deterministic --
+// (the tail is mixed as a whole block, unlike the reference: kept so that existing bindings route as before)
 
 const SEED = 0x9747b28c;
-
-function mixBlock(h: number, k: number): number {
-  k = Math.imul(k, 0xcc9e2d51);
-  k = (k << 15) | (k >>> 17);
-  k = Math.imul(k, 0x1b873593);
-  h ^= k;
-  h = (h << 13) | (h >>> 19);
-  return (Math.imul(h, 5) + 0xe6546b64) | 0;
-}
-
-function finalize(h: number, length: number): number {
-  h ^= length;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 /** 32-bit hash of a string; two UTF-16 code units per block. No allocation. */
 export function hashString(s: string): number {
   let h = SEED;
   const n = s.length;
   let i = 0;
-  for (; i + 1 < n; i += 2) h = mixBlock(h, s.charCodeAt(i) | (s.charCodeAt(i + 1) << 16));
-  if (i < n) h = mixBlock(h, s.charCodeAt(i));
-  return finalize(h, n);
+  for (; i + 1 < n; i += 2) h = murmur3MixBlock(h, s.charCodeAt(i) | (s.charCodeAt(i + 1) << 16));
+  if (i < n) h = murmur3MixBlock(h, s.charCodeAt(i));
+  return murmur3Finalize(h, n);
 }
 
 /** 32-bit hash of bytes, four per block. */
@@ -63,11 +46,11 @@ export function hashBytes(b: Buffer): number {
   let h = SEED;
   const n = b.length;
   let i = 0;
-  for (; i + 3 < n; i += 4) h = mixBlock(h, b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24));
+  for (; i + 3 < n; i += 4) h = murmur3MixBlock(h, b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24));
   let tail = 0;
   for (let shift = 0; i < n; i++, shift += 8) tail |= b[i]! << shift;
-  if ((n & 3) !== 0) h = mixBlock(h, tail);
-  return finalize(h, n);
+  if ((n & 3) !== 0) h = murmur3MixBlock(h, tail);
+  return murmur3Finalize(h, n);
 }
 
 const ABSENT_HASH = hashString('\u0000absent');

@@ -11,46 +11,19 @@
 import type { Binding, RouteSink } from '../binding.js';
 import { fieldNumber, type Message } from '../message.js';
 import type { ExchangeRouter, ExchangeType } from '../exchanges/exchange-type.js';
+import { murmur3 } from '../../util/murmur3.js';
 
 export const SUPER_STREAM_TYPE = 'x-super-stream';
 const SEED = 104729;
 
-/** MurmurHash3 x86 32-bit over bytes. */
-export function murmur3(bytes: Buffer, seed = SEED): number {
-  let h = seed | 0;
-  const blocks = bytes.length >>> 2;
-  for (let i = 0; i < blocks; i++) {
-    let k = bytes.readInt32LE(i * 4);
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
-    h ^= k;
-    h = (h << 13) | (h >>> 19);
-    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-  }
-  // The 1 to 3 bytes left over, little endian, mixed as one last block.
-  const tail = blocks * 4;
-  const rest = bytes.length & 3;
-  if (rest !== 0) {
-    let k = 0;
-    for (let i = rest - 1; i >= 0; i--) k = (k << 8) | bytes[tail + i]!;
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
-    h ^= k;
-  }
-  h ^= bytes.length;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+/** MurmurHash3 x86 32-bit with RabbitMQ's stream clients' seed. */
+function partitionHash(bytes: Buffer): number {
+  return murmur3(bytes, SEED);
 }
 
 /** The partition (index into the ordered partitions) a routing key hashes to. */
 export function partitionOf(routingKey: string, partitions: number): number {
-  return murmur3(Buffer.from(routingKey, 'utf8')) % partitions;
+  return partitionHash(Buffer.from(routingKey, 'utf8')) % partitions;
 }
 
 class SuperStreamRouter implements ExchangeRouter {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { murmur3, partitionOf } from '../../../src/broker/stream/super-stream.js';
+import { partitionOf } from '../../../src/broker/stream/super-stream.js';
+import { murmur3 } from '../../../src/util/murmur3.js';
 
 test('super streams hash with MurmurHash3 x86 32-bit (reference vectors, seed 0) and spread keys over partitions', () => {
   const vectors: Array<[string, number]> = [['', 0], ['a', 0x3c2569b2], ['abc', 0xb3dd93fa], ['hello', 0x248bfa47], ['The quick brown fox jumps over the lazy dog', 0x2e4ff723]];
