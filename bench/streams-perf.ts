@@ -1,0 +1,125 @@
+/**
+ * Stream queues over AMQP 0-9-1 with Warren's own load client (`warren perf --queue-type stream`), so
+ * the client is not the ceiling the way amqplib is: Warren (a child process, fsync before confirms)
+ * against RabbitMQ's stream queues, side by side in one run.
+ *
+ * 1. publish: N messages of B bytes with confirms (window W), no consumer.
+ * 2. replay: one consumer from `first` over that backlog for R seconds (prefetch P).
+ * 3. writers and an old reader: the publisher again for R seconds while a second consumer replays the
+ *    backlog from `first`; the publish rate against phase 1's says whether old reads slow the writers.
+ *    The broker's RSS is sampled meanwhile (a replay must not pull the log into memory).
+ *
+ * Start RabbitMQ first (`bash bench/rabbitmq.sh start`, or WARREN_RABBITMQ_PORT=5692 for a node of its own):
+ *   npx tsc -p . && node dist/bench/streams-perf.js [--rabbitmq URL] [--messages N] [--bytes B] [--window W]
+ *     [--prefetch P] [--seconds R] [--rabbitmq-pid PID]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import amqp from 'amqplib';
+import { runPerf } from '../src/perf/runner.js';
+import type { PerfOptions } from '../src/perf/options.js';
+
+const { values: args } = parseArgs({
+  options: {
+    rabbitmq: { type: 'string', default: 'amqp://guest:guest@127.0.0.1:5672' },
+    'rabbitmq-pid': { type: 'string' },
+    messages: { type: 'string', default: '1000000' },
+    bytes: { type: 'string', default: '100' },
+    window: { type: 'string', default: '2000' },
+    prefetch: { type: 'string', default: '2000' },
+    seconds: { type: 'string', default: '5' },
+  },
+});
+const messages = Number(args.messages);
+const seconds = Number(args.seconds);
+
+interface Figures {
+  publish: number;
+  replay: number;
+  replayAll: boolean;
+  publishBesideReplay: number;
+  replayBesidePublish: number;
+  rssMiB: { before: number; peak: number } | undefined;
+}
+
+function options(url: string, prefix: string, more: Partial<PerfOptions>): Partial<PerfOptions> {
+  return {
+    url, queueType: 'stream', queuePrefix: prefix, keepQueues: true, reportIntervalS: 0, size: Number(args.bytes),
+    confirm: Number(args.window), prefetch: Number(args.prefetch), workers: 'process', ...more,
+  };
+}
+
+function rssMiB(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match === null ? undefined : Number(match[1]) / 1024;
+}
+
+async function measure(url: string, pid: number | undefined): Promise<Figures> {
+  const prefix = `bench-streams-perf-${process.pid}-${Date.now()}`;
+  const filled = await runPerf(options(url, prefix, { consumers: 0, messagesPerPublisher: messages, durationS: 0 }));
+  const replayed = await runPerf(options(url, prefix, { publishers: 0, consumers: 1, durationS: seconds }));
+  const before = rssMiB(pid) ?? 0;
+  let peak = before;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(pid) ?? 0)), 200);
+  const [writer, reader] = await Promise.all([
+    runPerf(options(url, prefix, { consumers: 0, durationS: seconds })),
+    runPerf(options(url, prefix, { publishers: 0, consumers: 1, durationS: seconds })),
+  ]);
+  clearInterval(sampler);
+  const connection = await amqp.connect(url);
+  await (await connection.createChannel()).deleteQueue(`${prefix}-0`);
+  await connection.close();
+  return {
+    publish: filled.publishRate,
+    replay: replayed.consumeRate,
+    replayAll: replayed.totals.consumed >= messages,
+    publishBesideReplay: writer.publishRate,
+    replayBesidePublish: reader.consumeRate,
+    rssMiB: pid === undefined ? undefined : { before, peak },
+  };
+}
+
+async function startWarren(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+  const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+  const child = spawn(process.execPath, [cli, 'server', '--amqp-host', '127.0.0.1', '--amqp-port', '0', '--http-host', '127.0.0.1', '--http-port', '0', '--data-dir', dataDir, '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const port = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const match = /AMQP listening on (\S+):(\d+)/.exec(out);
+      if (match) resolve(match[2]!);
+    });
+    child.on('exit', () => reject(new Error(`warren exited: ${out}`)));
+  });
+  return { child, url: `amqp://guest:guest@127.0.0.1:${port}` };
+}
+
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}x`;
+
+const dataDir = mkdtempSync(join(tmpdir(), 'warren-bench-streams-perf-'));
+const warren = await startWarren(dataDir);
+try {
+  console.log(`stream queues, warren perf as the client: ${fmt(messages)} x ${args.bytes} B, confirm window ${args.window}, prefetch ${args.prefetch}, ${seconds} s phases`);
+  console.log(`load before: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
+  const w = await measure(warren.url, warren.child.pid);
+  const rabbitPid = args['rabbitmq-pid'] === undefined ? undefined : Number(args['rabbitmq-pid']);
+  const r = await measure(args.rabbitmq, rabbitPid);
+  console.log(`load after: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
+  const replay = (f: Figures): string => `${f.replayAll ? '>= ' : ''}${fmt(f.replay)}`;
+  const rss = (f: Figures): string => (f.rssMiB === undefined ? 'not sampled' : `${f.rssMiB.before.toFixed(0)} -> ${f.rssMiB.peak.toFixed(0)}`);
+  console.log('| broker | publish msg/s | replay msg/s | publish beside a replay | that replay msg/s | RSS MiB during it |');
+  console.log('| --- | --- | --- | --- | --- | --- |');
+  for (const [name, f] of [['Warren', w], ['RabbitMQ', r]] as const) {
+    console.log(`| ${name} | ${fmt(f.publish)} | ${replay(f)} | ${fmt(f.publishBesideReplay)} (${ratio(f.publishBesideReplay, f.publish)} of alone) | ${fmt(f.replayBesidePublish)} | ${rss(f)} |`);
+  }
+  console.log(`| Warren / RabbitMQ | ${ratio(w.publish, r.publish)} | ${ratio(w.replay, r.replay)} | ${ratio(w.publishBesideReplay, r.publishBesideReplay)} | ${ratio(w.replayBesidePublish, r.replayBesidePublish)} | |`);
+} finally {
+  warren.child.kill('SIGTERM');
+  rmSync(dataDir, { recursive: true, force: true });
+}
