@@ -75,7 +75,7 @@ export class LogStore implements Store, CommitHost, LogStreamHost {
     this.policy = options.sync ?? { mode: 'always' };
     this.lock = new DataDirLock(options.dataDir);
     this.definitions = new DefinitionsLog(this.fs, options.dataDir);
-    this.committer = new GroupCommitter(this, this.fs, this.policy, options.syncsInFlight ?? (Number(process.env['WARREN_EXP_SYNCS']) || undefined));
+    this.committer = new GroupCommitter(this, this.fs, this.policy, options.syncsInFlight);
     this.maintenance = new LogMaintenance(
       {
         fs: this.fs,
