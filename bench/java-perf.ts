@@ -5,7 +5,10 @@
  * Run by `npm run bench` after the warren perf table, or alone:
  *
  *   node dist/bench/java-perf.js [--rabbitmq amqp://guest:guest@127.0.0.1:5672] [--rounds 2] [--duration 10]
- *                                [--scenario transient,persistent] [--json out.json]
+ *                                [--scenario transient,persistent] [--json out.json] [--baseline DIR]
+ *
+ * --baseline: another build of Warren (a checkout built by bench/baseline.sh) runs beside this one as
+ * "Warren (baseline)", for before/after figures in one run.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -208,6 +211,7 @@ async function main(): Promise<void> {
       duration: { type: 'string', default: '10' },
       scenario: { type: 'string', multiple: true },
       json: { type: 'string' },
+      baseline: { type: 'string' },
     },
   });
   const why = javaMissing();
@@ -216,6 +220,9 @@ async function main(): Promise<void> {
   const unknown = scenarios.filter((s) => !JAVA_SCENARIOS.some((k) => k.name === s));
   if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${JAVA_SCENARIOS.map((s) => s.name).join(', ')}`);
   const brokers: BrokerUnderTest[] = [await startWarren(), await startNullBroker()];
+  if (values.baseline !== undefined) {
+    brokers.splice(1, 0, await startWarren([], join(values.baseline, 'dist/src/cli/main.js'), 'Warren (baseline)'));
+  }
   const rabbitmqUrl = values.rabbitmq ?? process.env['RABBITMQ_URL'];
   if (rabbitmqUrl !== undefined) brokers.splice(1, 0, externalBroker('RabbitMQ', rabbitmqUrl));
   try {

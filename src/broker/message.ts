@@ -89,16 +89,31 @@ export interface BasicProperties {
 }
 
 /**
+ * Where publishedAt is counted from: a message keeps the offset, which for the next 24 days fits a small
+ * integer (no HeapNumber of 16 bytes per message). A constant, so no state is shared between brokers.
+ */
+const PUBLISHED_EPOCH = Date.now();
+
+/**
  * One published message. Routed to many queues, it is shared by all of them: the body is never copied.
  * `properties` must be treated as immutable; to change them (dead-lettering adds x-death) make a new
  * Message with `withProperties`.
+ *
+ * The body is kept as the bytes it lies in (usually the socket chunk it arrived in) with its offset and
+ * size, not as a Buffer view: a view is an object of about 100 bytes, more than a small message itself,
+ * and millions of messages may wait in queues. `body` makes a view when asked (cheap, short-lived).
  */
 export class Message {
+  private readonly bodyBytes: ArrayBufferLike;
+  private readonly bodyOffset: number;
+  readonly bodySize: number;
+  private readonly publishedOffset: number;
+
   constructor(
     readonly exchange: string,
     readonly routingKey: string,
     readonly properties: BasicProperties,
-    readonly body: Buffer,
+    body: Buffer,
     /**
      * The properties exactly as they came off the wire (flags and values, without the content header's
      * class id and sizes). A front door may reuse them to send the message on unchanged, which keeps
@@ -106,11 +121,22 @@ export class Message {
      */
     readonly encodedProperties?: Buffer,
     /** Date.now() when the broker accepted the message. */
-    readonly publishedAt: number = Date.now(),
-  ) {}
+    publishedAt: number = Date.now(),
+  ) {
+    this.bodyBytes = body.buffer;
+    this.bodyOffset = body.byteOffset;
+    this.bodySize = body.length;
+    this.publishedOffset = publishedAt - PUBLISHED_EPOCH;
+  }
 
-  get bodySize(): number {
-    return this.body.length;
+  /** The body (a fresh view of the same bytes on every call: do not modify it). */
+  get body(): Buffer {
+    return Buffer.from(this.bodyBytes, this.bodyOffset, this.bodySize);
+  }
+
+  /** Date.now() when the broker accepted the message. */
+  get publishedAt(): number {
+    return this.publishedOffset + PUBLISHED_EPOCH;
   }
 
   get persistent(): boolean {

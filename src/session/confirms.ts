@@ -5,12 +5,20 @@ export interface ConfirmSink {
   confirm(deliveryTag: number, multiple: boolean, ack: boolean): void;
 }
 
+/** One wait for durability: the publishes up to `upTo`, once `done`. */
+interface PendingWait {
+  upTo: number;
+  done: boolean;
+  lost: boolean;
+}
+
 /**
  * Publisher confirms of one session (AMQP's confirm.select). Publishes are numbered from 1; they are
  * acked once every durability barrier they touched reports them durable. One wait is armed per batch
  * (after the current socket chunk has been handled), so a burst of publishes is settled by a single
- * ack with multiple=true. Refused publishes (x-overflow reject-publish) are nacked, in tag order with
- * the acks around them.
+ * ack with multiple=true. Waits overlap: a batch does not wait for the one before it to be settled before
+ * its own wait begins (the store may run several sync rounds at once), but batches are settled in order.
+ * Refused publishes (x-overflow reject-publish) are nacked, in tag order with the acks around them.
  */
 export class PublisherConfirms {
   private lastTag = 0;
@@ -19,7 +27,8 @@ export class PublisherConfirms {
   private readonly refused: number[] = [];
   private readonly barriers: BarrierSet;
   private armed = false;
-  private waitingUpTo = 0;
+  /** Waits begun and not yet settled, oldest first. */
+  private readonly pending: PendingWait[] = [];
   private stopped = false;
 
   constructor(
@@ -51,18 +60,25 @@ export class PublisherConfirms {
   }
 
   private readonly waitForDurability = (): void => {
+    this.armed = false;
     if (this.stopped) return;
-    this.waitingUpTo = this.lastTag;
-    this.barriers.waitAll(this.onDurable);
+    const wait: PendingWait = { upTo: this.lastTag, done: false, lost: false };
+    this.pending.push(wait);
+    this.barriers.waitAll((lost) => {
+      wait.done = true;
+      wait.lost = lost;
+      this.settleDone();
+    });
   };
 
-  private readonly onDurable = (lost: boolean): void => {
+  private settleDone(): void {
     if (this.stopped) return;
-    if (lost) this.refuseUpTo(this.waitingUpTo);
-    this.settle(this.waitingUpTo);
-    if (this.lastTag > this.settledUpTo) this.waitForDurability();
-    else this.armed = false;
-  };
+    while (this.pending[0]?.done === true) {
+      const wait = this.pending.shift()!;
+      if (wait.lost) this.refuseUpTo(wait.upTo);
+      this.settle(wait.upTo);
+    }
+  }
 
   /** Some of the batch may not be durable: every publish in it is nacked (the publisher re-sends). */
   private refuseUpTo(upTo: number): void {

@@ -48,7 +48,8 @@ export class LogAppender {
 
   private headDirty = false;
   private sealedUnsynced: Segment[] = [];
-  private sealedInFlight: Segment[] = [];
+  /** Sealed segments of each sync round in flight, oldest round first. */
+  private readonly sealedInFlight: Segment[][] = [];
 
   constructor(
     private readonly fs: FileSystem,
@@ -214,16 +215,14 @@ export class LogAppender {
   /** Adds the segment files written since the last sync began; they are in flight until `takeSynced`. */
   takeDirty(fds: number[]): void {
     for (const segment of this.sealedUnsynced) fds.push(segment.fd);
-    this.sealedInFlight = this.sealedUnsynced;
+    this.sealedInFlight.push(this.sealedUnsynced);
     this.sealedUnsynced = [];
     if (this.headDirty) fds.push(this.head.fd);
     this.headDirty = false;
   }
 
-  /** The sync of the last `takeDirty` completed: the sealed segments it covered. */
+  /** The sync of the oldest `takeDirty` in flight completed: the sealed segments it covered. */
   takeSynced(): Segment[] {
-    const synced = this.sealedInFlight;
-    this.sealedInFlight = [];
-    return synced;
+    return this.sealedInFlight.shift() ?? [];
   }
 }

@@ -31,6 +31,8 @@ export interface LogStoreOptions {
   /** Bytes of segment data compaction reads per maintenance tick. Default 8 MiB. */
   compactionStepBytes?: number;
   fileSystem?: FileSystem;
+  /** fdatasync rounds that may run at once (commit.ts). Default 2. */
+  syncsInFlight?: number;
 }
 
 export const SEGMENTS_DIR = 'segments';
@@ -73,7 +75,7 @@ export class LogStore implements Store, CommitHost, LogStreamHost {
     this.policy = options.sync ?? { mode: 'always' };
     this.lock = new DataDirLock(options.dataDir);
     this.definitions = new DefinitionsLog(this.fs, options.dataDir);
-    this.committer = new GroupCommitter(this, this.fs, this.policy);
+    this.committer = new GroupCommitter(this, this.fs, this.policy, options.syncsInFlight);
     this.maintenance = new LogMaintenance(
       {
         fs: this.fs,

@@ -1,5 +1,6 @@
 import { ChannelError, ChannelReplyCode, ConnectionError, ConnectionReplyCode } from '../errors.js';
 import type { BasicProperties } from '../../broker/message.js';
+import { BodySlab, SLAB_COPY_MAX_BYTES } from './body-slab.js';
 
 const BASIC_CLASS_ID = 60;
 
@@ -35,6 +36,7 @@ export class ContentAssembler {
   private assembled: Buffer | undefined = undefined;
   /** Set while the body of a refused message goes by; thrown at its end. */
   private refusal: ChannelError | undefined = undefined;
+  private readonly slab = new BodySlab();
 
   constructor(private readonly maxMessageBytes: number) {}
 
@@ -111,7 +113,7 @@ export class ContentAssembler {
     }
     if (this.refusal !== undefined) return this.skip(end);
     if (this.received === 0 && end === this.bodySize) {
-      this.firstChunk = payload;
+      this.firstChunk = end <= SLAB_COPY_MAX_BYTES ? this.slab.copy(payload) : payload;
     } else {
       if (this.assembled === undefined) this.assembled = Buffer.allocUnsafe(this.bodySize);
       payload.copy(this.assembled, this.received);

@@ -17,14 +17,22 @@ export const EntryState = {
 } as const;
 export type EntryState = (typeof EntryState)[keyof typeof EntryState];
 
+const STATE_MASK = 3;
+const REDELIVERED_BIT = 4;
+const LOW_BITS = STATE_MASK | REDELIVERED_BIT;
+const COUNT_SHIFT = 3;
+const MAX_COUNT = 2 ** 28 - 1;
+
 /**
  * The queue's own implementation of QueueEntry: one fixed shape, so property access stays monomorphic.
  * `queue` is the owning Queue (settlements check that an entry is theirs).
  */
 export class Entry implements QueueEntry {
-  redelivered = false;
-  deliveryCount = 0;
-  state: EntryState = EntryState.Ready;
+  /**
+   * state (bits 0-1), redelivered (bit 2) and deliveryCount (bits 3 and up) in one small integer: one
+   * field instead of three, 16 bytes less per waiting message (millions may wait).
+   */
+  private bits: number = EntryState.Ready;
   /** Date.now() after which the entry is expired (TTL); 0 = never. */
   expiresAt = 0;
   /** Date.now() by which an unacked delivery must be settled (consumer timeout); 0 = none. */
@@ -40,6 +48,31 @@ export class Entry implements QueueEntry {
     /** Replaced only by the queue itself (x-delivery-count on redelivery). */
     public message: Message,
   ) {}
+
+  get state(): EntryState {
+    return (this.bits & STATE_MASK) as EntryState;
+  }
+
+  set state(state: EntryState) {
+    this.bits = (this.bits & ~STATE_MASK) | state;
+  }
+
+  get redelivered(): boolean {
+    return (this.bits & REDELIVERED_BIT) !== 0;
+  }
+
+  set redelivered(redelivered: boolean) {
+    this.bits = redelivered ? this.bits | REDELIVERED_BIT : this.bits & ~REDELIVERED_BIT;
+  }
+
+  /** How many times it has been handed out; past 2^28 it stops counting (x-delivery-limit is far lower). */
+  get deliveryCount(): number {
+    return this.bits >>> COUNT_SHIFT;
+  }
+
+  set deliveryCount(count: number) {
+    this.bits = (Math.min(count, MAX_COUNT) << COUNT_SHIFT) | (this.bits & LOW_BITS);
+  }
 
   /** The same queue position as a fresh object: a delivery taken back from a late consumer. */
   cloneForRequeue(): Entry {

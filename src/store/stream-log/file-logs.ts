@@ -19,7 +19,8 @@ interface OpenLog {
 export class FileStreamLogs implements FileLogHost {
   private readonly logs = new Map<string, OpenLog>();
   private readonly dirtyFds = new Set<number>();
-  private inFlight = new Set<number>();
+  /** Descriptors of each sync round in flight, oldest round first. */
+  private inFlight: Array<Set<number>> = [];
   /** Descriptors to close once no sync of them is pending. */
   private readonly released = new Set<number>();
   private rootFd = -1;
@@ -69,16 +70,14 @@ export class FileStreamLogs implements FileLogHost {
   }
 
   takeDirty(fds: number[]): void {
-    for (const fd of this.dirtyFds) {
-      fds.push(fd);
-      this.inFlight.add(fd);
-    }
+    for (const fd of this.dirtyFds) fds.push(fd);
+    this.inFlight.push(new Set(this.dirtyFds));
     this.dirtyFds.clear();
   }
 
+  /** The oldest round in flight completed. */
   synced(): void {
-    const done = this.inFlight;
-    this.inFlight = new Set();
+    const done = this.inFlight.shift() ?? new Set<number>();
     for (const fd of done) if (this.released.has(fd)) this.closeIfIdle(fd);
   }
 
@@ -88,7 +87,7 @@ export class FileStreamLogs implements FileLogHost {
     for (const fd of this.released) closeQuietly(this.fs, fd);
     this.released.clear();
     this.dirtyFds.clear();
-    this.inFlight.clear();
+    this.inFlight = [];
     closeQuietly(this.fs, this.rootFd);
     this.rootFd = -1;
   }
@@ -109,7 +108,7 @@ export class FileStreamLogs implements FileLogHost {
   }
 
   private closeIfIdle(fd: number): void {
-    if (this.dirtyFds.has(fd) || this.inFlight.has(fd)) return;
+    if (this.dirtyFds.has(fd) || this.inFlight.some((round) => round.has(fd))) return;
     this.released.delete(fd);
     closeQuietly(this.fs, fd);
   }

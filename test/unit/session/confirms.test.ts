@@ -48,17 +48,18 @@ test('refused publishes are nacked in tag order between acks', async () => {
   assert.deepEqual(h.sent, ['ack 2 multiple', 'nack 3', 'ack 4', 'nack 5', 'nack 6', 'ack 7']);
 });
 
-test('publishes accepted while waiting get their own wait and are acked after it', async () => {
+test('publishes accepted while a batch waits get their own wait at once and are acked after it', async () => {
   const h = harness();
   h.confirms.accept(false);
   await h.flushMicrotasks();
   h.confirms.accept(false);
   h.confirms.accept(false);
-  assert.equal(h.waiting.length, 1);
-  h.releaseDurable();
-  assert.deepEqual(h.sent, ['ack 1']);
-  assert.equal(h.waiting.length, 1);
-  h.releaseDurable();
+  await h.flushMicrotasks();
+  assert.equal(h.waiting.length, 2, 'the second batch does not wait for the first to be settled');
+  const [first, second] = h.waiting.splice(0);
+  second!();
+  assert.deepEqual(h.sent, [], 'a later batch durable first is held back');
+  first!();
   assert.deepEqual(h.sent, ['ack 1', 'ack 3 multiple']);
   assert.equal(h.waiting.length, 0);
 });
