@@ -5,7 +5,7 @@ import { UserRegistry, scramCredential } from '../../../src/auth/index.js';
 import { startExchange, SASL_MECHANISMS } from '../../../src/kafka/auth/mechanisms.js';
 import type { SaslExchange, SaslStep } from '../../../src/kafka/auth/mechanism.js';
 import { ScramExchange, parseClientFirst } from '../../../src/kafka/auth/scram.js';
-import { clientFinal } from './scram-client.js';
+import { clientFinal } from './auth-scram-client.js';
 
 const SECRET = randomBytes(32);
 
