@@ -1,8 +1,9 @@
 /**
- * SASL APIs (SaslHandshake, SaslAuthenticate): owned by the kafka-auth part (K3). Until it lands the
- * list is empty: ApiVersions does not advertise them, clients do not try SASL, and every client is
- * `guest` (accepted from loopback only).
+ * SASL APIs (SaslHandshake, SaslAuthenticate), owned by the kafka-auth part: PLAIN against Warren's
+ * password hashes, SCRAM-SHA-256/512 against the SCRAM credentials the user registry keeps.
  */
 import type { KafkaApi } from '../api.js';
+import { saslAuthenticate } from './sasl-authenticate.js';
+import { saslHandshake } from './sasl-handshake.js';
 
-export const authApis: readonly KafkaApi[] = [];
+export const authApis: readonly KafkaApi[] = [saslHandshake, saslAuthenticate];
