@@ -217,7 +217,7 @@ export class WarrenServer {
       this.push = new PushService(this.broker, this.config.push, this.logger.child({ component: 'push' }));
       this.push.start();
       if (this.config.mqtt !== undefined) await startMqtt(this.config.mqtt, this.http!.app.server, { broker: this.broker, users: this.users, logger: this.logger, listen: (l, label) => this.listen(l, label), readTls: readTlsFiles });
-      if (this.config.kafka !== undefined) this.kafka = await startKafka(this.config.kafka, { broker: this.broker, users: this.users, logger: this.logger, listen: (l, label) => this.listen(l, label) });
+      if (this.config.kafka !== undefined) this.kafka = await startKafka(this.config.kafka, { broker: this.broker, users: this.users, logger: this.logger, listen: (l, label) => this.listen(l, label), readTls: readTlsFiles });
       if (cluster !== undefined) {
         const linkPort = cluster.config.linkPort === undefined ? amqp.port : await this.listenForLinks(cluster);
         cluster.connectionCount = () => this.listeners.reduce((n, listener) => n + [...listener.connections()].length, 0);

@@ -55,7 +55,7 @@ function readRoot(value: unknown, where: string, baseDir: string): ConfigLayer {
   assignDefined(layer, 'stomp', optional(root, 'stomp', where, stompSection));
   assignDefined(layer, 'push', optional(root, 'push', where, push));
   assignDefined(layer, 'mqtt', optional(root, 'mqtt', where, section({ ...MQTT_VALIDATORS, cert: path, key: path, ca: path })));
-  assignDefined(layer, 'kafka', optional(root, 'kafka', where, section(KAFKA_VALIDATORS)));
+  assignDefined(layer, 'kafka', optional(root, 'kafka', where, section({ ...KAFKA_VALIDATORS, tlsPort: port, cert: path, key: path, ca: path })));
   checkReferences(layer, where);
   return layer;
 }

@@ -5,6 +5,7 @@ import { layerFromEnvironment, layerFromFlags } from './settings.js';
 import type { Environment } from './settings.js';
 import { ConfigError } from './types.js';
 import type { ConfigLayer, LimitsConfig, ListenerConfig, PermissionConfig, StoreConfig, UserConfig, WarrenConfig } from './types.js';
+import { withKafkaTls } from './kafka-tls.js';
 
 export interface LoadConfigOptions {
   /** Config file; else WARREN_CONFIG; else none (built-in defaults). */
@@ -88,7 +89,7 @@ export function resolveLayers(layers: readonly ConfigLayer[], env: Environment, 
     stomp: resolveStomp(section('stomp'), amqp.host),
     push: { allowHttp: false, allowHosts: [], secrets: {}, ...pick('push') },
     mqtt: resolveMqtt(section('mqtt'), amqp.host),
-    kafka: resolveKafka(section('kafka'), amqp.host),
+    kafka: withKafkaTls(resolveKafka(section('kafka'), amqp.host), section('kafka'), resolveAmqps(section('amqps'), amqp.host)),
   };
 }
 

@@ -29,7 +29,7 @@ function into<T>(section: Section, key: string, validate: Validator<T>): ScalarS
   };
 }
 
-function pathInto(section: 'amqps' | 'mqtt' | undefined, key: string): ScalarSetting['apply'] {
+function pathInto(section: 'amqps' | 'mqtt' | 'kafka' | undefined, key: string): ScalarSetting['apply'] {
   return (layer, raw, where, cwd) => {
     const path = resolve(cwd, nonEmptyString(raw, where));
     if (section === undefined) (layer as Record<string, unknown>)[key] = path;
@@ -83,6 +83,10 @@ export const SCALAR_SETTINGS: readonly ScalarSetting[] = [
   { env: 'WARREN_KAFKA_VHOST', flag: 'kafka-vhost', argument: '<vhost>', description: "vhost whose streams are the Kafka topics (default '/')", apply: into('kafka', 'vhost', KAFKA_VALIDATORS.vhost) },
   { env: 'WARREN_KAFKA_AUTO_CREATE_TOPICS', flag: 'kafka-auto-create-topics', argument: '<true|false>', description: 'create a missing topic when a client asks for it (default false)', apply: into('kafka', 'autoCreateTopics', KAFKA_VALIDATORS.autoCreateTopics) },
   { env: 'WARREN_KAFKA_REQUIRE_SASL', flag: 'kafka-require-sasl', argument: '<true|false>', description: 'refuse Kafka clients that do not authenticate with SASL, loopback included (default false)', apply: into('kafka', 'requireSasl', KAFKA_VALIDATORS.requireSasl) },
+  { env: 'WARREN_KAFKA_TLS_PORT', flag: 'kafka-tls-port', argument: '<port>', description: 'Kafka over TLS on this port (9093 is the usual one; 0 picks a free one), with --kafka-tls-cert/--kafka-tls-key or else the --amqps-cert/--amqps-key certificate', apply: into('kafka', 'tlsPort', port) },
+  { env: 'WARREN_KAFKA_TLS_CERT', flag: 'kafka-tls-cert', argument: '<file>', description: 'PEM certificate (chain) for Kafka over TLS (default: the AMQPS one)', apply: pathInto('kafka', 'cert') },
+  { env: 'WARREN_KAFKA_TLS_KEY', flag: 'kafka-tls-key', argument: '<file>', description: 'PEM private key for Kafka over TLS (default: the AMQPS one)', apply: pathInto('kafka', 'key') },
+  { env: 'WARREN_KAFKA_TLS_CA', flag: 'kafka-tls-ca', argument: '<file>', description: 'PEM CA bundle for Kafka over TLS clients (optional)', apply: pathInto('kafka', 'ca') },
 ];
 
 /** Environment variables read outside the table: where the file is, and the default user. */

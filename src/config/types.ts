@@ -103,6 +103,8 @@ export interface KafkaConfig extends ListenerConfig {
   maxRequestBytes: number;
   /** Partitions of topics created without a count (Kafka's num.partitions; default 1). */
   defaultPartitions: number;
+  /** A second listener speaking Kafka over TLS (`kafka.tlsPort`; src/config/kafka-tls.ts); undefined: none. */
+  tls?: TlsListenerConfig | undefined;
 }
 
 export const QUEUE_TYPES = ['classic', 'quorum'] as const;
@@ -213,7 +215,7 @@ export interface ConfigLayer {
   stomp?: Partial<StompConfig>;
   push?: Partial<PushConfigSection>;
   mqtt?: Partial<Omit<MqttConfig, 'tls'>> & { tlsPort?: number; cert?: string; key?: string; ca?: string };
-  kafka?: Partial<KafkaConfig>;
+  kafka?: Partial<Omit<KafkaConfig, 'tls'>> & { tlsPort?: number; cert?: string; key?: string; ca?: string };
 }
 
 /** Thrown for any invalid setting; the message names the source and the key. */
