@@ -4,6 +4,7 @@
  */
 import { accessSync, constants } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import { pino } from 'pino';
 import { startWarren, type TestWarren } from '../../helpers/warren.js';
 import type { KafkaConfig, WarrenConfig } from '../../../src/config/types.js';
 
@@ -16,6 +17,8 @@ export interface KafkaWarren extends TestWarren {
 export async function startKafkaWarren(options: { dataDir?: string; kafka?: Partial<KafkaConfig>; configure?: (config: WarrenConfig) => void } = {}): Promise<KafkaWarren> {
   const warren = await startWarren({
     ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+    // WARREN_TEST_LOG=debug shows the broker's log while a test runs.
+    ...(process.env['WARREN_TEST_LOG'] === undefined ? {} : { logger: pino({ level: process.env['WARREN_TEST_LOG'] }) }),
     configure: (config) => {
       config.kafka = {
         host: '127.0.0.1',
