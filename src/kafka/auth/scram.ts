@@ -19,7 +19,7 @@ export interface ScramOptions {
 
 type State =
   | { at: 'client-first' }
-  | { at: 'client-final'; username: string; gs2Header: string; nonce: string; authPrefix: string; credential: ScramCredential | undefined; hint: string | undefined }
+  | { at: 'client-final'; username: string; gs2Header: string; clientNonce: string; nonce: string; authPrefix: string; credential: ScramCredential | undefined; hint: string | undefined }
   | { at: 'done' };
 
 const INVALID = (username: string): string => `user '${username}' - invalid credentials`;
@@ -58,7 +58,7 @@ export class ScramExchange implements SaslExchange {
     const nonce = parsed.clientNonce + (this.options.serverNonce?.() ?? randomBytes(18).toString('base64'));
     const serverFirst = `r=${nonce},s=${shown.salt},i=${shown.iterations}`;
     this.state = {
-      at: 'client-final', username: parsed.username, gs2Header: parsed.gs2Header, nonce,
+      at: 'client-final', username: parsed.username, gs2Header: parsed.gs2Header, clientNonce: parsed.clientNonce, nonce,
       authPrefix: `${parsed.bare},${serverFirst},`, credential, hint,
     };
     return { kind: 'challenge', token: Buffer.from(serverFirst, 'utf8') };
@@ -71,7 +71,7 @@ export class ScramExchange implements SaslExchange {
     const withoutProof = message.slice(0, proofAt);
     const attributes = withoutProof.split(',');
     if (attributes[0] !== `c=${Buffer.from(state.gs2Header, 'utf8').toString('base64')}`) return failure('SCRAM channel binding does not match the client-first-message');
-    if (attributes[1] !== `r=${state.nonce}`) return failure('SCRAM nonce does not match');
+    if (!nonceMatches(attributes[1], state)) return failure('SCRAM nonce does not match');
     const proof = Buffer.from(message.slice(proofAt + 3), 'base64');
     if (state.credential === undefined) return failure(INVALID(state.username), state.hint);
     const authMessage = state.authPrefix + withoutProof;
@@ -95,6 +95,16 @@ export class ScramExchange implements SaslExchange {
     const salt = hmac('sha256', this.options.secret, `${this.hash}:${username}`).subarray(0, 16);
     return { salt: salt.toString('base64'), iterations: 4096, storedKey: '', serverKey: '' };
   }
+}
+
+/**
+ * RFC 5802 section 5.1: the client-final nonce is the whole nonce of server-first. librdkafka before
+ * 2.6.1 (Debian's kcat 1.7 runs 2.0) sends its own nonce once more in front of it (librdkafka #4895;
+ * Kafka 3.8.1 accepted it with endsWith): that exact form is accepted too. The proof still covers
+ * what the client sent, so it is checked all the same.
+ */
+function nonceMatches(attribute: string | undefined, state: { clientNonce: string; nonce: string }): boolean {
+  return attribute === `r=${state.nonce}` || attribute === `r=${state.clientNonce}${state.nonce}`;
 }
 
 interface ClientFirst {

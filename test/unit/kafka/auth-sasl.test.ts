@@ -123,6 +123,16 @@ test('SCRAM client-final-message checks: channel binding, nonce, proof, order', 
     assert.equal(step.kind, 'failure', name);
     assert.match(step.kind === 'failure' ? step.reason : '', reason, name);
   }
+  // librdkafka before 2.6.1 sends its own nonce again in front of the whole nonce (librdkafka #4895):
+  // accepted in exactly that form, with the proof computed over what it sent; other prefixes are not.
+  for (const [prefix, kind] of [['n1', 'success'], ['xx', 'failure'], ['n1n1', 'failure']] as const) {
+    const scram = exchange('SCRAM-SHA-256', users);
+    const serverFirst = text(scram.step(Buffer.from('n,,n=alice,r=n1')));
+    const nonce = /^r=([^,]+)/.exec(serverFirst)![1]!;
+    const { message } = clientFinal('sha256', 'wonder,land=', 'n=alice,r=n1', serverFirst, 'n,,', `${prefix}${nonce}`);
+    const step = scram.step(Buffer.from(message));
+    assert.equal(step.kind, kind, prefix);
+  }
   // The "y" flag (client could bind but thinks the server cannot) and an authzid equal to the user work.
   const scram = exchange('SCRAM-SHA-256', users);
   const serverFirst = text(scram.step(Buffer.from('y,a=alice,n=alice,r=n2')));

@@ -6,9 +6,10 @@ import { createHash, createHmac, pbkdf2Sync } from 'node:crypto';
 
 export type Hash = 'sha256' | 'sha512';
 
-export function clientFinal(hash: Hash, password: string, clientFirstBare: string, serverFirst: string, gs2Header = 'n,,'): { message: string; serverSignature: string } {
+/** `sentNonce`: the nonce to send back (default: server-first's, as RFC 5802 says; old librdkafka differs). */
+export function clientFinal(hash: Hash, password: string, clientFirstBare: string, serverFirst: string, gs2Header = 'n,,', sentNonce?: string): { message: string; serverSignature: string } {
   const fields = new Map(serverFirst.split(',').map((kv) => [kv.slice(0, 1), kv.slice(2)] as const));
-  const nonce = fields.get('r')!;
+  const nonce = sentNonce ?? fields.get('r')!;
   const salt = Buffer.from(fields.get('s')!, 'base64');
   const iterations = Number(fields.get('i'));
   const salted = pbkdf2Sync(password, salt, iterations, hash === 'sha256' ? 32 : 64, hash);
