@@ -198,3 +198,24 @@ test('requireSasl: an unauthenticated client may only send ApiVersions and SASL;
   assert.ok(await guest.next());
   guest.close();
 });
+
+test('users made through the management API (what warren ctl add_user does) use SCRAM, also after a restart; users set by hash only PLAIN', async () => {
+  const first = await startKafkaWarren();
+  const dataDir = first.dataDir;
+  let second: KafkaWarren | undefined;
+  try {
+    assert.equal((await first.api('PUT', '/api/users/carol', { password: 'c-pass', tags: '' })).status, 201);
+    assert.equal((await first.api('PUT', '/api/users/dave', { password_hash: 'eIJPTjsafj0orOG7kzyJPZPZA6MpJBmhACHu2L1GKTxG6I0O', tags: '' })).status, 201);
+    for (const user of ['carol', 'dave']) assert.ok([201, 204].includes((await first.api('PUT', `/api/permissions/%2F/${user}`, FULL)).status));
+    assert.equal(await kafkajsConnects(first.bootstrap, { mechanism: 'scram-sha-256', username: 'carol', password: 'c-pass' }), undefined);
+    assert.equal(await kafkajsConnects(first.bootstrap, { mechanism: 'plain', username: 'dave', password: 'guest' }), undefined);
+    assert.match(await kafkajsConnects(first.bootstrap, { mechanism: 'scram-sha-512', username: 'dave', password: 'guest' }) ?? '', /invalid credentials/);
+    await first.stop();
+    second = await startKafkaWarren({ dataDir });
+    assert.equal(await kafkajsConnects(second.bootstrap, { mechanism: 'scram-sha-512', username: 'carol', password: 'c-pass' }), undefined);
+    assert.match(await kafkajsConnects(second.bootstrap, { mechanism: 'scram-sha-512', username: 'carol', password: 'other' }) ?? '', /invalid credentials/);
+  } finally {
+    await first.stop();
+    await (second ?? first).close();
+  }
+});
