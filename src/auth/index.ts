@@ -4,3 +4,5 @@ export type { Permissions, PermissionPatterns, PermissionKind } from './permissi
 export { compilePermissions } from './permissions.js';
 export { hashPassword, verifyPassword, isPasswordHash } from './password.js';
 export { isLoopbackAddress } from './loopback.js';
+export { scramCredential, scramCredentials, isScramCredentials, SCRAM_HASHES, DEFAULT_SCRAM_ITERATIONS } from './scram.js';
+export type { ScramHash, ScramCredential, ScramCredentials } from './scram.js';

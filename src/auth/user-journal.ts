@@ -1,4 +1,5 @@
 import type { PermissionPatterns } from './permissions.js';
+import { isScramCredentials, type ScramCredentials } from './scram.js';
 import type { User, UserRegistry, UserRegistryObserver } from './users.js';
 import type { PermissionConfig, UserConfig } from '../config/types.js';
 import type { DefinitionRecord, DefinitionStore } from '../store/store.js';
@@ -7,6 +8,8 @@ interface StoredUser {
   name: string;
   passwordHash: string;
   tags: string[];
+  /** Absent in journals written before SCRAM, and for users known only by hash. */
+  scram?: ScramCredentials;
 }
 
 /**
@@ -25,7 +28,7 @@ export class UserJournal implements UserRegistryObserver {
   constructor(private readonly store: DefinitionStore) {}
 
   userChanged(user: User): void {
-    const value: StoredUser = { name: user.name, passwordHash: user.passwordHash, tags: [...user.tags] };
+    const value: StoredUser = { name: user.name, passwordHash: user.passwordHash, tags: [...user.tags], ...(user.scram === undefined ? {} : { scram: user.scram }) };
     this.store.putDefinition('user', user.name, value);
   }
 
@@ -54,7 +57,7 @@ export function restoreUsers(registry: UserRegistry, records: readonly Definitio
   for (const record of records) {
     if (record.kind !== 'user') continue;
     const stored = record.value as StoredUser;
-    if (registry.getUser(stored.name) === undefined) registry.addUserWithHash(stored.name, stored.passwordHash, stored.tags);
+    if (registry.getUser(stored.name) === undefined) registry.addUserWithHash(stored.name, stored.passwordHash, stored.tags, storedScram(stored));
   }
   for (const record of records) {
     if (record.kind !== 'permission') continue;
@@ -77,6 +80,11 @@ export function restoreUsers(registry: UserRegistry, records: readonly Definitio
     journal.permissionsChanged(grant.user, grant.vhost, grant);
   }
   if (fresh.length !== 0) store.putDefinition('parameter', SEEDED_KEY, [...seededBefore, ...freshNames]);
+}
+
+/** The user's SCRAM credentials as journaled, or undefined (none, or not well-formed: SCRAM then fails, PLAIN works). */
+export function storedScram(stored: { scram?: unknown }): ScramCredentials | undefined {
+  return isScramCredentials(stored.scram) ? stored.scram : undefined;
 }
 
 function seededNames(records: readonly DefinitionRecord[]): string[] {

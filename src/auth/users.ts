@@ -4,12 +4,19 @@ import { isLoopbackAddress } from './loopback.js';
 import { hashPassword, isPasswordHash, verifyPassword } from './password.js';
 import { compilePermissions, patternSource } from './permissions.js';
 import type { PermissionKind, PermissionPatterns, Permissions } from './permissions.js';
+import { isScramCredentials, scramCredentials, type ScramCredentials } from './scram.js';
 
 export interface User {
   name: string;
   /** base64(salt + sha256(salt + password)), RabbitMQ's format; '' = no password login possible. */
   passwordHash: string;
   tags: string[];
+  /**
+   * SCRAM-SHA-256/512 credentials for the same password, made whenever the registry learns a password
+   * (addUser, changePassword); absent for users known only by hash (a RabbitMQ definitions import),
+   * who can log in with PLAIN but not SCRAM until their password is set again.
+   */
+  scram?: ScramCredentials;
 }
 
 export type AuthOutcome = { ok: true; user: User } | { ok: false; reason: string };
@@ -58,17 +65,18 @@ export class UserRegistry {
   }
 
   addUser(name: string, password: string, tags: string[] = []): User {
-    return this.addUserWithHash(name, hashPassword(password), tags);
+    return this.addUserWithHash(name, hashPassword(password), tags, scramCredentials(password));
   }
 
-  /** Imports a user with a hash made elsewhere (a RabbitMQ definitions export, the config file). */
-  addUserWithHash(name: string, passwordHash: string, tags: string[] = []): User {
+  /**
+   * Imports a user with a hash made elsewhere (a RabbitMQ definitions export, the config file), and
+   * the SCRAM credentials of the same password when they are known (the user journal, a cluster peer).
+   */
+  addUserWithHash(name: string, passwordHash: string, tags: string[] = [], scram?: ScramCredentials): User {
     if (name === '') throw new RangeError('user name must not be empty');
     if (this.users.has(name)) throw new RangeError(`user '${name}' already exists`);
-    if (passwordHash !== '' && !isPasswordHash(passwordHash)) {
-      throw new RangeError(`user '${name}': password hash is not base64(4-byte salt + SHA-256 digest)`);
-    }
-    const user: User = { name, passwordHash, tags: [...tags] };
+    checkCredentials(name, passwordHash, scram);
+    const user: User = { name, passwordHash, tags: [...tags], ...(scram === undefined ? {} : { scram }) };
     this.users.set(name, user);
     this.observer?.userChanged(user);
     return user;
@@ -94,16 +102,21 @@ export class UserRegistry {
   changePassword(name: string, password: string): void {
     const user = this.requireUser(name);
     user.passwordHash = hashPassword(password);
+    user.scram = scramCredentials(password);
     this.observer?.userChanged(user);
   }
 
-  /** Replaces the hash (RabbitMQ's format, or '' for no password login), e.g. from imported definitions. */
-  setPasswordHash(name: string, passwordHash: string): void {
-    if (passwordHash !== '' && !isPasswordHash(passwordHash)) {
-      throw new RangeError(`user '${name}': password hash is not base64(4-byte salt + SHA-256 digest)`);
-    }
+  /**
+   * Replaces the hash (RabbitMQ's format, or '' for no password login), e.g. from imported definitions.
+   * SCRAM credentials go with it: the ones given (same password, from a cluster peer), else none, since
+   * the old ones would still let the old password in.
+   */
+  setPasswordHash(name: string, passwordHash: string, scram?: ScramCredentials): void {
+    checkCredentials(name, passwordHash, scram);
     const user = this.requireUser(name);
     user.passwordHash = passwordHash;
+    if (scram === undefined) delete user.scram;
+    else user.scram = scram;
     this.observer?.userChanged(user);
   }
 
@@ -195,4 +208,11 @@ export class UserRegistry {
     if (user === undefined) throw new RangeError(`no such user '${name}'`);
     return user;
   }
+}
+
+function checkCredentials(name: string, passwordHash: string, scram: ScramCredentials | undefined): void {
+  if (passwordHash !== '' && !isPasswordHash(passwordHash)) {
+    throw new RangeError(`user '${name}': password hash is not base64(4-byte salt + SHA-256 digest)`);
+  }
+  if (scram !== undefined && !isScramCredentials(scram)) throw new RangeError(`user '${name}': malformed SCRAM credentials`);
 }

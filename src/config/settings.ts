@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { CLUSTER_VALIDATORS, LIMIT_VALIDATORS, logLevel, MQTT_VALIDATORS, STORE_VALIDATORS } from './file.js';
+import { CLUSTER_VALIDATORS, KAFKA_VALIDATORS, LIMIT_VALIDATORS, logLevel, MQTT_VALIDATORS, STORE_VALIDATORS } from './file.js';
 import type { ConfigLayer } from './types.js';
 import { nonEmptyString, port } from './validators.js';
 import type { Validator } from './validators.js';
@@ -20,7 +20,7 @@ export interface ScalarSetting {
   apply(layer: ConfigLayer, raw: string, where: string, cwd: string): void;
 }
 
-type Section = 'amqp' | 'amqps' | 'http' | 'limits' | 'store' | 'log' | 'cluster' | 'sqs' | 'stomp' | 'mqtt';
+type Section = 'amqp' | 'amqps' | 'http' | 'limits' | 'store' | 'log' | 'cluster' | 'sqs' | 'stomp' | 'mqtt' | 'kafka';
 
 function into<T>(section: Section, key: string, validate: Validator<T>): ScalarSetting['apply'] {
   return (layer, raw, where) => {
@@ -29,7 +29,7 @@ function into<T>(section: Section, key: string, validate: Validator<T>): ScalarS
   };
 }
 
-function pathInto(section: 'amqps' | 'mqtt' | undefined, key: string): ScalarSetting['apply'] {
+function pathInto(section: 'amqps' | 'mqtt' | 'kafka' | undefined, key: string): ScalarSetting['apply'] {
   return (layer, raw, where, cwd) => {
     const path = resolve(cwd, nonEmptyString(raw, where));
     if (section === undefined) (layer as Record<string, unknown>)[key] = path;
@@ -76,6 +76,17 @@ export const SCALAR_SETTINGS: readonly ScalarSetting[] = [
   { env: 'WARREN_MQTT_TLS_PORT', flag: 'mqtt-tls-port', argument: '<port>', description: 'MQTT over TLS port (default 8883); listens only when cert and key are set', apply: into('mqtt', 'tlsPort', MQTT_VALIDATORS.tlsPort) },
   { env: 'WARREN_MQTT_TLS_CERT', flag: 'mqtt-tls-cert', argument: '<file>', description: 'PEM certificate (chain) for MQTT over TLS', apply: pathInto('mqtt', 'cert') },
   { env: 'WARREN_MQTT_TLS_KEY', flag: 'mqtt-tls-key', argument: '<file>', description: 'PEM private key for MQTT over TLS', apply: pathInto('mqtt', 'key') },
+  { env: 'WARREN_KAFKA_PORT', flag: 'kafka-port', argument: '<port>', description: 'Kafka protocol port (9092 is the usual one); 0 picks a free one; unset: Kafka is off', apply: into('kafka', 'port', KAFKA_VALIDATORS.port) },
+  { env: 'WARREN_KAFKA_HOST', flag: 'kafka-host', argument: '<host>', description: 'Kafka listen address (default: the AMQP host)', apply: into('kafka', 'host', KAFKA_VALIDATORS.host) },
+  { env: 'WARREN_KAFKA_ADVERTISED_HOST', flag: 'kafka-advertised-host', argument: '<host>', description: 'host Kafka clients are told to connect to (Metadata); default: the address each client connected to', apply: into('kafka', 'advertisedHost', KAFKA_VALIDATORS.advertisedHost) },
+  { env: 'WARREN_KAFKA_ADVERTISED_PORT', flag: 'kafka-advertised-port', argument: '<port>', description: 'port Kafka clients are told to connect to (default: the Kafka port)', apply: into('kafka', 'advertisedPort', KAFKA_VALIDATORS.advertisedPort) },
+  { env: 'WARREN_KAFKA_VHOST', flag: 'kafka-vhost', argument: '<vhost>', description: "vhost whose streams are the Kafka topics (default '/')", apply: into('kafka', 'vhost', KAFKA_VALIDATORS.vhost) },
+  { env: 'WARREN_KAFKA_AUTO_CREATE_TOPICS', flag: 'kafka-auto-create-topics', argument: '<true|false>', description: 'create a missing topic when a client asks for it (default false)', apply: into('kafka', 'autoCreateTopics', KAFKA_VALIDATORS.autoCreateTopics) },
+  { env: 'WARREN_KAFKA_REQUIRE_SASL', flag: 'kafka-require-sasl', argument: '<true|false>', description: 'refuse Kafka clients that do not authenticate with SASL, loopback included (default false)', apply: into('kafka', 'requireSasl', KAFKA_VALIDATORS.requireSasl) },
+  { env: 'WARREN_KAFKA_TLS_PORT', flag: 'kafka-tls-port', argument: '<port>', description: 'Kafka over TLS on this port (9093 is the usual one; 0 picks a free one), with --kafka-tls-cert/--kafka-tls-key or else the --amqps-cert/--amqps-key certificate', apply: into('kafka', 'tlsPort', port) },
+  { env: 'WARREN_KAFKA_TLS_CERT', flag: 'kafka-tls-cert', argument: '<file>', description: 'PEM certificate (chain) for Kafka over TLS (default: the AMQPS one)', apply: pathInto('kafka', 'cert') },
+  { env: 'WARREN_KAFKA_TLS_KEY', flag: 'kafka-tls-key', argument: '<file>', description: 'PEM private key for Kafka over TLS (default: the AMQPS one)', apply: pathInto('kafka', 'key') },
+  { env: 'WARREN_KAFKA_TLS_CA', flag: 'kafka-tls-ca', argument: '<file>', description: 'PEM CA bundle for Kafka over TLS clients (optional)', apply: pathInto('kafka', 'ca') },
 ];
 
 /** Environment variables read outside the table: where the file is, and the default user. */

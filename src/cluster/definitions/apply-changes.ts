@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { UserRegistry } from '../../auth/users.js';
+import { storedScram } from '../../auth/user-journal.js';
 import type { Broker } from '../../broker/broker.js';
 import type { PermissionConfig } from '../../config/types.js';
 import type { DefinitionChange } from './cluster-definitions.js';
@@ -8,6 +9,7 @@ interface StoredUser {
   name: string;
   passwordHash: string;
   tags: string[];
+  scram?: unknown;
 }
 
 /**
@@ -76,8 +78,8 @@ function applyUserChange(users: UserRegistry, change: DefinitionChange): void {
   if (change.kind === 'user') {
     if (change.deleted) return void users.deleteUser(change.key);
     const stored = change.value as StoredUser;
-    if (users.getUser(stored.name) === undefined) return void users.addUserWithHash(stored.name, stored.passwordHash, stored.tags);
-    users.setPasswordHash(stored.name, stored.passwordHash);
+    if (users.getUser(stored.name) === undefined) return void users.addUserWithHash(stored.name, stored.passwordHash, stored.tags, storedScram(stored));
+    users.setPasswordHash(stored.name, stored.passwordHash, storedScram(stored));
     users.setTags(stored.name, stored.tags);
     return;
   }
