@@ -16,7 +16,7 @@ import { decodeJsonRequest, encodeJsonError, encodeJsonResult, JSON_CONTENT_TYPE
 import { decodeQueryRequest, encodeXmlError, encodeXmlResult } from './protocol/query.js';
 import type { SqsRequest } from './protocol/request.js';
 import { QueueRegistry } from './queue-registry.js';
-import { parseAuthorization } from './sigv4.js';
+import { parseAuthorization, SigningKeyCache } from './sigv4.js';
 
 /** A SendMessageBatch of 1 MiB, form-encoded (up to 3 bytes per byte), with room for the rest. */
 const BODY_LIMIT = 4 * 1024 * 1024;
@@ -59,6 +59,7 @@ export class SqsListener implements Listener {
   private app: FastifyInstance | undefined;
   private readonly waiting = new Set<AbortController>();
   private blocked: string | undefined;
+  private readonly signingKeys = new SigningKeyCache();
 
   constructor(
     private readonly broker: Broker,
@@ -126,14 +127,22 @@ export class SqsListener implements Listener {
     const requestId = randomUUID();
     const door = this.door;
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-    const controller = new AbortController();
-    reply.raw.once('close', () => {
-      if (!reply.raw.writableFinished) controller.abort();
-    });
+    // Only a call that waits (a long poll) asks for the abort signal: most requests never pay for one.
+    let controller: AbortController | undefined;
+    const aborted = (): AbortSignal => {
+      if (controller === undefined) {
+        const made = (controller = new AbortController());
+        this.waiting.add(made);
+        reply.raw.once('close', () => {
+          if (!reply.raw.writableFinished) made.abort();
+        });
+      }
+      return controller.signal;
+    };
     try {
       if (door === undefined) throw sqsError('ServiceUnavailable', 'The SQS door is starting.');
       const decoded = decode(request, body);
-      const key = authenticate(this.users, door, request, body);
+      const key = authenticate(this.users, door, request, body, this.signingKeys);
       const handler = ACTIONS.get(decoded.action);
       if (handler === undefined) throw sqsError('InvalidAction', `The action ${decoded.action} is not valid for this endpoint.`);
       const call: SqsCall = {
@@ -143,14 +152,15 @@ export class SqsListener implements Listener {
         scheme: this.options.tls === undefined ? 'http' : 'https',
         host: request.headers.host ?? `${this.options.host}:${(this.app!.server.address() as AddressInfo).port}`,
         owner: { name: `${request.ip}:${request.socket.remotePort ?? 0} -> sqs` },
-        aborted: controller.signal,
+        get aborted() {
+          return aborted();
+        },
       };
-      this.waiting.add(controller);
       let result;
       try {
         result = await handler(door, call);
       } finally {
-        this.waiting.delete(controller);
+        if (controller !== undefined) this.waiting.delete(controller);
       }
       reply.header('x-amzn-requestid', requestId);
       if (decoded.protocol === 'json') {
@@ -191,14 +201,14 @@ function decode(request: FastifyRequest, body: Buffer): SqsRequest {
 }
 
 /** SigV4: the key must exist (InvalidClientTokenId), belong to a user, be used from where its user may log in, and sign right. */
-function authenticate(users: UserRegistry, door: SqsDoor, request: FastifyRequest, body: Buffer): { key: NonNullable<ReturnType<AccessKeyStore['get']>>; user: NonNullable<ReturnType<UserRegistry['getUser']>> } {
+function authenticate(users: UserRegistry, door: SqsDoor, request: FastifyRequest, body: Buffer, signingKeys: SigningKeyCache): { key: NonNullable<ReturnType<AccessKeyStore['get']>>; user: NonNullable<ReturnType<UserRegistry['getUser']>> } {
   const claim = parseAuthorization({ method: request.method, url: request.url, headers: request.headers, body });
   const key = door.keys.get(claim.accessKeyId);
   const user = key === undefined ? undefined : users.getUser(key.user);
   if (key === undefined || user === undefined) {
     throw sqsError('InvalidClientTokenId', 'The security token included in the request is invalid.');
   }
-  claim.verify(key.secretAccessKey);
+  claim.verify(key.secretAccessKey, Date.now(), signingKeys);
   if (users.isLoopbackOnly(user.name) && !isLoopbackAddress(request.socket.remoteAddress ?? '')) {
     throw sqsError('InvalidClientTokenId', `The access key of user '${user.name}' is accepted only from the local machine (loopback users).`);
   }

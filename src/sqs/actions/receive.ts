@@ -36,7 +36,7 @@ export const receiveMessage: ActionHandler = async (door, call) => {
   const attemptId = optionalString(params, 'ReceiveRequestAttemptId');
   if (attemptId !== undefined && !/^[\x21-\x7e]{1,128}$/.test(attemptId)) throw invalidParameter(`Value ${attemptId} for parameter ReceiveRequestAttemptId is invalid.`);
 
-  const outcome = await receiveEntries(queue, call.owner, door.nextReceiveTag(), max, wait * 1000, call.aborted);
+  const outcome = await receiveEntries(queue, call.owner, door.nextReceiveTag(), max, wait * 1000, wait > 0 ? call.aborted : undefined);
   if (outcome.entries.length === 0) return {};
   const messages = outcome.entries.map((entry) => {
     const handle = door.inFlight.add(queue, entry, visibility);
