@@ -8,6 +8,7 @@ import { SessionAccess } from '../session/access.js';
 import type { AccessKey, AccessKeyStore } from './access-keys.js';
 import { accountOf, parseQueueUrl, type AccountMap } from './addresses.js';
 import { sqsError } from './errors.js';
+import { ExpiringMap, FIFO_INTERVAL_MS, type ReceiveAttempt, type SentRecord } from './fifo-memory.js';
 import { InFlightTable } from './in-flight.js';
 import type { MoveTask } from './move-tasks.js';
 import type { SqsRequest, SqsResult } from './protocol/request.js';
@@ -43,6 +44,10 @@ export class SqsDoor {
   readonly purgedAt = new WeakMap<QueueView, number>();
   /** First receive of each entry (ApproximateFirstReceiveTimestamp). */
   readonly firstReceived = new WeakMap<object, number>();
+  /** FIFO sends per queue by deduplication key, for 5 minutes: a duplicate gets the original's answer. */
+  private readonly fifoSent = new WeakMap<QueueView, ExpiringMap<SentRecord>>();
+  /** FIFO receives per queue by ReceiveRequestAttemptId, for 5 minutes: a retry gets the same messages. */
+  private readonly receiveAttempts = new WeakMap<QueueView, ExpiringMap<ReceiveAttempt>>();
   /** A resource alarm holds publishers: sends are refused meanwhile (503, which the SDKs retry). */
   blockedReason: string | undefined = undefined;
   private receiveNumber = 0;
@@ -67,6 +72,14 @@ export class SqsDoor {
   nextSequenceNumber(): string {
     this.sequence = (this.sequence + 1) % 1_000_000;
     return `${Date.now()}${String(this.sequence).padStart(7, '0')}`.padStart(20, '0');
+  }
+
+  sentBefore(queue: QueueView): ExpiringMap<SentRecord> {
+    return memoryOf(this.fifoSent, queue);
+  }
+
+  attemptsOf(queue: QueueView): ExpiringMap<ReceiveAttempt> {
+    return memoryOf(this.receiveAttempts, queue);
   }
 
   access(call: SqsCall, vhost: string): SessionAccess {
@@ -142,4 +155,10 @@ export class SqsDoor {
     this.delayed.clear();
     this.inFlight.returnAll();
   }
+}
+
+function memoryOf<V>(maps: WeakMap<QueueView, ExpiringMap<V>>, queue: QueueView): ExpiringMap<V> {
+  let map = maps.get(queue);
+  if (map === undefined) maps.set(queue, (map = new ExpiringMap<V>(FIFO_INTERVAL_MS)));
+  return map;
 }

@@ -14,6 +14,8 @@ export interface InFlightMessage {
   readonly receivedAt: number;
   /** Its receipt handle, kept so a live handle is recognised by comparison instead of a fresh HMAC. */
   handle: string;
+  /** ChangeMessageVisibility was called on it (a ReceiveRequestAttemptId retry then receives anew). */
+  changed: boolean;
   deadline: number;
   timer: NodeJS.Timeout | undefined;
 }
@@ -50,15 +52,15 @@ export class InFlightTable {
     return n;
   }
 
-  /** Tracks a received entry; returns its receipt handle. */
-  add(queue: QueueView, entry: QueueEntry, visibilitySeconds: number): string {
+  /** Tracks a received entry; returns what the table holds of it (its `handle` is the receipt handle). */
+  add(queue: QueueView, entry: QueueEntry, visibilitySeconds: number): InFlightMessage {
     const id = this.nextId++;
     const now = Date.now();
-    const message: InFlightMessage = { id, queue, entry, receivedAt: now, handle: this.handleFor(queue, id), deadline: now, timer: undefined };
+    const message: InFlightMessage = { id, queue, entry, receivedAt: now, handle: this.handleFor(queue, id), changed: false, deadline: now, timer: undefined };
     this.messages.set(id, message);
     // Even for 0 s: a message must not come back inside the receive that is handing it out.
     this.arm(message, visibilitySeconds);
-    return message.handle;
+    return message;
   }
 
   lookup(handle: unknown, queue: QueueView): ReceiptLookup {
@@ -77,7 +79,18 @@ export class InFlightTable {
 
   /** ChangeMessageVisibility: the deadline moves to `seconds` from now; 0 makes it receivable at once. */
   setVisibility(message: InFlightMessage, seconds: number): void {
+    message.changed = true;
     if (seconds === 0) return this.expire(message);
+    this.arm(message, seconds);
+  }
+
+  /** Still in flight under the handle it was received with, neither deleted, returned nor changed. */
+  untouched(message: InFlightMessage): boolean {
+    return this.messages.get(message.id) === message && !message.changed;
+  }
+
+  /** A ReceiveRequestAttemptId retry: the visibility timeout starts again. */
+  restartVisibility(message: InFlightMessage, seconds: number): void {
     this.arm(message, seconds);
   }
 
