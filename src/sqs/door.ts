@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
 import type { User, UserRegistry } from '../auth/users.js';
 import type { Broker } from '../broker/broker.js';
-import type { SessionOwner } from '../broker/front-door.js';
 import type { QueueView } from '../broker/queue-view.js';
 import type { VHost } from '../broker/vhost.js';
 import { SessionAccess } from '../session/access.js';
+import type { ConnectionView } from '../session/views.js';
 import type { AccessKey, AccessKeyStore } from './access-keys.js';
 import { accountOf, parseQueueUrl, type AccountMap } from './addresses.js';
 import { sqsError } from './errors.js';
@@ -22,7 +22,8 @@ export interface SqsCall {
   /** Scheme and Host header of the request: queue URLs name where the client reached us. */
   readonly scheme: string;
   readonly host: string;
-  readonly owner: SessionOwner;
+  /** The client's row in /api/connections (clients.ts): the owner of what the call declares or consumes. */
+  readonly owner: ConnectionView;
   /** Aborted when the client goes away (a long poll then returns what it took). */
   readonly aborted: AbortSignal;
 }

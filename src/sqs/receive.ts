@@ -1,4 +1,5 @@
-import type { Consumer, QueueEntry, SessionOwner } from '../broker/front-door.js';
+import type { Consumer, ConsumerDetails, QueueEntry } from '../broker/front-door.js';
+import type { ConnectionView } from '../session/views.js';
 import type { FieldTable } from '../broker/message.js';
 import type { QueueView } from '../broker/queue-view.js';
 
@@ -22,12 +23,21 @@ class ReceiveConsumer implements Consumer {
 
   constructor(
     readonly tag: string,
-    readonly owner: SessionOwner,
+    readonly owner: ConnectionView,
     private readonly max: number,
   ) {}
 
   canTake(): boolean {
     return !this.done && this.entries.length < this.max;
+  }
+
+  /** /api/consumers: a waiting receive under its client's row (its prefetch is MaxNumberOfMessages). */
+  describe(): ConsumerDetails {
+    const info = this.owner.info();
+    return {
+      channel: { name: info.name, number: 0, connectionName: info.name, peerHost: info.peerHost, peerPort: info.peerPort, user: info.user },
+      prefetchCount: this.max,
+    };
   }
 
   deliver(entry: QueueEntry): void {
@@ -68,7 +78,7 @@ export interface ReceiveOutcome {
  * The entries come back unacked: the caller tracks their visibility. With `aborted` (the client went
  * away) what was received is returned to the queue.
  */
-export async function receiveEntries(queue: QueueView, owner: SessionOwner, tag: string, max: number, waitMs: number, aborted?: AbortSignal): Promise<ReceiveOutcome> {
+export async function receiveEntries(queue: QueueView, owner: ConnectionView, tag: string, max: number, waitMs: number, aborted?: AbortSignal): Promise<ReceiveOutcome> {
   const consumer = new ReceiveConsumer(tag, owner, max);
   queue.addConsumer(consumer); // dispatches what is receivable now, synchronously
   try {

@@ -8,6 +8,7 @@ import type { Broker } from '../broker/broker.js';
 import type { ConnectionView, ListenAddress, Listener } from '../session/views.js';
 import { join } from 'node:path';
 import { AccessKeyStore } from './access-keys.js';
+import { SqsClients } from './clients.js';
 import { ACTIONS } from './actions/index.js';
 import type { AccountMap } from './addresses.js';
 import { SqsDoor, type SqsCall } from './door.js';
@@ -48,8 +49,8 @@ export interface SqsListenerOptions {
  * The SQS front door: an HTTP listener (fastify) that decodes both wire protocols (JSON 1.0 with
  * X-Amz-Target, and the query protocol with XML answers), authenticates every request with SigV4
  * against the access keys of Warren users, and dispatches to one handler per action (actions/).
- * SQS has no connections: each request stands alone, so this door shows no connections to the
- * management API (its queues, messages and rates show like any other queue's).
+ * SQS has no connections (each request stands alone): /api/connections shows one row per client
+ * identity instead, the access key plus the source address (clients.ts).
  */
 export class SqsListener implements Listener {
   readonly protocol: string;
@@ -60,6 +61,7 @@ export class SqsListener implements Listener {
   private readonly waiting = new Set<AbortController>();
   private blocked: string | undefined;
   private readonly signingKeys = new SigningKeyCache();
+  private readonly clients = new SqsClients();
 
   constructor(
     private readonly broker: Broker,
@@ -119,8 +121,9 @@ export class SqsListener implements Listener {
     if (this.door !== undefined) this.door.blockedReason = reason;
   }
 
+  /** One row per client identity (access key + source address): clients.ts says why. */
   connections(): Iterable<ConnectionView> {
-    return [];
+    return this.clients.list();
   }
 
   private async handle(request: FastifyRequest, reply: FastifyReply): Promise<void> {
@@ -143,6 +146,17 @@ export class SqsListener implements Listener {
       if (door === undefined) throw sqsError('ServiceUnavailable', 'The SQS door is starting.');
       const decoded = decode(request, body);
       const key = authenticate(this.users, door, request, body, this.signingKeys);
+      const client = this.clients.seen({
+        accessKeyId: key.key.accessKeyId,
+        user: key.user.name,
+        vhost: key.key.vhost,
+        address: request.socket.remoteAddress ?? '',
+        port: request.socket.remotePort ?? 0,
+        socket: request.socket,
+        userAgent: single(request.headers['user-agent']),
+        bytesIn: body.length,
+        tls: this.options.tls !== undefined,
+      });
       const handler = ACTIONS.get(decoded.action);
       if (handler === undefined) throw sqsError('InvalidAction', `The action ${decoded.action} is not valid for this endpoint.`);
       const call: SqsCall = {
@@ -151,7 +165,7 @@ export class SqsListener implements Listener {
         user: key.user,
         scheme: this.options.tls === undefined ? 'http' : 'https',
         host: request.headers.host ?? `${this.options.host}:${(this.app!.server.address() as AddressInfo).port}`,
-        owner: { name: `${request.ip}:${request.socket.remotePort ?? 0} -> sqs` },
+        owner: client,
         get aborted() {
           return aborted();
         },
@@ -163,11 +177,9 @@ export class SqsListener implements Listener {
         if (controller !== undefined) this.waiting.delete(controller);
       }
       reply.header('x-amzn-requestid', requestId);
-      if (decoded.protocol === 'json') {
-        await reply.status(200).header('content-type', JSON_CONTENT_TYPE).send(encodeJsonResult(result));
-      } else {
-        await reply.status(200).header('content-type', 'text/xml').send(encodeXmlResult(decoded.action, result, requestId));
-      }
+      const encoded = decoded.protocol === 'json' ? encodeJsonResult(result) : encodeXmlResult(decoded.action, result, requestId);
+      client.bytesOut += encoded.length; // characters: close enough for a gauge, without encoding twice
+      await reply.status(200).header('content-type', decoded.protocol === 'json' ? JSON_CONTENT_TYPE : 'text/xml').send(encoded);
     } catch (error) {
       const sqs = toSqsError(error);
       if (sqs.status >= 500 && !(error instanceof SqsError)) this.logger?.error({ err: error }, 'SQS request failed');
@@ -213,4 +225,8 @@ function authenticate(users: UserRegistry, door: SqsDoor, request: FastifyReques
     throw sqsError('InvalidClientTokenId', `The access key of user '${user.name}' is accepted only from the local machine (loopback users).`);
   }
   return { key, user };
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
