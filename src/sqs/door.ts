@@ -10,7 +10,7 @@ import { accountOf, parseQueueUrl, type AccountMap } from './addresses.js';
 import { sqsError } from './errors.js';
 import { ExpiringMap, FIFO_INTERVAL_MS, type ReceiveAttempt, type SentRecord } from './fifo-memory.js';
 import { InFlightTable } from './in-flight.js';
-import type { MoveTask } from './move-tasks.js';
+import { MoveTask, MoveTaskStore, type MoveTaskRecord } from './move-tasks.js';
 import type { SqsRequest, SqsResult } from './protocol/request.js';
 import type { QueueRegistry } from './queue-registry.js';
 
@@ -39,8 +39,8 @@ export class SqsDoor {
   /** Messages waiting out DelaySeconds, per queue (ApproximateNumberOfMessagesDelayed). */
   readonly delayed = new Map<QueueView, Set<NodeJS.Timeout>>();
   private readonly boundToDelay = new WeakSet<QueueView>();
-  /** Message move tasks by handle (kept while the process runs; ListMessageMoveTasks shows the recent ones). */
-  readonly moveTasks = new Map<string, MoveTask>();
+  /** Message move tasks by handle: live ones, and those of earlier runs (MoveTaskStore). */
+  readonly moveTasks = new Map<string, MoveTask | MoveTaskRecord>();
   /** When each queue was last purged (PurgeQueue allows one per 60 s). */
   readonly purgedAt = new WeakMap<QueueView, number>();
   /** First receive of each entry (ApproximateFirstReceiveTimestamp). */
@@ -61,8 +61,20 @@ export class SqsDoor {
     readonly registry: QueueRegistry,
     readonly accounts: AccountMap,
     readonly logger: Logger | undefined,
+    private readonly taskStore: MoveTaskStore = new MoveTaskStore(undefined),
+    earlierTasks: readonly MoveTaskRecord[] = [],
   ) {
     this.inFlight = new InFlightTable(keys.receiptHandleSecret);
+    for (const task of earlierTasks) this.moveTasks.set(task.handle, task);
+  }
+
+  /** Starts a move task; it is saved now and at each change of its status. */
+  startMoveTask(source: QueueView, sourceArn: string, destination: QueueView | undefined, destinationArn: string | undefined, rate: number | undefined): MoveTask {
+    const save = (): void => this.taskStore.save(() => this.moveTasks.values());
+    const task = new MoveTask(this.broker, source, sourceArn, destination, destinationArn, rate, save);
+    this.moveTasks.set(task.handle, task);
+    save();
+    return task;
   }
 
   nextReceiveTag(): string {
@@ -113,10 +125,9 @@ export class SqsDoor {
     return { queue, account: address.account, access };
   }
 
-  /** A definition change is answered once it is on disk: the core's definitions and the SQS settings file. */
+  /** A definition change (queues, policies, the sqs-queue parameters) is answered once it is on disk. */
   async definitionsDurable(): Promise<void> {
     await new Promise<void>((resolve) => this.broker.whenDurable(() => resolve()));
-    await this.registry.flushed();
   }
 
   delayedCount(queue: QueueView): number {
@@ -151,7 +162,7 @@ export class SqsDoor {
 
   /** The door closes: in-flight messages return to their queues. */
   close(): void {
-    for (const task of this.moveTasks.values()) task.cancel();
+    for (const task of this.moveTasks.values()) if (task instanceof MoveTask) task.halt();
     for (const timers of this.delayed.values()) for (const timer of timers) clearTimeout(timer);
     this.delayed.clear();
     this.inFlight.returnAll();

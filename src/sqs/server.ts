@@ -16,6 +16,7 @@ import { SqsError, sqsError, toSqsError } from './errors.js';
 import { decodeJsonRequest, encodeJsonError, encodeJsonResult, JSON_CONTENT_TYPE } from './protocol/json.js';
 import { decodeQueryRequest, encodeXmlError, encodeXmlResult } from './protocol/query.js';
 import type { SqsRequest } from './protocol/request.js';
+import { MoveTaskStore } from './move-tasks.js';
 import { QueueRegistry } from './queue-registry.js';
 import { parseAuthorization, SigningKeyCache } from './sigv4.js';
 
@@ -36,7 +37,7 @@ export interface SqsListenerOptions {
   region: string;
   /** account id (12 digits) -> vhost */
   accounts: ReadonlyMap<string, string>;
-  /** Keys and SQS queue settings live in `<dataDir>/sqs/`; undefined: in memory only. */
+  /** Keys (and an older version's queues.json, migrated on start) live in `<dataDir>/sqs/`; undefined: in memory only. */
   dataDir: string | undefined;
   /** Keys from the config file, (re)issued at every start. */
   accessKeys?: readonly SqsAccessKeyConfig[];
@@ -56,6 +57,7 @@ export class SqsListener implements Listener {
   readonly protocol: string;
   readonly keys: AccessKeyStore;
   private readonly registry: QueueRegistry;
+  private readonly moveTasks: MoveTaskStore;
   private door: SqsDoor | undefined;
   private app: FastifyInstance | undefined;
   private readonly waiting = new Set<AbortController>();
@@ -72,7 +74,8 @@ export class SqsListener implements Listener {
     this.protocol = options.tls === undefined ? 'http/sqs' : 'https/sqs';
     const dir = options.dataDir === undefined ? undefined : join(options.dataDir, 'sqs');
     this.keys = new AccessKeyStore(dir);
-    this.registry = new QueueRegistry(dir === undefined ? undefined : join(dir, 'queues.json'));
+    this.registry = new QueueRegistry(broker.parameters, dir === undefined ? undefined : join(dir, 'queues.json'));
+    this.moveTasks = new MoveTaskStore(dir === undefined ? undefined : join(dir, 'move-tasks.json'));
   }
 
   async listen(): Promise<ListenAddress> {
@@ -83,7 +86,9 @@ export class SqsListener implements Listener {
     }
     for (const key of this.options.accessKeys ?? []) this.keys.issue(key.user, key.vhost, key);
     const accounts: AccountMap = { region: this.options.region, accounts: this.options.accounts };
-    this.door = new SqsDoor(this.broker, this.users, this.keys, this.registry, accounts, this.logger);
+    const earlierTasks = await this.moveTasks.load();
+    this.door = new SqsDoor(this.broker, this.users, this.keys, this.registry, accounts, this.logger, this.moveTasks, earlierTasks);
+    if (earlierTasks.length > 0) this.moveTasks.save(() => this.door!.moveTasks.values()); // RUNNING ones are FAILED now
     this.door.blockedReason = this.blocked;
     const app = Fastify({
       bodyLimit: BODY_LIMIT,
@@ -113,7 +118,8 @@ export class SqsListener implements Listener {
     this.door?.close();
     await this.app?.close();
     await this.keys.flushed();
-    await this.registry.flushed();
+    await this.moveTasks.flushed();
+    this.registry.close();
   }
 
   setBlocked(reason: string | undefined): void {
