@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
+  AddPermissionCommand,
   ChangeMessageVisibilityCommand,
+  GetQueueAttributesCommand,
+  RemovePermissionCommand,
   CreateQueueCommand,
   DeleteMessageCommand,
   ReceiveMessageCommand,
@@ -81,5 +84,40 @@ describe('SQS door: FIFO duplicates answered as the original, ReceiveRequestAtte
     assert.equal((await sqs.send(new ReceiveMessageCommand({ QueueUrl }))).Messages, undefined, 'still invisible: the retry restarted its 2 s');
     const back = await sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 5 }));
     assert.equal(back.Messages?.[0]?.Body, 'v');
+  });
+});
+
+describe('SQS door: AddPermission / RemovePermission keep the queue Policy (@aws-sdk/client-sqs)', () => {
+  let t: TestSqs;
+  let sqs: SQSClient;
+  before(async () => {
+    t = await startSqs();
+    sqs = t.client();
+  });
+  after(() => t.close());
+
+  it('statements by label in the Policy attribute, AWS errors for a used or unknown label and bad input', async () => {
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'shared' }));
+    await sqs.send(new AddPermissionCommand({ QueueUrl, Label: 'one', AWSAccountIds: ['111122223333'], Actions: ['SendMessage'] }));
+    await sqs.send(new AddPermissionCommand({ QueueUrl, Label: 'two', AWSAccountIds: ['111122223333', '444455556666'], Actions: ['*'] }));
+    const policy = async (): Promise<{ Id: string; Statement: Array<{ Sid: string; Principal: { AWS: unknown }; Action: unknown; Resource: string }> } | undefined> => {
+      const text = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['Policy'] }))).Attributes?.['Policy'];
+      return text === undefined ? undefined : JSON.parse(text);
+    };
+    const doc = await policy();
+    assert.deepEqual(doc?.Statement.map((s) => s.Sid), ['one', 'two']);
+    assert.equal(doc?.Statement[0]?.Principal.AWS, 'arn:aws:iam::111122223333:root');
+    assert.equal(doc?.Statement[0]?.Action, 'SQS:SendMessage');
+    assert.deepEqual(doc?.Statement[1]?.Principal.AWS, ['arn:aws:iam::111122223333:root', 'arn:aws:iam::444455556666:root']);
+    assert.equal(doc?.Statement[1]?.Resource, `arn:aws:sqs:us-east-1:000000000000:shared`);
+    await assert.rejects(sqs.send(new AddPermissionCommand({ QueueUrl, Label: 'one', AWSAccountIds: ['111122223333'], Actions: ['SendMessage'] })), (e: Error) => e.name === 'InvalidParameterValue');
+    await assert.rejects(sqs.send(new AddPermissionCommand({ QueueUrl, Label: 'bad', AWSAccountIds: ['12'], Actions: ['SendMessage'] })), (e: Error) => e.name === 'InvalidParameterValue');
+    await assert.rejects(sqs.send(new AddPermissionCommand({ QueueUrl, Label: 'bad', AWSAccountIds: ['111122223333'], Actions: ['CreateQueue'] })), (e: Error) => e.name === 'InvalidParameterValue');
+    await assert.rejects(sqs.send(new AddPermissionCommand({ QueueUrl, Label: 'bad', AWSAccountIds: [], Actions: ['SendMessage'] })), (e: Error) => e.name === 'MissingParameter');
+    await sqs.send(new RemovePermissionCommand({ QueueUrl, Label: 'one' }));
+    assert.deepEqual((await policy())?.Statement.map((s) => s.Sid), ['two']);
+    await assert.rejects(sqs.send(new RemovePermissionCommand({ QueueUrl, Label: 'one' })), (e: Error) => e.name === 'InvalidParameterValue');
+    await sqs.send(new RemovePermissionCommand({ QueueUrl, Label: 'two' }));
+    assert.equal(await policy(), undefined);
   });
 });
