@@ -1,4 +1,5 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { digestHex } from './digest.js';
 import { sqsError } from './errors.js';
 
 /** How far a request's X-Amz-Date may be from the broker's clock (AWS allows 5 minutes; SigV4 docs). */
@@ -90,27 +91,31 @@ export function parseAuthorization(request: SignedRequest): SignatureClaim {
   };
 }
 
+const INNER_WHITESPACE = /\s\s|[\t\n\r\f\v]/;
+
 function canonicalRequest(request: SignedRequest, signedHeaders: string[]): string {
   const q = request.url.indexOf('?');
   const path = q < 0 ? request.url : request.url.slice(0, q);
   const query = q < 0 ? '' : request.url.slice(q + 1);
-  const headerLines = signedHeaders.map((name) => {
+  let headerLines = '';
+  for (const name of signedHeaders) {
     const value = request.headers[name];
     const joined = Array.isArray(value) ? value.join(',') : (value ?? '');
-    return `${name}:${joined.trim().replace(/\s+/g, ' ')}\n`;
-  });
+    // Sequential spaces become one (SigV4 canonical headers); most values have none, so test first.
+    headerLines += `${name}:${INNER_WHITESPACE.test(joined) ? joined.trim().replace(/\s+/g, ' ') : joined.trim()}\n`;
+  }
   // A signed x-amz-content-sha256 must be the body's hash: otherwise a body could be swapped under a valid signature.
   const payload = sha256Hex(request.body);
   const claimed = single(request.headers['x-amz-content-sha256']);
   if (claimed !== undefined && claimed !== payload) {
     throw sqsError('SignatureDoesNotMatch', 'The x-amz-content-sha256 header does not match the request body.');
   }
-  return [request.method, canonicalUri(path), canonicalQuery(query), headerLines.join(''), signedHeaders.join(';'), payload].join('\n');
+  return `${request.method}\n${canonicalUri(path)}\n${canonicalQuery(query)}\n${headerLines}\n${signedHeaders.join(';')}\n${payload}`;
 }
 
 /** Each segment encoded once more, as SigV4 does for every service but S3. */
 function canonicalUri(path: string): string {
-  if (path === '') return '/';
+  if (path === '' || path === '/') return '/';
   return path.split('/').map(encodeRfc3986).join('/');
 }
 
@@ -139,7 +144,7 @@ function encodeRfc3986(text: string): string {
 }
 
 function sha256Hex(data: string | Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
+  return digestHex('sha256', data);
 }
 
 function hmac(key: string | Buffer, data: string): Buffer {

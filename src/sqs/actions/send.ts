@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { digestHex } from '../digest.js';
 import type { QueueView } from '../../broker/queue-view.js';
 import { BarrierSet } from '../../session/durability.js';
 import type { ActionHandler, SqsCall, SqsDoor } from '../door.js';
@@ -52,7 +52,7 @@ function prepare(door: SqsDoor, call: SqsCall, queue: QueueView, params: Params)
       if (record.attributes['ContentBasedDeduplication'] !== 'true') {
         throw invalidParameter('The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly');
       }
-      deduplicationId = createHash('sha256').update(body).digest('hex');
+      deduplicationId = digestHex('sha256', body);
     } else if (!ID_PATTERN.test(deduplicationId)) {
       throw invalidParameter(`Value ${deduplicationId} for parameter MessageDeduplicationId is invalid.`);
     }
