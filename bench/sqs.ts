@@ -253,8 +253,8 @@ async function main(): Promise<void> {
         sqs.destroy();
         await sdkCheck(server, urls['check']!);
         const t = await throughput(server, urls['throughput']!, seconds, Number(values.producers), Number(values.consumers), loops);
-        const l = await latency(server, urls['latency']!, seconds, rate, 16);
-        const notes = [`${t.perReceive.toFixed(1)} msg/receive`, t.errors, l.errors, l.sent < rate * seconds * 0.9 ? `sent only ${l.sent} of ${rate * seconds}` : ''].filter((n) => n !== '').join('; ');
+        const l = seconds > 0 && rate > 0 ? await latency(server, urls["latency"]!, seconds, rate, 16) : { p50: NaN, p99: NaN, samples: 0, sent: 0, errors: "" };
+        const notes = [`${t.perReceive.toFixed(1)} msg/receive`, t.errors, l.errors, rate > 0 && l.sent < rate * seconds * 0.9 ? `sent only ${l.sent} of ${rate * seconds}` : ''].filter((n) => n !== '').join('; ');
         rows.push(`| ${target.name} | ${round} | ${Math.round(t.rate)} | ${Math.round(t.serverCpuUs)} | ${Math.round(t.clientCpuUs)} | ${l.p50.toFixed(2)} | ${l.p99.toFixed(2)} | ${l.samples} | ${before} -> ${loadavg()} | ${notes} |`);
       } catch (error) {
         rows.push(`| ${target.name} | ${round} | failed: ${String(error).slice(0, 160)} | | | | | | ${before} | |`);
