@@ -41,7 +41,7 @@ async function run(options: RoleOptions): Promise<unknown> {
   const deleted = (n: number): void => void Atomics.add(counters, 1, n);
   const stop = new Float64Array(options.stopAt);
   const running = (): boolean => now() < stop[0]!;
-  const sqs = new LeanSqsClient(options.endpoint, options.credentials, 'us-east-1', options.role === 'send-rate' ? 64 : options.loops + 4);
+  const sqs = new LeanSqsClient(options.endpoint, options.credentials, 'us-east-1', options.role === 'send-rate' ? 1024 : options.loops + 4);
   let errors = 0;
   let firstError: string | undefined;
   const failed = (error: unknown): void => {
