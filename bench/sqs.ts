@@ -1,30 +1,44 @@
 /**
- * The SQS door against SQS emulators from npm, side by side in one run, with the same client
- * (@aws-sdk/client-sqs, JSON protocol, keep-alive):
- *   - throughput: producers send SendMessageBatch (10 x 100 B) while consumers loop ReceiveMessage(10,
- *     long poll) + DeleteMessageBatch; messages deleted per second.
- *   - latency: SendMessage at a fixed rate (default 1,000 msg/s) while receives wait (WaitTimeSeconds 20);
- *     time from just before SendMessage to the waiting ReceiveMessage returning it, p50/p99.
- * Every server runs in a child process of its own. Warren runs as `warren server --sqs-port 0` on a
- * temp data dir (SQS queues are durable: every send is answered after fdatasync), and again with
- * `--store-sync periodic` (answered once written to the OS).
+ * The SQS door against SQS emulators from npm, side by side in one run, with the same load client:
+ *   - check: the real @aws-sdk/client-sqs (JSON protocol) sends a batch with message attributes,
+ *     receives and deletes it; the SDK verifies every MD5, so a server that answers wrong fails here.
+ *   - throughput: producer workers loop SendMessageBatch (10 x 100 B) while consumer workers loop
+ *     ReceiveMessage(10, long poll 1 s) + DeleteMessageBatch; messages deleted per second over the
+ *     window (producers hold back once 5,000 messages wait, so the queue stays short).
+ *   - latency: SendMessage at a fixed rate (default 1,000 msg/s) while receives wait (WaitTimeSeconds
+ *     20); time from just before SendMessage to the waiting ReceiveMessage returning it, p50/p99.
+ * The load is bench/sqs/lean-client.ts (SigV4-signed JSON 1.0 over keep-alive sockets) in worker
+ * threads (bench/sqs/load-worker.ts): the SDK itself tops out at a few hundred calls per second per
+ * process, which made the previous run measure the client. Every server runs in a child process of
+ * its own. Warren runs as `warren server --sqs-port 0` on a temp data dir (SQS queues are durable:
+ * every send is answered after fdatasync), and again with `--store-sync periodic`.
  *
- *   npm install --prefix bench/.emulators fauxqs local-aws-sqs   # once
- *   npx tsc -p . && node dist/bench/sqs.js [--duration 5] [--rate 1000] [--targets warren,warren-periodic,fauxqs,local-aws-sqs]
+ *   npm run bench:sqs:emulators   # once: installs fauxqs and local-aws-sqs into bench/.emulators
+ *   npx tsc -p . && node dist/bench/sqs.js [--duration 5] [--rate 1000] [--rounds 1]
+ *       [--targets warren,warren-periodic,fauxqs,local-aws-sqs] [--producers 2] [--consumers 2] [--loops 8]
+ *       [--warren-args='--cpu-prof --cpu-prof-dir=/tmp/prof']   (node flags for Warren's process)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { Agent } from 'node:http';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
-import { CreateQueueCommand, DeleteMessageBatchCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
+import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { LeanCredentials } from './sqs/lean-client.js';
+import type { RoleOptions } from './sqs/load-worker.js';
+
+interface Server {
+  endpoint: string;
+  pid: number;
+  credentials: LeanCredentials;
+  stop: () => Promise<void>;
+}
 
 interface Target {
   name: string;
-  start(): Promise<{ endpoint: string; stop: () => void; credentials: { accessKeyId: string; secretAccessKey: string } }>;
+  start(): Promise<Server>;
 }
 
 function waitForLine(child: ChildProcess, pattern: RegExp): Promise<RegExpMatchArray> {
@@ -45,18 +59,32 @@ function waitForLine(child: ChildProcess, pattern: RegExp): Promise<RegExpMatchA
   });
 }
 
-function warren(name: string, extra: string[]): Target {
+/** SIGTERM first (so --cpu-prof writes its profile), SIGKILL after 5 s. */
+function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+function warren(name: string, extra: string[], nodeArgs: () => string[]): Target {
   return {
     name,
     async start() {
       const dataDir = mkdtempSync(join(tmpdir(), 'warren-sqs-bench-'));
-      const child = spawn(process.execPath, ['dist/src/cli/main.js', 'server', '--amqp-host', '127.0.0.1', '--amqp-port', '0', '--http-host', '127.0.0.1', '--http-port', '0', '--sqs-host', '127.0.0.1', '--sqs-port', '0', '--data-dir', dataDir, '--log-level', 'info', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [...nodeArgs(), 'dist/src/cli/main.js', 'server', '--amqp-host', '127.0.0.1', '--amqp-port', '0', '--http-host', '127.0.0.1', '--http-port', '0', '--sqs-host', '127.0.0.1', '--sqs-port', '0', '--data-dir', dataDir, '--log-level', 'info', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
       const [, port] = await waitForLine(child, /SQS listening on \S+?:(\d+)/);
       return {
         endpoint: `http://127.0.0.1:${port}`,
+        pid: child.pid!,
         credentials: { accessKeyId: 'guest', secretAccessKey: 'guest' },
-        stop: () => {
-          child.kill('SIGKILL');
+        stop: async () => {
+          await stopChild(child);
           rmSync(dataDir, { recursive: true, force: true });
         },
       };
@@ -70,135 +98,119 @@ function emulator(name: string): Target {
     async start() {
       const child = spawn(process.execPath, ['dist/bench/sqs/emulator-server.js', name], { stdio: ['ignore', 'pipe', 'pipe'] });
       const [, port] = await waitForLine(child, /listening (\d+)/);
-      return { endpoint: `http://127.0.0.1:${port}`, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, stop: () => child.kill('SIGKILL') };
+      return { endpoint: `http://127.0.0.1:${port}`, pid: child.pid!, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, stop: () => stopChild(child) };
     },
   };
 }
 
-const TARGETS: Record<string, Target> = {
-  warren: warren('Warren', []),
-  'warren-periodic': warren('Warren (--store-sync periodic)', ['--store-sync', 'periodic']),
-  fauxqs: emulator('fauxqs'),
-  'local-aws-sqs': emulator('local-aws-sqs'),
-};
-
-function client(endpoint: string, credentials: { accessKeyId: string; secretAccessKey: string }): SQSClient {
-  return new SQSClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials,
-    maxAttempts: 1,
-    requestHandler: new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: true, maxSockets: 256 }) }),
-  });
-}
-
-const BODY = 'x'.repeat(100);
-/** Wall-clock ms with sub-ms resolution, comparable across processes on one machine. */
 const now = (): number => performance.timeOrigin + performance.now();
 
-/**
- * The load runs in child processes of this script (one SDK client each): a single Node process
- * tops out at a few hundred SDK calls per second, which would measure the client, not the server.
- */
-async function role(name: string, endpoint: string, credentials: { accessKeyId: string; secretAccessKey: string }, queueUrl: string, startAt: number, endAt: number, rate: number): Promise<unknown> {
-  const sqs = client(endpoint, credentials);
-  const measuring = (): boolean => { const t = now(); return t >= startAt && t < endAt; };
-  if (startAt > now()) await sleep(startAt - now());
-  if (name === 'produce') {
-    let n = 0;
-    const loop = async (): Promise<void> => {
-      while (now() < endAt) await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: Array.from({ length: 10 }, (_, i) => ({ Id: `m${i}`, MessageBody: `${n++}-${BODY}` })) }));
-    };
-    await Promise.all([loop(), loop(), loop(), loop()]);
-    return { sent: n };
-  }
-  if (name === 'consume') {
-    let deleted = 0;
-    const loop = async (): Promise<void> => {
-      while (now() < endAt) {
-        const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
-        const messages = got.Messages ?? [];
-        if (messages.length === 0) continue;
-        await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: messages.map((m, i) => ({ Id: `d${i}`, ReceiptHandle: m.ReceiptHandle! })) }));
-        if (measuring()) deleted += messages.length;
+/** The real SDK against the server: a batch with attributes out, received (MD5s checked by the SDK) and deleted. */
+async function sdkCheck(server: Server, queueUrl: string): Promise<void> {
+  const sqs = new SQSClient({ endpoint: server.endpoint, region: 'us-east-1', credentials: server.credentials, maxAttempts: 1 });
+  try {
+    const bodies = Array.from({ length: 10 }, (_, i) => `check-${i}-${'é'.repeat(i)}`);
+    const sent = await sqs.send(new SendMessageBatchCommand({
+      QueueUrl: queueUrl,
+      Entries: bodies.map((body, i) => ({ Id: `c${i}`, MessageBody: body, MessageAttributes: { n: { DataType: 'Number', StringValue: String(i) }, s: { DataType: 'String', StringValue: 'v' } } })),
+    }));
+    if ((sent.Successful?.length ?? 0) !== 10) throw new Error(`SDK check: ${sent.Failed?.length ?? '?'} of 10 sends failed`);
+    const got = new Set<string>();
+    for (let i = 0; i < 20 && got.size < 10; i++) {
+      const answer = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ['All'] }));
+      const messages = answer.Messages ?? [];
+      for (const m of messages) got.add(m.Body!);
+      if (messages.length > 0) {
+        const deleted = await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: messages.map((m, j) => ({ Id: `d${j}`, ReceiptHandle: m.ReceiptHandle! })) }));
+        if ((deleted.Failed?.length ?? 0) > 0) throw new Error('SDK check: DeleteMessageBatch failed');
       }
-    };
-    await Promise.all([loop(), loop(), loop(), loop()]);
-    return { deleted };
-  }
-  if (name === 'send-rate') {
-    const interval = 1000 / rate;
-    const sends: Promise<unknown>[] = [];
-    for (let i = 0; ; i++) {
-      const due = startAt + i * interval;
-      if (due >= endAt) break;
-      const wait = due - now();
-      if (wait > 1) await sleep(wait);
-      sends.push(sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: String(now()) })));
     }
-    await Promise.all(sends);
-    return { sent: sends.length };
+    if (bodies.some((b) => !got.has(b))) throw new Error(`SDK check: received ${got.size} of 10 bodies`);
+  } finally {
+    sqs.destroy();
   }
-  if (name === 'receive-latency') {
-    const samples: number[] = [];
-    let lastGot = endAt;
-    const loop = async (): Promise<void> => {
-      // Until the senders' backlog is drained: nothing received for 3 s after the window.
-      while (now() < endAt + 1000 || now() - lastGot < 3000) {
-        const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
-        const at = now();
-        if ((got.Messages?.length ?? 0) > 0) lastGot = at;
-        for (const m of got.Messages ?? []) {
-          samples.push(at - Number(m.Body));
-          sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle! })).catch(() => undefined);
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: 8 }, loop));
-    return { samples };
-  }
-  throw new Error(`unknown role ${name}`);
 }
 
-function runRoles(roles: string[], endpoint: string, credentials: { accessKeyId: string; secretAccessKey: string }, queueUrl: string, window: number, rate: number): Promise<unknown[]> {
-  const started = new Set<ChildProcess>();
-  return Promise.all(
-    roles.map(
-      (name) =>
-        new Promise<unknown>((resolve, reject) => {
-          const child = spawn(process.execPath, [process.argv[1]!, '--role', name, '--endpoint', endpoint, '--key', JSON.stringify(credentials), '--queue', queueUrl, '--rate', String(rate)], { stdio: ['pipe', 'pipe', 'inherit'] });
-          let out = '';
-          child.stdout.on('data', (c: Buffer) => {
-            out += c.toString();
-            if (out.includes('ready\n') && !started.has(child)) {
-              started.add(child);
-              if (started.size === roles.length) {
-                // Every child has loaded its client: the window starts for all at once.
-                const startAt = now() + 300;
-                for (const c of started) c.stdin?.end(`${startAt} ${startAt + window}\n`);
-              }
-            }
-          });
-          child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`${name} exited ${code}`))));
-        }),
-    ),
-  );
+interface WorkerResult {
+  errors: number;
+  firstError?: string;
+  samples?: number[];
 }
 
-async function throughput(endpoint: string, credentials: { accessKeyId: string; secretAccessKey: string }, queueUrl: string, seconds: number): Promise<number> {
-  const results = (await runRoles(['produce', 'produce', 'consume', 'consume'], endpoint, credentials, queueUrl, seconds * 1000, 0)) as Array<{ deleted?: number }>;
-  return results.reduce((n, r) => n + (r.deleted ?? 0), 0) / seconds;
+function startRoles(roles: Array<Pick<RoleOptions, 'role' | 'loops'>>, server: Server, queueUrl: string, rate: number, backlog: number): { counters: Int32Array; stopAt: Float64Array; done: Promise<WorkerResult[]> } {
+  const countersBuffer = new SharedArrayBuffer(12);
+  const stopBuffer = new SharedArrayBuffer(8);
+  const stopAt = new Float64Array(stopBuffer);
+  stopAt[0] = Infinity;
+  const done = Promise.all(roles.map((r) => new Promise<WorkerResult>((resolve, reject) => {
+    const data: RoleOptions = { ...r, endpoint: server.endpoint, credentials: server.credentials, queueUrl, rate, backlog, counters: countersBuffer, stopAt: stopBuffer };
+    const worker = new Worker(new URL('./sqs/load-worker.js', import.meta.url), { workerData: data });
+    worker.once('message', (m: WorkerResult) => {
+      resolve(m);
+      void worker.terminate();
+    });
+    worker.once('error', reject);
+  })));
+  return { counters: new Int32Array(countersBuffer), stopAt, done };
 }
 
-async function latency(endpoint: string, credentials: { accessKeyId: string; secretAccessKey: string }, queueUrl: string, seconds: number, rate: number): Promise<{ p50: number; p99: number; samples: number }> {
-  const results = (await runRoles(['receive-latency', 'send-rate', 'send-rate'], endpoint, credentials, queueUrl, seconds * 1000, rate / 2)) as Array<{ samples?: number[] }>;
+function summarizeErrors(results: WorkerResult[]): string {
+  const errors = results.reduce((n, r) => n + r.errors, 0);
+  return errors === 0 ? '' : `${errors} errors (${results.find((r) => r.firstError !== undefined)?.firstError})`;
+}
+
+async function throughput(server: Server, queueUrl: string, seconds: number, producers: number, consumers: number, loops: number): Promise<{ rate: number; serverCpuUs: number; clientCpuUs: number; perReceive: number; errors: string }> {
+  const roles = [
+    ...Array.from({ length: producers }, () => ({ role: 'produce' as const, loops })),
+    ...Array.from({ length: consumers }, () => ({ role: 'consume' as const, loops })),
+  ];
+  const run = startRoles(roles, server, queueUrl, 0, 5000);
+  await sleep(1500); // warm up: sockets open, JIT warm
+  const startCount = Atomics.load(run.counters, 1);
+  const startReceives = Atomics.load(run.counters, 2);
+  const startAt = now();
+  const serverCpu = cpuSeconds(server.pid);
+  const clientCpu = ownCpuSeconds();
+  await sleep(seconds * 1000);
+  const deleted = Atomics.load(run.counters, 1) - startCount;
+  const receives = Atomics.load(run.counters, 2) - startReceives;
+  const elapsed = (now() - startAt) / 1000;
+  const perMessage = (cpu: number): number => (cpu * 1e6) / Math.max(1, deleted);
+  const serverCpuUs = perMessage(cpuSeconds(server.pid) - serverCpu);
+  const clientCpuUs = perMessage(ownCpuSeconds() - clientCpu);
+  run.stopAt[0] = now();
+  const results = await run.done;
+  return { rate: deleted / elapsed, serverCpuUs, clientCpuUs, perReceive: deleted / Math.max(1, receives), errors: summarizeErrors(results) };
+}
+
+async function latency(server: Server, queueUrl: string, seconds: number, rate: number, loops: number): Promise<{ p50: number; p99: number; samples: number; sent: number; errors: string }> {
+  const run = startRoles([{ role: 'receive-latency', loops }, { role: 'send-rate', loops: 1 }], server, queueUrl, rate, 0);
+  await sleep(seconds * 1000);
+  run.stopAt[0] = now();
+  const results = await run.done;
   const samples = results.flatMap((r) => r.samples ?? []).sort((a, b) => a - b);
   const at = (q: number): number => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] ?? NaN;
-  return { p50: at(0.5), p99: at(0.99), samples: samples.length };
+  return { p50: at(0.5), p99: at(0.99), samples: samples.length, sent: Atomics.load(run.counters, 0), errors: summarizeErrors(results) };
+}
+
+/** CPU seconds (user + system) a process has used so far: /proc/PID/stat fields 14 and 15, in clock ticks of 10 ms. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** This process's CPU seconds (every thread: the load workers too). */
+function ownCpuSeconds(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1e6;
 }
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+function loadavg(): string {
+  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 }
 
 async function main(): Promise<void> {
@@ -206,51 +218,53 @@ async function main(): Promise<void> {
     options: {
       duration: { type: 'string', default: '5' },
       rate: { type: 'string', default: '1000' },
+      rounds: { type: 'string', default: '1' },
       targets: { type: 'string', default: 'warren,warren-periodic,fauxqs,local-aws-sqs' },
-      role: { type: 'string' },
-      endpoint: { type: 'string' },
-      key: { type: 'string' },
-      queue: { type: 'string' },
+      producers: { type: 'string', default: '2' },
+      consumers: { type: 'string', default: '2' },
+      loops: { type: 'string', default: '8' },
+      'warren-args': { type: 'string', default: '' },
     },
   });
-  if (values.role !== undefined) {
-    // Load the client, say so, then wait for the window every child shares.
-    client(values.endpoint!, JSON.parse(values.key!) as { accessKeyId: string; secretAccessKey: string }).destroy();
-    process.stdout.write('ready\n');
-    let line = '';
-    for await (const chunk of process.stdin) line += String(chunk);
-    const [startAt, endAt] = line.trim().split(' ').map(Number) as [number, number];
-    const result = await role(values.role, values.endpoint!, JSON.parse(values.key!) as { accessKeyId: string; secretAccessKey: string }, values.queue!, startAt, endAt, Number(values.rate));
-    console.log(JSON.stringify(result));
-    process.exit(0);
-  }
+  const warrenNodeArgs = (): string[] => values['warren-args'].split(' ').filter((a) => a !== '');
+  const targets: Record<string, Target> = {
+    warren: warren('Warren', [], warrenNodeArgs),
+    'warren-periodic': warren('Warren (--store-sync periodic)', ['--store-sync', 'periodic'], warrenNodeArgs),
+    fauxqs: emulator('fauxqs'),
+    'local-aws-sqs': emulator('local-aws-sqs'),
+  };
   const seconds = Number(values.duration);
   const rate = Number(values.rate);
+  const loops = Number(values.loops);
   const rows: string[] = [];
-  console.log(`# SQS benchmark: ${os.cpus().length} CPUs, loadavg before: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
-  for (const key of values.targets.split(',')) {
-    const target = TARGETS[key];
-    if (target === undefined) throw new Error(`unknown target ${key}`);
-    let server: Awaited<ReturnType<Target['start']>> | undefined;
-    try {
-      server = await target.start();
-      const sqs = client(server.endpoint, server.credentials);
-      const a = await sqs.send(new CreateQueueCommand({ QueueName: 'bench-throughput' }));
-      const perSecond = await throughput(server.endpoint, server.credentials, a.QueueUrl!, seconds);
-      const b = await sqs.send(new CreateQueueCommand({ QueueName: 'bench-latency' }));
-      const lat = await latency(server.endpoint, server.credentials, b.QueueUrl!, seconds, rate);
-      sqs.destroy();
-      rows.push(`| ${target.name} | ${Math.round(perSecond)} | ${lat.p50.toFixed(2)} | ${lat.p99.toFixed(2)} | ${lat.samples} |`);
+  console.log(`# SQS benchmark: ${os.cpus().length} CPUs, ${values.producers} producer + ${values.consumers} consumer worker threads x ${loops} concurrent calls, loadavg before: ${loadavg()}`);
+  for (let round = 1; round <= Number(values.rounds); round++) {
+    for (const key of values.targets.split(',')) {
+      const target = targets[key];
+      if (target === undefined) throw new Error(`unknown target ${key}`);
+      let server: Server | undefined;
+      const before = loadavg();
+      try {
+        server = await target.start();
+        const sqs = new SQSClient({ endpoint: server.endpoint, region: 'us-east-1', credentials: server.credentials, maxAttempts: 1 });
+        const names = { check: `bench-check-${round}`, throughput: `bench-throughput-${round}`, latency: `bench-latency-${round}` };
+        const urls: Record<string, string> = {};
+        for (const [k, name] of Object.entries(names)) urls[k] = (await sqs.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl!;
+        sqs.destroy();
+        await sdkCheck(server, urls['check']!);
+        const t = await throughput(server, urls['throughput']!, seconds, Number(values.producers), Number(values.consumers), loops);
+        const l = seconds > 0 && rate > 0 ? await latency(server, urls["latency"]!, seconds, rate, 16) : { p50: NaN, p99: NaN, samples: 0, sent: 0, errors: "" };
+        const notes = [`${t.perReceive.toFixed(1)} msg/receive`, t.errors, l.errors, rate > 0 && l.sent < rate * seconds * 0.9 ? `sent only ${l.sent} of ${rate * seconds}` : ''].filter((n) => n !== '').join('; ');
+        rows.push(`| ${target.name} | ${round} | ${Math.round(t.rate)} | ${Math.round(t.serverCpuUs)} | ${Math.round(t.clientCpuUs)} | ${l.p50.toFixed(2)} | ${l.p99.toFixed(2)} | ${l.samples} | ${before} -> ${loadavg()} | ${notes} |`);
+      } catch (error) {
+        rows.push(`| ${target.name} | ${round} | failed: ${String(error).slice(0, 160)} | | | | | | ${before} | |`);
+      } finally {
+        await server?.stop();
+      }
       console.log(rows[rows.length - 1]);
-    } catch (error) {
-      rows.push(`| ${target.name} | failed: ${String(error).slice(0, 120)} | | | |`);
-      console.log(rows[rows.length - 1]);
-    } finally {
-      server?.stop();
     }
   }
-  console.log(`\n| server | send+receive+delete msg/s | latency p50 ms @${rate}/s | p99 ms | samples |\n| --- | --- | --- | --- | --- |\n${rows.join('\n')}`);
-  console.log(`loadavg after: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
+  console.log(`\n| server | round | send+receive+delete msg/s | server CPU us/msg | load client CPU us/msg | latency p50 ms @${rate}/s | p99 ms | samples | load (1/5/15 min) before -> after | notes |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n${rows.join('\n')}`);
 }
 
 void main();

@@ -30,6 +30,10 @@ export interface ConnectionInfo {
   readonly heartbeat: number;
   readonly tls: boolean;
   readonly authMechanism: string;
+  /** Doors without long-lived connections (SQS: one row per client identity): requests served so far. */
+  readonly requests?: number;
+  /** ...and when the last one came (ms since the epoch). */
+  readonly lastSeenAt?: number;
 }
 
 /** A snapshot of one channel (AMQP channel, MQTT/STOMP session: doors without channels show one). */

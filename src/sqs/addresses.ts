@@ -37,6 +37,9 @@ export function queueArn(map: AccountMap, account: string, name: string): string
   return `arn:aws:sqs:${map.region}:${account}:${name}`;
 }
 
+/** http(s)://host[:port]/path with nothing URL parsing would change (no backslashes, dots, query or fragment). */
+const PLAIN_URL = /^https?:\/\/[A-Za-z0-9.:[\]-]+(\/[A-Za-z0-9_%-]*\/[A-Za-z0-9_.%-]*)$/;
+
 /**
  * The queue a QueueUrl names: its path is /ACCOUNT/NAME (the host part is not checked: clients reach
  * Warren under many names). A bare queue name is refused as AWS does.
@@ -44,10 +47,15 @@ export function queueArn(map: AccountMap, account: string, name: string): string
 export function parseQueueUrl(map: AccountMap, url: unknown): QueueAddress {
   if (typeof url !== 'string' || url === '') throw sqsError('MissingParameter', 'The request must contain the parameter QueueUrl.');
   let path: string;
-  try {
-    path = url.startsWith('/') ? url : new URL(url).pathname;
-  } catch {
-    throw sqsError('InvalidAddress', 'The address ' + url + ' is not valid for this endpoint.');
+  const plain = PLAIN_URL.exec(url);
+  if (url.startsWith('/')) path = url;
+  else if (plain !== null) path = plain[1] ?? '/'; // the common shape, without building a URL object per request
+  else {
+    try {
+      path = new URL(url).pathname;
+    } catch {
+      throw sqsError('InvalidAddress', 'The address ' + url + ' is not valid for this endpoint.');
+    }
   }
   const parts = path.split('/').filter((p) => p !== '');
   if (parts.length !== 2) throw sqsError('InvalidAddress', 'The address ' + url + ' is not valid for this endpoint.');

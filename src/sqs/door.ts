@@ -1,15 +1,16 @@
 import type { Logger } from 'pino';
 import type { User, UserRegistry } from '../auth/users.js';
 import type { Broker } from '../broker/broker.js';
-import type { SessionOwner } from '../broker/front-door.js';
 import type { QueueView } from '../broker/queue-view.js';
 import type { VHost } from '../broker/vhost.js';
 import { SessionAccess } from '../session/access.js';
+import type { ConnectionView } from '../session/views.js';
 import type { AccessKey, AccessKeyStore } from './access-keys.js';
 import { accountOf, parseQueueUrl, type AccountMap } from './addresses.js';
 import { sqsError } from './errors.js';
+import { ExpiringMap, FIFO_INTERVAL_MS, type ReceiveAttempt, type SentRecord } from './fifo-memory.js';
 import { InFlightTable } from './in-flight.js';
-import type { MoveTask } from './move-tasks.js';
+import { MoveTask, MoveTaskStore, type MoveTaskRecord } from './move-tasks.js';
 import type { SqsRequest, SqsResult } from './protocol/request.js';
 import type { QueueRegistry } from './queue-registry.js';
 
@@ -21,7 +22,8 @@ export interface SqsCall {
   /** Scheme and Host header of the request: queue URLs name where the client reached us. */
   readonly scheme: string;
   readonly host: string;
-  readonly owner: SessionOwner;
+  /** The client's row in /api/connections (clients.ts): the owner of what the call declares or consumes. */
+  readonly owner: ConnectionView;
   /** Aborted when the client goes away (a long poll then returns what it took). */
   readonly aborted: AbortSignal;
 }
@@ -37,12 +39,16 @@ export class SqsDoor {
   /** Messages waiting out DelaySeconds, per queue (ApproximateNumberOfMessagesDelayed). */
   readonly delayed = new Map<QueueView, Set<NodeJS.Timeout>>();
   private readonly boundToDelay = new WeakSet<QueueView>();
-  /** Message move tasks by handle (kept while the process runs; ListMessageMoveTasks shows the recent ones). */
-  readonly moveTasks = new Map<string, MoveTask>();
+  /** Message move tasks by handle: live ones, and those of earlier runs (MoveTaskStore). */
+  readonly moveTasks = new Map<string, MoveTask | MoveTaskRecord>();
   /** When each queue was last purged (PurgeQueue allows one per 60 s). */
   readonly purgedAt = new WeakMap<QueueView, number>();
   /** First receive of each entry (ApproximateFirstReceiveTimestamp). */
   readonly firstReceived = new WeakMap<object, number>();
+  /** FIFO sends per queue by deduplication key, for 5 minutes: a duplicate gets the original's answer. */
+  private readonly fifoSent = new WeakMap<QueueView, ExpiringMap<SentRecord>>();
+  /** FIFO receives per queue by ReceiveRequestAttemptId, for 5 minutes: a retry gets the same messages. */
+  private readonly receiveAttempts = new WeakMap<QueueView, ExpiringMap<ReceiveAttempt>>();
   /** A resource alarm holds publishers: sends are refused meanwhile (503, which the SDKs retry). */
   blockedReason: string | undefined = undefined;
   private receiveNumber = 0;
@@ -55,8 +61,20 @@ export class SqsDoor {
     readonly registry: QueueRegistry,
     readonly accounts: AccountMap,
     readonly logger: Logger | undefined,
+    private readonly taskStore: MoveTaskStore = new MoveTaskStore(undefined),
+    earlierTasks: readonly MoveTaskRecord[] = [],
   ) {
     this.inFlight = new InFlightTable(keys.receiptHandleSecret);
+    for (const task of earlierTasks) this.moveTasks.set(task.handle, task);
+  }
+
+  /** Starts a move task; it is saved now and at each change of its status. */
+  startMoveTask(source: QueueView, sourceArn: string, destination: QueueView | undefined, destinationArn: string | undefined, rate: number | undefined): MoveTask {
+    const save = (): void => this.taskStore.save(() => this.moveTasks.values());
+    const task = new MoveTask(this.broker, source, sourceArn, destination, destinationArn, rate, save);
+    this.moveTasks.set(task.handle, task);
+    save();
+    return task;
   }
 
   nextReceiveTag(): string {
@@ -67,6 +85,14 @@ export class SqsDoor {
   nextSequenceNumber(): string {
     this.sequence = (this.sequence + 1) % 1_000_000;
     return `${Date.now()}${String(this.sequence).padStart(7, '0')}`.padStart(20, '0');
+  }
+
+  sentBefore(queue: QueueView): ExpiringMap<SentRecord> {
+    return memoryOf(this.fifoSent, queue);
+  }
+
+  attemptsOf(queue: QueueView): ExpiringMap<ReceiveAttempt> {
+    return memoryOf(this.receiveAttempts, queue);
   }
 
   access(call: SqsCall, vhost: string): SessionAccess {
@@ -99,10 +125,9 @@ export class SqsDoor {
     return { queue, account: address.account, access };
   }
 
-  /** A definition change is answered once it is on disk: the core's definitions and the SQS settings file. */
+  /** A definition change (queues, policies, the sqs-queue parameters) is answered once it is on disk. */
   async definitionsDurable(): Promise<void> {
     await new Promise<void>((resolve) => this.broker.whenDurable(() => resolve()));
-    await this.registry.flushed();
   }
 
   delayedCount(queue: QueueView): number {
@@ -137,9 +162,15 @@ export class SqsDoor {
 
   /** The door closes: in-flight messages return to their queues. */
   close(): void {
-    for (const task of this.moveTasks.values()) task.cancel();
+    for (const task of this.moveTasks.values()) if (task instanceof MoveTask) task.halt();
     for (const timers of this.delayed.values()) for (const timer of timers) clearTimeout(timer);
     this.delayed.clear();
     this.inFlight.returnAll();
   }
+}
+
+function memoryOf<V>(maps: WeakMap<QueueView, ExpiringMap<V>>, queue: QueueView): ExpiringMap<V> {
+  let map = maps.get(queue);
+  if (map === undefined) maps.set(queue, (map = new ExpiringMap<V>(FIFO_INTERVAL_MS)));
+  return map;
 }

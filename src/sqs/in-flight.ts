@@ -12,6 +12,10 @@ export interface InFlightMessage {
   readonly queue: QueueView;
   readonly entry: QueueEntry;
   readonly receivedAt: number;
+  /** Its receipt handle, kept so a live handle is recognised by comparison instead of a fresh HMAC. */
+  handle: string;
+  /** ChangeMessageVisibility was called on it (a ReceiveRequestAttemptId retry then receives anew). */
+  changed: boolean;
   deadline: number;
   timer: NodeJS.Timeout | undefined;
 }
@@ -48,18 +52,20 @@ export class InFlightTable {
     return n;
   }
 
-  /** Tracks a received entry; returns its receipt handle. */
-  add(queue: QueueView, entry: QueueEntry, visibilitySeconds: number): string {
+  /** Tracks a received entry; returns what the table holds of it (its `handle` is the receipt handle). */
+  add(queue: QueueView, entry: QueueEntry, visibilitySeconds: number): InFlightMessage {
     const id = this.nextId++;
     const now = Date.now();
-    const message: InFlightMessage = { id, queue, entry, receivedAt: now, deadline: now, timer: undefined };
+    const message: InFlightMessage = { id, queue, entry, receivedAt: now, handle: this.handleFor(queue, id), changed: false, deadline: now, timer: undefined };
     this.messages.set(id, message);
     // Even for 0 s: a message must not come back inside the receive that is handing it out.
     this.arm(message, visibilitySeconds);
-    return this.handleFor(queue, id);
+    return message;
   }
 
   lookup(handle: unknown, queue: QueueView): ReceiptLookup {
+    const live = this.liveByHandle(handle, queue);
+    if (live !== undefined) return { kind: 'live', message: live };
     const id = this.verify(handle, queue);
     const message = this.messages.get(id);
     return message === undefined || message.queue !== queue ? { kind: 'stale' } : { kind: 'live', message };
@@ -73,7 +79,18 @@ export class InFlightTable {
 
   /** ChangeMessageVisibility: the deadline moves to `seconds` from now; 0 makes it receivable at once. */
   setVisibility(message: InFlightMessage, seconds: number): void {
+    message.changed = true;
     if (seconds === 0) return this.expire(message);
+    this.arm(message, seconds);
+  }
+
+  /** Still in flight under the handle it was received with, neither deleted, returned nor changed. */
+  untouched(message: InFlightMessage): boolean {
+    return this.messages.get(message.id) === message && !message.changed;
+  }
+
+  /** A ReceiveRequestAttemptId retry: the visibility timeout starts again. */
+  restartVisibility(message: InFlightMessage, seconds: number): void {
     this.arm(message, seconds);
   }
 
@@ -112,17 +129,33 @@ export class InFlightTable {
     return `${Buffer.from(body).toString('base64url')}.${this.mac(body)}`;
   }
 
-  private verify(handle: unknown, queue: QueueView): number {
-    const invalid = sqsError('ReceiptHandleIsInvalid', `The input receipt handle "${String(handle).slice(0, 200)}" is not a valid receipt handle.`);
-    if (typeof handle !== 'string' || handle.length > 1024) throw invalid;
+  /**
+   * The common case without an HMAC: the handle is exactly the one issued for a message in flight in
+   * this queue (the table holds the genuine string, so equality proves it). Anything else is verified.
+   */
+  private liveByHandle(handle: unknown, queue: QueueView): InFlightMessage | undefined {
+    if (typeof handle !== 'string' || handle.length > 1024) return undefined;
     const dot = handle.indexOf('.');
-    if (dot < 0) throw invalid;
+    if (dot < 0) return undefined;
+    const body = Buffer.from(handle.slice(0, dot), 'base64url').toString();
+    const id = Number(body.slice(body.lastIndexOf('\n') + 1));
+    const message = Number.isInteger(id) ? this.messages.get(id) : undefined;
+    if (message === undefined || message.queue !== queue || message.handle.length !== handle.length) return undefined;
+    // Constant-time, so response times tell nothing of how much of a guessed handle was right.
+    return timingSafeEqual(Buffer.from(message.handle), Buffer.from(handle)) ? message : undefined;
+  }
+
+  private verify(handle: unknown, queue: QueueView): number {
+    const invalid = (): Error => sqsError('ReceiptHandleIsInvalid', `The input receipt handle "${String(handle).slice(0, 200)}" is not a valid receipt handle.`);
+    if (typeof handle !== 'string' || handle.length > 1024) throw invalid();
+    const dot = handle.indexOf('.');
+    if (dot < 0) throw invalid();
     const body = Buffer.from(handle.slice(0, dot), 'base64url').toString();
     const mac = Buffer.from(handle.slice(dot + 1));
     const expected = Buffer.from(this.mac(body));
-    if (mac.length !== expected.length || !timingSafeEqual(mac, expected)) throw invalid;
+    if (mac.length !== expected.length || !timingSafeEqual(mac, expected)) throw invalid();
     const [epoch, vhost, name, id] = body.split('\n');
-    if (vhost !== queue.vhost.name || name !== queue.name || id === undefined) throw invalid;
+    if (vhost !== queue.vhost.name || name !== queue.name || id === undefined) throw invalid();
     return epoch === this.epoch ? Number(id) : 0; // 0: no message has it (stale)
   }
 

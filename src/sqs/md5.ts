@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
+import { digestHex } from './digest.js';
 import type { MessageAttributeValue } from './message-attributes.js';
 
 export function md5Hex(data: Buffer | string): string {
-  return createHash('md5').update(data).digest('hex');
+  return digestHex('md5', data);
 }
 
 const STRING_TRANSPORT = 1;

@@ -1,6 +1,7 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import type { QueueAttributes } from './queue-attributes.js';
+import { readFile, rename } from 'node:fs/promises';
+import { preconditionFailed } from '../broker/errors.js';
+import type { RuntimeParameters } from '../broker/parameters/runtime-parameters.js';
+import { validateAttributes, type QueueAttributes } from './queue-attributes.js';
 
 /** What SQS knows of a queue beyond the core's: its settable attributes, tags, times. */
 export interface SqsQueueRecord {
@@ -11,74 +12,96 @@ export interface SqsQueueRecord {
   modified: number;
 }
 
-interface RegistryFile {
+/** The runtime parameter component the records live under: one parameter per queue, named as the queue. */
+export const SQS_QUEUE_COMPONENT = 'sqs-queue';
+
+/** The file earlier versions kept the records in (`<dataDir>/sqs/queues.json`). */
+interface LegacyFile {
   version: 1;
   queues: Array<{ vhost: string; name: string } & SqsQueueRecord>;
 }
 
 /**
- * SQS attributes and tags per queue, in `<dataDir>/sqs/queues.json` (rewritten whole on each change:
- * queue settings change rarely). The core keeps what it enforces itself (retention, redrive) as a
- * policy; the door's own settings (visibility, delay, wait, size, tags) live here. Without a file
- * (an in-memory broker) they last as long as the process.
+ * SQS attributes and tags per queue, kept as Warren definitions: a runtime parameter of the component
+ * `sqs-queue` in the queue's vhost (RabbitMQ's parameter model). So they are durable through the
+ * broker's definition journal with the queue itself, shared by a cluster's nodes, and carried by a
+ * definitions export and import. The core keeps what it enforces itself (retention, redrive) as the
+ * queue's `sqs:<name>` policy; the door's own settings (visibility, delay, wait, size, tags) live here.
+ * A local mirror answers the per-request lookups without building the parameter key each time; it
+ * follows every change (an import, a cluster peer) through the parameters' change events.
  */
 export class QueueRegistry {
-  private readonly records = new Map<string, SqsQueueRecord>();
-  private writing: Promise<void> = Promise.resolve();
-  private dirty = false;
+  private readonly mirror = new Map<string, SqsQueueRecord>();
+  private readonly unsubscribe: () => void;
 
-  constructor(private readonly file: string | undefined) {}
+  constructor(
+    private readonly parameters: RuntimeParameters,
+    /** queues.json of an older version: migrated into parameters on load, then renamed `.migrated`. */
+    private readonly legacyFile: string | undefined,
+  ) {
+    if (!parameters.hasComponent(SQS_QUEUE_COMPONENT)) parameters.registerComponent({ name: SQS_QUEUE_COMPONENT, validate: validateRecord });
+    for (const p of parameters.list({ component: SQS_QUEUE_COMPONENT })) this.mirror.set(key(p.vhost, p.name), p.value as SqsQueueRecord);
+    this.unsubscribe = parameters.onChange((change) => {
+      if (change.kind !== 'set' && change.kind !== 'deleted') return;
+      const p = change.parameter;
+      if (p.component !== SQS_QUEUE_COMPONENT) return;
+      if (change.kind === 'set') this.mirror.set(key(p.vhost, p.name), p.value as SqsQueueRecord);
+      else this.mirror.delete(key(p.vhost, p.name));
+    });
+  }
 
+  /** Moves the records of an older version's queues.json into parameters (those not there already). */
   async load(): Promise<void> {
-    if (this.file === undefined) return;
+    const file = this.legacyFile;
+    if (file === undefined) return;
     let text: string;
     try {
-      text = await readFile(this.file, 'utf8');
+      text = await readFile(file, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw error;
     }
-    const parsed = JSON.parse(text) as RegistryFile;
-    for (const { vhost, name, ...record } of parsed.queues) this.records.set(key(vhost, name), record);
+    const parsed = JSON.parse(text) as LegacyFile;
+    for (const { vhost, name, ...record } of parsed.queues) {
+      if (this.get(vhost, name) === undefined) this.parameters.restore({ component: SQS_QUEUE_COMPONENT, vhost, name, value: record });
+    }
+    await rename(file, `${file}.migrated`);
   }
 
   get(vhost: string, name: string): SqsQueueRecord | undefined {
-    return this.records.get(key(vhost, name));
+    return this.mirror.get(key(vhost, name));
   }
 
   put(vhost: string, name: string, record: SqsQueueRecord): void {
-    this.records.set(key(vhost, name), record);
-    this.save();
+    this.parameters.set(SQS_QUEUE_COMPONENT, vhost, name, record);
   }
 
   delete(vhost: string, name: string): void {
-    if (this.records.delete(key(vhost, name))) this.save();
+    this.parameters.delete(SQS_QUEUE_COMPONENT, vhost, name);
   }
 
-  /** Resolves once every change so far is on disk. */
-  flushed(): Promise<void> {
-    return this.writing;
-  }
-
-  /** One write at a time; changes made meanwhile go out in the next (temp file + rename: never half a file). */
-  private save(): void {
-    const file = this.file;
-    if (file === undefined) return;
-    if (this.dirty) return;
-    this.dirty = true;
-    this.writing = this.writing.then(async () => {
-      this.dirty = false;
-      const queues = [...this.records].map(([k, record]) => {
-        const [vhost, name] = JSON.parse(k) as [string, string];
-        return { vhost, name, ...record };
-      });
-      await mkdir(dirname(file), { recursive: true });
-      await writeFile(`${file}.tmp`, JSON.stringify({ version: 1, queues } satisfies RegistryFile));
-      await rename(`${file}.tmp`, file);
-    });
+  close(): void {
+    this.unsubscribe();
   }
 }
 
 function key(vhost: string, name: string): string {
-  return JSON.stringify([vhost, name]);
+  return `${vhost}\u0000${name}`;
+}
+
+/** A record set through the parameters API or an import must be what the door itself would store. */
+function validateRecord(_vhost: string, name: string, value: unknown): void {
+  const invalid = (detail: string): Error => preconditionFailed(`Validation failed for sqs-queue '${name}': ${detail}`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalid('the value must be an object');
+  const v = value as Record<string, unknown>;
+  for (const field of ['created', 'modified']) if (!Number.isSafeInteger(v[field])) throw invalid(`'${field}' must be an integer (seconds since the epoch)`);
+  const tags = v['tags'];
+  if (tags === null || typeof tags !== 'object' || Array.isArray(tags) || Object.values(tags).some((t) => typeof t !== 'string')) throw invalid("'tags' must be an object of strings");
+  const attributes = v['attributes'];
+  if (attributes === null || typeof attributes !== 'object' || Array.isArray(attributes)) throw invalid("'attributes' must be an object");
+  try {
+    validateAttributes(attributes, name.endsWith('.fifo'), false);
+  } catch (error) {
+    throw invalid((error as Error).message);
+  }
 }

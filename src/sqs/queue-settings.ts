@@ -5,6 +5,7 @@ import type { SqsDoor } from './door.js';
 import { sqsError } from './errors.js';
 import { DEFAULT_ATTRIBUTES, FIFO_DEFAULTS, type QueueAttributes } from './queue-attributes.js';
 import type { SqsQueueRecord } from './queue-registry.js';
+import { FIFO_INTERVAL_MS } from './fifo-memory.js';
 import { GROUP_HEADER } from './sqs-message.js';
 
 /** The x-arguments an SQS FIFO queue is declared with: the core's message groups and deduplication. */
@@ -13,7 +14,7 @@ export function fifoArguments(): Record<string, string | number | boolean> {
     'x-message-group-header': GROUP_HEADER,
     'x-message-deduplication': true,
     // SQS: "the deduplication interval is 5 minutes".
-    'x-cache-ttl': 5 * 60 * 1000,
+    'x-cache-ttl': FIFO_INTERVAL_MS,
   };
 }
 

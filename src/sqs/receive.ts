@@ -1,4 +1,5 @@
-import type { Consumer, QueueEntry, SessionOwner } from '../broker/front-door.js';
+import type { Consumer, ConsumerDetails, QueueEntry } from '../broker/front-door.js';
+import type { ConnectionView } from '../session/views.js';
 import type { FieldTable } from '../broker/message.js';
 import type { QueueView } from '../broker/queue-view.js';
 
@@ -22,12 +23,21 @@ class ReceiveConsumer implements Consumer {
 
   constructor(
     readonly tag: string,
-    readonly owner: SessionOwner,
+    readonly owner: ConnectionView,
     private readonly max: number,
   ) {}
 
   canTake(): boolean {
     return !this.done && this.entries.length < this.max;
+  }
+
+  /** /api/consumers: a waiting receive under its client's row (its prefetch is MaxNumberOfMessages). */
+  describe(): ConsumerDetails {
+    const info = this.owner.info();
+    return {
+      channel: { name: info.name, number: 0, connectionName: info.name, peerHost: info.peerHost, peerPort: info.peerPort, user: info.user },
+      prefetchCount: this.max,
+    };
   }
 
   deliver(entry: QueueEntry): void {
@@ -42,8 +52,12 @@ class ReceiveConsumer implements Consumer {
   }
 
   /** Resolves on the first delivery (plus the rest of its turn), a cancel, or after `ms`. */
-  waitFor(ms: number, aborted: AbortSignal | undefined): Promise<void> {
+  /** The abort signal, once waiting asked for it (a receive that answers at once never makes one). */
+  signal: AbortSignal | undefined;
+
+  waitFor(ms: number, abortSignal: (() => AbortSignal) | undefined): Promise<void> {
     if (this.entries.length > 0 || this.cancelled || ms <= 0) return Promise.resolve();
+    const aborted = (this.signal = abortSignal?.());
     return new Promise((resolve) => {
       const timer = setTimeout(finish, ms);
       function finish(): void {
@@ -65,10 +79,11 @@ export interface ReceiveOutcome {
 
 /**
  * Receives up to `max` entries from `queue`, waiting up to `waitMs` for the first (long polling).
- * The entries come back unacked: the caller tracks their visibility. With `aborted` (the client went
- * away) what was received is returned to the queue.
+ * The entries come back unacked: the caller tracks their visibility. `aborted` gives the signal of the
+ * client going away, asked for only when the receive has to wait; if it fires, what was received is
+ * returned to the queue.
  */
-export async function receiveEntries(queue: QueueView, owner: SessionOwner, tag: string, max: number, waitMs: number, aborted?: AbortSignal): Promise<ReceiveOutcome> {
+export async function receiveEntries(queue: QueueView, owner: ConnectionView, tag: string, max: number, waitMs: number, aborted?: () => AbortSignal): Promise<ReceiveOutcome> {
   const consumer = new ReceiveConsumer(tag, owner, max);
   queue.addConsumer(consumer); // dispatches what is receivable now, synchronously
   try {
@@ -82,7 +97,7 @@ export async function receiveEntries(queue: QueueView, owner: SessionOwner, tag:
     consumer.done = true;
     if (!queue.deleted) queue.removeConsumer(consumer);
   }
-  if (aborted?.aborted === true && consumer.entries.length > 0) {
+  if (consumer.signal?.aborted === true && consumer.entries.length > 0) {
     queue.requeue(consumer.entries);
     return { entries: [], cancelled: consumer.cancelled };
   }

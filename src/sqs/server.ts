@@ -8,6 +8,7 @@ import type { Broker } from '../broker/broker.js';
 import type { ConnectionView, ListenAddress, Listener } from '../session/views.js';
 import { join } from 'node:path';
 import { AccessKeyStore } from './access-keys.js';
+import { SqsClients } from './clients.js';
 import { ACTIONS } from './actions/index.js';
 import type { AccountMap } from './addresses.js';
 import { SqsDoor, type SqsCall } from './door.js';
@@ -15,8 +16,9 @@ import { SqsError, sqsError, toSqsError } from './errors.js';
 import { decodeJsonRequest, encodeJsonError, encodeJsonResult, JSON_CONTENT_TYPE } from './protocol/json.js';
 import { decodeQueryRequest, encodeXmlError, encodeXmlResult } from './protocol/query.js';
 import type { SqsRequest } from './protocol/request.js';
+import { MoveTaskStore } from './move-tasks.js';
 import { QueueRegistry } from './queue-registry.js';
-import { parseAuthorization } from './sigv4.js';
+import { parseAuthorization, SigningKeyCache } from './sigv4.js';
 
 /** A SendMessageBatch of 1 MiB, form-encoded (up to 3 bytes per byte), with room for the rest. */
 const BODY_LIMIT = 4 * 1024 * 1024;
@@ -35,7 +37,7 @@ export interface SqsListenerOptions {
   region: string;
   /** account id (12 digits) -> vhost */
   accounts: ReadonlyMap<string, string>;
-  /** Keys and SQS queue settings live in `<dataDir>/sqs/`; undefined: in memory only. */
+  /** Keys (and an older version's queues.json, migrated on start) live in `<dataDir>/sqs/`; undefined: in memory only. */
   dataDir: string | undefined;
   /** Keys from the config file, (re)issued at every start. */
   accessKeys?: readonly SqsAccessKeyConfig[];
@@ -48,17 +50,20 @@ export interface SqsListenerOptions {
  * The SQS front door: an HTTP listener (fastify) that decodes both wire protocols (JSON 1.0 with
  * X-Amz-Target, and the query protocol with XML answers), authenticates every request with SigV4
  * against the access keys of Warren users, and dispatches to one handler per action (actions/).
- * SQS has no connections: each request stands alone, so this door shows no connections to the
- * management API (its queues, messages and rates show like any other queue's).
+ * SQS has no connections (each request stands alone): /api/connections shows one row per client
+ * identity instead, the access key plus the source address (clients.ts).
  */
 export class SqsListener implements Listener {
   readonly protocol: string;
   readonly keys: AccessKeyStore;
   private readonly registry: QueueRegistry;
+  private readonly moveTasks: MoveTaskStore;
   private door: SqsDoor | undefined;
   private app: FastifyInstance | undefined;
   private readonly waiting = new Set<AbortController>();
   private blocked: string | undefined;
+  private readonly signingKeys = new SigningKeyCache();
+  private readonly clients = new SqsClients();
 
   constructor(
     private readonly broker: Broker,
@@ -69,7 +74,8 @@ export class SqsListener implements Listener {
     this.protocol = options.tls === undefined ? 'http/sqs' : 'https/sqs';
     const dir = options.dataDir === undefined ? undefined : join(options.dataDir, 'sqs');
     this.keys = new AccessKeyStore(dir);
-    this.registry = new QueueRegistry(dir === undefined ? undefined : join(dir, 'queues.json'));
+    this.registry = new QueueRegistry(broker.parameters, dir === undefined ? undefined : join(dir, 'queues.json'));
+    this.moveTasks = new MoveTaskStore(dir === undefined ? undefined : join(dir, 'move-tasks.json'));
   }
 
   async listen(): Promise<ListenAddress> {
@@ -80,7 +86,9 @@ export class SqsListener implements Listener {
     }
     for (const key of this.options.accessKeys ?? []) this.keys.issue(key.user, key.vhost, key);
     const accounts: AccountMap = { region: this.options.region, accounts: this.options.accounts };
-    this.door = new SqsDoor(this.broker, this.users, this.keys, this.registry, accounts, this.logger);
+    const earlierTasks = await this.moveTasks.load();
+    this.door = new SqsDoor(this.broker, this.users, this.keys, this.registry, accounts, this.logger, this.moveTasks, earlierTasks);
+    if (earlierTasks.length > 0) this.moveTasks.save(() => this.door!.moveTasks.values()); // RUNNING ones are FAILED now
     this.door.blockedReason = this.blocked;
     const app = Fastify({
       bodyLimit: BODY_LIMIT,
@@ -110,7 +118,8 @@ export class SqsListener implements Listener {
     this.door?.close();
     await this.app?.close();
     await this.keys.flushed();
-    await this.registry.flushed();
+    await this.moveTasks.flushed();
+    this.registry.close();
   }
 
   setBlocked(reason: string | undefined): void {
@@ -118,22 +127,42 @@ export class SqsListener implements Listener {
     if (this.door !== undefined) this.door.blockedReason = reason;
   }
 
+  /** One row per client identity (access key + source address): clients.ts says why. */
   connections(): Iterable<ConnectionView> {
-    return [];
+    return this.clients.list();
   }
 
   private async handle(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const requestId = randomUUID();
     const door = this.door;
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-    const controller = new AbortController();
-    reply.raw.once('close', () => {
-      if (!reply.raw.writableFinished) controller.abort();
-    });
+    // Only a call that waits (a long poll) asks for the abort signal: most requests never pay for one.
+    let controller: AbortController | undefined;
+    const aborted = (): AbortSignal => {
+      if (controller === undefined) {
+        const made = (controller = new AbortController());
+        this.waiting.add(made);
+        reply.raw.once('close', () => {
+          if (!reply.raw.writableFinished) made.abort();
+        });
+      }
+      return controller.signal;
+    };
     try {
       if (door === undefined) throw sqsError('ServiceUnavailable', 'The SQS door is starting.');
       const decoded = decode(request, body);
-      const key = authenticate(this.users, door, request, body);
+      const key = authenticate(this.users, door, request, body, this.signingKeys);
+      const client = this.clients.seen({
+        accessKeyId: key.key.accessKeyId,
+        user: key.user.name,
+        vhost: key.key.vhost,
+        address: request.socket.remoteAddress ?? '',
+        port: request.socket.remotePort ?? 0,
+        socket: request.socket,
+        userAgent: single(request.headers['user-agent']),
+        bytesIn: body.length,
+        tls: this.options.tls !== undefined,
+      });
       const handler = ACTIONS.get(decoded.action);
       if (handler === undefined) throw sqsError('InvalidAction', `The action ${decoded.action} is not valid for this endpoint.`);
       const call: SqsCall = {
@@ -142,22 +171,21 @@ export class SqsListener implements Listener {
         user: key.user,
         scheme: this.options.tls === undefined ? 'http' : 'https',
         host: request.headers.host ?? `${this.options.host}:${(this.app!.server.address() as AddressInfo).port}`,
-        owner: { name: `${request.ip}:${request.socket.remotePort ?? 0} -> sqs` },
-        aborted: controller.signal,
+        owner: client,
+        get aborted() {
+          return aborted();
+        },
       };
-      this.waiting.add(controller);
       let result;
       try {
         result = await handler(door, call);
       } finally {
-        this.waiting.delete(controller);
+        if (controller !== undefined) this.waiting.delete(controller);
       }
       reply.header('x-amzn-requestid', requestId);
-      if (decoded.protocol === 'json') {
-        await reply.status(200).header('content-type', JSON_CONTENT_TYPE).send(encodeJsonResult(result));
-      } else {
-        await reply.status(200).header('content-type', 'text/xml').send(encodeXmlResult(decoded.action, result, requestId));
-      }
+      const encoded = decoded.protocol === 'json' ? encodeJsonResult(result) : encodeXmlResult(decoded.action, result, requestId);
+      client.bytesOut += encoded.length; // characters: close enough for a gauge, without encoding twice
+      await reply.status(200).header('content-type', decoded.protocol === 'json' ? JSON_CONTENT_TYPE : 'text/xml').send(encoded);
     } catch (error) {
       const sqs = toSqsError(error);
       if (sqs.status >= 500 && !(error instanceof SqsError)) this.logger?.error({ err: error }, 'SQS request failed');
@@ -191,16 +219,20 @@ function decode(request: FastifyRequest, body: Buffer): SqsRequest {
 }
 
 /** SigV4: the key must exist (InvalidClientTokenId), belong to a user, be used from where its user may log in, and sign right. */
-function authenticate(users: UserRegistry, door: SqsDoor, request: FastifyRequest, body: Buffer): { key: NonNullable<ReturnType<AccessKeyStore['get']>>; user: NonNullable<ReturnType<UserRegistry['getUser']>> } {
+function authenticate(users: UserRegistry, door: SqsDoor, request: FastifyRequest, body: Buffer, signingKeys: SigningKeyCache): { key: NonNullable<ReturnType<AccessKeyStore['get']>>; user: NonNullable<ReturnType<UserRegistry['getUser']>> } {
   const claim = parseAuthorization({ method: request.method, url: request.url, headers: request.headers, body });
   const key = door.keys.get(claim.accessKeyId);
   const user = key === undefined ? undefined : users.getUser(key.user);
   if (key === undefined || user === undefined) {
     throw sqsError('InvalidClientTokenId', 'The security token included in the request is invalid.');
   }
-  claim.verify(key.secretAccessKey);
+  claim.verify(key.secretAccessKey, Date.now(), signingKeys);
   if (users.isLoopbackOnly(user.name) && !isLoopbackAddress(request.socket.remoteAddress ?? '')) {
     throw sqsError('InvalidClientTokenId', `The access key of user '${user.name}' is accepted only from the local machine (loopback users).`);
   }
   return { key, user };
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }

@@ -1,4 +1,5 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { digestHex } from './digest.js';
 import { sqsError } from './errors.js';
 
 /** How far a request's X-Amz-Date may be from the broker's clock (AWS allows 5 minutes; SigV4 docs). */
@@ -15,7 +16,33 @@ export interface SignedRequest {
 export interface SignatureClaim {
   accessKeyId: string;
   /** Checks the signature against the key's secret; throws SignatureDoesNotMatch / RequestExpired. */
-  verify(secret: string, now?: number): void;
+  verify(secret: string, now?: number, keys?: SigningKeyCache): void;
+}
+
+/**
+ * Derived signing keys (HMAC chain over the secret, day, region and service): the same for every
+ * request of a key on one day, so a door keeps them instead of computing four HMACs per request.
+ * Bounded: when full it starts over (a day's keys are few; an attacker's made-up scopes cannot grow it).
+ */
+export class SigningKeyCache {
+  private readonly keys = new Map<string, Buffer>();
+
+  constructor(private readonly limit = 1024) {}
+
+  get(secret: string, date: string, region: string, service: string): Buffer {
+    const id = `${date}\n${region}\n${service}\n${secret}`;
+    let key = this.keys.get(id);
+    if (key === undefined) {
+      key = signingKey(secret, date, region, service);
+      if (this.keys.size >= this.limit) this.keys.clear();
+      this.keys.set(id, key);
+    }
+    return key;
+  }
+}
+
+function signingKey(secret: string, date: string, region: string, service: string): Buffer {
+  return hmac(hmac(hmac(hmac(`AWS4${secret}`, date), region), service), 'aws4_request');
 }
 
 const ALGORITHM = 'AWS4-HMAC-SHA256';
@@ -47,14 +74,14 @@ export function parseAuthorization(request: SignedRequest): SignatureClaim {
   if (amzDate === undefined || !/^\d{8}T\d{6}Z$/.test(amzDate)) throw sqsError('IncompleteSignature', 'Authorization requires an X-Amz-Date header.');
   return {
     accessKeyId,
-    verify(secret, now = Date.now()) {
+    verify(secret, now = Date.now(), keys) {
       const at = Date.UTC(+amzDate.slice(0, 4), +amzDate.slice(4, 6) - 1, +amzDate.slice(6, 8), +amzDate.slice(9, 11), +amzDate.slice(11, 13), +amzDate.slice(13, 15));
       if (Math.abs(now - at) > MAX_CLOCK_SKEW_MS) {
         throw sqsError('RequestExpired', `Request has expired: signed at ${amzDate}, more than 5 minutes from the server time.`);
       }
       const canonical = canonicalRequest(request, signedHeaders.split(';'));
       const stringToSign = [ALGORITHM, amzDate, `${date}/${region}/${service}/aws4_request`, sha256Hex(canonical)].join('\n');
-      const key = hmac(hmac(hmac(hmac(`AWS4${secret}`, date), region), service), 'aws4_request');
+      const key = keys === undefined ? signingKey(secret, date, region, service) : keys.get(secret, date, region, service);
       const expected = Buffer.from(createHmac('sha256', key).update(stringToSign).digest('hex'));
       const given = Buffer.from(signature);
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
@@ -64,22 +91,31 @@ export function parseAuthorization(request: SignedRequest): SignatureClaim {
   };
 }
 
+const INNER_WHITESPACE = /\s\s|[\t\n\r\f\v]/;
+
 function canonicalRequest(request: SignedRequest, signedHeaders: string[]): string {
   const q = request.url.indexOf('?');
   const path = q < 0 ? request.url : request.url.slice(0, q);
   const query = q < 0 ? '' : request.url.slice(q + 1);
-  const headerLines = signedHeaders.map((name) => {
+  let headerLines = '';
+  for (const name of signedHeaders) {
     const value = request.headers[name];
     const joined = Array.isArray(value) ? value.join(',') : (value ?? '');
-    return `${name}:${joined.trim().replace(/\s+/g, ' ')}\n`;
-  });
-  const payload = single(request.headers['x-amz-content-sha256']) ?? sha256Hex(request.body);
-  return [request.method, canonicalUri(path), canonicalQuery(query), headerLines.join(''), signedHeaders.join(';'), payload].join('\n');
+    // Sequential spaces become one (SigV4 canonical headers); most values have none, so test first.
+    headerLines += `${name}:${INNER_WHITESPACE.test(joined) ? joined.trim().replace(/\s+/g, ' ') : joined.trim()}\n`;
+  }
+  // A signed x-amz-content-sha256 must be the body's hash: otherwise a body could be swapped under a valid signature.
+  const payload = sha256Hex(request.body);
+  const claimed = single(request.headers['x-amz-content-sha256']);
+  if (claimed !== undefined && claimed !== payload) {
+    throw sqsError('SignatureDoesNotMatch', 'The x-amz-content-sha256 header does not match the request body.');
+  }
+  return `${request.method}\n${canonicalUri(path)}\n${canonicalQuery(query)}\n${headerLines}\n${signedHeaders.join(';')}\n${payload}`;
 }
 
 /** Each segment encoded once more, as SigV4 does for every service but S3. */
 function canonicalUri(path: string): string {
-  if (path === '') return '/';
+  if (path === '' || path === '/') return '/';
   return path.split('/').map(encodeRfc3986).join('/');
 }
 
@@ -108,7 +144,7 @@ function encodeRfc3986(text: string): string {
 }
 
 function sha256Hex(data: string | Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
+  return digestHex('sha256', data);
 }
 
 function hmac(key: string | Buffer, data: string): Buffer {

@@ -13,6 +13,7 @@ import { decodeQueryRequest } from '../../src/sqs/protocol/query.js';
 import { readMessageAttributes } from '../../src/sqs/message-attributes.js';
 import { parseAuthorization } from '../../src/sqs/sigv4.js';
 import { validateAttributes } from '../../src/sqs/queue-attributes.js';
+import { parseQueueUrl } from '../../src/sqs/addresses.js';
 import { int, pick, randomBytes, randomString, testSeed, withSeed, type Rng } from '../unit/codec/random.js';
 import { startSqs } from '../helpers/sqs.js';
 import { ACTIONS } from '../../src/sqs/actions/index.js';
@@ -61,6 +62,12 @@ test('request parsers answer any input with a result or an SqsError', () => {
       onlySqsErrors('decodeQueryRequest(random bytes)', () => decodeQueryRequest(randomBytes(rng, 200)));
       onlySqsErrors('readMessageAttributes', () => readMessageAttributes(randomJson(rng)));
       onlySqsErrors('validateAttributes', () => validateAttributes(randomJson(rng), rng() < 0.5, rng() < 0.5));
+      onlySqsErrors('parseQueueUrl', () => {
+        const url = pick(rng, ['http://127.0.0.1:9324/000000000000/q', 'https://h/000000000000/a.fifo', '/000000000000/q', 'http://[::1]:1/000000000000/%41']);
+        const chars = [...url];
+        for (let i = int(rng, 0, 4); i > 0; i--) chars.splice(int(rng, 0, chars.length), int(rng, 0, 2), randomString(rng, 3));
+        parseQueueUrl({ region: 'us-east-1', accounts: new Map([['000000000000', '/']]) }, rng() < 0.1 ? randomJson(rng) : chars.join(''));
+      });
       onlySqsErrors('parseAuthorization', () =>
         parseAuthorization({
           method: 'POST',

@@ -36,6 +36,9 @@ export function connectionJson(context: ManagementContext, connection: Connectio
     timeout: info.heartbeat,
     ssl: info.tls,
     auth_mechanism: info.authMechanism,
+    // Warren's addition for request-based doors (SQS): a row is a client identity, not a socket.
+    ...(info.requests === undefined ? {} : { requests: info.requests }),
+    ...(info.lastSeenAt === undefined ? {} : { last_seen: info.lastSeenAt }),
   };
 }
 

@@ -3,7 +3,7 @@ import { getQueueAttributes, setQueueAttributes } from './attributes.js';
 import { createQueue, deleteQueue, getQueueUrl, listDeadLetterSourceQueues, listQueues, purgeQueue } from './queues.js';
 import { receiveMessage } from './receive.js';
 import { cancelMessageMoveTask, listMessageMoveTasks, startMessageMoveTask } from './move-tasks.js';
-import { addPermission, removePermission } from './refused.js';
+import { addPermission, removePermission } from './permissions.js';
 import { sendMessage, sendMessageBatch } from './send.js';
 import { changeMessageVisibility, changeMessageVisibilityBatch, deleteMessage, deleteMessageBatch } from './settle.js';
 import { listQueueTags, tagQueue, untagQueue } from './tags.js';

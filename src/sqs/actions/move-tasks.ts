@@ -1,7 +1,7 @@
 import { parseQueueArn } from '../addresses.js';
 import type { ActionHandler, SqsCall, SqsDoor } from '../door.js';
 import { invalidParameter, sqsError } from '../errors.js';
-import { MoveTask } from '../move-tasks.js';
+import { MoveTask, sourceKeyOf } from '../move-tasks.js';
 import { optionalInteger, optionalString, requiredString } from '../params.js';
 import type { QueueView } from '../../broker/queue-view.js';
 
@@ -32,11 +32,10 @@ export const startMessageMoveTask: ActionHandler = (door, call) => {
   const destination = destinationArn === undefined ? undefined : queueByArn(door, call, destinationArn, 'DestinationArn').queue;
   if (destination !== undefined) door.access(call, destination.vhost.name).writeQueue(destination.name);
   const rate = optionalInteger(params, 'MaxNumberOfMessagesPerSecond', 1, 500);
-  if ([...door.moveTasks.values()].some((t) => t.source === source && t.status === 'RUNNING')) {
+  if ([...door.moveTasks.values()].some((t) => t.sourceKey === sourceKeyOf(source) && t.status === 'RUNNING')) {
     throw sqsError('UnsupportedOperation', 'There is already a task running. Only one active task is allowed for a source queue ARN at a given time.');
   }
-  const task = new MoveTask(door.broker, source, sourceArn, destination, destinationArn, rate);
-  door.moveTasks.set(task.handle, task);
+  const task = door.startMoveTask(source, sourceArn, destination, destinationArn, rate);
   return { TaskHandle: task.handle };
 };
 
@@ -45,7 +44,7 @@ export const listMessageMoveTasks: ActionHandler = (door, call) => {
   const sourceArn = requiredString(params, 'SourceArn');
   const { queue: source } = queueByArn(door, call, sourceArn, 'SourceArn');
   const max = optionalInteger(params, 'MaxResults', 1, 10) ?? 1;
-  const tasks = [...door.moveTasks.values()].filter((t) => t.source === source).sort((a, b) => b.startedAt - a.startedAt).slice(0, max);
+  const tasks = [...door.moveTasks.values()].filter((t) => t.sourceKey === sourceKeyOf(source)).sort((a, b) => b.startedAt - a.startedAt).slice(0, max);
   return {
     Results: tasks.map((t) => ({
       ...(t.status === 'RUNNING' ? { TaskHandle: t.handle } : {}),
@@ -64,7 +63,7 @@ export const listMessageMoveTasks: ActionHandler = (door, call) => {
 export const cancelMessageMoveTask: ActionHandler = (door, call) => {
   const handle = requiredString(call.request.params, 'TaskHandle');
   const task = door.moveTasks.get(handle);
-  if (task === undefined || task.status !== 'RUNNING') throw sqsError('ResourceNotFoundException', `Task ${handle} does not exist or is not running.`);
+  if (!(task instanceof MoveTask) || task.status !== 'RUNNING') throw sqsError('ResourceNotFoundException', `Task ${handle} does not exist or is not running.`);
   door.access(call, task.source.vhost.name).readQueue(task.source.name);
   task.cancel();
   return { ApproximateNumberOfMessagesMoved: task.moved };

@@ -23,7 +23,8 @@ export const createQueue: ActionHandler = async (door, call) => {
   const name = requiredString(params, 'QueueName');
   const { fifo } = checkQueueName(name);
   const given = validateAttributes(params['Attributes'], fifo, true);
-  const tags = validateTags(stringMap(params, 'Tags') ?? {});
+  // The JSON protocol's member is `tags` (the service model's jsonName); the query protocol's Tag.N becomes `Tags`.
+  const tags = validateTags(stringMap(params, 'tags') ?? stringMap(params, 'Tags') ?? {});
   const { vhost, account } = door.homeVhost(call);
   door.access(call, vhost.name).declareQueue(name);
   const existing = vhost.getQueue(name);

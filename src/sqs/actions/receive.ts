@@ -6,7 +6,7 @@ import { readVisibility } from '../in-flight.js';
 import { md5Hex, md5OfAttributes } from '../md5.js';
 import { attributesForOutput, type MessageAttributeValue } from '../message-attributes.js';
 import { optionalInteger, optionalString, stringList } from '../params.js';
-import { arnOf, numberAttribute, recordOf } from '../queue-settings.js';
+import { arnOf, isFifo, numberAttribute, recordOf } from '../queue-settings.js';
 import { receiveEntries } from '../receive.js';
 import { fromCoreMessage } from '../sqs-message.js';
 
@@ -18,8 +18,8 @@ const SYSTEM_ATTRIBUTES = new Set([
 /**
  * ReceiveMessage: up to MaxNumberOfMessages (1-10), waiting up to WaitTimeSeconds (0-20; default the
  * queue's ReceiveMessageWaitTimeSeconds) for the first; each message is then invisible for
- * VisibilityTimeout (default the queue's) until deleted. ReceiveRequestAttemptId is accepted but a
- * retried attempt is not answered with the same messages (README: differences).
+ * VisibilityTimeout (default the queue's) until deleted. On a FIFO queue a ReceiveRequestAttemptId
+ * makes a retry inside 5 minutes answer with the same messages (replayAttempt).
  */
 export const receiveMessage: ActionHandler = async (door, call) => {
   const params = call.request.params;
@@ -36,14 +36,34 @@ export const receiveMessage: ActionHandler = async (door, call) => {
   const attemptId = optionalString(params, 'ReceiveRequestAttemptId');
   if (attemptId !== undefined && !/^[\x21-\x7e]{1,128}$/.test(attemptId)) throw invalidParameter(`Value ${attemptId} for parameter ReceiveRequestAttemptId is invalid.`);
 
-  const outcome = await receiveEntries(queue, call.owner, door.nextReceiveTag(), max, wait * 1000, call.aborted);
+  const fifo = isFifo(queue);
+  const replay = fifo && attemptId !== undefined ? replayAttempt(door, queue, attemptId) : undefined;
+  if (replay !== undefined) return { Messages: replay };
+  const outcome = await receiveEntries(queue, call.owner, door.nextReceiveTag(), max, wait * 1000, () => call.aborted);
   if (outcome.entries.length === 0) return {};
-  const messages = outcome.entries.map((entry) => {
-    const handle = door.inFlight.add(queue, entry, visibility);
-    return render(door, entry, handle, systemNames, attributeFilter, redriveSourceArn(door, account, queue, entry));
-  });
+  const held = outcome.entries.map((entry) => door.inFlight.add(queue, entry, visibility));
+  const messages = held.map((m) => render(door, m.entry, m.handle, systemNames, attributeFilter, redriveSourceArn(door, account, queue, m.entry)));
+  if (fifo && attemptId !== undefined) door.attemptsOf(queue).set(attemptId, { held, messages, visibilitySeconds: visibility });
   return { Messages: messages };
 };
+
+/**
+ * A FIFO retry with a ReceiveRequestAttemptId seen in the last 5 minutes: the same messages and receipt
+ * handles, their visibility timeout started again, if every one is still in flight untouched (not
+ * deleted, not returned, no ChangeMessageVisibility). Otherwise the attempt is forgotten and the
+ * call receives anew.
+ */
+function replayAttempt(door: SqsDoor, queue: QueueView, attemptId: string): Record<string, unknown>[] | undefined {
+  const attempts = door.attemptsOf(queue);
+  const attempt = attempts.get(attemptId);
+  if (attempt === undefined) return undefined;
+  if (!attempt.held.every((m) => door.inFlight.untouched(m))) {
+    attempts.delete(attemptId);
+    return undefined;
+  }
+  for (const m of attempt.held) door.inFlight.restartVisibility(m, attempt.visibilitySeconds);
+  return attempt.messages;
+}
 
 function render(door: SqsDoor, entry: QueueEntry, receiptHandle: string, systemNames: Set<string>, filter: string[], dlqSource: string | undefined): Record<string, unknown> {
   const incoming = fromCoreMessage(entry, `${entry.seq}`);

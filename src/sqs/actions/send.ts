@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { digestHex } from '../digest.js';
 import type { QueueView } from '../../broker/queue-view.js';
 import { BarrierSet } from '../../session/durability.js';
 import type { ActionHandler, SqsCall, SqsDoor } from '../door.js';
@@ -18,7 +18,7 @@ const ID_PATTERN = /^[\x21-\x7e]{1,128}$/;
 interface Prepared {
   message: OutgoingMessage;
   delaySeconds: number;
-  sequenceNumber: string | undefined;
+  fifo: boolean;
   result: Record<string, unknown>;
 }
 
@@ -52,7 +52,7 @@ function prepare(door: SqsDoor, call: SqsCall, queue: QueueView, params: Params)
       if (record.attributes['ContentBasedDeduplication'] !== 'true') {
         throw invalidParameter('The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly');
       }
-      deduplicationId = createHash('sha256').update(body).digest('hex');
+      deduplicationId = digestHex('sha256', body);
     } else if (!ID_PATTERN.test(deduplicationId)) {
       throw invalidParameter(`Value ${deduplicationId} for parameter MessageDeduplicationId is invalid.`);
     }
@@ -69,8 +69,7 @@ function prepare(door: SqsDoor, call: SqsCall, queue: QueueView, params: Params)
   if (md5Attributes !== undefined) result['MD5OfMessageAttributes'] = md5Attributes;
   const md5System = md5OfAttributes(system);
   if (md5System !== undefined) result['MD5OfMessageSystemAttributes'] = md5System;
-  const sequenceNumber = fifo ? door.nextSequenceNumber() : undefined;
-  return { message, delaySeconds: perMessageDelay ?? numberAttribute(record, 'DelaySeconds'), sequenceNumber, result };
+  return { message, delaySeconds: perMessageDelay ?? numberAttribute(record, 'DelaySeconds'), fifo, result };
 }
 
 /**
@@ -80,13 +79,25 @@ function prepare(door: SqsDoor, call: SqsCall, queue: QueueView, params: Params)
  * delay exchange (stored there, durable too) until it is due.
  */
 function publish(door: SqsDoor, queue: QueueView, prepared: Prepared, barriers: BarrierSet): Record<string, unknown> {
+  const dedupKey = prepared.message.deduplicationId;
+  const sent = dedupKey === undefined ? undefined : door.sentBefore(queue);
+  const original = sent?.get(dedupKey!);
+  if (original !== undefined) {
+    // A duplicate inside the interval: accepted, not delivered again, answered as the original was.
+    // It waits for the same barriers, so the answer never comes before the original is durable.
+    if (queue.durability !== undefined) barriers.join(queue.durability);
+    return { ...prepared.result, MessageId: original.messageId, ...(original.sequenceNumber === undefined ? {} : { SequenceNumber: original.sequenceNumber }) };
+  }
+  const sequenceNumber = prepared.fifo ? door.nextSequenceNumber() : undefined;
   const delayed = prepared.delaySeconds > 0 ? { exchange: door.delayExchange(queue, prepared.delaySeconds), delayMs: prepared.delaySeconds * 1000 } : undefined;
-  const core = toCoreMessage(queue.name, prepared.message, queue.durable, prepared.sequenceNumber, delayed);
+  const core = toCoreMessage(queue.name, prepared.message, queue.durable, sequenceNumber, delayed);
   const outcome = queue.vhost.publish(core);
   if (outcome.refused) throw sqsError('OverLimit', `Queue ${queue.name} is full (its length limit refuses new messages).`);
   if (queue.durability !== undefined) barriers.join(queue.durability);
-  const result: Record<string, unknown> = { ...prepared.result, MessageId: core.properties.messageId };
-  if (prepared.sequenceNumber !== undefined) result['SequenceNumber'] = prepared.sequenceNumber;
+  const messageId = core.properties.messageId!;
+  sent?.set(dedupKey!, { messageId, sequenceNumber });
+  const result: Record<string, unknown> = { ...prepared.result, MessageId: messageId };
+  if (sequenceNumber !== undefined) result['SequenceNumber'] = sequenceNumber;
   return result;
 }
 

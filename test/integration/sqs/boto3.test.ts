@@ -29,8 +29,8 @@ describe("SQS door with Debian's boto3 (query protocol, XML)", async () => {
   });
   after(() => t?.close());
 
-  it('queues, messages, batches, attributes, typed errors, long polling, FIFO and SigV4', { skip: missing }, async () => {
+  it('queues, messages, batches, attributes, typed errors, long polling, FIFO (duplicates, attempt ids), permissions and SigV4', { skip: missing }, async () => {
     const { stdout } = await run(PYTHON, [SCRIPT, t.endpoint], { timeout: 60_000 });
-    assert.deepEqual(stdout.trim().split('\n'), ['ok queues', 'ok messages', 'ok batches', 'ok attributes', 'ok errors', 'ok fifo', 'ok sigv4', 'ok done']);
+    assert.deepEqual(stdout.trim().split('\n'), ['ok queues', 'ok messages', 'ok batches', 'ok attributes', 'ok errors', 'ok fifo', 'ok permissions', 'ok sigv4', 'ok done']);
   });
 });

@@ -2,6 +2,7 @@
 
 Usage: boto3_query.py ENDPOINT. Prints one line per check ("ok <name>"); any failure raises.
 """
+import json
 import sys
 import time
 import boto3
@@ -95,10 +96,24 @@ assert time.time() - started >= 0.95
 fifo = sqs.create_queue(QueueName="py.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
 for body in ["1", "2", "3"]:
     sqs.send_message(QueueUrl=fifo, MessageBody=body, MessageGroupId="g", MessageDeduplicationId="d" + body)
-sqs.send_message(QueueUrl=fifo, MessageBody="1", MessageGroupId="g", MessageDeduplicationId="d1")
-bodies = [m["Body"] for m in sqs.receive_message(QueueUrl=fifo, MaxNumberOfMessages=10)["Messages"]]
-assert bodies == ["1", "2", "3"], bodies
+first = sqs.send_message(QueueUrl=fifo, MessageBody="1", MessageGroupId="g", MessageDeduplicationId="d1x")
+dup = sqs.send_message(QueueUrl=fifo, MessageBody="1", MessageGroupId="g", MessageDeduplicationId="d1x")
+assert (dup["MessageId"], dup["SequenceNumber"]) == (first["MessageId"], first["SequenceNumber"]), (first, dup)
+got = sqs.receive_message(QueueUrl=fifo, MaxNumberOfMessages=10, ReceiveRequestAttemptId="attempt")["Messages"]
+assert [m["Body"] for m in got] == ["1", "2", "3", "1"], [m["Body"] for m in got]
+retry = sqs.receive_message(QueueUrl=fifo, MaxNumberOfMessages=10, ReceiveRequestAttemptId="attempt")["Messages"]
+assert [m["ReceiptHandle"] for m in retry] == [m["ReceiptHandle"] for m in got]
 print("ok fifo")
+
+sqs.add_permission(QueueUrl=url, Label="partner", AWSAccountIds=["111122223333"], Actions=["SendMessage", "ReceiveMessage"])
+policy = json.loads(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"])
+assert [s["Sid"] for s in policy["Statement"]] == ["partner"], policy
+assert policy["Statement"][0]["Action"] == ["SQS:SendMessage", "SQS:ReceiveMessage"], policy
+expect_error("InvalidParameterValue", sqs.add_permission, QueueUrl=url, Label="partner", AWSAccountIds=["111122223333"], Actions=["SendMessage"])
+sqs.remove_permission(QueueUrl=url, Label="partner")
+assert "Policy" not in sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"]).get("Attributes", {})
+expect_error("InvalidParameterValue", sqs.remove_permission, QueueUrl=url, Label="partner")
+print("ok permissions")
 
 bad = boto3.client("sqs", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="guest", aws_secret_access_key="nope")
 try:
