@@ -157,9 +157,9 @@ export class Group {
   private replaceStatic(old: Member, request: JoinRequest, respond: (result: JoinResult) => void, answers: Answer[]): void {
     const memberId = this.settings.newMemberId(old.groupInstanceId!);
     const member = old.replacedBy(memberId, request);
-    this.dropWaiters(old, 'FENCED_INSTANCE_ID', answers);
-    old.cancelSession();
     this.members.delete(old.memberId);
+    old.cancelSession();
+    this.dropWaiters(old, 'FENCED_INSTANCE_ID', answers);
     this.members.set(memberId, member);
     this.staticIds.set(old.groupInstanceId!, memberId);
     if (this.leaderId === old.memberId) this.leaderId = memberId;
@@ -179,12 +179,17 @@ export class Group {
   private await(member: Member, request: JoinRequest, respond: (result: JoinResult) => void, answers: Answer[]): void {
     this.dropWaiters(member, 'REBALANCE_IN_PROGRESS', answers);
     member.update(request);
+    this.touch(member);
     member.joinWaiter = respond;
   }
 
-  /** Answers whatever `member` has waiting with `error`. */
+  /**
+   * Answers whatever `member` has waiting with `error`. Its session counts from this answer (it was kept
+   * alive while it waited), unless it is leaving the group.
+   */
   private dropWaiters(member: Member, error: GroupErrorName, answers: Answer[]): void {
     const { joinWaiter, syncWaiter } = member;
+    if ((joinWaiter !== undefined || syncWaiter !== undefined) && this.members.get(member.memberId) === member) this.touch(member);
     member.joinWaiter = undefined;
     member.syncWaiter = undefined;
     if (joinWaiter !== undefined) answers.push(() => joinWaiter(joinFailure(error, member.memberId)));
@@ -198,9 +203,7 @@ export class Group {
     if (this.state === 'PreparingRebalance') return;
     if (this.state === 'CompletingRebalance') {
       for (const member of this.members.values()) {
-        const waiter = member.syncWaiter;
-        member.syncWaiter = undefined;
-        if (waiter !== undefined) answers.push(() => waiter(syncFailure('REBALANCE_IN_PROGRESS')));
+        if (member.syncWaiter !== undefined) this.dropWaiters(member, 'REBALANCE_IN_PROGRESS', answers);
       }
     }
     const wasEmpty = this.state === 'Empty';
@@ -323,6 +326,7 @@ export class Group {
         answers.push(() => respond(result));
       } else {
         this.dropWaiters(member, 'REBALANCE_IN_PROGRESS', answers);
+        this.touch(member);
         member.syncWaiter = respond;
         if (member.memberId === this.leaderId) this.completeSync(request, answers);
       }
@@ -431,9 +435,9 @@ export class Group {
   }
 
   private remove(member: Member, answers: Answer[]): void {
+    this.members.delete(member.memberId);
     member.cancelSession();
     this.dropWaiters(member, 'UNKNOWN_MEMBER_ID', answers);
-    this.members.delete(member.memberId);
     if (member.groupInstanceId !== undefined && this.staticIds.get(member.groupInstanceId) === member.memberId) {
       this.staticIds.delete(member.groupInstanceId);
     }
@@ -442,7 +446,7 @@ export class Group {
 
   // ---- timers -----------------------------------------------------------------------------------
 
-  /** (Re)arms the member's session timeout. */
+  /** (Re)arms the member's session timeout: at every request of its own, and at every answer to one held. */
   private touch(member: Member): void {
     member.cancelSession();
     member.cancelSession = this.settings.clock.after(member.sessionTimeoutMs, () => this.sessionExpired(member));
@@ -496,8 +500,8 @@ export class Group {
     for (const cancel of this.pending.values()) cancel();
     this.pending.clear();
     for (const member of this.members.values()) {
-      member.cancelSession();
       this.dropWaiters(member, 'COORDINATOR_NOT_AVAILABLE', answers);
+      member.cancelSession();
     }
     for (const run of answers) run();
   }
