@@ -30,6 +30,7 @@ import { createLogger } from './log.js';
 import { SqsListener } from './sqs/server.js';
 import { registerSqsKeyRoutes } from './sqs/management.js';
 import { startMqtt } from './mqtt/start.js';
+import { startKafka, type StartedKafka } from './kafka/start.js';
 import type { Logger } from './log.js';
 
 export type { ListenAddress } from './session/views.js';
@@ -77,6 +78,8 @@ export interface ListeningAddresses {
   stomp?: ListenAddress;
   /** STOMP over TLS (config.stomp.tlsPort). */
   stompTls?: ListenAddress;
+  /** The Kafka door, when config.kafka turns it on. */
+  kafka?: ListenAddress;
 }
 
 /**
@@ -109,6 +112,8 @@ export class WarrenServer {
   private starting: Promise<ListeningAddresses> | undefined;
   /** The SQS door (config.sqs), once started: its access keys are managed through it. */
   sqs: SqsListener | undefined;
+  /** The Kafka door (config.kafka), once started. */
+  kafka: StartedKafka | undefined;
   private linkServer: Server | undefined;
   private readonly onFenced: ((reason: Error) => void) | undefined;
   private stopping: Promise<void> | undefined;
@@ -212,12 +217,13 @@ export class WarrenServer {
       this.push = new PushService(this.broker, this.config.push, this.logger.child({ component: 'push' }));
       this.push.start();
       if (this.config.mqtt !== undefined) await startMqtt(this.config.mqtt, this.http!.app.server, { broker: this.broker, users: this.users, logger: this.logger, listen: (l, label) => this.listen(l, label), readTls: readTlsFiles });
+      if (this.config.kafka !== undefined) this.kafka = await startKafka(this.config.kafka, { broker: this.broker, users: this.users, logger: this.logger, listen: (l, label) => this.listen(l, label) });
       if (cluster !== undefined) {
         const linkPort = cluster.config.linkPort === undefined ? amqp.port : await this.listenForLinks(cluster);
         cluster.connectionCount = () => this.listeners.reduce((n, listener) => n + [...listener.connections()].length, 0);
         await cluster.attach(this.broker, this.users, this.broker.messageHeaders, { amqpPort: amqp.port, httpPort: http.port, linkPort });
       }
-      return { amqp, ...(amqps === undefined ? {} : { amqps }), http, ...(sqs === undefined ? {} : { sqs }), ...(stomp === undefined ? {} : { stomp }), ...(stompTls === undefined ? {} : { stompTls }) };
+      return { amqp, ...(amqps === undefined ? {} : { amqps }), http, ...(sqs === undefined ? {} : { sqs }), ...(stomp === undefined ? {} : { stomp }), ...(stompTls === undefined ? {} : { stompTls }), ...(this.kafka === undefined ? {} : { kafka: this.kafka.address }) };
     } catch (error) {
       await this.tearDown('startup failed');
       throw error;
@@ -377,6 +383,7 @@ export class WarrenServer {
       this.diskAlarm.stop();
       this.memoryAlarm.stop();
       await Promise.all(this.listeners.map((listener) => listener.close(reason)));
+      await this.kafka?.door.close();
       this.users.observe(undefined);
       await this.broker.stop();
       this.logger.info({ reason }, 'Warren stopped');

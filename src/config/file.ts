@@ -32,7 +32,7 @@ export function parseConfigText(text: string, label: string, baseDir: string): C
   return readRoot(root, label, baseDir);
 }
 
-const ROOT_KEYS = ['amqp', 'amqps', 'http', 'dataDir', 'limits', 'store', 'log', 'users', 'vhosts', 'permissions', 'loopbackUsers', 'cluster', 'sqs', 'shovels', 'stomp', 'push', 'mqtt'] as const;
+const ROOT_KEYS = ['amqp', 'amqps', 'http', 'dataDir', 'limits', 'store', 'log', 'users', 'vhosts', 'permissions', 'loopbackUsers', 'cluster', 'sqs', 'shovels', 'stomp', 'push', 'mqtt', 'kafka'] as const;
 
 function readRoot(value: unknown, where: string, baseDir: string): ConfigLayer {
   const root = mapping(value, where, ROOT_KEYS);
@@ -55,6 +55,7 @@ function readRoot(value: unknown, where: string, baseDir: string): ConfigLayer {
   assignDefined(layer, 'stomp', optional(root, 'stomp', where, stompSection));
   assignDefined(layer, 'push', optional(root, 'push', where, push));
   assignDefined(layer, 'mqtt', optional(root, 'mqtt', where, section({ ...MQTT_VALIDATORS, cert: path, key: path, ca: path })));
+  assignDefined(layer, 'kafka', optional(root, 'kafka', where, section(KAFKA_VALIDATORS)));
   checkReferences(layer, where);
   return layer;
 }
@@ -158,6 +159,20 @@ export const MQTT_VALIDATORS = {
   allowAnonymous: boolean,
   vhost: nonEmptyString,
   tlsPort: port,
+} as const;
+
+/** The Kafka door (`kafka:` section); on when a port is given. */
+export const KAFKA_VALIDATORS = {
+  host: nonEmptyString,
+  port,
+  vhost: nonEmptyString,
+  advertisedHost: nonEmptyString,
+  advertisedPort: integer(1, 65535),
+  autoCreateTopics: boolean,
+  requireSasl: boolean,
+  // Kafka's default socket.request.max.bytes is 100 MiB; below 1 KiB no real client could talk.
+  maxRequestBytes: integer(1024, 1024 * 1024 * 1024),
+  defaultPartitions: integer(1, 1000),
 } as const;
 
 export const logLevel = oneOf(LOG_LEVELS);

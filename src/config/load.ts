@@ -63,7 +63,7 @@ export function resolveLayers(layers: readonly ConfigLayer[], env: Environment, 
     for (const layer of layers) if (layer[key] !== undefined) found = layer[key];
     return found;
   };
-  const section = <K extends 'amqp' | 'amqps' | 'http' | 'limits' | 'store' | 'log' | 'cluster' | 'sqs' | 'stomp' | 'mqtt'>(key: K): NonNullable<ConfigLayer[K]> =>
+  const section = <K extends 'amqp' | 'amqps' | 'http' | 'limits' | 'store' | 'log' | 'cluster' | 'sqs' | 'stomp' | 'mqtt' | 'kafka'>(key: K): NonNullable<ConfigLayer[K]> =>
     Object.assign({}, ...layers.map((layer) => layer[key] ?? {})) as NonNullable<ConfigLayer[K]>;
 
   const amqp: ListenerConfig = { ...DEFAULT_AMQP, ...section('amqp') };
@@ -88,6 +88,25 @@ export function resolveLayers(layers: readonly ConfigLayer[], env: Environment, 
     stomp: resolveStomp(section('stomp'), amqp.host),
     push: { allowHttp: false, allowHosts: [], secrets: {}, ...pick('push') },
     mqtt: resolveMqtt(section('mqtt'), amqp.host),
+    kafka: resolveKafka(section('kafka'), amqp.host),
+  };
+}
+
+export const DEFAULT_KAFKA_PORT = 9092;
+
+/** Kafka is on when a port (or any other kafka setting) is configured. */
+function resolveKafka(merged: NonNullable<ConfigLayer['kafka']>, defaultHost: string): WarrenConfig['kafka'] {
+  if (Object.values(merged).every((value) => value === undefined)) return undefined;
+  return {
+    host: merged.host ?? defaultHost,
+    port: merged.port ?? DEFAULT_KAFKA_PORT,
+    vhost: merged.vhost ?? '/',
+    advertisedHost: merged.advertisedHost,
+    advertisedPort: merged.advertisedPort,
+    autoCreateTopics: merged.autoCreateTopics ?? false,
+    requireSasl: merged.requireSasl ?? false,
+    maxRequestBytes: merged.maxRequestBytes ?? 100 * 1024 * 1024,
+    defaultPartitions: merged.defaultPartitions ?? 1,
   };
 }
 

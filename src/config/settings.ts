@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { CLUSTER_VALIDATORS, LIMIT_VALIDATORS, logLevel, MQTT_VALIDATORS, STORE_VALIDATORS } from './file.js';
+import { CLUSTER_VALIDATORS, KAFKA_VALIDATORS, LIMIT_VALIDATORS, logLevel, MQTT_VALIDATORS, STORE_VALIDATORS } from './file.js';
 import type { ConfigLayer } from './types.js';
 import { nonEmptyString, port } from './validators.js';
 import type { Validator } from './validators.js';
@@ -20,7 +20,7 @@ export interface ScalarSetting {
   apply(layer: ConfigLayer, raw: string, where: string, cwd: string): void;
 }
 
-type Section = 'amqp' | 'amqps' | 'http' | 'limits' | 'store' | 'log' | 'cluster' | 'sqs' | 'stomp' | 'mqtt';
+type Section = 'amqp' | 'amqps' | 'http' | 'limits' | 'store' | 'log' | 'cluster' | 'sqs' | 'stomp' | 'mqtt' | 'kafka';
 
 function into<T>(section: Section, key: string, validate: Validator<T>): ScalarSetting['apply'] {
   return (layer, raw, where) => {
@@ -76,6 +76,13 @@ export const SCALAR_SETTINGS: readonly ScalarSetting[] = [
   { env: 'WARREN_MQTT_TLS_PORT', flag: 'mqtt-tls-port', argument: '<port>', description: 'MQTT over TLS port (default 8883); listens only when cert and key are set', apply: into('mqtt', 'tlsPort', MQTT_VALIDATORS.tlsPort) },
   { env: 'WARREN_MQTT_TLS_CERT', flag: 'mqtt-tls-cert', argument: '<file>', description: 'PEM certificate (chain) for MQTT over TLS', apply: pathInto('mqtt', 'cert') },
   { env: 'WARREN_MQTT_TLS_KEY', flag: 'mqtt-tls-key', argument: '<file>', description: 'PEM private key for MQTT over TLS', apply: pathInto('mqtt', 'key') },
+  { env: 'WARREN_KAFKA_PORT', flag: 'kafka-port', argument: '<port>', description: 'Kafka protocol port (9092 is the usual one); 0 picks a free one; unset: Kafka is off', apply: into('kafka', 'port', KAFKA_VALIDATORS.port) },
+  { env: 'WARREN_KAFKA_HOST', flag: 'kafka-host', argument: '<host>', description: 'Kafka listen address (default: the AMQP host)', apply: into('kafka', 'host', KAFKA_VALIDATORS.host) },
+  { env: 'WARREN_KAFKA_ADVERTISED_HOST', flag: 'kafka-advertised-host', argument: '<host>', description: 'host Kafka clients are told to connect to (Metadata); default: the address each client connected to', apply: into('kafka', 'advertisedHost', KAFKA_VALIDATORS.advertisedHost) },
+  { env: 'WARREN_KAFKA_ADVERTISED_PORT', flag: 'kafka-advertised-port', argument: '<port>', description: 'port Kafka clients are told to connect to (default: the Kafka port)', apply: into('kafka', 'advertisedPort', KAFKA_VALIDATORS.advertisedPort) },
+  { env: 'WARREN_KAFKA_VHOST', flag: 'kafka-vhost', argument: '<vhost>', description: "vhost whose streams are the Kafka topics (default '/')", apply: into('kafka', 'vhost', KAFKA_VALIDATORS.vhost) },
+  { env: 'WARREN_KAFKA_AUTO_CREATE_TOPICS', flag: 'kafka-auto-create-topics', argument: '<true|false>', description: 'create a missing topic when a client asks for it (default false)', apply: into('kafka', 'autoCreateTopics', KAFKA_VALIDATORS.autoCreateTopics) },
+  { env: 'WARREN_KAFKA_REQUIRE_SASL', flag: 'kafka-require-sasl', argument: '<true|false>', description: 'refuse Kafka clients that do not authenticate with SASL, loopback included (default false)', apply: into('kafka', 'requireSasl', KAFKA_VALIDATORS.requireSasl) },
 ];
 
 /** Environment variables read outside the table: where the file is, and the default user. */

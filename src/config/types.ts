@@ -30,6 +30,8 @@ export interface WarrenConfig {
   push: PushConfigSection;
   /** The MQTT door (README "MQTT"); undefined: off (no mqtt port configured). */
   mqtt?: MqttConfig | undefined;
+  /** The Kafka door (README "Kafka"); undefined: off (no kafka port configured). */
+  kafka?: KafkaConfig | undefined;
 }
 
 /** The SQS front door: on when any sqs setting (file, WARREN_SQS_*, --sqs-*) is given. */
@@ -83,6 +85,24 @@ export interface MqttConfig extends ListenerConfig {
   vhost: string;
   /** MQTT over TLS; present only when both cert and key are set. */
   tls: TlsListenerConfig | undefined;
+}
+
+/** The Kafka door: topics are stream queues (or super streams) in one vhost. */
+export interface KafkaConfig extends ListenerConfig {
+  /** The vhost topics live in (default '/'). */
+  vhost: string;
+  /** Host named in Metadata responses; undefined: the address each client connected to. */
+  advertisedHost: string | undefined;
+  /** Port named in Metadata responses; undefined: the listener's port. */
+  advertisedPort: number | undefined;
+  /** Metadata and Produce for a missing topic create it (default false). */
+  autoCreateTopics: boolean;
+  /** Refuse clients that do not authenticate with SASL, loopback included (default false). */
+  requireSasl: boolean;
+  /** Largest request accepted (Kafka's socket.request.max.bytes; default 104857600). */
+  maxRequestBytes: number;
+  /** Partitions of topics created without a count (Kafka's num.partitions; default 1). */
+  defaultPartitions: number;
 }
 
 export const QUEUE_TYPES = ['classic', 'quorum'] as const;
@@ -193,6 +213,7 @@ export interface ConfigLayer {
   stomp?: Partial<StompConfig>;
   push?: Partial<PushConfigSection>;
   mqtt?: Partial<Omit<MqttConfig, 'tls'>> & { tlsPort?: number; cert?: string; key?: string; ca?: string };
+  kafka?: Partial<KafkaConfig>;
 }
 
 /** Thrown for any invalid setting; the message names the source and the key. */
