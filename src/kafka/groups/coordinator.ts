@@ -92,10 +92,10 @@ export class GroupCoordinator {
 
   leave(groupId: string, members: readonly LeavingMember[]): LeaveResult {
     const refusal: GroupErrorName | undefined = this.closed ? 'COORDINATOR_NOT_AVAILABLE' : groupId === '' ? 'INVALID_GROUP_ID' : undefined;
+    if (refusal !== undefined) return { error: refusal, members: members.map((m) => ({ ...m, error: refusal })) };
     const group = this.groups.get(groupId);
-    if (refusal === undefined && group !== undefined) return group.leave(members);
-    const error = refusal ?? 'UNKNOWN_MEMBER_ID';
-    return { error, members: members.map((m) => ({ ...m, error })) };
+    if (group !== undefined) return group.leave(members);
+    return { error: 'NONE', members: members.map((m) => ({ ...m, error: 'UNKNOWN_MEMBER_ID' as const })) };
   }
 
   /**

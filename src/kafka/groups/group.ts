@@ -403,8 +403,7 @@ export class Group {
     const results = leaving.map((m) => ({ ...m, error: this.leaveOne(m, answers) }));
     if (results.some((r) => r.error === 'NONE')) this.afterDeparture(answers);
     for (const run of answers) run();
-    const error = this.state === 'Dead' ? 'COORDINATOR_NOT_AVAILABLE' : results.length === 1 ? results[0]!.error : 'NONE';
-    return { error, members: results };
+    return { error: this.state === 'Dead' ? 'COORDINATOR_NOT_AVAILABLE' : 'NONE', members: results };
   }
 
   private leaveOne({ memberId, groupInstanceId }: LeavingMember, answers: Answer[]): GroupErrorName {

@@ -80,7 +80,7 @@ export interface LeavingMember {
 }
 
 export interface LeaveResult {
-  /** The whole request's error (LeaveGroup v0-v2 have only this). */
+  /** The group's error (NONE unless the coordinator or the group id refuses all); each member has its own. */
   readonly error: GroupErrorName;
   readonly members: ReadonlyArray<LeavingMember & { readonly error: GroupErrorName }>;
 }

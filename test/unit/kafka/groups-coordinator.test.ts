@@ -202,12 +202,12 @@ test('LeaveGroup: the others rebalance; the last one out leaves the group Empty 
   assert.deepEqual(left.members.map((m) => m.error), ['NONE', 'UNKNOWN_MEMBER_ID']);
   assert.equal(coordinator.describe('g').state, 'PreparingRebalance');
   assert.equal(join(coordinator, { clientId: 'a', memberId: 'a-1' }).result?.generationId, 3);
-  assert.equal(coordinator.leave('g', [{ memberId: 'a-1' }]).error, 'NONE');
+  assert.equal(coordinator.leave('g', [{ memberId: 'a-1' }]).members[0]?.error, 'NONE');
   const view = coordinator.describe('g');
   assert.equal(view.state, 'Empty');
   assert.equal(view.generationId, 4);
   assert.deepEqual(coordinator.list(), [{ groupId: 'g', protocolType: 'consumer', state: 'Empty' }]);
-  assert.equal(coordinator.leave('nope', [{ memberId: 'x' }]).error, 'UNKNOWN_MEMBER_ID');
+  assert.equal(coordinator.leave('nope', [{ memberId: 'x' }]).members[0]?.error, 'UNKNOWN_MEMBER_ID');
 });
 
 test('a leaving member with a held join or sync gets its answer; a sync of an old generation is refused', () => {
