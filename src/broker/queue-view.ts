@@ -4,6 +4,7 @@ import type { Consumer, QueueEntry, SessionOwner } from './front-door.js';
 import type { FieldTable, Message } from './message.js';
 import type { QueueCounters } from './queue/counters.js';
 import type { VHost } from './vhost.js';
+import type { StreamLog } from '../store/store.js';
 
 /**
  * A queue as the front doors (src/amqp, src/http, src/session) see it: what they read and ask of it,
@@ -69,6 +70,12 @@ export interface QueueView {
   readonly appendOnly?: boolean;
   /** A stream queue's log and readers (management API, metrics); undefined for other queues. */
   streamFigures?(): StreamFigures | undefined;
+  /**
+   * A stream queue's log, for doors that read and append by offset themselves (the Kafka door: a
+   * partition is a stream). Appends through it count as the queue's own; undefined for other queues
+   * and for a stream served from another cluster node.
+   */
+  streamLog?(): StreamLog | undefined;
 }
 
 /** What a stream queue shows of itself: its log, and how far behind each consumer is. */

@@ -8,6 +8,7 @@ import type { UserRegistry } from '../auth/users.js';
 import type { Broker } from '../broker/broker.js';
 import type { KafkaApi, RequestHeader } from './api.js';
 import type { KafkaSession } from './session.js';
+import { KafkaTopics } from './topics.js';
 
 export interface KafkaSettings {
   /** The vhost Kafka topics live in (`kafka.vhost`, default '/'). */
@@ -52,6 +53,8 @@ export class KafkaDoor {
   private readonly closers: Array<() => void | Promise<void>> = [];
   /** A resource alarm's reason while publishers must wait (Produce holds its answer). */
   blockedReason: string | undefined;
+  /** Topics as streams in `settings.vhost` (topics.ts). */
+  readonly topics: KafkaTopics;
 
   constructor(
     readonly broker: Broker,
@@ -67,6 +70,7 @@ export class KafkaDoor {
     }
     this.apis = table;
     this.gates.push(authenticateFirst);
+    this.topics = new KafkaTopics(broker, settings.vhost);
   }
 
   /** Door-wide state of a part, made on first use (e.g. `door.part('groups', () => new Coordinator(door))`). */

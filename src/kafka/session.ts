@@ -15,6 +15,9 @@ export interface KafkaSession {
   readonly name: string;
   readonly remoteAddress: string;
   readonly remotePort: number;
+  /** The address and port the client connected to (what Metadata advertises unless configured). */
+  readonly localAddress: string;
+  readonly localPort: number;
   /**
    * The Warren user the requests act as: `guest` for a loopback client that has not authenticated
    * (as AMQP's loopback rule), undefined before a client that must authenticate has done so (non-loopback,

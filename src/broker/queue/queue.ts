@@ -11,6 +11,7 @@ import { DeduplicationCache } from './deduplication.js';
 import { Departures } from './departures.js';
 import { Dispatcher } from './dispatcher.js';
 import { DurableMessages, type DurableStoreAccess } from './durable-messages.js';
+import type { StreamLog } from '../../store/store.js';
 import { EntryState } from './entry.js';
 import { IdleExpiry } from './idle-expiry.js';
 import { Intake } from './intake.js';
@@ -264,6 +265,11 @@ export class Queue implements QueueView {
   /** See QueueView.streamFigures. */
   streamFigures(): StreamFigures | undefined {
     return this.stream?.figures();
+  }
+
+  /** See QueueView.streamLog. */
+  streamLog(): StreamLog | undefined {
+    return this.stream?.log;
   }
 
   // ---- messages in ------------------------------------------------------------------------------

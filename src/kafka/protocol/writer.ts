@@ -222,6 +222,13 @@ export class Writer {
     throw new RangeError(`cannot patch ${n} bytes at ${position}: outside one chunk`);
   }
 
+  /** Forgets everything written (the buffer is reused). */
+  reset(): void {
+    this.chunks.length = 0;
+    this.chunkBytes = 0;
+    this.length = 0;
+  }
+
   /** Everything written, as chunks (for socket writev). */
   toChunks(): Buffer[] {
     return this.length === 0 ? [...this.chunks] : [...this.chunks, this.buffer.subarray(0, this.length)];
