@@ -38,7 +38,8 @@ export class Writer {
   }
 
   int8(value: number): this {
-    this.buffer.writeInt8(value, this.room(1));
+    const at = this.room(1);
+    this.buffer.writeInt8(value, at);
     return this;
   }
 
@@ -47,22 +48,26 @@ export class Writer {
   }
 
   int16(value: number): this {
-    this.buffer.writeInt16BE(value, this.room(2));
+    const at = this.room(2);
+    this.buffer.writeInt16BE(value, at);
     return this;
   }
 
   int32(value: number): this {
-    this.buffer.writeInt32BE(value, this.room(4));
+    const at = this.room(4);
+    this.buffer.writeInt32BE(value, at);
     return this;
   }
 
   uint32(value: number): this {
-    this.buffer.writeUInt32BE(value, this.room(4));
+    const at = this.room(4);
+    this.buffer.writeUInt32BE(value, at);
     return this;
   }
 
   int64(value: bigint): this {
-    this.buffer.writeBigInt64BE(value, this.room(8));
+    const at = this.room(8);
+    this.buffer.writeBigInt64BE(value, at);
     return this;
   }
 
@@ -76,7 +81,8 @@ export class Writer {
   }
 
   float64(value: number): this {
-    this.buffer.writeDoubleBE(value, this.room(8));
+    const at = this.room(8);
+    this.buffer.writeDoubleBE(value, at);
     return this;
   }
 
@@ -88,10 +94,12 @@ export class Writer {
   uvarint(value: number): this {
     let rest = value;
     while (rest >= 0x80) {
-      this.buffer[this.room(1)] = (rest % 0x80) | 0x80;
+      const at = this.room(1);
+      this.buffer[at] = (rest % 0x80) | 0x80;
       rest = Math.floor(rest / 0x80);
     }
-    this.buffer[this.room(1)] = rest;
+    const last = this.room(1);
+    this.buffer[last] = rest;
     return this;
   }
 
@@ -135,7 +143,8 @@ export class Writer {
     if (value === null) return this.int16(-1);
     const length = Buffer.byteLength(value);
     this.int16(length);
-    this.buffer.write(value, this.room(length), length, 'utf8');
+    const at = this.room(length);
+    this.buffer.write(value, at, length, 'utf8');
     return this;
   }
 
@@ -151,7 +160,8 @@ export class Writer {
     if (value === null) return this.uvarint(0);
     const length = Buffer.byteLength(value);
     this.uvarint(length + 1);
-    this.buffer.write(value, this.room(length), length, 'utf8');
+    const at = this.room(length);
+    this.buffer.write(value, at, length, 'utf8');
     return this;
   }
 

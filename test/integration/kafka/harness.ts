@@ -2,7 +2,9 @@
  * A whole WarrenServer with the Kafka door on an ephemeral port of 127.0.0.1 (plus AMQP and HTTP),
  * and a raw Kafka client for requests no library sends (bad versions, garbage).
  */
+import { accessSync, constants } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import { pino } from 'pino';
 import { startWarren, type TestWarren } from '../../helpers/warren.js';
 import type { KafkaConfig, WarrenConfig } from '../../../src/config/types.js';
 
@@ -15,6 +17,8 @@ export interface KafkaWarren extends TestWarren {
 export async function startKafkaWarren(options: { dataDir?: string; kafka?: Partial<KafkaConfig>; configure?: (config: WarrenConfig) => void } = {}): Promise<KafkaWarren> {
   const warren = await startWarren({
     ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+    // WARREN_TEST_LOG=debug shows the broker's log while a test runs.
+    ...(process.env['WARREN_TEST_LOG'] === undefined ? {} : { logger: pino({ level: process.env['WARREN_TEST_LOG'] }) }),
     configure: (config) => {
       config.kafka = {
         host: '127.0.0.1',
@@ -109,5 +113,37 @@ export class RawKafkaClient {
 
   close(): void {
     this.socket.destroy();
+  }
+}
+
+/** Runs a program to its end (or kills it after `timeoutMs`); stdout, stderr and the exit code. */
+export async function run(program: string, args: readonly string[], options: { input?: string; timeoutMs?: number } = {}): Promise<{ stdout: string; stderr: string; code: number | null }> {
+  const { spawn } = await import('node:child_process');
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ stdout, stderr, code });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** Whether a program is on the PATH (tests that need it skip, saying so, when it is not). */
+export function hasProgram(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -94,3 +94,12 @@ test('large byte fields are referenced, not copied, and patching writes into the
   assert.equal(whole.readInt32BE(4), 10_000);
   assert.equal(whole.readInt16BE(whole.length - 2), 7);
 });
+
+test('the writer grows across its initial size in every kind of write', () => {
+  const w = new Writer(true, 8);
+  for (let i = 0; i < 300; i++) w.int8(1).int16(2).int32(3).int64Number(4).uvarint(300).string('abc').int64(5n).float64(6);
+  const r = new Reader(w.toBuffer(), true);
+  for (let i = 0; i < 300; i++) {
+    assert.deepEqual([r.int8(), r.int16(), r.int32(), r.int64Number(), r.uvarint(), r.string(), r.int64(), r.float64()], [1, 2, 3, 4, 300, 'abc', 5n, 6]);
+  }
+});
