@@ -3,10 +3,10 @@
  * part, closed with the door), and how a request reaches its topics and is authorised.
  */
 import type { User } from '../../auth/users.js';
+import { refusal } from '../access.js';
 import type { KafkaSession } from '../session.js';
 import { GroupCoordinator } from './coordinator.js';
-import { CommittedOffsets, type OffsetTopics } from './offsets.js';
-import { doorTopics } from './topic-offsets.js';
+import { CommittedOffsets } from './offsets.js';
 
 /**
  * group.min.session.timeout.ms. Kafka's is 6000 (against heartbeat storms across a big cluster); one
@@ -29,11 +29,6 @@ export function groupsOf(session: KafkaSession): GroupsPart {
   });
 }
 
-/** The topics of the session's vhost, as the offsets see them. */
-export function topicsOf(session: KafkaSession): OffsetTopics {
-  return doorTopics(session);
-}
-
 /** The session's Warren user, if it exists (a deleted user's connection gets authorisation errors). */
 export function userOf(session: KafkaSession): User | undefined {
   return session.user === undefined ? undefined : session.door.users.getUser(session.user);
@@ -50,12 +45,5 @@ export function mayUseGroups(session: KafkaSession): boolean {
 
 /** Kafka's READ on a topic: Warren's read permission on the partition's stream queue. */
 export function mayReadPartition(session: KafkaSession, queueName: string): boolean {
-  const user = userOf(session);
-  if (user === undefined) return false;
-  try {
-    session.door.users.authorize(user, session.vhost, 'read', 'queue', queueName);
-    return true;
-  } catch {
-    return false;
-  }
+  return refusal(session, 'read', queueName) === undefined;
 }

@@ -5,6 +5,7 @@
  * key_type 1 gets COORDINATOR_NOT_AVAILABLE, an unknown key type INVALID_REQUEST.
  */
 import type { KafkaApi, KafkaRequest, ResponseBody } from '../../api.js';
+import { advertisedAddress } from '../../handlers/metadata.js';
 import type { Reader } from '../../protocol/reader.js';
 import type { Writer } from '../../protocol/writer.js';
 import type { KafkaSession } from '../../session.js';
@@ -56,15 +57,9 @@ export function writeFindCoordinator(w: Writer, version: number, keys: readonly 
   w.taggedFields();
 }
 
-/** The node clients are told to talk to: the advertised address, else the one this client connected to. */
+/** The node clients are told to talk to: this one, at the address Metadata names. */
 export function thisNode(session: KafkaSession): CoordinatorNode {
-  const local = session as Partial<{ localAddress: string; localPort: number }>;
-  const settings = session.door.settings;
-  return {
-    nodeId: settings.nodeId,
-    host: settings.advertisedHost ?? local.localAddress ?? '127.0.0.1',
-    port: settings.advertisedPort ?? local.localPort ?? 9092,
-  };
+  return { nodeId: session.door.settings.nodeId, ...advertisedAddress(session) };
 }
 
 export const findCoordinator: KafkaApi = {
