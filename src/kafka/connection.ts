@@ -50,8 +50,8 @@ export class KafkaConnection implements ConnectionView, KafkaSession {
   private bytesIn = 0;
   private bytesOut = 0;
   private readonly pending: Slot[] = [];
-  private readonly closeCallbacks: Array<() => void> = [];
-  private closed = false;
+  private readonly closeCallbacks = new Set<() => void>();
+  private isClosed = false;
   private paused = false;
   /** Up to 3 bytes of a size prefix split across chunks. */
   private head: Buffer | undefined;
@@ -86,23 +86,34 @@ export class KafkaConnection implements ConnectionView, KafkaSession {
     return this.door.broker;
   }
 
-  onClose(callback: () => void): void {
-    if (this.closed) callback();
-    else this.closeCallbacks.push(callback);
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  onClose(callback: () => void): () => void {
+    if (this.isClosed) {
+      callback();
+      return () => undefined;
+    }
+    const once = (): void => callback();
+    this.closeCallbacks.add(once);
+    return () => void this.closeCallbacks.delete(once);
   }
 
   close(reason: string): void {
-    if (this.closed) return;
+    if (this.isClosed) return;
     this.logger.info({ reason }, 'closing Kafka connection');
     this.finish();
     this.socket.destroy();
   }
 
   private finish(): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.isClosed) return;
+    this.isClosed = true;
     this.pending.length = 0;
-    for (const callback of this.closeCallbacks.splice(0)) {
+    const callbacks = [...this.closeCallbacks];
+    this.closeCallbacks.clear();
+    for (const callback of callbacks) {
       try {
         callback();
       } catch (err) {
@@ -118,7 +129,7 @@ export class KafkaConnection implements ConnectionView, KafkaSession {
     this.bytesIn += chunk.length;
     let data = chunk;
     let at = 0;
-    while (at < data.length && !this.closed) {
+    while (at < data.length && !this.isClosed) {
       if (this.assembling !== undefined) {
         const take = Math.min(this.assembling.length - this.filled, data.length - at);
         data.copy(this.assembling, this.filled, at, at + take);
@@ -220,7 +231,7 @@ export class KafkaConnection implements ConnectionView, KafkaSession {
   }
 
   private handlerFailed(api: KafkaApi | undefined, error: unknown): void {
-    if (this.closed) return;
+    if (this.isClosed) return;
     if (error instanceof KafkaDecodeError) return this.close(`malformed ${api?.name ?? 'raw'} request: ${error.message}`);
     this.logger.error({ err: error, api: api?.name }, 'Kafka request handler failed');
     this.close(`${api?.name ?? 'raw frame'} handler failed`);
@@ -241,7 +252,7 @@ export class KafkaConnection implements ConnectionView, KafkaSession {
   // ---- responses, in request order ----
 
   private flush(): void {
-    if (this.closed) return;
+    if (this.isClosed) return;
     let wrote = false;
     while (this.pending.length > 0 && this.pending[0]!.chunks !== undefined) {
       const chunks = this.pending.shift()!.chunks;
@@ -265,7 +276,7 @@ export class KafkaConnection implements ConnectionView, KafkaSession {
   }
 
   private maybeResume(): void {
-    if (!this.paused || this.closed) return;
+    if (!this.paused || this.isClosed) return;
     if (this.pending.length > MAX_PENDING / 2 || this.socket.writableLength > MAX_UNSENT_BYTES) return;
     this.paused = false;
     this.socket.resume();
@@ -281,7 +292,7 @@ export class KafkaConnection implements ConnectionView, KafkaSession {
       peerPort: this.remotePort,
       user: this.user,
       vhost: this.vhost,
-      state: this.closed ? 'closed' : this.paused ? 'flow' : 'running',
+      state: this.isClosed ? 'closed' : this.paused ? 'flow' : 'running',
       channels: 0,
       clientProperties: this.clientId === null ? {} : { client_id: this.clientId },
       connectedAt: this.connectedAt,

@@ -37,8 +37,13 @@ export interface KafkaSession {
   rawFrameHandler: ((frame: Buffer) => Buffer | undefined | Promise<Buffer | undefined>) | undefined;
   /** Per-connection state of other parts, by a key each part owns. */
   readonly slots: Map<string, unknown>;
-  /** Runs when the connection has closed (group members leave, SASL state goes). */
-  onClose(callback: () => void): void;
+  /**
+   * Runs `callback` when the connection has closed (group members leave, SASL state goes; at once if it
+   * already has). Returns a function that takes the callback back (a finished long poll does).
+   */
+  onClose(callback: () => void): () => void;
+  /** The connection has closed: nothing written now reaches the client. */
+  readonly closed: boolean;
   /** Closes this connection only (the door and other clients are untouched). */
   close(reason: string): void;
 }

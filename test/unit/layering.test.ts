@@ -31,7 +31,7 @@ function offenders(folder: string, forbidden: (target: string) => boolean): stri
   return sources(folder).flatMap((file) => importsOf(file).filter(forbidden).map((target) => `${relative(SRC, file)} -> ${target}`));
 }
 
-const DOORS = ['amqp/', 'http/', 'sqs/', 'stomp/', 'mqtt/'];
+const DOORS = ['amqp/', 'http/', 'sqs/', 'stomp/', 'mqtt/', 'kafka/'];
 
 test('http/ does not import a front door: it reads connections through session/views.ts', () => {
   assert.deepEqual(offenders('http', (t) => t.startsWith('amqp/') || t.startsWith('stomp/')), []);
@@ -87,4 +87,11 @@ test('push/ is a door over the core: no other door, no HTTP layer, no store inte
 
 test('mqtt/ talks to the core and the session services only, never to another door', () => {
   assert.deepEqual(offenders('mqtt', (t) => ['amqp/', 'http/', 'cluster/', 'store/'].some((door) => t.startsWith(door))), []);
+});
+
+test('kafka/ reaches the core only through broker/, session/, auth/ and store/ interfaces, and imports no other door', () => {
+  const allowed = (t: string): boolean => ['broker/', 'session/', 'auth/', 'kafka/', 'config/types.js', 'store/store.js'].some((p) => t.startsWith(p));
+  assert.deepEqual(offenders('kafka', (t) => !allowed(t)), []);
+  const queueInternals = (t: string) => t === 'broker/queue.js' || t.startsWith('broker/queue/');
+  assert.deepEqual(offenders('kafka', queueInternals), []);
 });

@@ -85,8 +85,8 @@ export const fetchRecords: KafkaApi = {
 
     const deadline = Date.now() + maxWaitMs;
     let gathered = await gather(session, topics, maxBytes);
-    while (gathered.bytes < Math.max(1, minBytes) && !gathered.errors && Date.now() < deadline) {
-      await readableOrTimeout(gathered.logs, deadline - Date.now());
+    while (gathered.bytes < Math.max(1, minBytes) && !gathered.errors && Date.now() < deadline && !session.closed) {
+      await readableOrTimeout(session, gathered.logs, deadline - Date.now());
       gathered = await gather(session, topics, maxBytes);
     }
     const answer = gathered;
@@ -169,8 +169,8 @@ function empty(index: number, error: number): PartitionAnswer {
   return { index, error, highWatermark: -1, logStartOffset: -1, records: null };
 }
 
-/** Resolves when one of the logs has new readable records, or after `ms`. */
-function readableOrTimeout(logs: readonly StreamLog[], ms: number): Promise<void> {
+/** Resolves when one of the logs has new readable records, after `ms`, or when the connection closes. */
+function readableOrTimeout(session: KafkaSession, logs: readonly StreamLog[], ms: number): Promise<void> {
   return new Promise((resolve) => {
     const unsubscribers: Array<() => void> = [];
     let fired = false;
@@ -183,6 +183,7 @@ function readableOrTimeout(logs: readonly StreamLog[], ms: number): Promise<void
     };
     const timer = setTimeout(done, Math.max(0, ms));
     for (const log of new Set(logs)) unsubscribers.push(log.onReadable(done));
+    unsubscribers.push(session.onClose(done));
   });
 }
 
