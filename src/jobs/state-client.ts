@@ -8,14 +8,24 @@ export interface RecordJson<T = unknown> {
   updated_at: number;
 }
 
+/** A message the broker publishes when the put it rides on was written (records route, `publish`). */
+export interface PublishSpec {
+  exchange: string;
+  routing_key: string;
+  payload: string;
+  properties?: Record<string, unknown>;
+}
+
 export type RecordOp =
-  | { op: 'put'; key: string; tag: string; value?: unknown; ifAbsent?: boolean; ifTagIn?: string[] }
+  | { op: 'put'; key: string; tag: string; value?: unknown; ifAbsent?: boolean; ifTagIn?: string[]; publish?: PublishSpec }
   | { op: 'delete'; key: string }
   | { op: 'get'; key: string }
   | { op: 'trim'; tag: string; keep?: number; maxAgeMs?: number; limit?: number };
 
 export interface OpResult<T = unknown> {
   ok: boolean;
+  /** For a put with `publish`: whether the message reached a queue (or a delayed exchange's store). */
+  routed?: boolean;
   current?: RecordJson<T>;
   removed?: string[];
 }
@@ -26,7 +36,7 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
-const MAX_BATCH = 2_000;
+const MAX_BATCH = Number(process.env.MB ?? 2000);
 const RETRIES = 50;
 const REQUEST_TIMEOUT_MS = 10_000;
 
@@ -35,9 +45,13 @@ const REQUEST_TIMEOUT_MS = 10_000;
  * tick go out as one POST (one durable group commit for the whole batch), so a worker with concurrency
  * 50 does not pay 50 round trips. A failed request (broker restarting) is retried with backoff: the
  * operations are conditional puts and deletes, safe to run twice.
+ *
+ * `run(op, { durable: false })` goes in a separate batch that the broker answers without waiting for
+ * the disk: for writes a crash may lose harmlessly (a job marked active: its message comes back).
  */
 export class StateClient {
   private queued: Pending[] = [];
+  private queuedFast: Pending[] = [];
   private scheduled = false;
   private closed = false;
 
@@ -50,9 +64,9 @@ export class StateClient {
     return `${this.target.managementUrl}/api/records/${encodeURIComponent(this.target.vhost)}/${encodeURIComponent(this.table)}`;
   }
 
-  run<T = unknown>(op: RecordOp): Promise<OpResult<T>> {
+  run<T = unknown>(op: RecordOp, options: { durable?: boolean } = {}): Promise<OpResult<T>> {
     return new Promise<OpResult<T>>((resolve, reject) => {
-      this.queued.push({ op, resolve: resolve as (r: OpResult) => void, reject });
+      (options.durable === false ? this.queuedFast : this.queued).push({ op, resolve: resolve as (r: OpResult) => void, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
@@ -80,15 +94,13 @@ export class StateClient {
 
   private flush(): void {
     this.scheduled = false;
-    while (this.queued.length > 0) {
-      const batch = this.queued.splice(0, MAX_BATCH);
-      void this.send(batch);
-    }
+    while (this.queuedFast.length > 0) void this.send(this.queuedFast.splice(0, MAX_BATCH), false);
+    while (this.queued.length > 0) void this.send(this.queued.splice(0, MAX_BATCH), true);
   }
 
-  private async send(batch: Pending[]): Promise<void> {
+  private async send(batch: Pending[], durable: boolean): Promise<void> {
     try {
-      const body = (await this.request('POST', this.base, { ops: batch.map((p) => p.op) })) as { results: OpResult[] };
+      const body = (await this.request('POST', this.base, { ops: batch.map((p) => p.op), ...(durable ? {} : { durable: false }) })) as { results: OpResult[] };
       batch.forEach((pending, i) => pending.resolve(body.results[i] ?? { ok: false }));
     } catch (error) {
       for (const pending of batch) pending.reject(error as Error);

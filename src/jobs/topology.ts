@@ -13,6 +13,7 @@ export async function declareTopology(channel: ConfirmChannel, connection: AmqpC
   const n = names(queue);
   await channel.assertExchange(n.delayed, 'x-delayed-message', { durable: true, arguments: { 'x-delayed-type': 'direct' } });
   await channel.assertExchange(n.events, 'fanout', { durable: true });
+  await channel.assertExchange(n.control, 'fanout', { durable: true });
   await declareOnce(channel, connection, n.queue, { 'x-max-priority': MAX_PRIORITY, 'x-consumer-timeout': lockDurationMs });
   // One job of a group at a time (BullMQ Pro's group semantics): strict per-key order.
   await declareOnce(channel, connection, n.groups, { 'x-message-group-header': GROUP_HEADER, 'x-message-group-max-in-flight': 1, 'x-consumer-timeout': lockDurationMs });

@@ -4,6 +4,7 @@ import { AmqpLink, type ConfirmChannel } from './amqp-link.js';
 import { backoffDelay, type BackoffStrategy } from './backoff.js';
 import { resolveConnection, type Connection } from './connection.js';
 import { Job, type JobHost } from './job.js';
+import { jobPublishSpec } from './publish-spec.js';
 import { publishEvent, publishJob, scheduleSlot } from './queue.js';
 import { nextSlot, schedulerKey, type SchedulerRecord } from './schedulers.js';
 import { StateClient } from './state-client.js';
@@ -162,14 +163,22 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
   /** Pause/resume from the Queue, as events on the queue's fanout exchange. */
   private async listenForControl(channel: ConfirmChannel): Promise<void> {
     const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
-    await channel.bindQueue(queue, names(this.name).events, '');
+    await channel.bindQueue(queue, names(this.name).control, '');
     await channel.consume(
       queue,
       (message) => {
         if (message === null) return;
-        const event = JSON.parse(message.content.toString()) as { event: string };
-        if (event.event === 'paused' && !this.paused) void this.pauseConsuming(channel);
-        if (event.event === 'resumed' && this.paused) void this.resumeConsuming(channel);
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(message.content.toString());
+        } catch {
+          return;
+        }
+        for (const item of Array.isArray(parsed) ? parsed : [parsed]) {
+          const event = (item as { event?: unknown }).event;
+          if (event === 'paused' && !this.paused) void this.pauseConsuming(channel);
+          if (event === 'resumed' && this.paused) void this.resumeConsuming(channel);
+        }
       },
       { noAck: true },
     );
@@ -209,7 +218,9 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
     }
     const job = Job.fromWire(this, wire) as Job<D, R, N>;
     job.processedOn = Date.now();
-    const taken = await this.state.run({ op: 'put', key: job.id, tag: 'active', value: job.toRecord(), ifTagIn: RUNNABLE }).catch(() => undefined);
+    // Not waited for on disk: if the broker loses this write, the job's message comes back too and the
+    // record still says waiting (or delayed), which a worker takes again.
+    const taken = await this.state.run({ op: 'put', key: job.id, tag: 'active', value: job.toRecord(), ifTagIn: RUNNABLE }, { durable: false }).catch(() => undefined);
     if (taken === undefined) return; // state unreachable: leave the delivery unacked, the broker gives it back
     if (!taken.ok) return this.settle(channel, message); // removed, or already finished
     publishEvent(this.link, this.name, { event: 'active', jobId: job.id });
@@ -267,9 +278,9 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
     const keep = keepOf(job.opts.removeOnComplete, DEFAULT_KEEP_COMPLETED);
     if (keep === 'remove') await this.state.run({ op: 'delete', key: job.id });
     else {
-      const stored = await this.state.run({ op: 'put', key: job.id, tag: 'completed', value: job.toRecord(), ifTagIn: ['active'] });
+      // The result and the retention trim go in the same batch (one round trip, one group commit).
+      const [stored] = await Promise.all([this.state.run({ op: 'put', key: job.id, tag: 'completed', value: job.toRecord(), ifTagIn: ['active'] }), this.trim('completed', keep)]);
       if (!stored.ok) return; // removed while it ran
-      await this.trim('completed', keep);
     }
     publishEvent(this.link, this.name, { event: 'completed', jobId: job.id, returnvalue: result });
     this.emit('completed', job, result);
@@ -284,8 +295,9 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
     if (delay >= 0) {
       const record = job.toRecord();
       if (delay > 0) record.delayUntil = Date.now() + delay;
-      const moved = await this.state.run({ op: 'put', key: job.id, tag: delay > 0 ? 'delayed' : 'waiting', value: record, ifTagIn: ['active'] });
-      if (moved.ok) await this.enqueue(job.toWire(), delay);
+      // The move back and the retry's message in one durable step; the delivery is acked after it.
+      const publish = jobPublishSpec(this.name, job.toWire(), delay);
+      await this.state.run({ op: 'put', key: job.id, tag: delay > 0 ? 'delayed' : 'waiting', value: record, ifTagIn: ['active'], publish });
       this.emit('failed', job, error, 'retry');
       return;
     }
@@ -293,9 +305,8 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
     const keep = keepOf(job.opts.removeOnFail, DEFAULT_KEEP_FAILED);
     if (keep === 'remove') await this.state.run({ op: 'delete', key: job.id });
     else {
-      const stored = await this.state.run({ op: 'put', key: job.id, tag: 'failed', value: job.toRecord(), ifTagIn: ['active'] });
+      const [stored] = await Promise.all([this.state.run({ op: 'put', key: job.id, tag: 'failed', value: job.toRecord(), ifTagIn: ['active'] }), this.trim('failed', keep)]);
       if (!stored.ok) return;
-      await this.trim('failed', keep);
     }
     publishEvent(this.link, this.name, { event: 'failed', jobId: job.id, failedReason: error.message, attemptsMade: job.attemptsMade });
     this.emit('failed', job, error, 'failed');
@@ -320,14 +331,14 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
     await this.meta.run({ op: 'put', key: schedulerKey(repeat.key), tag: 'scheduler', value: next, ifTagIn: ['scheduler'] });
   }
 
-  /** Queue.add's path, for the scheduler's next slot. */
+  /** Queue.add's path, for the scheduler's next slot (record and message in one durable step). */
   private async addJob(name: string, data: unknown, opts: JobWire['opts'] = {}): Promise<Job> {
     const job = new Job(this, name, data, opts, opts.jobId!, Date.now());
     const delay = Math.max(0, opts.delay ?? 0);
     const record = job.toRecord();
     if (delay > 0) record.delayUntil = job.timestamp + delay;
-    const created = await this.state.run({ op: 'put', key: job.id, tag: delay > 0 ? 'delayed' : 'waiting', value: record, ifAbsent: true });
-    if (created.ok) await this.enqueue(job.toWire(), delay);
+    const publish = jobPublishSpec(this.name, job.toWire(), delay);
+    await this.state.run({ op: 'put', key: job.id, tag: delay > 0 ? 'delayed' : 'waiting', value: record, ifAbsent: true, publish });
     return job;
   }
 }
