@@ -1,4 +1,6 @@
+import type { Agent } from 'node:http';
 import type { ResolvedConnection } from './connection.js';
+import { httpCall, keepAliveAgent } from './http-call.js';
 
 /** A record as the management API returns it (broker/records.ts). */
 export interface RecordJson<T = unknown> {
@@ -54,11 +56,15 @@ export class StateClient {
   private queuedFast: Pending[] = [];
   private scheduled = false;
   private closed = false;
+  private readonly agent: Agent;
+  private inFlight = 0;
 
   constructor(
     private readonly target: ResolvedConnection,
     readonly table: string,
-  ) {}
+  ) {
+    this.agent = keepAliveAgent(target.managementUrl);
+  }
 
   private get base(): string {
     return `${this.target.managementUrl}/api/records/${encodeURIComponent(this.target.vhost)}/${encodeURIComponent(this.table)}`;
@@ -88,8 +94,10 @@ export class StateClient {
     await this.request('DELETE', this.base);
   }
 
+  /** No new retries; the agent's idle connections close once the requests in flight are answered. */
   close(): void {
     this.closed = true;
+    if (this.inFlight === 0) this.agent.destroy();
   }
 
   private flush(): void {
@@ -108,17 +116,21 @@ export class StateClient {
   }
 
   private async request(method: string, url: string, body?: unknown): Promise<unknown> {
+    this.inFlight++;
+    try {
+      return await this.requestWithRetries(method, new URL(url), body === undefined ? undefined : Buffer.from(JSON.stringify(body)));
+    } finally {
+      if (--this.inFlight === 0 && this.closed) this.agent.destroy();
+    }
+  }
+
+  private async requestWithRetries(method: string, url: URL, body: Buffer | undefined): Promise<unknown> {
+    const headers: Record<string, string> = { authorization: this.target.authorization, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
     let delay = 50;
     for (let attempt = 0; ; attempt++) {
-      let response: Response;
+      let response: { status: number; text: string };
       try {
-        response = await fetch(url, {
-          method,
-          headers: { authorization: this.target.authorization, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-          // A request stuck on a connection to a broker that went away is abandoned and retried.
-          signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-        });
+        response = await httpCall(this.agent, url, method, headers, body, REQUEST_TIMEOUT_MS);
       } catch (error) {
         // The broker is down or restarting: wait for it (unless closed or out of patience).
         if (this.closed || attempt >= RETRIES) throw error;
@@ -127,13 +139,12 @@ export class StateClient {
         continue;
       }
       if (response.status === 204) return undefined;
-      const text = await response.text();
       if (response.status >= 500 && attempt < RETRIES && !this.closed) {
         await new Promise((resolve) => setTimeout(resolve, delay));
         continue;
       }
-      if (!response.ok) throw new Error(`job state ${method} ${this.table}: HTTP ${response.status} ${text}`);
-      return JSON.parse(text) as unknown;
+      if (response.status < 200 || response.status > 299) throw new Error(`job state ${method} ${this.table}: HTTP ${response.status} ${response.text}`);
+      return JSON.parse(response.text) as unknown;
     }
   }
 }

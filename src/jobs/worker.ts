@@ -24,8 +24,15 @@ export type Processor<D = any, R = any, N extends string = string> = (job: Job<D
 
 export interface WorkerOptions {
   connection?: Connection;
-  /** Jobs run at once by this worker (the channel's prefetch). Default 1. */
+  /** Jobs run at once by this worker (processor calls in progress). Default 1. */
   concurrency?: number;
+  /**
+   * Warren's own: deliveries the broker may hand this worker ahead of a free slot (the channel's
+   * prefetch). Default twice `concurrency`, so a slot is refilled at once when a processor returns,
+   * while the previous job's result is still being written (BullMQ fetches the next job in the same
+   * round trip as the result; this is the same overlap). Jobs waiting here keep their lock (extended).
+   */
+  prefetch?: number;
   /** Milliseconds a job may run before the broker gives it to another worker, unless extended (the queue's consumer timeout). */
   lockDuration?: number;
   /** Start consuming at construction (default true); otherwise call run(). */
@@ -69,6 +76,10 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
   private closing: Promise<void> | undefined;
   private running = false;
   private readonly idleWaiters: (() => void)[] = [];
+  /** Deliveries waiting for a free slot, with the timer that extends their lock meanwhile. */
+  private readonly waiting: { channel: ConfirmChannel; message: ConsumeMessage; lock: NodeJS.Timeout }[] = [];
+  /** Processor calls in progress (at most `concurrency`). */
+  private processing = 0;
 
   /** 'error' is only emitted to listeners (an EventEmitter throws an unheard 'error'). */
   private emitError(error: Error): void {
@@ -138,6 +149,8 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
     this.closing ??= (async () => {
       const channel = this.link.current;
       for (const tag of this.consumerTags) await channel?.cancel(tag).catch(() => undefined);
+      // Deliveries not started stay unacked: the broker gives them back when the connection closes.
+      for (const entry of this.waiting.splice(0)) clearInterval(entry.lock);
       if (force) for (const controller of this.active.values()) controller.abort(new Error('worker closed'));
       else while (this.active.size > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
       this.state.close();
@@ -149,12 +162,14 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
   }
 
   private async consume(channel: ConfirmChannel): Promise<void> {
-    // Per-channel prefetch (global): concurrency covers both the plain and the grouped queue.
-    await channel.prefetch(this.concurrency, true);
+    // Per-channel prefetch (global): covers both the plain and the grouped queue.
+    await channel.prefetch(this.opts.prefetch ?? this.concurrency * 2, true);
     const n = names(this.name);
     for (const queue of [n.queue, n.groups]) {
       const { consumerTag } = await channel.consume(queue, (message) => {
-        if (message !== null) void this.handle(channel, message);
+        if (message === null) return;
+        this.waiting.push({ channel, message, lock: this.keepLock(channel, message) });
+        this.pump();
       });
       this.consumerTags.push(consumerTag);
     }
@@ -192,8 +207,36 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
     this.emit('paused');
   }
 
+  /** Starts waiting deliveries while slots are free (not while paused or closing). */
+  private pump(): void {
+    while (this.processing < this.concurrency && !this.paused && this.closing === undefined) {
+      const next = this.waiting.shift();
+      if (next === undefined) return;
+      // A delivery of a closed channel went back to the queue with it.
+      if (this.link.isClosed(next.channel)) {
+        clearInterval(next.lock);
+        continue;
+      }
+      this.processing++;
+      let released = false;
+      const release = (): void => {
+        if (released) return;
+        released = true;
+        this.processing--;
+        this.pump();
+      };
+      void this.handle(next.channel, next.message, release)
+        .catch((error: Error) => this.emitError(error))
+        .finally(() => {
+          clearInterval(next.lock);
+          release();
+        });
+    }
+  }
+
   private async resumeConsuming(channel: ConfirmChannel): Promise<void> {
     this.paused = false;
+    this.pump();
     if (this.closing === undefined) await this.consume(channel).catch(() => undefined);
     this.emit('resumed');
   }
@@ -208,7 +251,8 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
     }
   }
 
-  private async handle(channel: ConfirmChannel, message: ConsumeMessage): Promise<void> {
+  /** One job: take it (record to active), run it, write the result or the retry, then ack. `release` frees the slot once the processor returned. */
+  private async handle(channel: ConfirmChannel, message: ConsumeMessage, release: () => void): Promise<void> {
     let wire: JobWire;
     try {
       wire = JSON.parse(message.content.toString()) as JobWire;
@@ -229,18 +273,25 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
 
     const controller = new AbortController();
     this.active.set(job.id, controller);
-    const lock = this.keepLock(channel, message);
     const timeout = job.opts.timeout === undefined ? undefined : setTimeout(() => controller.abort(new Error(`job timed out after ${job.opts.timeout} ms`)), job.opts.timeout);
+    let outcome: { ok: true; result: R } | { ok: false; error: Error };
     try {
-      const result = await this.runProcessor(job, controller.signal);
-      await this.completed(job, result);
+      outcome = { ok: true, result: await this.runProcessor(job, controller.signal) };
     } catch (error) {
-      // A forced close: the job goes back to the queue with the connection, not to failed.
-      if (this.closing !== undefined && controller.signal.aborted) return void this.finish(job.id);
-      await this.failed(job, error instanceof Error ? error : new Error(String(error))).catch((e: Error) => this.emitError(e));
+      outcome = { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
     } finally {
       clearTimeout(timeout);
-      clearInterval(lock);
+    }
+    release();
+    try {
+      if (outcome.ok) await this.completed(job, outcome.result);
+      // A forced close: the job goes back to the queue with the connection, not to failed.
+      else if (this.closing !== undefined && controller.signal.aborted) return void this.finish(job.id);
+      else await this.failed(job, outcome.error);
+    } catch (error) {
+      // The result could not be written (state unreachable): no ack, the broker gives the job back.
+      this.emitError(error as Error);
+      return void this.finish(job.id);
     }
     this.finish(job.id);
     this.settle(channel, message);
