@@ -5,6 +5,7 @@ import { amqpPriority } from './backoff.js';
 import { resolveConnection, type Connection, type ResolvedConnection } from './connection.js';
 import { Job, type JobHost } from './job.js';
 import { nextSlot, schedulerKey, slotJobId, type SchedulerRecord } from './schedulers.js';
+import { readQueueLimits, updateQueueLimits } from './limits.js';
 import { jobPublishSpec } from './publish-spec.js';
 import { StateClient } from './state-client.js';
 import { declareTopology } from './topology.js';
@@ -239,6 +240,34 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
   async getJobSchedulers(): Promise<SchedulerRecord[]> {
     const { items } = await this.meta.list<SchedulerRecord>('scheduler', 0, 10_000, true);
     return items.map((item) => item.value);
+  }
+
+  /** BullMQ's global concurrency: jobs active at once across all workers (the broker's max-in-flight). */
+  async setGlobalConcurrency(concurrency: number): Promise<void> {
+    await this.readyPromise;
+    await updateQueueLimits(this.target, this.meta, this.name, { concurrency });
+  }
+
+  async removeGlobalConcurrency(): Promise<void> {
+    await updateQueueLimits(this.target, this.meta, this.name, { clear: ['concurrency'] });
+  }
+
+  async getGlobalConcurrency(): Promise<number | null> {
+    return (await readQueueLimits(this.meta)).concurrency ?? null;
+  }
+
+  /** BullMQ's global rate limit: at most `max` jobs started per `duration` ms (the broker's token bucket). */
+  async setGlobalRateLimit(max: number, duration: number): Promise<void> {
+    await this.readyPromise;
+    await updateQueueLimits(this.target, this.meta, this.name, { rate: { max, duration } });
+  }
+
+  async removeGlobalRateLimit(): Promise<void> {
+    await updateQueueLimits(this.target, this.meta, this.name, { clear: ['rate'] });
+  }
+
+  async getGlobalRateLimit(): Promise<{ max: number; duration: number } | null> {
+    return (await readQueueLimits(this.meta)).rate ?? null;
   }
 
   async close(): Promise<void> {

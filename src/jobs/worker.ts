@@ -4,6 +4,7 @@ import { AmqpLink, type ConfirmChannel } from './amqp-link.js';
 import { backoffDelay, type BackoffStrategy } from './backoff.js';
 import { resolveConnection, type Connection } from './connection.js';
 import { Job, type JobHost } from './job.js';
+import { updateQueueLimits, type RateLimiterOptions } from './limits.js';
 import { jobPublishSpec } from './publish-spec.js';
 import { publishEvent, publishJob, scheduleSlot } from './queue.js';
 import { nextSlot, schedulerKey, type SchedulerRecord } from './schedulers.js';
@@ -38,6 +39,14 @@ export interface WorkerOptions {
   /** Start consuming at construction (default true); otherwise call run(). */
   autorun?: boolean;
   settings?: { backoffStrategy?: BackoffStrategy };
+  /**
+   * BullMQ's rate limiter, global to the queue (all workers together): at most `max` jobs started per
+   * `duration` ms. Kept by the broker (a token bucket in the queue's dispatch loop, set by a policy), so
+   * it stays after this worker closes until Queue.removeGlobalRateLimit().
+   */
+  limiter?: RateLimiterOptions;
+  /** BullMQ Pro's group options: at most `concurrency` jobs of one group at once (default 1, strict order). Fixed when the job queue is first declared. */
+  group?: { concurrency?: number };
 }
 
 /** Thrown by a processor to fail the job without further attempts (BullMQ's name). */
@@ -70,6 +79,7 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
   readonly meta: StateClient;
   readonly opts: WorkerOptions;
   private readonly link: AmqpLink;
+  private readonly target: ReturnType<typeof resolveConnection>;
   private readonly active = new Map<string, AbortController>();
   private consumerTags: string[] = [];
   private paused = false;
@@ -94,6 +104,7 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
     super();
     this.opts = opts;
     const target = resolveConnection(opts.connection);
+    this.target = target;
     this.state = new StateClient(target, names(name).table);
     this.meta = new StateClient(target, names(name).meta);
     this.link = new AmqpLink(target, `warren/jobs worker ${name}`);
@@ -112,7 +123,8 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
     this.running = true;
     await this.link
       .addSetup(async (channel, connection) => {
-        await declareTopology(channel, connection, this.name, this.opts.lockDuration ?? DEFAULT_LOCK_DURATION_MS);
+        await declareTopology(channel, connection, this.name, this.opts.lockDuration ?? DEFAULT_LOCK_DURATION_MS, this.opts.group?.concurrency ?? 1);
+        if (this.opts.limiter !== undefined) await updateQueueLimits(this.target, this.meta, this.name, { rate: this.opts.limiter });
         await this.listenForControl(channel);
         this.consumerTags = [];
         this.paused = (await this.meta.get('paused')) !== undefined;
