@@ -107,9 +107,28 @@ export class StateClient {
   }
 
   private async send(batch: Pending[], durable: boolean): Promise<void> {
+    // Equal trims of one batch (every finished job of a tick asks for the same retention) run once, at
+    // the place of the last of them (after the puts they follow); each asker gets that one's result.
+    const lastTrim = new Map<string, number>();
+    const trimIds = batch.map((pending, i) => {
+      if (pending.op.op !== 'trim') return undefined;
+      const id = JSON.stringify(pending.op);
+      lastTrim.set(id, i);
+      return id;
+    });
+    const kept: RecordOp[] = [];
+    const resultAt = new Map<number, number>();
+    batch.forEach((pending, i) => {
+      const id = trimIds[i];
+      if (id === undefined || lastTrim.get(id) === i) resultAt.set(i, kept.push(pending.op) - 1);
+    });
     try {
-      const body = (await this.request('POST', this.base, { ops: batch.map((p) => p.op), ...(durable ? {} : { durable: false }) })) as { results: OpResult[] };
-      batch.forEach((pending, i) => pending.resolve(body.results[i] ?? { ok: false }));
+      const body = (await this.request('POST', this.base, { ops: kept, ...(durable ? {} : { durable: false }) })) as { results: OpResult[] };
+      batch.forEach((pending, i) => {
+        const id = trimIds[i];
+        const index = resultAt.get(id === undefined ? i : lastTrim.get(id)!)!;
+        pending.resolve(body.results[index] ?? { ok: false });
+      });
     } catch (error) {
       for (const pending of batch) pending.reject(error as Error);
     }

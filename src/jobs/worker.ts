@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { ConsumeMessage } from 'amqplib';
+import { AckBatcher } from './ack-batcher.js';
 import { AmqpLink, type ConfirmChannel } from './amqp-link.js';
 import { backoffDelay, type BackoffStrategy } from './backoff.js';
 import { resolveConnection, type Connection } from './connection.js';
@@ -88,6 +89,8 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
   private readonly idleWaiters: (() => void)[] = [];
   /** Deliveries waiting for a free slot, with the timer that extends their lock meanwhile. */
   private readonly waiting: { channel: ConfirmChannel; message: ConsumeMessage; lock: NodeJS.Timeout }[] = [];
+  /** Acks per channel, batched per tick (ack-batcher.ts). */
+  private readonly acks = new WeakMap<ConfirmChannel, AckBatcher>();
   /** Processor calls in progress (at most `concurrency`). */
   private processing = 0;
 
@@ -180,6 +183,7 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
     for (const queue of [n.queue, n.groups]) {
       const { consumerTag } = await channel.consume(queue, (message) => {
         if (message === null) return;
+        this.acksOf(channel).delivered(message);
         this.waiting.push({ channel, message, lock: this.keepLock(channel, message) });
         this.pump();
       });
@@ -253,14 +257,16 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
     this.emit('resumed');
   }
 
+  private acksOf(channel: ConfirmChannel): AckBatcher {
+    let acks = this.acks.get(channel);
+    if (acks === undefined) this.acks.set(channel, (acks = new AckBatcher(channel)));
+    return acks;
+  }
+
   private settle(channel: ConfirmChannel, message: ConsumeMessage): void {
     // A delivery of a closed channel was already given back by the broker: nothing to ack.
     if (this.link.isClosed(channel)) return;
-    try {
-      channel.ack(message);
-    } catch {
-      // channel closing: the broker requeues, and the record says the job is finished
-    }
+    this.acksOf(channel).ack(message);
   }
 
   /** One job: take it (record to active), run it, write the result or the retry, then ack. `release` frees the slot once the processor returned. */
