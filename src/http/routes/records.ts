@@ -184,8 +184,13 @@ export function registerRecordRoutes(app: FastifyInstance, context: ManagementCo
     const { vhost, table } = request.params;
     requireVhostUser(context, request.managementUser, vhost);
     const ops = parseOps(request.body);
-    // Publishing needs write permission on the exchange, checked for the whole batch before any op runs.
-    for (const op of ops) if (op.op === 'put' && op.publish !== undefined) accessAs(context.users, request.managementUser, vhost).publish(op.publish.exchange);
+    // Publishing needs the exchange and write permission on it, checked for the whole batch before any
+    // op runs, so a refused publish never leaves the batch half applied.
+    ops.forEach((op, i) => {
+      if (op.op !== 'put' || op.publish === undefined) return;
+      if (requireVhost(context, vhost).getExchange(op.publish.exchange) === undefined) throw badRequest(`ops[${i}].publish.exchange: no exchange '${op.publish.exchange}' in vhost '${vhost}'`);
+      accessAs(context.users, request.managementUser, vhost).publish(op.publish.exchange);
+    });
     const reached: QueueView[] = [];
     const results = ops.map((op) => runOp(context, vhost, table, op, reached));
     // `durable: false` answers at once (the writes still go to the journal with the next group commit):
