@@ -1,8 +1,8 @@
 /**
  * warren/jobs against BullMQ on Debian's redis-server, side by side in one run, the same client code
  * for both: (1) add N jobs (addBulk in batches), (2) process them with a no-op processor at concurrency
- * 50, (3) a delayed-job storm: N jobs added with the same delay, processed once due (measured from the
- * due time to the last completion). For each: jobs/s, CPU ms per 1000 jobs of the server and of the
+ * 50, (3) a delayed-job storm: N jobs added with one due time (at least --delay-ms, and twice as long
+ * as phase 1's adds took), processed once due (measured from the due time to the last completion). For each: jobs/s, CPU ms per 1000 jobs of the server and of the
  * client process, and the server's resident memory (after the adds, and its peak).
  *
  *   npm run bench:jobs -- [N=100000] [--only warren|bullmq|bullmq-aof] [--batch 500] [--delay-ms 3000]
@@ -171,10 +171,13 @@ async function runContender(c: Contender): Promise<Record<string, Phase | number
   // The storm: every job due at the same moment, a worker already waiting for them.
   const stormQueue = new c.lib.Queue('storm', { connection: c.connect() });
   await stormQueue.waitUntilReady();
+  // Due after all are added (twice the time the first phase's adds took), so the storm is measured
+  // from one due time for all of them.
+  const delayMs = Math.max(ARGS.delayMs, Math.ceil((2000 * count) / add.perSecond));
   const storm = await measure(c, count, async () => {
     const worker = processAll(c, 'storm', count);
-    const due = performance.now() + ARGS.delayMs;
-    const dueAt = Date.now() + ARGS.delayMs;
+    const due = performance.now() + delayMs;
+    const dueAt = Date.now() + delayMs;
     await addAll(stormQueue, count, () => ({ ...keep, delay: Math.max(1, dueAt - Date.now()) }));
     const added = performance.now();
     if (added > due) console.log(`  (${c.label}: adding the storm took longer than its delay, ${Math.round(added - due)} ms late)`);
