@@ -32,7 +32,13 @@ export class AckBatcher {
     if (at >= 0) this.outstanding.splice(at, 1);
   }
 
+  /** Sends the acks waiting for the end of the tick now (before the channel closes). */
+  flushNow(): void {
+    if (this.scheduled) this.flush();
+  }
+
   private flush(): void {
+    if (!this.scheduled) return;
     this.scheduled = false;
     let prefix = 0;
     while (prefix < this.outstanding.length && this.settled.has(this.outstanding[prefix]!)) prefix++;

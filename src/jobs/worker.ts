@@ -168,6 +168,9 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
       for (const entry of this.waiting.splice(0)) clearInterval(entry.lock);
       if (force) for (const controller of this.active.values()) controller.abort(new Error('worker closed'));
       else while (this.active.size > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+      // Acks of the last jobs wait for the end of the tick: send them before the connection goes.
+      const current = this.link.current;
+      if (current !== undefined) this.acks.get(current)?.flushNow();
       this.state.close();
       this.meta.close();
       await this.link.close();
