@@ -147,14 +147,16 @@ async function main(): Promise<void> {
       const due = begin + (i * 1000) / RATE;
       const wait = due - Date.now();
       if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-      channel.sendToQueue(queue, Buffer.alloc(100, 'y'), { persistent: true, headers: { 'sent-at': Date.now() } });
+      channel.sendToQueue(queue, Buffer.alloc(100, 'y'), { persistent: true, headers: { 'sent-at': String(Date.now()) } });
     }
     await channel.waitForConfirms();
     const latencies: number[] = [];
-    while (latencies.length < total) {
+    const deadline = Date.now() + 60_000;
+    while (latencies.length < total && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 50));
       latencies.push(...(await ask<number[]>(endpoint, 'latencies', 'latencies')));
     }
+    if (latencies.length < total) console.log(`  only ${latencies.length} of ${total} requests arrived within 60 s`);
     latencies.sort((a, b) => a - b);
     console.log(`fixed rate ${RATE}/s for ${SECONDS} s (concurrency 50): publish -> endpoint request p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms, max ${latencies[latencies.length - 1]} ms`);
     console.log(`load at the end ${loadavg()}`);

@@ -204,7 +204,7 @@ export class PushConsumer implements Consumer {
     if (properties.type !== undefined) headers['warren-type'] = properties.type;
     if (properties.contentEncoding !== undefined) headers['content-encoding'] = properties.contentEncoding;
     for (const [name, value] of Object.entries(properties.headers ?? {})) {
-      const text = typeof value === 'number' || typeof value === 'boolean' ? String(value) : fieldString(value);
+      const text = typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean' ? String(value) : fieldString(value);
       if (text !== undefined && /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(name) && !/[\r\n]/.test(text)) headers[`warren-header-${name.toLowerCase()}`] = text;
     }
     if (this.secret !== undefined) headers['webhook-signature'] = signWebhook(this.secret, id, timestamp, message.body);
