@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry } from 'prom-client';
+import { PushAndRecordMetrics } from './push-metrics.js';
 import { ClusterMetrics } from './cluster-metrics.js';
 import type { ManagementContext } from './context.js';
 import type { QueueView } from '../broker/queue-view.js';
@@ -36,6 +37,7 @@ export class MetricsCollector {
   private readonly globals: Counter[];
   private readonly storeCounters: Record<'fsyncs' | 'fsyncSeconds', Counter>;
   private readonly cluster: ClusterMetrics | undefined;
+  private readonly pushAndRecords: PushAndRecordMetrics;
   private readonly linkGauges: Record<'shovelRunning' | 'shovelTransferred' | 'federationRunning', Gauge>;
 
   constructor(private readonly context: ManagementContext) {
@@ -91,6 +93,7 @@ export class MetricsCollector {
       federationRunning: labelled('warren_federation_link_running', 'Is 1 while a federation link is running', ['vhost', 'upstream', 'type', 'name']),
     };
     this.cluster = context.cluster === undefined ? undefined : new ClusterMetrics(context.cluster, context.nodeName, this.registry);
+    this.pushAndRecords = new PushAndRecordMetrics(context, this.registry);
   }
 
   get contentType(): string {
@@ -103,6 +106,7 @@ export class MetricsCollector {
     this.collectNode();
     this.collectGlobals();
     this.collectLinks();
+    this.pushAndRecords.collect();
     this.cluster?.collect(this.context.alarms().databaseAlarm === true);
     this.nodeGauges.diskFree.set((await diskFree(this.context.dataDir)) ?? 0);
     return this.registry.metrics();

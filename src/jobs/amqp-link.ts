@@ -28,6 +28,9 @@ export class AmqpLink extends EventEmitter {
   private closed = false;
   private delayMs: number;
   private readonly closedChannels = new WeakSet<ConfirmChannel>();
+  /** Hints waiting for the end of the tick, per exchange (see publishHint). */
+  private hints = new Map<string, object[]>();
+  private hintsScheduled = false;
 
   constructor(
     private readonly target: ResolvedConnection,
@@ -69,6 +72,36 @@ export class AmqpLink extends EventEmitter {
       } catch (error) {
         if (this.closed) throw error;
         if (this.channel === channel) throw error; // a nack, not a lost connection
+      }
+    }
+  }
+
+  /**
+   * Publishes `hint` unconfirmed, with the others of this tick to the same exchange, as one message
+   * whose body is a JSON array: job events are hints (state is in the records), and one message per
+   * tick instead of one per event saves a frame, a route and a delivery to every listener per job.
+   * Lost if no channel is open: the reconnect does not resend hints.
+   */
+  publishHint(exchange: string, hint: object): void {
+    let list = this.hints.get(exchange);
+    if (list === undefined) this.hints.set(exchange, (list = []));
+    list.push(hint);
+    if (this.hintsScheduled) return;
+    this.hintsScheduled = true;
+    setImmediate(() => this.flushHints());
+  }
+
+  private flushHints(): void {
+    this.hintsScheduled = false;
+    const hints = this.hints;
+    this.hints = new Map();
+    const channel = this.channel;
+    if (channel === undefined) return;
+    for (const [exchange, list] of hints) {
+      try {
+        channel.publish(exchange, '', Buffer.from(JSON.stringify(list)), { contentType: 'application/json' });
+      } catch {
+        // the channel is closing
       }
     }
   }

@@ -10,3 +10,4 @@ export type { Connection, ConnectionOptions } from './connection.js';
 export type { BackoffStrategy } from './backoff.js';
 export type { SchedulerRecord } from './schedulers.js';
 export type { BackoffOptions, GroupOptions, JobState, JobsOptions, KeepJobs, RepeatOptions } from './types.js';
+export type { QueueLimits, RateLimiterOptions } from './limits.js';

@@ -1,3 +1,4 @@
+import { jobPublishSpec } from './publish-spec.js';
 import type { RecordJson, StateClient } from './state-client.js';
 import type { JobRecord, JobsOptions, JobState, JobWire } from './types.js';
 
@@ -105,9 +106,10 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
     this.stacktrace = [];
     this.returnvalue = undefined;
     this.finishedOn = undefined;
-    const moved = await this.host.state.run({ op: 'put', key: this.id, tag: 'waiting', value: this.toRecord(), ifTagIn: [state] });
+    // The move and the new message in one durable step (the broker publishes only if the move held).
+    const publish = jobPublishSpec(this.host.name, this.toWire(), 0);
+    const moved = await this.host.state.run({ op: 'put', key: this.id, tag: 'waiting', value: this.toRecord(), ifTagIn: [state], publish });
     if (!moved.ok) throw new Error(`job ${this.id} is not ${state}`);
-    await this.host.enqueue(this.toWire(), 0);
   }
 
   /** Removes the job's record; a message still queued for it is dropped when a worker takes it. */

@@ -39,8 +39,12 @@ export class QueueEvents extends EventEmitter {
         (message) => {
           if (message === null) return;
           try {
-            const { event, ...args } = JSON.parse(message.content.toString()) as { event: string } & Record<string, unknown>;
-            this.emit(event, args, message.properties.timestamp);
+            // A message carries one event or (batched per tick by the publisher) an array of them.
+            const parsed = JSON.parse(message.content.toString()) as unknown;
+            for (const item of Array.isArray(parsed) ? parsed : [parsed]) {
+              const { event, ...args } = item as { event: string } & Record<string, unknown>;
+              if (typeof event === 'string') this.emit(event, args, message.properties.timestamp);
+            }
           } catch {
             // not an event: ignore
           }

@@ -5,6 +5,8 @@ import { amqpPriority } from './backoff.js';
 import { resolveConnection, type Connection, type ResolvedConnection } from './connection.js';
 import { Job, type JobHost } from './job.js';
 import { nextSlot, schedulerKey, slotJobId, type SchedulerRecord } from './schedulers.js';
+import { readQueueLimits, updateQueueLimits } from './limits.js';
+import { jobPublishSpec } from './publish-spec.js';
 import { StateClient } from './state-client.js';
 import { declareTopology } from './topology.js';
 import { GROUP_HEADER, JOB_STATES, names, type JobRecord, type JobsOptions, type JobState, type JobWire, type RepeatOptions } from './types.js';
@@ -28,15 +30,14 @@ export async function publishJob(link: AmqpLink, queue: string, wire: JobWire, d
   else await link.publish('', grouped ? n.groups : n.queue, body, options);
 }
 
-/** Publishes an event for QueueEvents and Workers (not confirmed: events are hints, state is in records). */
+/** Publishes an event for QueueEvents (not confirmed: events are hints, state is in records; batched per tick). */
 export function publishEvent(link: AmqpLink, queue: string, event: Record<string, unknown>): void {
-  const channel = link.current;
-  if (channel === undefined) return;
-  try {
-    channel.publish(names(queue).events, '', Buffer.from(JSON.stringify(event)), { contentType: 'application/json' });
-  } catch {
-    // the channel is closing; the reconnect will not resend hints
-  }
+  link.publishHint(names(queue).events, event);
+}
+
+/** Tells the queue's Workers to pause or resume (a separate exchange: workers do not hear every job event). */
+function publishControl(link: AmqpLink, queue: string, event: 'paused' | 'resumed'): void {
+  link.publishHint(names(queue).control, { event });
 }
 
 /** BullMQ's Queue on a Warren broker: adding jobs, reading their state, pausing, cleaning, schedulers. */
@@ -86,12 +87,14 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
     const record = job.toRecord();
     if (delay > 0) record.delayUntil = job.timestamp + delay;
     record.addToken = randomUUID();
-    const created = await this.state.run<JobRecord>({ op: 'put', key: job.id, tag: delay > 0 ? 'delayed' : 'waiting', value: record, ifAbsent: true });
+    // One operation: the record is created and, only if it was, the broker publishes the job's message;
+    // the answer comes once both are durable (fsync), so add resolves on the broker's confirmation.
+    const publish = jobPublishSpec(this.name, job.toWire(), delay);
+    const created = await this.state.run<JobRecord>({ op: 'put', key: job.id, tag: delay > 0 ? 'delayed' : 'waiting', value: record, ifAbsent: true, publish });
     // jobId: adding an id that exists is a no-op returning the existing job (BullMQ's rule). A record
-    // with this add's own token is ours (a retried request that had already been applied).
+    // with this add's own token is ours (a retried request that had already been applied, and published).
     const ours = created.current?.value.addToken === record.addToken;
     if (!created.ok && !ours) return created.current === undefined ? job : (Job.fromRecord(this, created.current) as Job<DataType, ResultType, NameType>);
-    await this.enqueue(job.toWire(), delay);
     publishEvent(this.link, this.name, { event: delay > 0 ? 'delayed' : 'waiting', jobId: job.id, ...(delay > 0 ? { delay: job.timestamp + delay } : {}) });
     return job;
   }
@@ -153,12 +156,14 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
   async pause(): Promise<void> {
     await this.readyPromise;
     await this.meta.run({ op: 'put', key: 'paused', tag: 'flag', value: true });
+    publishControl(this.link, this.name, 'paused');
     publishEvent(this.link, this.name, { event: 'paused' });
   }
 
   async resume(): Promise<void> {
     await this.readyPromise;
     await this.meta.run({ op: 'delete', key: 'paused' });
+    publishControl(this.link, this.name, 'resumed');
     publishEvent(this.link, this.name, { event: 'resumed' });
   }
 
@@ -235,6 +240,34 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
   async getJobSchedulers(): Promise<SchedulerRecord[]> {
     const { items } = await this.meta.list<SchedulerRecord>('scheduler', 0, 10_000, true);
     return items.map((item) => item.value);
+  }
+
+  /** BullMQ's global concurrency: jobs active at once across all workers (the broker's max-in-flight). */
+  async setGlobalConcurrency(concurrency: number): Promise<void> {
+    await this.readyPromise;
+    await updateQueueLimits(this.target, this.meta, this.name, { concurrency });
+  }
+
+  async removeGlobalConcurrency(): Promise<void> {
+    await updateQueueLimits(this.target, this.meta, this.name, { clear: ['concurrency'] });
+  }
+
+  async getGlobalConcurrency(): Promise<number | null> {
+    return (await readQueueLimits(this.meta)).concurrency ?? null;
+  }
+
+  /** BullMQ's global rate limit: at most `max` jobs started per `duration` ms (the broker's token bucket). */
+  async setGlobalRateLimit(max: number, duration: number): Promise<void> {
+    await this.readyPromise;
+    await updateQueueLimits(this.target, this.meta, this.name, { rate: { max, duration } });
+  }
+
+  async removeGlobalRateLimit(): Promise<void> {
+    await updateQueueLimits(this.target, this.meta, this.name, { clear: ['rate'] });
+  }
+
+  async getGlobalRateLimit(): Promise<{ max: number; duration: number } | null> {
+    return (await readQueueLimits(this.meta)).rate ?? null;
   }
 
   async close(): Promise<void> {

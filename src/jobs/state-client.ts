@@ -1,4 +1,6 @@
+import type { Agent } from 'node:http';
 import type { ResolvedConnection } from './connection.js';
+import { httpCall, keepAliveAgent } from './http-call.js';
 
 /** A record as the management API returns it (broker/records.ts). */
 export interface RecordJson<T = unknown> {
@@ -8,14 +10,24 @@ export interface RecordJson<T = unknown> {
   updated_at: number;
 }
 
+/** A message the broker publishes when the put it rides on was written (records route, `publish`). */
+export interface PublishSpec {
+  exchange: string;
+  routing_key: string;
+  payload: string;
+  properties?: Record<string, unknown>;
+}
+
 export type RecordOp =
-  | { op: 'put'; key: string; tag: string; value?: unknown; ifAbsent?: boolean; ifTagIn?: string[] }
+  | { op: 'put'; key: string; tag: string; value?: unknown; ifAbsent?: boolean; ifTagIn?: string[]; publish?: PublishSpec }
   | { op: 'delete'; key: string }
   | { op: 'get'; key: string }
   | { op: 'trim'; tag: string; keep?: number; maxAgeMs?: number; limit?: number };
 
 export interface OpResult<T = unknown> {
   ok: boolean;
+  /** For a put with `publish`: whether the message reached a queue (or a delayed exchange's store). */
+  routed?: boolean;
   current?: RecordJson<T>;
   removed?: string[];
 }
@@ -26,7 +38,7 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
-const MAX_BATCH = 2_000;
+const MAX_BATCH = Number(process.env.MB ?? 2000);
 const RETRIES = 50;
 const REQUEST_TIMEOUT_MS = 10_000;
 
@@ -35,24 +47,32 @@ const REQUEST_TIMEOUT_MS = 10_000;
  * tick go out as one POST (one durable group commit for the whole batch), so a worker with concurrency
  * 50 does not pay 50 round trips. A failed request (broker restarting) is retried with backoff: the
  * operations are conditional puts and deletes, safe to run twice.
+ *
+ * `run(op, { durable: false })` goes in a separate batch that the broker answers without waiting for
+ * the disk: for writes a crash may lose harmlessly (a job marked active: its message comes back).
  */
 export class StateClient {
   private queued: Pending[] = [];
+  private queuedFast: Pending[] = [];
   private scheduled = false;
   private closed = false;
+  private readonly agent: Agent;
+  private inFlight = 0;
 
   constructor(
     private readonly target: ResolvedConnection,
     readonly table: string,
-  ) {}
+  ) {
+    this.agent = keepAliveAgent(target.managementUrl);
+  }
 
   private get base(): string {
     return `${this.target.managementUrl}/api/records/${encodeURIComponent(this.target.vhost)}/${encodeURIComponent(this.table)}`;
   }
 
-  run<T = unknown>(op: RecordOp): Promise<OpResult<T>> {
+  run<T = unknown>(op: RecordOp, options: { durable?: boolean } = {}): Promise<OpResult<T>> {
     return new Promise<OpResult<T>>((resolve, reject) => {
-      this.queued.push({ op, resolve: resolve as (r: OpResult) => void, reject });
+      (options.durable === false ? this.queuedFast : this.queued).push({ op, resolve: resolve as (r: OpResult) => void, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
@@ -74,39 +94,62 @@ export class StateClient {
     await this.request('DELETE', this.base);
   }
 
+  /** No new retries; the agent's idle connections close once the requests in flight are answered. */
   close(): void {
     this.closed = true;
+    if (this.inFlight === 0) this.agent.destroy();
   }
 
   private flush(): void {
     this.scheduled = false;
-    while (this.queued.length > 0) {
-      const batch = this.queued.splice(0, MAX_BATCH);
-      void this.send(batch);
-    }
+    while (this.queuedFast.length > 0) void this.send(this.queuedFast.splice(0, MAX_BATCH), false);
+    while (this.queued.length > 0) void this.send(this.queued.splice(0, MAX_BATCH), true);
   }
 
-  private async send(batch: Pending[]): Promise<void> {
+  private async send(batch: Pending[], durable: boolean): Promise<void> {
+    // Equal trims of one batch (every finished job of a tick asks for the same retention) run once, at
+    // the place of the last of them (after the puts they follow); each asker gets that one's result.
+    const lastTrim = new Map<string, number>();
+    const trimIds = batch.map((pending, i) => {
+      if (pending.op.op !== 'trim') return undefined;
+      const id = JSON.stringify(pending.op);
+      lastTrim.set(id, i);
+      return id;
+    });
+    const kept: RecordOp[] = [];
+    const resultAt = new Map<number, number>();
+    batch.forEach((pending, i) => {
+      const id = trimIds[i];
+      if (id === undefined || lastTrim.get(id) === i) resultAt.set(i, kept.push(pending.op) - 1);
+    });
     try {
-      const body = (await this.request('POST', this.base, { ops: batch.map((p) => p.op) })) as { results: OpResult[] };
-      batch.forEach((pending, i) => pending.resolve(body.results[i] ?? { ok: false }));
+      const body = (await this.request('POST', this.base, { ops: kept, ...(durable ? {} : { durable: false }) })) as { results: OpResult[] };
+      batch.forEach((pending, i) => {
+        const id = trimIds[i];
+        const index = resultAt.get(id === undefined ? i : lastTrim.get(id)!)!;
+        pending.resolve(body.results[index] ?? { ok: false });
+      });
     } catch (error) {
       for (const pending of batch) pending.reject(error as Error);
     }
   }
 
   private async request(method: string, url: string, body?: unknown): Promise<unknown> {
+    this.inFlight++;
+    try {
+      return await this.requestWithRetries(method, new URL(url), body === undefined ? undefined : Buffer.from(JSON.stringify(body)));
+    } finally {
+      if (--this.inFlight === 0 && this.closed) this.agent.destroy();
+    }
+  }
+
+  private async requestWithRetries(method: string, url: URL, body: Buffer | undefined): Promise<unknown> {
+    const headers: Record<string, string> = { authorization: this.target.authorization, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
     let delay = 50;
     for (let attempt = 0; ; attempt++) {
-      let response: Response;
+      let response: { status: number; text: string };
       try {
-        response = await fetch(url, {
-          method,
-          headers: { authorization: this.target.authorization, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-          // A request stuck on a connection to a broker that went away is abandoned and retried.
-          signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-        });
+        response = await httpCall(this.agent, url, method, headers, body, REQUEST_TIMEOUT_MS);
       } catch (error) {
         // The broker is down or restarting: wait for it (unless closed or out of patience).
         if (this.closed || attempt >= RETRIES) throw error;
@@ -115,13 +158,12 @@ export class StateClient {
         continue;
       }
       if (response.status === 204) return undefined;
-      const text = await response.text();
       if (response.status >= 500 && attempt < RETRIES && !this.closed) {
         await new Promise((resolve) => setTimeout(resolve, delay));
         continue;
       }
-      if (!response.ok) throw new Error(`job state ${method} ${this.table}: HTTP ${response.status} ${text}`);
-      return JSON.parse(text) as unknown;
+      if (response.status < 200 || response.status > 299) throw new Error(`job state ${method} ${this.table}: HTTP ${response.status} ${response.text}`);
+      return JSON.parse(response.text) as unknown;
     }
   }
 }

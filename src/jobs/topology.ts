@@ -9,13 +9,15 @@ import { DEFAULT_LOCK_DURATION_MS, GROUP_HEADER, MAX_PRIORITY, names } from './t
  * The queue's arguments are fixed at its first declaration: a later Worker with another lockDuration
  * uses the existing queue (checked passively first) instead of failing on inequivalent arguments.
  */
-export async function declareTopology(channel: ConfirmChannel, connection: AmqpConnection, queue: string, lockDurationMs = DEFAULT_LOCK_DURATION_MS): Promise<void> {
+export async function declareTopology(channel: ConfirmChannel, connection: AmqpConnection, queue: string, lockDurationMs = DEFAULT_LOCK_DURATION_MS, groupConcurrency = 1): Promise<void> {
   const n = names(queue);
   await channel.assertExchange(n.delayed, 'x-delayed-message', { durable: true, arguments: { 'x-delayed-type': 'direct' } });
   await channel.assertExchange(n.events, 'fanout', { durable: true });
+  await channel.assertExchange(n.control, 'fanout', { durable: true });
   await declareOnce(channel, connection, n.queue, { 'x-max-priority': MAX_PRIORITY, 'x-consumer-timeout': lockDurationMs });
-  // One job of a group at a time (BullMQ Pro's group semantics): strict per-key order.
-  await declareOnce(channel, connection, n.groups, { 'x-message-group-header': GROUP_HEADER, 'x-message-group-max-in-flight': 1, 'x-consumer-timeout': lockDurationMs });
+  // One job of a group at a time by default (strict per-key order); BullMQ Pro's group concurrency
+  // (Worker `group: { concurrency }`) allows more of a group at once, fixed at the first declaration.
+  await declareOnce(channel, connection, n.groups, { 'x-message-group-header': GROUP_HEADER, 'x-message-group-max-in-flight': groupConcurrency, 'x-consumer-timeout': lockDurationMs });
   await channel.bindQueue(n.queue, n.delayed, 'job');
   await channel.bindQueue(n.groups, n.delayed, 'group');
 }

@@ -91,6 +91,7 @@ export function names(queue: string) {
     groups: `jobs.${queue}.groups`,
     delayed: `jobs.${queue}.delayed`,
     events: `jobs.${queue}.events`,
+    control: `jobs.${queue}.control`,
     table: `jobs.${queue}`,
     meta: `jobs.${queue}.meta`,
   };

@@ -1,9 +1,12 @@
 import { EventEmitter } from 'node:events';
 import type { ConsumeMessage } from 'amqplib';
+import { AckBatcher } from './ack-batcher.js';
 import { AmqpLink, type ConfirmChannel } from './amqp-link.js';
 import { backoffDelay, type BackoffStrategy } from './backoff.js';
 import { resolveConnection, type Connection } from './connection.js';
 import { Job, type JobHost } from './job.js';
+import { updateQueueLimits, type RateLimiterOptions } from './limits.js';
+import { jobPublishSpec } from './publish-spec.js';
 import { publishEvent, publishJob, scheduleSlot } from './queue.js';
 import { nextSlot, schedulerKey, type SchedulerRecord } from './schedulers.js';
 import { StateClient } from './state-client.js';
@@ -23,13 +26,28 @@ export type Processor<D = any, R = any, N extends string = string> = (job: Job<D
 
 export interface WorkerOptions {
   connection?: Connection;
-  /** Jobs run at once by this worker (the channel's prefetch). Default 1. */
+  /** Jobs run at once by this worker (processor calls in progress). Default 1. */
   concurrency?: number;
+  /**
+   * Warren's own: deliveries the broker may hand this worker ahead of a free slot (the channel's
+   * prefetch). Default twice `concurrency`, so a slot is refilled at once when a processor returns,
+   * while the previous job's result is still being written (BullMQ fetches the next job in the same
+   * round trip as the result; this is the same overlap). Jobs waiting here keep their lock (extended).
+   */
+  prefetch?: number;
   /** Milliseconds a job may run before the broker gives it to another worker, unless extended (the queue's consumer timeout). */
   lockDuration?: number;
   /** Start consuming at construction (default true); otherwise call run(). */
   autorun?: boolean;
   settings?: { backoffStrategy?: BackoffStrategy };
+  /**
+   * BullMQ's rate limiter, global to the queue (all workers together): at most `max` jobs started per
+   * `duration` ms. Kept by the broker (a token bucket in the queue's dispatch loop, set by a policy), so
+   * it stays after this worker closes until Queue.removeGlobalRateLimit().
+   */
+  limiter?: RateLimiterOptions;
+  /** BullMQ Pro's group options: at most `concurrency` jobs of one group at once (default 1, strict order). Fixed when the job queue is first declared. */
+  group?: { concurrency?: number };
 }
 
 /** Thrown by a processor to fail the job without further attempts (BullMQ's name). */
@@ -62,12 +80,19 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
   readonly meta: StateClient;
   readonly opts: WorkerOptions;
   private readonly link: AmqpLink;
+  private readonly target: ReturnType<typeof resolveConnection>;
   private readonly active = new Map<string, AbortController>();
   private consumerTags: string[] = [];
   private paused = false;
   private closing: Promise<void> | undefined;
   private running = false;
   private readonly idleWaiters: (() => void)[] = [];
+  /** Deliveries waiting for a free slot, with the timer that extends their lock meanwhile. */
+  private readonly waiting: { channel: ConfirmChannel; message: ConsumeMessage; lock: NodeJS.Timeout }[] = [];
+  /** Acks per channel, batched per tick (ack-batcher.ts). */
+  private readonly acks = new WeakMap<ConfirmChannel, AckBatcher>();
+  /** Processor calls in progress (at most `concurrency`). */
+  private processing = 0;
 
   /** 'error' is only emitted to listeners (an EventEmitter throws an unheard 'error'). */
   private emitError(error: Error): void {
@@ -82,6 +107,7 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
     super();
     this.opts = opts;
     const target = resolveConnection(opts.connection);
+    this.target = target;
     this.state = new StateClient(target, names(name).table);
     this.meta = new StateClient(target, names(name).meta);
     this.link = new AmqpLink(target, `warren/jobs worker ${name}`);
@@ -100,7 +126,8 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
     this.running = true;
     await this.link
       .addSetup(async (channel, connection) => {
-        await declareTopology(channel, connection, this.name, this.opts.lockDuration ?? DEFAULT_LOCK_DURATION_MS);
+        await declareTopology(channel, connection, this.name, this.opts.lockDuration ?? DEFAULT_LOCK_DURATION_MS, this.opts.group?.concurrency ?? 1);
+        if (this.opts.limiter !== undefined) await updateQueueLimits(this.target, this.meta, this.name, { rate: this.opts.limiter });
         await this.listenForControl(channel);
         this.consumerTags = [];
         this.paused = (await this.meta.get('paused')) !== undefined;
@@ -137,8 +164,13 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
     this.closing ??= (async () => {
       const channel = this.link.current;
       for (const tag of this.consumerTags) await channel?.cancel(tag).catch(() => undefined);
+      // Deliveries not started stay unacked: the broker gives them back when the connection closes.
+      for (const entry of this.waiting.splice(0)) clearInterval(entry.lock);
       if (force) for (const controller of this.active.values()) controller.abort(new Error('worker closed'));
       else while (this.active.size > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+      // Acks of the last jobs wait for the end of the tick: send them before the connection goes.
+      const current = this.link.current;
+      if (current !== undefined) this.acks.get(current)?.flushNow();
       this.state.close();
       this.meta.close();
       await this.link.close();
@@ -148,12 +180,15 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
   }
 
   private async consume(channel: ConfirmChannel): Promise<void> {
-    // Per-channel prefetch (global): concurrency covers both the plain and the grouped queue.
-    await channel.prefetch(this.concurrency, true);
+    // Per-channel prefetch (global): covers both the plain and the grouped queue.
+    await channel.prefetch(this.opts.prefetch ?? this.concurrency * 2, true);
     const n = names(this.name);
     for (const queue of [n.queue, n.groups]) {
       const { consumerTag } = await channel.consume(queue, (message) => {
-        if (message !== null) void this.handle(channel, message);
+        if (message === null) return;
+        this.acksOf(channel).delivered(message);
+        this.waiting.push({ channel, message, lock: this.keepLock(channel, message) });
+        this.pump();
       });
       this.consumerTags.push(consumerTag);
     }
@@ -162,14 +197,22 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
   /** Pause/resume from the Queue, as events on the queue's fanout exchange. */
   private async listenForControl(channel: ConfirmChannel): Promise<void> {
     const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
-    await channel.bindQueue(queue, names(this.name).events, '');
+    await channel.bindQueue(queue, names(this.name).control, '');
     await channel.consume(
       queue,
       (message) => {
         if (message === null) return;
-        const event = JSON.parse(message.content.toString()) as { event: string };
-        if (event.event === 'paused' && !this.paused) void this.pauseConsuming(channel);
-        if (event.event === 'resumed' && this.paused) void this.resumeConsuming(channel);
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(message.content.toString());
+        } catch {
+          return;
+        }
+        for (const item of Array.isArray(parsed) ? parsed : [parsed]) {
+          const event = (item as { event?: unknown }).event;
+          if (event === 'paused' && !this.paused) void this.pauseConsuming(channel);
+          if (event === 'resumed' && this.paused) void this.resumeConsuming(channel);
+        }
       },
       { noAck: true },
     );
@@ -183,23 +226,54 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
     this.emit('paused');
   }
 
+  /** Starts waiting deliveries while slots are free (not while paused or closing). */
+  private pump(): void {
+    while (this.processing < this.concurrency && !this.paused && this.closing === undefined) {
+      const next = this.waiting.shift();
+      if (next === undefined) return;
+      // A delivery of a closed channel went back to the queue with it.
+      if (this.link.isClosed(next.channel)) {
+        clearInterval(next.lock);
+        continue;
+      }
+      this.processing++;
+      let released = false;
+      const release = (): void => {
+        if (released) return;
+        released = true;
+        this.processing--;
+        this.pump();
+      };
+      void this.handle(next.channel, next.message, release)
+        .catch((error: Error) => this.emitError(error))
+        .finally(() => {
+          clearInterval(next.lock);
+          release();
+        });
+    }
+  }
+
   private async resumeConsuming(channel: ConfirmChannel): Promise<void> {
     this.paused = false;
+    this.pump();
     if (this.closing === undefined) await this.consume(channel).catch(() => undefined);
     this.emit('resumed');
+  }
+
+  private acksOf(channel: ConfirmChannel): AckBatcher {
+    let acks = this.acks.get(channel);
+    if (acks === undefined) this.acks.set(channel, (acks = new AckBatcher(channel)));
+    return acks;
   }
 
   private settle(channel: ConfirmChannel, message: ConsumeMessage): void {
     // A delivery of a closed channel was already given back by the broker: nothing to ack.
     if (this.link.isClosed(channel)) return;
-    try {
-      channel.ack(message);
-    } catch {
-      // channel closing: the broker requeues, and the record says the job is finished
-    }
+    this.acksOf(channel).ack(message);
   }
 
-  private async handle(channel: ConfirmChannel, message: ConsumeMessage): Promise<void> {
+  /** One job: take it (record to active), run it, write the result or the retry, then ack. `release` frees the slot once the processor returned. */
+  private async handle(channel: ConfirmChannel, message: ConsumeMessage, release: () => void): Promise<void> {
     let wire: JobWire;
     try {
       wire = JSON.parse(message.content.toString()) as JobWire;
@@ -209,7 +283,9 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
     }
     const job = Job.fromWire(this, wire) as Job<D, R, N>;
     job.processedOn = Date.now();
-    const taken = await this.state.run({ op: 'put', key: job.id, tag: 'active', value: job.toRecord(), ifTagIn: RUNNABLE }).catch(() => undefined);
+    // Not waited for on disk: if the broker loses this write, the job's message comes back too and the
+    // record still says waiting (or delayed), which a worker takes again.
+    const taken = await this.state.run({ op: 'put', key: job.id, tag: 'active', value: job.toRecord(), ifTagIn: RUNNABLE }, { durable: false }).catch(() => undefined);
     if (taken === undefined) return; // state unreachable: leave the delivery unacked, the broker gives it back
     if (!taken.ok) return this.settle(channel, message); // removed, or already finished
     publishEvent(this.link, this.name, { event: 'active', jobId: job.id });
@@ -218,18 +294,25 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
 
     const controller = new AbortController();
     this.active.set(job.id, controller);
-    const lock = this.keepLock(channel, message);
     const timeout = job.opts.timeout === undefined ? undefined : setTimeout(() => controller.abort(new Error(`job timed out after ${job.opts.timeout} ms`)), job.opts.timeout);
+    let outcome: { ok: true; result: R } | { ok: false; error: Error };
     try {
-      const result = await this.runProcessor(job, controller.signal);
-      await this.completed(job, result);
+      outcome = { ok: true, result: await this.runProcessor(job, controller.signal) };
     } catch (error) {
-      // A forced close: the job goes back to the queue with the connection, not to failed.
-      if (this.closing !== undefined && controller.signal.aborted) return void this.finish(job.id);
-      await this.failed(job, error instanceof Error ? error : new Error(String(error))).catch((e: Error) => this.emitError(e));
+      outcome = { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
     } finally {
       clearTimeout(timeout);
-      clearInterval(lock);
+    }
+    release();
+    try {
+      if (outcome.ok) await this.completed(job, outcome.result);
+      // A forced close: the job goes back to the queue with the connection, not to failed.
+      else if (this.closing !== undefined && controller.signal.aborted) return void this.finish(job.id);
+      else await this.failed(job, outcome.error);
+    } catch (error) {
+      // The result could not be written (state unreachable): no ack, the broker gives the job back.
+      this.emitError(error as Error);
+      return void this.finish(job.id);
     }
     this.finish(job.id);
     this.settle(channel, message);
@@ -267,9 +350,9 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
     const keep = keepOf(job.opts.removeOnComplete, DEFAULT_KEEP_COMPLETED);
     if (keep === 'remove') await this.state.run({ op: 'delete', key: job.id });
     else {
-      const stored = await this.state.run({ op: 'put', key: job.id, tag: 'completed', value: job.toRecord(), ifTagIn: ['active'] });
+      // The result and the retention trim go in the same batch (one round trip, one group commit).
+      const [stored] = await Promise.all([this.state.run({ op: 'put', key: job.id, tag: 'completed', value: job.toRecord(), ifTagIn: ['active'] }), this.trim('completed', keep)]);
       if (!stored.ok) return; // removed while it ran
-      await this.trim('completed', keep);
     }
     publishEvent(this.link, this.name, { event: 'completed', jobId: job.id, returnvalue: result });
     this.emit('completed', job, result);
@@ -284,8 +367,9 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
     if (delay >= 0) {
       const record = job.toRecord();
       if (delay > 0) record.delayUntil = Date.now() + delay;
-      const moved = await this.state.run({ op: 'put', key: job.id, tag: delay > 0 ? 'delayed' : 'waiting', value: record, ifTagIn: ['active'] });
-      if (moved.ok) await this.enqueue(job.toWire(), delay);
+      // The move back and the retry's message in one durable step; the delivery is acked after it.
+      const publish = jobPublishSpec(this.name, job.toWire(), delay);
+      await this.state.run({ op: 'put', key: job.id, tag: delay > 0 ? 'delayed' : 'waiting', value: record, ifTagIn: ['active'], publish });
       this.emit('failed', job, error, 'retry');
       return;
     }
@@ -293,9 +377,8 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
     const keep = keepOf(job.opts.removeOnFail, DEFAULT_KEEP_FAILED);
     if (keep === 'remove') await this.state.run({ op: 'delete', key: job.id });
     else {
-      const stored = await this.state.run({ op: 'put', key: job.id, tag: 'failed', value: job.toRecord(), ifTagIn: ['active'] });
+      const [stored] = await Promise.all([this.state.run({ op: 'put', key: job.id, tag: 'failed', value: job.toRecord(), ifTagIn: ['active'] }), this.trim('failed', keep)]);
       if (!stored.ok) return;
-      await this.trim('failed', keep);
     }
     publishEvent(this.link, this.name, { event: 'failed', jobId: job.id, failedReason: error.message, attemptsMade: job.attemptsMade });
     this.emit('failed', job, error, 'failed');
@@ -320,14 +403,14 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
     await this.meta.run({ op: 'put', key: schedulerKey(repeat.key), tag: 'scheduler', value: next, ifTagIn: ['scheduler'] });
   }
 
-  /** Queue.add's path, for the scheduler's next slot. */
+  /** Queue.add's path, for the scheduler's next slot (record and message in one durable step). */
   private async addJob(name: string, data: unknown, opts: JobWire['opts'] = {}): Promise<Job> {
     const job = new Job(this, name, data, opts, opts.jobId!, Date.now());
     const delay = Math.max(0, opts.delay ?? 0);
     const record = job.toRecord();
     if (delay > 0) record.delayUntil = job.timestamp + delay;
-    const created = await this.state.run({ op: 'put', key: job.id, tag: delay > 0 ? 'delayed' : 'waiting', value: record, ifAbsent: true });
-    if (created.ok) await this.enqueue(job.toWire(), delay);
+    const publish = jobPublishSpec(this.name, job.toWire(), delay);
+    await this.state.run({ op: 'put', key: job.id, tag: delay > 0 ? 'delayed' : 'waiting', value: record, ifAbsent: true, publish });
     return job;
   }
 }

@@ -2,7 +2,9 @@ import type { Consumer, QueueEntry, SessionOwner } from '../broker/front-door.js
 import type { FieldTable } from '../broker/message.js';
 import { fieldString } from '../broker/message.js';
 import type { QueueView } from '../broker/queue-view.js';
+import type { Agent } from 'node:http';
 import { endpointRefusal, type PushSafety } from './endpoint-guard.js';
+import { endpointAgent, postOnce } from './http-post.js';
 import { retryAfterMs, retryDelay, type PushSettings } from './settings.js';
 import { signWebhook } from './signature.js';
 
@@ -59,13 +61,16 @@ export class PushConsumer implements Consumer {
   private lastError: string | undefined;
   private lastLatencyMs: number | undefined;
   private latencyTotalMs = 0;
+  private readonly agent: Agent;
 
   constructor(
     private readonly queue: QueueView,
     private readonly settings: PushSettings,
     private readonly safety: PushSafety,
     private readonly secret: string | undefined,
-  ) {}
+  ) {
+    this.agent = endpointAgent(settings.endpoint, settings.concurrency);
+  }
 
   canTake(): boolean {
     return !this.stopped && this.inFlight < this.settings.concurrency && Date.now() >= this.pausedUntil;
@@ -91,6 +96,7 @@ export class PushConsumer implements Consumer {
     this.stopped = true;
     clearTimeout(this.resumeTimer);
     for (const controller of this.aborts) controller.abort();
+    this.agent.destroy();
     if (!this.queue.deleted) this.queue.requeue([...this.held].sort((a, b) => a.seq - b.seq));
     this.held.clear();
   }
@@ -163,17 +169,12 @@ export class PushConsumer implements Consumer {
     const timer = setTimeout(() => controller.abort(new Error(`no answer within ${this.settings.timeoutMs} ms`)), this.settings.timeoutMs);
     const started = Date.now();
     try {
-      const response = await fetch(this.settings.endpoint, {
-        method: 'POST',
-        headers: this.headers(entry, attempt),
-        body: entry.message.body,
-        redirect: 'manual', // never follow: a redirect could lead to an address the guard refuses
-        signal: controller.signal,
-      });
-      await response.arrayBuffer().catch(() => undefined);
+      // Redirects are never followed (node:http does not): one could lead where the guard refuses.
+      const response = await postOnce(this.agent, this.settings.endpoint, this.headers(entry, attempt), entry.message.body, controller.signal);
+      const ok = response.status >= 200 && response.status < 300;
       this.lastLatencyMs = Date.now() - started;
-      if (response.ok) this.latencyTotalMs += this.lastLatencyMs;
-      return { status: response.status, error: response.ok ? undefined : `HTTP ${response.status}`, retryAfter: retryAfterMs(response.headers.get('retry-after')) };
+      if (ok) this.latencyTotalMs += this.lastLatencyMs;
+      return { status: response.status, error: ok ? undefined : `HTTP ${response.status}`, retryAfter: retryAfterMs(response.retryAfter) };
     } catch (error) {
       const reason = controller.signal.aborted ? (controller.signal.reason as Error | undefined)?.message ?? 'aborted' : (error as Error).message;
       return { status: undefined, error: reason, retryAfter: undefined };
@@ -203,7 +204,7 @@ export class PushConsumer implements Consumer {
     if (properties.type !== undefined) headers['warren-type'] = properties.type;
     if (properties.contentEncoding !== undefined) headers['content-encoding'] = properties.contentEncoding;
     for (const [name, value] of Object.entries(properties.headers ?? {})) {
-      const text = typeof value === 'number' || typeof value === 'boolean' ? String(value) : fieldString(value);
+      const text = typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean' ? String(value) : fieldString(value);
       if (text !== undefined && /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(name) && !/[\r\n]/.test(text)) headers[`warren-header-${name.toLowerCase()}`] = text;
     }
     if (this.secret !== undefined) headers['webhook-signature'] = signWebhook(this.secret, id, timestamp, message.body);

@@ -38,11 +38,20 @@ test('random record batches: 200 or 400, never a 500, and the API keeps answerin
   try {
     const random = rng(11);
     const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
-    const fields = ['op', 'key', 'tag', 'value', 'ifAbsent', 'ifTagIn', 'keep', 'maxAgeMs', 'limit'];
-    const values: unknown[] = ['put', 'delete', 'get', 'trim', 'nope', '', 'k', 'x'.repeat(1100), 1, -1, 1e308, null, true, [], ['a'], [1], {}];
+    const fields = ['op', 'key', 'tag', 'value', 'ifAbsent', 'ifTagIn', 'keep', 'maxAgeMs', 'limit', 'publish'];
+    const values: unknown[] = [
+      'put', 'delete', 'get', 'trim', 'nope', '', 'k', 'x'.repeat(1100), 1, -1, 1e308, null, true, [], ['a'], [1], {},
+      // a put's message (records route `publish`): good, to a missing exchange, with bad properties
+      { exchange: '', routing_key: 'fuzz-q', payload: 'p' },
+      { exchange: 'amq.direct', routing_key: 'x', payload: 'p', properties: { delivery_mode: 2, headers: { a: 1 } } },
+      { exchange: 'no-such-exchange', routing_key: '', payload: 'p' },
+      { exchange: '', routing_key: 'fuzz-q', payload: 'p', properties: { priority: -1 } },
+      { exchange: '', routing_key: 'fuzz-q', payload: 'p', properties: 'nope' },
+      { exchange: 1, routing_key: [], payload: null },
+    ];
     for (let i = 0; i < 150; i++) {
       const ops = Array.from({ length: Math.floor(random() * 4) }, () => Object.fromEntries(fields.filter(() => random() < 0.6).map((f) => [f, pick(values)])));
-      const body = random() < 0.1 ? pick(values) : { ops };
+      const body = random() < 0.1 ? pick(values) : { ops, ...(random() < 0.2 ? { durable: pick(values) } : {}) };
       const { status } = await api(broker, 'POST', '/api/records/%2F/fuzz', body);
       assert.ok(status === 200 || status === 400, `status ${status} for ${JSON.stringify(body)}`);
     }

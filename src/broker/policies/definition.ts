@@ -24,6 +24,10 @@ export interface PolicyDefinition {
   'queue-version'?: number;
   'max-age'?: string;
   'queue-leader-locator'?: 'client-local' | 'balanced' | 'random' | 'least-leaders';
+  // Warren's dispatch controls (queue/dispatch-limits.ts)
+  'dispatch-rate-limit'?: number;
+  'dispatch-rate-interval'?: number;
+  'max-in-flight'?: number;
   // exchange keys
   'alternate-exchange'?: string;
   // federation (queues and exchanges): the upstream, or the set of upstreams ('all' for every one)
@@ -61,6 +65,9 @@ const validators: Readonly<Record<PolicyKey, readonly [Check, string]>> = {
   'queue-version': [oneOf(1, 2), 'queue version (1 or 2)'],
   'max-age': [maxAge, "max age (e.g. '7D', '12h', '30m')"],
   'queue-leader-locator': [oneOf('client-local', 'balanced', 'random', 'least-leaders'), 'queue leader locator value'],
+  'dispatch-rate-limit': [positiveInteger, 'dispatch rate limit (an integer >= 1, deliveries per interval)'],
+  'dispatch-rate-interval': [positiveInteger, 'dispatch rate interval (an integer >= 1, in ms)'],
+  'max-in-flight': [positiveInteger, 'in-flight cap (an integer >= 1)'],
   'alternate-exchange': [anyString, 'alternate exchange name (a string)'],
   'federation-upstream': [anyString, 'federation upstream name (a string)'],
   'federation-upstream-set': [anyString, "federation upstream set name (a string, or 'all')"],

@@ -1,4 +1,5 @@
 import type { Consumer } from '../front-door.js';
+import type { DispatchLimits } from './dispatch-limits.js';
 import type { Entry } from './entry.js';
 import type { MessageExpiry } from './message-expiry.js';
 import type { QueueState } from './queue-state.js';
@@ -19,6 +20,8 @@ export class Dispatcher {
   /** Every consumer declined (canTake false): wait for resume instead of asking per message. */
   private stalled = false;
   private dispatching = false;
+  /** x-dispatch-rate-limit / x-max-in-flight (dispatch-limits.ts); undefined on most queues. */
+  limits: DispatchLimits | undefined = undefined;
   private continuation: NodeJS.Immediate | undefined;
   private readonly continueDispatch = (): void => {
     this.continuation = undefined;
@@ -70,6 +73,8 @@ export class Dispatcher {
           this.continuation ??= setImmediate(this.continueDispatch);
           return;
         }
+        // Held by a queue-level limit: it resumes dispatch itself (timer) or a settlement does.
+        if (this.limits !== undefined && !this.limits.allows(state.unacked)) return;
         const grouped = state.grouped;
         let consumer: Consumer | undefined;
         let entry: Entry | undefined;
@@ -92,6 +97,7 @@ export class Dispatcher {
           continue;
         }
         this.settlement.handOut(entry, consumer.noAck);
+        this.limits?.took();
         consumer.deliver(entry, state.queue);
         if (state.deleted) return;
       }

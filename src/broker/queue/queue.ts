@@ -10,6 +10,7 @@ import { ConsumerSet } from './consumer-set.js';
 import { DeduplicationCache } from './deduplication.js';
 import { Departures } from './departures.js';
 import { Dispatcher } from './dispatcher.js';
+import { DispatchLimits, parseDispatchLimitArguments, resolveDispatchLimits, type DispatchLimitSettings } from './dispatch-limits.js';
 import { DurableMessages, type DurableStoreAccess } from './durable-messages.js';
 import type { StreamLog } from '../../store/store.js';
 import { EntryState } from './entry.js';
@@ -127,6 +128,7 @@ export class Queue implements QueueView {
     this.defaultConsumerTimeoutMs = options.defaultConsumerTimeoutMs ?? 0;
     const resource = describeResource('queue', name, vhost.name);
     const settings = this.isDirectReplyTo ? PLAIN_QUEUE : parseQueueArguments(options.arguments, resource);
+    if (!this.isDirectReplyTo) parseDispatchLimitArguments(options.arguments, resource);
     assertQueueTypeAllows(settings.queueType, { ...options, exclusive: options.exclusiveOwner !== undefined }, resource);
     this.settings = settings;
 
@@ -157,6 +159,7 @@ export class Queue implements QueueView {
       persisted.reportTo(this.recovery);
     }
     this.configure(settings);
+    this.setDispatchLimits(resolveDispatchLimits(options.arguments, undefined));
     if (isStream) {
       const streamSettings = parseStreamArguments(options.arguments, resource);
       if (options.streamLogs === undefined) throw notImplemented(`cannot declare ${resource}: this broker keeps no stream logs`);
@@ -422,6 +425,19 @@ export class Queue implements QueueView {
   applyPolicy(policy: Policy | undefined): void {
     if (this.isDirectReplyTo || this.state.deleted) return;
     this.configure(resolveQueueSettings(this.arguments, policy));
+    this.setDispatchLimits(resolveDispatchLimits(this.arguments, policy?.definition));
+  }
+
+  /** x-dispatch-rate-limit and x-max-in-flight with the policy's values (dispatch-limits.ts), or undefined. */
+  get dispatchLimits(): DispatchLimitSettings | undefined {
+    return this.dispatcher.limits?.settings;
+  }
+
+  /** Installs the dispatch limits (a hook the dispatch loop asks); a change resumes dispatch. */
+  private setDispatchLimits(settings: DispatchLimitSettings): void {
+    this.dispatcher.limits?.stop();
+    this.dispatcher.limits = DispatchLimits.of(settings, () => this.resumeDispatch());
+    if (!this.state.deleted) this.resumeDispatch();
   }
 
   /** A non-passive redeclare: counts as use for x-expires. @internal VHost.declareQueue */
@@ -468,6 +484,7 @@ export class Queue implements QueueView {
   stopTimers(): void {
     this.stream?.stopTimers();
     this.dispatcher.stop();
+    this.dispatcher.limits?.stop();
     this.expiry.stop();
     this.settlement.stop();
     this.idleExpiry?.stop();

@@ -1,10 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { User } from '../../auth/users.js';
 import type { StoredRecord } from '../../broker/records.js';
-import { isAdministrator } from '../auth.js';
+import { Message } from '../../broker/message.js';
+import type { QueueView } from '../../broker/queue-view.js';
+import { BarrierSet } from '../../session/durability.js';
+import { accessAs, isAdministrator } from '../auth.js';
 import type { ManagementContext } from '../context.js';
 import { badRequest, notAuthorised, objectNotFound } from '../errors.js';
-import { bodyObject } from '../format.js';
+import { bodyObject, jsonToProperties } from '../format.js';
 import { requireVhost } from './shared.js';
 
 /**
@@ -24,9 +27,23 @@ interface ListQuery {
   order?: string;
 }
 
+/**
+ * A message a put publishes when (and only when) its condition held: the record and the message become
+ * durable in the same group commit and the answer waits for both (a transactional outbox). This is what
+ * lets a job's add be one round trip instead of a record write followed by a confirmed publish.
+ */
+interface PublishSpec {
+  exchange: string;
+  routing_key: string;
+  /** UTF-8 body. */
+  payload: string;
+  /** Management-API message properties (delivery_mode, headers, priority, message_id, ...). */
+  properties?: Record<string, unknown>;
+}
+
 /** One operation of POST /api/records/{vhost}/{table}: a batch runs in order, in one turn. */
 type RecordOp =
-  | { op: 'put'; key: string; tag: string; value?: unknown; ifAbsent?: boolean; ifTagIn?: string[] }
+  | { op: 'put'; key: string; tag: string; value?: unknown; ifAbsent?: boolean; ifTagIn?: string[]; publish?: PublishSpec }
   | { op: 'delete'; key: string }
   | { op: 'get'; key: string }
   | { op: 'trim'; tag: string; keep?: number; maxAgeMs?: number; limit?: number };
@@ -43,8 +60,19 @@ function requireVhostUser(context: ManagementContext, user: User, vhost: string)
   if (!isAdministrator(user) && !context.users.canAccessVhost(user, vhost)) throw notAuthorised('Access refused.');
 }
 
-function whenDurable(context: ManagementContext): Promise<void> {
-  return new Promise((resolve) => context.broker.whenDurable(resolve));
+/** Waits for the store and for every barrier a published message reached (queues on other nodes). */
+function whenDurable(context: ManagementContext, reached: readonly QueueView[] = []): Promise<boolean> {
+  const barriers = new BarrierSet(context.broker);
+  for (const queue of reached) if (queue.durability !== undefined) barriers.join(queue.durability);
+  return new Promise((resolve) => barriers.waitAll((lost) => resolve(!lost)));
+}
+
+function parsePublish(value: unknown, i: number): PublishSpec {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw badRequest(`ops[${i}].publish must be an object`);
+  const spec = value as Record<string, unknown>;
+  for (const name of ['exchange', 'routing_key', 'payload']) if (typeof spec[name] !== 'string') throw badRequest(`ops[${i}].publish.${name} must be a string`);
+  if (spec['properties'] !== undefined) jsonToProperties(spec['properties']);
+  return spec as unknown as PublishSpec;
 }
 
 function numberParam(value: string | undefined, name: string, max: number): number | undefined {
@@ -69,6 +97,7 @@ function parseOps(body: unknown): RecordOp[] {
         if (op['ifTagIn'] !== undefined && (!Array.isArray(op['ifTagIn']) || !op['ifTagIn'].every((t) => typeof t === 'string'))) {
           throw badRequest(`ops[${i}].ifTagIn must be an array of strings`);
         }
+        if (op['publish'] !== undefined) parsePublish(op['publish'], i);
         return op as RecordOp;
       case 'delete':
       case 'get':
@@ -88,12 +117,13 @@ function parseOps(body: unknown): RecordOp[] {
   });
 }
 
-function runOp(context: ManagementContext, vhost: string, table: string, op: RecordOp): unknown {
+function runOp(context: ManagementContext, vhost: string, table: string, op: RecordOp, reached: QueueView[]): unknown {
   const records = context.broker.records;
   switch (op.op) {
     case 'put': {
       const condition = { ...(op.ifAbsent === true ? { ifAbsent: true } : {}), ...(op.ifTagIn === undefined ? {} : { ifTagIn: op.ifTagIn }) };
       const written = records.put(vhost, table, op.key, op.tag, op.value ?? null, condition);
+      if (written && op.publish !== undefined) return { ok: true, routed: publish(context, vhost, op.publish, reached) };
       const current = records.get(vhost, table, op.key);
       return { ok: written, ...(written || current === undefined ? {} : { current: recordJson(current) }) };
     }
@@ -108,6 +138,12 @@ function runOp(context: ManagementContext, vhost: string, table: string, op: Rec
       return { ok: true, removed: records.trim(vhost, table, request) };
     }
   }
+}
+
+function publish(context: ManagementContext, vhostName: string, spec: PublishSpec, reached: QueueView[]): boolean {
+  const vhost = requireVhost(context, vhostName);
+  const message = new Message(spec.exchange, spec.routing_key, jsonToProperties(spec.properties), Buffer.from(spec.payload, 'utf8'));
+  return vhost.publish(message, reached).routed > 0;
 }
 
 export function registerRecordRoutes(app: FastifyInstance, context: ManagementContext): void {
@@ -148,8 +184,21 @@ export function registerRecordRoutes(app: FastifyInstance, context: ManagementCo
     const { vhost, table } = request.params;
     requireVhostUser(context, request.managementUser, vhost);
     const ops = parseOps(request.body);
-    const results = ops.map((op) => runOp(context, vhost, table, op));
-    if (ops.some((op) => op.op !== 'get')) await whenDurable(context);
+    // Publishing needs the exchange and write permission on it, checked for the whole batch before any
+    // op runs, so a refused publish never leaves the batch half applied.
+    ops.forEach((op, i) => {
+      if (op.op !== 'put' || op.publish === undefined) return;
+      if (requireVhost(context, vhost).getExchange(op.publish.exchange) === undefined) throw badRequest(`ops[${i}].publish.exchange: no exchange '${op.publish.exchange}' in vhost '${vhost}'`);
+      accessAs(context.users, request.managementUser, vhost).publish(op.publish.exchange);
+    });
+    const reached: QueueView[] = [];
+    const results = ops.map((op) => runOp(context, vhost, table, op, reached));
+    // `durable: false` answers at once (the writes still go to the journal with the next group commit):
+    // for writes whose loss a crash makes harmless, as a worker marking a job active.
+    const durable = bodyObject(request.body)['durable'] !== false;
+    if (durable && ops.some((op) => op.op !== 'get')) {
+      if (!(await whenDurable(context, reached))) throw new Error('a published message may not be durable (a queue owner was lost)');
+    }
     return { results };
   });
 

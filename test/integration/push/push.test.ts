@@ -160,3 +160,14 @@ test('safe by default: a host that is not allow-listed and resolves to loopback 
   assert.match(String((dead as unknown as amqp.GetMessage).properties.headers?.['x-push-last-error']), /loopback/);
   assert.equal(endpoint.seen.filter((s) => s.path === '/refused').length, 0);
 });
+
+test('a push queue with x-dispatch-rate-limit: 10 messages at 4 per 500 ms reach the endpoint over at least 700 ms', async () => {
+  endpoint.handler = (_req, res) => res.writeHead(200).end();
+  await pushQueue('rated', { 'x-dispatch-rate-limit': 4, 'x-dispatch-rate-interval': 500, 'x-push-concurrency': 10 });
+  for (let i = 0; i < 10; i++) await publish('rated', `r${i}`);
+  await waitFor(() => endpoint.seen.filter((s) => s.path === '/rated').length === 10, 'ten requests');
+  const times = endpoint.seen.filter((s) => s.path === '/rated').map((s) => s.at);
+  // 4 at once from the full bucket, then 6 more tokens at one per 125 ms.
+  assert.ok(times[9]! - times[0]! >= 700, `10 requests within ${times[9]! - times[0]!} ms`);
+  assert.deepEqual(endpoint.seen.filter((s) => s.path === '/rated').map((s) => s.body).sort(), Array.from({ length: 10 }, (_, i) => `r${i}`).sort());
+});

@@ -13,6 +13,8 @@ import { createQueuesView } from './views/queues.js';
 import { createQueueView } from './views/queue.js';
 import { createAdminView } from './views/admin.js';
 import { createLinksView } from './views/links.js';
+import { createJobsView } from './views/jobs.js';
+import { createPushView } from './views/push.js';
 
 /** [pattern over the hash path, nav section, view factory given the decoded captures]. */
 const ROUTES = [
@@ -24,6 +26,9 @@ const ROUTES = [
   [/^queues$/, 'queues', (ctx) => createQueuesView(ctx)],
   [/^queues\/([^/]+)\/([^/]+)$/, 'queues', (ctx, vhost, name) => createQueueView(ctx, vhost, name)],
   [/^links$/, 'links', (ctx) => createLinksView(ctx)],
+  [/^jobs$/, 'jobs', (ctx) => createJobsView(ctx)],
+  [/^jobs\/([^/]+)\/([^/]+)$/, 'jobs', (ctx, vhost, queue) => createJobsView(ctx, vhost, queue)],
+  [/^push$/, 'push', (ctx) => createPushView(ctx)],
   [/^admin$/, 'admin', (ctx) => createAdminView(ctx)],
 ];
 

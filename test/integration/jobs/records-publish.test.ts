@@ -1,0 +1,53 @@
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import amqp from 'amqplib';
+import { api, startJobsBroker, type JobsBroker } from './helpers.js';
+
+let broker: JobsBroker;
+before(async () => {
+  broker = await startJobsBroker();
+});
+after(async () => {
+  await broker.close();
+});
+
+test("a records put with `publish` publishes only when the put held, in the same answer; amqplib reads the message", async () => {
+  const connection = await amqp.connect(broker.amqpUrl);
+  try {
+    const channel = await connection.createChannel();
+    await channel.assertQueue('outbox', { durable: true });
+    const put = (key: string) => ({
+      op: 'put',
+      key,
+      tag: 'waiting',
+      value: { n: key },
+      ifAbsent: true,
+      publish: { exchange: '', routing_key: 'outbox', payload: `job ${key}`, properties: { delivery_mode: 2, message_id: key, headers: { 'x-job': key } } },
+    });
+    const first = await api(broker, 'POST', '/api/records/%2F/outbox', { ops: [put('a'), put('b'), put('a')] });
+    assert.equal(first.status, 200);
+    assert.deepEqual(first.json.results.map((r: { ok: boolean; routed?: boolean }) => [r.ok, r.routed]), [[true, true], [true, true], [false, undefined]]);
+    // The third op's condition failed: two messages, not three.
+    assert.equal((await channel.checkQueue('outbox')).messageCount, 2);
+    const message = await channel.get('outbox', { noAck: true });
+    assert.ok(message !== false);
+    assert.equal(message.content.toString(), 'job a');
+    assert.equal(message.properties.messageId, 'a');
+    assert.equal(message.properties.deliveryMode, 2);
+    assert.equal(message.properties.headers?.['x-job'], 'a');
+
+    // A missing exchange refuses the whole batch before anything is written.
+    const refused = await api(broker, 'POST', '/api/records/%2F/outbox', { ops: [put('c'), { ...put('d'), publish: { exchange: 'nowhere', routing_key: '', payload: 'x' } }] });
+    assert.equal(refused.status, 400);
+    assert.match(refused.json.reason, /no exchange 'nowhere'/);
+    assert.equal((await api(broker, 'GET', '/api/records/%2F/outbox/c')).status, 404);
+    assert.equal((await channel.checkQueue('outbox')).messageCount, 1);
+
+    // durable: false answers the same way (without waiting for the disk).
+    const fast = await api(broker, 'POST', '/api/records/%2F/outbox', { ops: [{ op: 'put', key: 'a', tag: 'active', ifTagIn: ['waiting'] }], durable: false });
+    assert.deepEqual(fast.json.results, [{ ok: true }]);
+    assert.equal((await api(broker, 'GET', '/api/records/%2F/outbox/a')).json.tag, 'active');
+  } finally {
+    await connection.close();
+  }
+});
