@@ -11,22 +11,18 @@
  *
  * Start RabbitMQ first (`bash bench/rabbitmq.sh start`, or WARREN_RABBITMQ_PORT=5692 for a node of its own):
  *   npx tsc -p . && node dist/bench/streams-perf.js [--rabbitmq URL] [--messages N] [--bytes B] [--window W]
- *     [--prefetch P] [--seconds R] [--rabbitmq-pid PID]
+ *     [--prefetch P] [--seconds R]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import amqp from 'amqplib';
 import { runPerf } from '../src/perf/runner.js';
 import type { PerfOptions } from '../src/perf/options.js';
+import { externalBroker, rssBytes, startWarren } from './harness/brokers.js';
 
 const { values: args } = parseArgs({
   options: {
     rabbitmq: { type: 'string', default: 'amqp://guest:guest@127.0.0.1:5672' },
-    'rabbitmq-pid': { type: 'string' },
     messages: { type: 'string', default: '1000000' },
     bytes: { type: 'string', default: '100' },
     window: { type: 'string', default: '2000' },
@@ -54,9 +50,8 @@ function options(url: string, prefix: string, more: Partial<PerfOptions>): Parti
 }
 
 function rssMiB(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match === null ? undefined : Number(match[1]) / 1024;
+  const bytes = rssBytes(pid);
+  return bytes === undefined ? undefined : bytes / 2 ** 20;
 }
 
 async function measure(url: string, pid: number | undefined): Promise<Figures> {
@@ -84,32 +79,16 @@ async function measure(url: string, pid: number | undefined): Promise<Figures> {
   };
 }
 
-async function startWarren(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
-  const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-  const child = spawn(process.execPath, [cli, 'server', '--amqp-host', '127.0.0.1', '--amqp-port', '0', '--http-host', '127.0.0.1', '--http-port', '0', '--data-dir', dataDir, '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const port = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const match = /AMQP listening on (\S+):(\d+)/.exec(out);
-      if (match) resolve(match[2]!);
-    });
-    child.on('exit', () => reject(new Error(`warren exited: ${out}`)));
-  });
-  return { child, url: `amqp://guest:guest@127.0.0.1:${port}` };
-}
-
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}x`;
 
-const dataDir = mkdtempSync(join(tmpdir(), 'warren-bench-streams-perf-'));
-const warren = await startWarren(dataDir);
+const warren = await startWarren();
 try {
   console.log(`stream queues, warren perf as the client: ${fmt(messages)} x ${args.bytes} B, confirm window ${args.window}, prefetch ${args.prefetch}, ${seconds} s phases`);
   console.log(`load before: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
-  const w = await measure(warren.url, warren.child.pid);
-  const rabbitPid = args['rabbitmq-pid'] === undefined ? undefined : Number(args['rabbitmq-pid']);
-  const r = await measure(args.rabbitmq, rabbitPid);
+  const w = await measure(warren.url, warren.pid);
+  const rabbit = externalBroker('RabbitMQ', args.rabbitmq);
+  const r = await measure(rabbit.url, rabbit.pid);
   console.log(`load after: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
   const replay = (f: Figures): string => `${f.replayAll ? '>= ' : ''}${fmt(f.replay)}`;
   const rss = (f: Figures): string => (f.rssMiB === undefined ? 'not sampled' : `${f.rssMiB.before.toFixed(0)} -> ${f.rssMiB.peak.toFixed(0)}`);
@@ -120,6 +99,5 @@ try {
   }
   console.log(`| Warren / RabbitMQ | ${ratio(w.publish, r.publish)} | ${ratio(w.replay, r.replay)} | ${ratio(w.publishBesideReplay, r.publishBesideReplay)} | ${ratio(w.replayBesidePublish, r.replayBesidePublish)} | |`);
 } finally {
-  warren.child.kill('SIGTERM');
-  rmSync(dataDir, { recursive: true, force: true });
+  await warren.stop();
 }
