@@ -1,18 +1,12 @@
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Queue, Worker, QueueEvents, type Job } from '../../../src/jobs/index.js';
 import { waitFor } from '../../helpers/wait.js';
-import { api, startJobsBroker, type JobsBroker } from './helpers.js';
-import { track, closeTracked } from './helpers.js';
+import { api, type JobsBroker, jobsBrokerForFile } from './helpers.js';
+import { track } from './helpers.js';
 
 let broker: JobsBroker;
-before(async () => {
-  broker = await startJobsBroker();
-});
-after(async () => {
-  await closeTracked();
-  await broker.close();
-});
+jobsBrokerForFile((started) => (broker = started));
 
 test("README's first example: add an email job, a worker sends it, QueueEvents sees it complete", async () => {
   const connection = broker.connection;

@@ -1,3 +1,4 @@
+import { after, before } from 'node:test';
 import { loadConfig, silentLogger, WarrenServer } from '../../../src/index.js';
 import type { ConnectionOptions } from '../../../src/jobs/index.js';
 import { tempDataDir } from '../durability/helpers.js';
@@ -78,4 +79,20 @@ export async function closeTracked(): Promise<void> {
   const objects = [...tracked];
   tracked.clear();
   await Promise.all(objects.map((o) => o.close(true).catch(() => undefined)));
+}
+
+/**
+ * For a test file (call it at the top level): a jobs broker started in before(), handed to `use`, and
+ * closed in after() together with every object the file tracked.
+ */
+export function jobsBrokerForFile(use: (broker: JobsBroker) => void): void {
+  let broker: JobsBroker | undefined;
+  before(async () => {
+    broker = await startJobsBroker();
+    use(broker);
+  });
+  after(async () => {
+    await closeTracked();
+    await broker?.close();
+  });
 }

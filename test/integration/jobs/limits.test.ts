@@ -1,18 +1,12 @@
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import amqp from 'amqplib';
 import { Queue, Worker } from '../../../src/jobs/index.js';
 import { sleep, waitFor } from '../../helpers/wait.js';
-import { api, closeTracked, startJobsBroker, track, type JobsBroker } from './helpers.js';
+import { api, track, type JobsBroker, jobsBrokerForFile } from './helpers.js';
 
 let broker: JobsBroker;
-before(async () => {
-  broker = await startJobsBroker();
-});
-after(async () => {
-  await closeTracked();
-  await broker.close();
-});
+jobsBrokerForFile((started) => (broker = started));
 
 /** Counts processor calls running at once. */
 function gauge() {

@@ -1,19 +1,13 @@
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import amqp from 'amqplib';
 import { Queue, Worker, UnrecoverableError, type Job } from '../../../src/jobs/index.js';
 import { sleep, waitFor } from '../../helpers/wait.js';
-import { api, startJobsBroker, type JobsBroker } from './helpers.js';
-import { track, closeTracked } from './helpers.js';
+import { api, type JobsBroker, jobsBrokerForFile } from './helpers.js';
+import { track } from './helpers.js';
 
 let broker: JobsBroker;
-before(async () => {
-  broker = await startJobsBroker();
-});
-after(async () => {
-  await closeTracked();
-  await broker.close();
-});
+jobsBrokerForFile((started) => (broker = started));
 
 test('attempts with exponential backoff: fails twice, succeeds on the third attempt, the delays are honoured', async () => {
   const connection = broker.connection;

@@ -1,15 +1,10 @@
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import amqp from 'amqplib';
-import { api, startJobsBroker, type JobsBroker } from './helpers.js';
+import { api, type JobsBroker, jobsBrokerForFile } from './helpers.js';
 
 let broker: JobsBroker;
-before(async () => {
-  broker = await startJobsBroker();
-});
-after(async () => {
-  await broker.close();
-});
+jobsBrokerForFile((started) => (broker = started));
 
 test("a records put with `publish` publishes only when the put held, in the same answer; amqplib reads the message", async () => {
   const connection = await amqp.connect(broker.amqpUrl);

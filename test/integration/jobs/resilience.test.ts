@@ -1,4 +1,4 @@
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { writeFile, mkdtemp, rm } from 'node:fs/promises';
@@ -7,17 +7,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Queue, Worker } from '../../../src/jobs/index.js';
 import { sleep, waitFor } from '../../helpers/wait.js';
-import { api, startJobsBroker, type JobsBroker } from './helpers.js';
-import { track, closeTracked } from './helpers.js';
+import { api, type JobsBroker, jobsBrokerForFile } from './helpers.js';
+import { track } from './helpers.js';
 
 let broker: JobsBroker;
-before(async () => {
-  broker = await startJobsBroker();
-});
-after(async () => {
-  await closeTracked();
-  await broker.close();
-});
+jobsBrokerForFile((started) => (broker = started));
 
 const JOBS_INDEX = fileURLToPath(new URL('../../../src/jobs/index.js', import.meta.url));
 

@@ -1,19 +1,13 @@
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Queue, Worker } from '../../../src/jobs/index.js';
 import { nextSlot } from '../../../src/jobs/schedulers.js';
 import { sleep, waitFor } from '../../helpers/wait.js';
-import { startJobsBroker, type JobsBroker } from './helpers.js';
-import { track, closeTracked } from './helpers.js';
+import { type JobsBroker, jobsBrokerForFile } from './helpers.js';
+import { track } from './helpers.js';
 
 let broker: JobsBroker;
-before(async () => {
-  broker = await startJobsBroker();
-});
-after(async () => {
-  await closeTracked();
-  await broker.close();
-});
+jobsBrokerForFile((started) => (broker = started));
 
 test('a job scheduler with `every`, upserted by two Queues with two Workers running, fires once per slot', async () => {
   const connection = broker.connection;
