@@ -143,6 +143,8 @@ function rssKiB(pid: number | undefined): number {
 
 interface Throughput {
   deliveriesPerSecond: number;
+  /** Broker CPU time per delivery, microseconds: less sensitive to a loaded machine than the rate. */
+  brokerMicrosPerDelivery: number;
   brokerCpu: number;
   clientCpu: number;
   complete: boolean;
@@ -223,7 +225,7 @@ async function throughput(broker: Broker, qos: 0 | 1, subscribers: number, count
   let delivered = 0;
   for (const s of subs) delivered += Math.min(s.received, count);
   await Promise.all([...subs, pub].map((c) => c.end()));
-  return { deliveriesPerSecond: delivered / seconds, brokerCpu: brokerCpu * 100, clientCpu: ((clientUsage.user + clientUsage.system) / 1e6 / seconds) * 100, complete: delivered === count * subscribers };
+  return { deliveriesPerSecond: delivered / seconds, brokerMicrosPerDelivery: (brokerCpu * seconds * 1e6) / Math.max(1, delivered), brokerCpu: brokerCpu * 100, clientCpu: ((clientUsage.user + clientUsage.system) / 1e6 / seconds) * 100, complete: delivered === count * subscribers };
 }
 
 /** Publishes at `rate` per second (in 5 ms ticks) for `seconds`; latency percentiles in ms. */
@@ -304,14 +306,15 @@ async function main(): Promise<void> {
   try {
     if (only.has('throughput')) {
       lines.push('', `Throughput, 100 B, deliveries/s (1 -> 1: ${count} messages; 1 -> 100: ${fanoutCount} messages x 100 subscribers); CPU % of one core`);
-      lines.push('| case | broker | deliveries/s | broker CPU | client CPU | Warren / this |', '| --- | --- | --- | --- | --- | --- |');
+      lines.push('| case | broker | deliveries/s | broker CPU % | broker CPU µs per delivery | client CPU % | Warren / this (rate) | this / Warren (CPU per delivery) |', '| --- | --- | --- | --- | --- | --- | --- | --- |');
       for (const [subscribers, n] of [[1, count], [100, fanoutCount]] as const) {
         for (const qos of [0, 1] as const) {
           const results: Throughput[] = [];
           // Brokers take turns, so load from other processes hits all alike.
           for (const broker of brokers) results.push(await throughput(broker, qos, subscribers, n));
           const rates = results.map((r) => r.deliveriesPerSecond);
-          results.forEach((r, i) => lines.push(`| QoS ${qos} 1 -> ${subscribers} | ${brokers[i]!.name} | ${r.deliveriesPerSecond.toFixed(0)}${r.complete ? '' : ' (incomplete)'} | ${r.brokerCpu.toFixed(0)} | ${r.clientCpu.toFixed(0)} | ${ratio(rates, i)} |`));
+          const costs = results.map((r) => 1 / r.brokerMicrosPerDelivery);
+          results.forEach((r, i) => lines.push(`| QoS ${qos} 1 -> ${subscribers} | ${brokers[i]!.name} | ${r.deliveriesPerSecond.toFixed(0)}${r.complete ? '' : ' (incomplete)'} | ${r.brokerCpu.toFixed(0)} | ${r.brokerMicrosPerDelivery.toFixed(1)} | ${r.clientCpu.toFixed(0)} | ${ratio(rates, i)} | ${ratio(costs, i)} |`));
           console.error(lines.slice(-results.length).join('\n'));
         }
       }

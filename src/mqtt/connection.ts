@@ -19,6 +19,7 @@ import type { MqttContext } from './context.js';
 import { reasonForError } from './errors.js';
 import { HANDLERS } from './handlers/index.js';
 import { Outbound } from './outbound.js';
+import type { PublishEncodings } from './publish-encodings.js';
 import type { MqttSession, SessionHost, Subscription } from './session.js';
 import type { MqttTransport } from './transport.js';
 
@@ -75,6 +76,10 @@ export class MqttConnection implements ConnectionView, SessionHost, ConfirmSink 
     this.flow.setAlarm(context.blockedReason());
     transport.start({ data: (chunk) => this.receive(chunk), drain: () => this.drained(), closed: () => this.terminated() });
     this.connectTimer = setTimeout(() => this.close(undefined, 'no CONNECT in time'), context.settings.connectTimeoutMs);
+  }
+
+  get encodings(): PublishEncodings {
+    return this.context.encodings;
   }
 
   get v5(): boolean {

@@ -5,6 +5,7 @@ import type { Broker } from '../broker/broker.js';
 import type { VHost } from '../broker/vhost.js';
 import type { Will } from './codec/packets.js';
 import type { MqttConnection } from './connection.js';
+import type { PublishEncodings } from './publish-encodings.js';
 import type { RetainedStore } from './retained.js';
 import type { MqttSession, SessionRegistry } from './session.js';
 
@@ -33,6 +34,7 @@ export interface MqttContext {
   readonly logger: Logger;
   readonly settings: MqttSettings;
   readonly sessions: SessionRegistry;
+  readonly encodings: PublishEncodings;
   retainedFor(vhost: VHost): RetainedStore;
   blockedReason(): string | undefined;
   connectionClosed(connection: MqttConnection): void;

@@ -15,6 +15,7 @@ import { Reason } from './codec/reason-codes.js';
 import { MqttConnection } from './connection.js';
 import type { MqttContext, MqttSettings } from './context.js';
 import { publishToMessage } from './message-mapping.js';
+import { PublishEncodings } from './publish-encodings.js';
 import { routeMessage } from './publishing.js';
 import { RETAINED_QUEUE, RetainedStore } from './retained.js';
 import { SessionRegistry, type MqttSession } from './session.js';
@@ -26,6 +27,7 @@ import { socketTransport, type MqttTransport } from './transport.js';
  */
 export class MqttDoorState {
   readonly sessions = new SessionRegistry();
+  readonly encodings = new PublishEncodings();
   private readonly retained = new Map<string, RetainedStore>();
   private listeners = 0;
 
@@ -97,6 +99,7 @@ export class MqttListener implements Listener {
       logger,
       settings,
       sessions: this.state.sessions,
+      encodings: this.state.encodings,
       retainedFor: (vhost) => this.state.retainedFor(vhost),
       blockedReason: () => this.alarm,
       connectionClosed: (connection) => this.open.delete(connection),

@@ -12,7 +12,7 @@ import type { VHost } from '../broker/vhost.js';
 import type { SessionAccess } from '../session/access.js';
 import type { QoS, SubscriptionRequest } from './codec/packets.js';
 import { TOPIC_EXCHANGE } from './message-mapping.js';
-import { topicMatches, topicToRoutingKey, type SharedFilter } from './topics.js';
+import { routingKeyToTopic, topicMatches, topicToRoutingKey, type SharedFilter } from './topics.js';
 
 export interface Subscription extends SubscriptionRequest {
   /** 5.0 subscription identifier (3.8.2.1.2), sent back with matching messages. */
@@ -93,6 +93,8 @@ export class MqttSession {
   expiryTimer: NodeJS.Timeout | undefined;
   willTimer: NodeJS.Timeout | undefined;
   readonly placeholderOwner: SessionOwner;
+  /** The routing-key form of the last exact filter matched (see matching). */
+  private exactKey = { filter: '', key: '' };
 
   constructor(
     readonly vhost: VHost,
@@ -113,7 +115,15 @@ export class MqttSession {
 
   /** The non-shared subscriptions whose filters match a message's routing key. */
   matching(routingKey: string): Subscription[] {
-    const topic = routingKeyTopic(routingKey);
+    // The common case, one filter without wildcards, is compared in routing-key form (no conversion).
+    if (this.subscriptions.size === 1) {
+      const only = this.subscriptions.values().next().value as Subscription;
+      if (!only.filter.includes('+') && !only.filter.includes('#')) {
+        if (this.exactKey.filter !== only.filter) this.exactKey = { filter: only.filter, key: topicToRoutingKey(only.filter) };
+        return this.exactKey.key === routingKey ? [only] : [];
+      }
+    }
+    const topic = routingKeyToTopic(routingKey);
     const out: Subscription[] = [];
     for (const sub of this.subscriptions.values()) if (topicMatches(sub.filter, topic)) out.push(sub);
     return out;
@@ -237,14 +247,6 @@ export class MqttSession {
   }
 }
 
-function routingKeyTopic(routingKey: string): string {
-  let out = '';
-  for (let i = 0; i < routingKey.length; i++) {
-    const c = routingKey[i]!;
-    out += c === '.' ? '/' : c === '/' ? '.' : c;
-  }
-  return out;
-}
 
 /** Subscription options as binding arguments: durable with the binding, read back after a restart. */
 function bindingArguments(sub: Subscription): FieldTable {
