@@ -188,7 +188,7 @@ export class MqttConnection implements ConnectionView, SessionHost, ConfirmSink 
     while (this.pendingAcks.length > 0 && this.pendingAcks[0]!.tag <= deliveryTag) {
       const pending = this.pendingAcks.shift()!;
       const reasonCode = !ack ? Reason.QuotaExceeded : pending.routed || pending.kind === 'pubrec' ? Reason.Success : Reason.NoMatchingSubscribers;
-      if (!ack && pending.kind === 'pubrec') this.session?.inboundQos2.delete(pending.packetId);
+      if (!ack && pending.kind === 'pubrec' && this.session?.inboundQos2.delete(pending.packetId) === true) this.session.persistQos2();
       this.writePacket({ type: pending.kind, packetId: pending.packetId, reasonCode: this.v5 ? reasonCode : 0 });
     }
   }

@@ -124,13 +124,16 @@ export class Outbound {
     if (flight === undefined) return false;
     this.inFlight.delete(packetId);
     this.settle(flight);
-    if (!failed) this.session.pendingRelease.add(packetId);
+    if (!failed) {
+      this.session.pendingRelease.add(packetId);
+      this.session.persistQos2();
+    }
     return true;
   }
 
   /** PUBCOMP: the QoS 2 delivery is complete. */
   completed(packetId: number): void {
-    this.session.pendingRelease.delete(packetId);
+    if (this.session.pendingRelease.delete(packetId)) this.session.persistQos2();
     this.resumeQueues();
   }
 

@@ -10,6 +10,8 @@ import { fieldNumber, type FieldTable } from '../broker/message.js';
 import type { QueueView } from '../broker/queue-view.js';
 import type { VHost } from '../broker/vhost.js';
 import type { SessionAccess } from '../session/access.js';
+import type { DurabilityBarrier } from '../session/durability.js';
+import type { Qos2State, Qos2StateStore } from './qos2-state.js';
 import type { QoS, SubscriptionRequest } from './codec/packets.js';
 import { TOPIC_EXCHANGE } from './message-mapping.js';
 import { routingKeyToTopic, topicMatches, topicToRoutingKey, type SharedFilter } from './topics.js';
@@ -87,6 +89,8 @@ export class MqttSession {
   readonly pendingRelease = new Set<number>();
   /** Messages this session published, for 5.0's No Local (3.8.3.1). */
   readonly published = new WeakSet<object>();
+  /** Where the QoS 2 sets are kept durably while the session is persistent (qos2-state.ts). */
+  qos2Store: Qos2StateStore | undefined;
   host: SessionHost | undefined;
   queue: QueueView | undefined;
   private consumer: SessionConsumer | undefined;
@@ -127,6 +131,21 @@ export class MqttSession {
     const out: Subscription[] = [];
     for (const sub of this.subscriptions.values()) if (topicMatches(sub.filter, topic)) out.push(sub);
     return out;
+  }
+
+  /**
+   * Records the QoS 2 sets durably after a change (persistent sessions only); returns what an
+   * acknowledgement that depends on the change (PUBREC of a new inbound id) must wait for.
+   */
+  persistQos2(): DurabilityBarrier | undefined {
+    if (!this.persistent || this.qos2Store === undefined || this.qos2Store.deleted) return undefined;
+    return this.qos2Store.save(this.clientId, { inbound: [...this.inboundQos2], release: [...this.pendingRelease] });
+  }
+
+  /** The QoS 2 sets stored before a restart. */
+  restoreQos2(state: Qos2State): void {
+    for (const id of state.inbound) this.inboundQos2.add(id);
+    for (const id of state.release) this.pendingRelease.add(id);
   }
 
   /** The session's queue, declared on first need. */
@@ -235,6 +254,11 @@ export class MqttSession {
     clearTimeout(this.expiryTimer);
     this.detach();
     this.subscriptions.clear();
+    if (this.inboundQos2.size + this.pendingRelease.size > 0 && this.qos2Store !== undefined && !this.qos2Store.deleted) {
+      this.inboundQos2.clear();
+      this.pendingRelease.clear();
+      this.qos2Store.save(this.clientId, { inbound: [], release: [] });
+    }
     const queue = this.queue;
     this.queue = undefined;
     if (queue !== undefined && !queue.deleted) {
