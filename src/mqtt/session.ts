@@ -210,6 +210,7 @@ export class MqttSession {
     const queue = this.ensureQueue(host);
     const key = topicToRoutingKey(sub.filter);
     host.access.bind('queue', queue.name, TOPIC_EXCHANGE);
+    host.access.readTopic(TOPIC_EXCHANGE, key);
     host.access.readQueue(queue.name);
     const previous = this.subscriptions.get(sub.filter);
     if (previous !== undefined) this.vhost.unbindQueue(queue.name, TOPIC_EXCHANGE, key, bindingArguments(previous), host);
@@ -225,6 +226,7 @@ export class MqttSession {
     const name = `mqtt-shared-${shared.group}-${topicToRoutingKey(shared.filter)}`;
     host.access.declareQueue(name);
     host.access.bind('queue', name, TOPIC_EXCHANGE);
+    host.access.readTopic(TOPIC_EXCHANGE, topicToRoutingKey(shared.filter));
     host.access.readQueue(name);
     const queue = this.vhost.declareQueue({ name, durable: false, exclusive: false, autoDelete: true, arguments: {} }, host).queue;
     this.vhost.bindQueue(name, TOPIC_EXCHANGE, topicToRoutingKey(shared.filter), {}, host);

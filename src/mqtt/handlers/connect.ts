@@ -72,7 +72,7 @@ export function handleConnect(c: MqttConnection, packet: ConnectPacket): void {
   c.user = auth.user;
   c.vhost = vhost;
   c.clientId = clientId;
-  c.access = new SessionAccess(c.context.users, auth.user, vhost.name);
+  c.access = new SessionAccess(c.context.users, auth.user, vhost.name, clientId);
   c.will = packet.will;
   const props = packet.properties;
   if (props.receiveMaximum === 0 || props.maximumPacketSize === 0) throw new MqttProtocolError(Reason.ProtocolError, 'receive maximum or maximum packet size 0');
