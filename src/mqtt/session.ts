@@ -32,6 +32,9 @@ export interface SessionHost extends SessionOwner {
 /** Never expires (5.0 3.1.2.11.2: 0xFFFFFFFF); also what 3.1.1's clean session 0 means. */
 export const NEVER_EXPIRES = 0xffffffff;
 
+/** A clean session's queue on a cluster node outlives a crash of that node by at most this. */
+const CLUSTERED_CLEAN_SESSION_EXPIRES_MS = 60_000;
+
 export function sessionQueueName(clientId: string): string {
   return `mqtt-subscription-${clientId}`;
 }
@@ -105,6 +108,8 @@ export class MqttSession {
     readonly clientId: string,
     /** Seconds the session lives after its connection ends; 0 = it ends with it. */
     public expirySeconds: number,
+    /** On a cluster node (queues placed by the cluster). */
+    private readonly clustered = false,
   ) {
     this.placeholderOwner = { name: `mqtt session ${clientId}` };
   }
@@ -153,9 +158,15 @@ export class MqttSession {
     if (this.queue !== undefined && !this.queue.deleted) return this.queue;
     const name = this.queueName;
     host.access.declareQueue(name);
-    const args: FieldTable = this.persistent && this.expirySeconds !== NEVER_EXPIRES ? { 'x-expires': this.expirySeconds * 1000 } : {};
+    // In a cluster, exclusive and non-durable queues stay unseen by the other nodes (ARCHITECTURE.md,
+    // "Cluster"), so publishes there would not reach them: a clean session's queue is durable there
+    // too (still on this node, client-local), deleted when the session ends, with x-expires as the
+    // backstop should its node die first.
+    const durable = this.persistent || this.clustered;
+    const expiresMs = this.persistent ? (this.expirySeconds === NEVER_EXPIRES ? undefined : this.expirySeconds * 1000) : durable ? CLUSTERED_CLEAN_SESSION_EXPIRES_MS : undefined;
+    const args: FieldTable = expiresMs === undefined ? {} : { 'x-expires': expiresMs };
     const existing = this.vhost.getQueue(name);
-    this.queue = existing ?? this.vhost.declareQueue({ name, durable: this.persistent, exclusive: !this.persistent, autoDelete: false, arguments: args }, host).queue;
+    this.queue = existing ?? this.vhost.declareQueue({ name, durable, exclusive: !durable, autoDelete: false, arguments: args }, host).queue;
     this.startConsumer();
     return this.queue;
   }

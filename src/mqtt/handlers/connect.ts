@@ -131,7 +131,7 @@ function openSession(c: MqttConnection, clientId: string, cleanStart: boolean, e
     session.expirySeconds = expiry;
     return { session, present: true };
   }
-  session = new MqttSession(vhost, clientId, expiry);
+  session = new MqttSession(vhost, clientId, expiry, c.context.broker.placement !== undefined);
   registry.set(session);
   const qos2 = qos2StateOf(c, session);
   if (qos2 !== undefined && (cleanStart || expiry === 0)) session.qos2Store!.save(clientId, { inbound: [], release: [] });
