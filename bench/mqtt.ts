@@ -89,7 +89,8 @@ async function startMosquitto(): Promise<Broker | undefined> {
   const dir = mkdtempSync(join(tmpdir(), 'mosquitto-bench-'));
   const conf = join(dir, 'mosquitto.conf');
   writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\n`);
-  const child = spawn('/usr/sbin/mosquitto', ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its log goes nowhere: an unread pipe fills after ~100 connects and mosquitto blocks writing to it.
+  const child = spawn('/usr/sbin/mosquitto', ['-c', conf], { stdio: 'ignore' });
   for (let i = 0; i < 100 && !(await canConnect(port)); i++) await new Promise((r) => setTimeout(r, 50));
   return { name: 'mosquitto', port, pid: () => child.pid, stop: async () => {
     await stopChild(child);
@@ -261,16 +262,24 @@ async function latency(broker: Broker, qos: 0 | 1, rate: number, seconds: number
 /** RSS growth per idle connected client (clean session, no keepalive), in KiB. */
 async function idleMemory(broker: Broker, clients: number): Promise<{ perClientKiB: number; connected: number }> {
   const id = `${++runId}-${process.pid}`;
+  console.error(`${broker.name}: opening ${clients} idle clients`);
   const warm = await LoadClient.open(broker.port, `warm-${id}`);
   await new Promise((r) => setTimeout(r, 1000));
   const before = rssKiB(broker.pid());
   const open: LoadClient[] = [];
-  for (let i = 0; i < clients; i += 100) {
-    const batch = await Promise.allSettled(Array.from({ length: Math.min(100, clients - i) }, (_, k) => LoadClient.open(broker.port, `idle-${id}-${i + k}`)));
-    for (const r of batch) if (r.status === 'fulfilled') open.push(r.value);
+  // 20 at a time, each given 10 s: a burst of connects overflowing the accept queue stalls for long.
+  const openOne = (n: number): Promise<LoadClient | undefined> => Promise.race([
+    LoadClient.open(broker.port, `idle-${id}-${n}`).catch(() => undefined),
+    new Promise<undefined>((ok) => setTimeout(() => ok(undefined), 10_000).unref()),
+  ]);
+  for (let i = 0; i < clients; i += 20) {
+    const batch = await Promise.all(Array.from({ length: Math.min(20, clients - i) }, (_, k) => openOne(i + k)));
+    for (const c of batch) if (c !== undefined) open.push(c);
+    if (i % 1000 === 980) console.error(`${broker.name}: ${open.length} of ${i + 20} idle clients connected`);
   }
   await new Promise((r) => setTimeout(r, 3000));
   const after = rssKiB(broker.pid());
+  console.error(`${broker.name}: ${open.length} idle clients, RSS ${before} -> ${after} KiB; disconnecting`);
   for (let i = 0; i < open.length; i += 500) await Promise.all(open.slice(i, i + 500).map((c) => c.end()));
   await warm.end();
   return { perClientKiB: (after - before) / Math.max(1, open.length), connected: open.length };
