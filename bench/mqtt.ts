@@ -116,6 +116,11 @@ async function rabbitMq(port: number): Promise<Broker | undefined> {
 function canConnect(port: number): Promise<boolean> {
   return new Promise((ok) => {
     const socket = net.connect(port, '127.0.0.1');
+    // A listener whose accept queue is full (a stalled broker) never answers: give up after 3 s.
+    socket.setTimeout(3000, () => {
+      socket.destroy();
+      ok(false);
+    });
     socket.once('connect', () => {
       socket.destroy();
       ok(true);
