@@ -1,29 +1,42 @@
 /**
- * MQTT publish -> subscribe, Warren's MQTT door against Debian's mosquitto, side by side in one run,
- * with the same client (MQTT.js) for both: QoS 0 and QoS 1 throughput (1 publisher, 1 subscriber,
- * 100-byte payloads) and latency at a fixed rate.
+ * MQTT side by side in one run: Warren's MQTT door, Debian's mosquitto and (when it runs) RabbitMQ's
+ * MQTT plugin, all driven by the same raw-TCP MQTT 3.1.1 load client (bench/mqtt-load.ts):
  *
- *   npm run build && node dist/bench/mqtt.js [--messages 20000] [--rate 2000] [--seconds 3]
+ * - throughput, QoS 0 and QoS 1, 100 B, 1 publisher -> 1 subscriber and 1 publisher -> 100 subscribers
+ *   (deliveries per second; the publisher keeps a bounded window ahead of the slowest subscriber, and
+ *   at QoS 1 a bounded number of publishes awaiting PUBACK);
+ * - latency at a fixed rate (QoS 0 and 1, 1 -> 1; p50/p99 from the sender's timestamp in the payload);
+ * - memory of N idle connected clients (RSS growth of the broker process / N).
  *
- * Warren runs as a child process (`warren server --mqtt-port 0`, a LogStore in a temp dir, sync
- * always); mosquitto is started on a free port with its defaults (no persistence). Both brokers are
- * stopped and their temp dirs removed at the end.
+ * Beside every throughput figure it prints the CPU the broker and the load client used (percent of one
+ * core): a client near 100% is the ceiling, not the broker.
+ *
+ *   npm run build && ulimit -n 20000 && node dist/bench/mqtt.js [--messages 100000] [--fanout-messages 3000]
+ *     [--rate 2000] [--seconds 3] [--idle 9000] [--rabbit-port 1883] [--only throughput,latency,memory]
+ *     [--profile DIR]   (Warren runs under node --cpu-prof, profile written to DIR)
+ *
+ * RabbitMQ is not started here: `bench/rabbitmq.sh start && rabbitmq-plugins enable rabbitmq_mqtt`
+ * (MQTT on 1883), skipped when nothing listens on --rabbit-port. Warren runs as a child process
+ * (`warren server --mqtt-port 0`, LogStore in a temp dir); mosquitto with its defaults (no persistence)
+ * and max_queued_messages 100000. Both are stopped and their temp dirs removed at the end.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import mqtt, { type MqttClient } from 'mqtt';
+import { encodePublish, LoadClient } from './mqtt-load.js';
 
-const WARREN_MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../src/cli/main.js');
+const HERE = dirname(fileURLToPath(import.meta.url));
+const WARREN_MAIN = resolve(HERE, '../src/cli/main.js');
 const PAYLOAD_BYTES = 100;
 
 interface Broker {
   name: string;
-  url: string;
+  port: number;
+  pid(): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -41,7 +54,7 @@ function freePort(): Promise<number> {
 function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((ok) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
     child.once('exit', () => {
       clearTimeout(timer);
       ok();
@@ -50,9 +63,10 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-async function startWarren(): Promise<Broker> {
+async function startWarren(profileDir: string | undefined): Promise<Broker> {
   const dataDir = mkdtempSync(join(tmpdir(), 'warren-mqtt-bench-'));
-  const child = spawn(process.execPath, [WARREN_MAIN, 'server', '--amqp-host', '127.0.0.1', '--amqp-port', '0', '--http-port', '0', '--mqtt-port', '0', '--mqtt-host', '127.0.0.1', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'], cwd: dataDir });
+  const nodeArgs = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir];
+  const child = spawn(process.execPath, [...nodeArgs, WARREN_MAIN, 'server', '--amqp-host', '127.0.0.1', '--amqp-port', '0', '--http-port', '0', '--mqtt-port', '0', '--mqtt-host', '127.0.0.1', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'], cwd: dataDir });
   const port = await new Promise<number>((ok, fail) => {
     let buffered = '';
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -63,7 +77,7 @@ async function startWarren(): Promise<Broker> {
     });
     child.once('exit', (code) => fail(new Error(`warren exited with ${code}: ${buffered.slice(-2000)}`)));
   });
-  return { name: 'Warren', url: `mqtt://127.0.0.1:${port}`, stop: async () => {
+  return { name: 'Warren', port, pid: () => child.pid, stop: async () => {
     await stopChild(child);
     rmSync(dataDir, { recursive: true, force: true });
   } };
@@ -75,20 +89,38 @@ async function startMosquitto(): Promise<Broker | undefined> {
   const dir = mkdtempSync(join(tmpdir(), 'mosquitto-bench-'));
   const conf = join(dir, 'mosquitto.conf');
   writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\n`);
-  const child = spawn('/usr/sbin/mosquitto', ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
-  for (let i = 0; i < 100; i++) {
-    if (await canConnect(port)) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { name: 'mosquitto', url: `mqtt://127.0.0.1:${port}`, stop: async () => {
+  // Its log goes nowhere: an unread pipe fills after ~100 connects and mosquitto blocks writing to it.
+  const child = spawn('/usr/sbin/mosquitto', ['-c', conf], { stdio: 'ignore' });
+  for (let i = 0; i < 100 && !(await canConnect(port)); i++) await new Promise((r) => setTimeout(r, 50));
+  return { name: 'mosquitto', port, pid: () => child.pid, stop: async () => {
     await stopChild(child);
     rmSync(dir, { recursive: true, force: true });
   } };
 }
 
+/** RabbitMQ's MQTT plugin, if something listens on the port (never started or stopped here). */
+async function rabbitMq(port: number): Promise<Broker | undefined> {
+  if (!(await canConnect(port))) return undefined;
+  const pid = (): number | undefined => {
+    try {
+      const out = execFileSync('ss', ['-ltnpH', `sport = :${port}`]).toString();
+      const match = /pid=(\d+)/.exec(out);
+      return match === null ? undefined : Number(match[1]);
+    } catch {
+      return undefined;
+    }
+  };
+  return { name: 'RabbitMQ 3.10 mqtt', port, pid, stop: async () => undefined };
+}
+
 function canConnect(port: number): Promise<boolean> {
   return new Promise((ok) => {
     const socket = net.connect(port, '127.0.0.1');
+    // A listener whose accept queue is full (a stalled broker) never answers: give up after 3 s.
+    socket.setTimeout(3000, () => {
+      socket.destroy();
+      ok(false);
+    });
     socket.once('connect', () => {
       socket.destroy();
       ok(true);
@@ -97,93 +129,234 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
-async function client(url: string, clientId: string): Promise<MqttClient> {
-  const c = mqtt.connect(url, { protocolVersion: 4, clientId, clean: true, reconnectPeriod: 0 });
-  await new Promise<void>((ok, fail) => {
-    c.once('connect', () => ok());
-    c.once('error', fail);
-  });
-  return c;
+/** utime + stime of a process in seconds (/proc/PID/stat fields 14 and 15, 100 ticks a second). */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
 }
 
-/** Publishes `count` messages as fast as the client allows; returns messages per second received. */
-async function throughput(url: string, qos: 0 | 1, count: number): Promise<number> {
-  const sub = await client(url, `bench-sub-${qos}-${Date.now()}`);
-  const pub = await client(url, `bench-pub-${qos}-${Date.now()}`);
-  const topic = `bench/throughput/${qos}`;
-  await sub.subscribeAsync(topic, { qos });
-  let received = 0;
-  const done = new Promise<void>((ok) => sub.on('message', () => {
-    if (++received === count) ok();
-  }));
-  const payload = Buffer.alloc(PAYLOAD_BYTES, 0x61);
-  const started = performance.now();
-  const window = qos === 0 ? 1000 : 500;
-  for (let sent = 0; sent < count; ) {
-    const batch: Promise<unknown>[] = [];
-    for (let i = 0; i < window && sent < count; i++, sent++) batch.push(pub.publishAsync(topic, payload, { qos }));
-    await Promise.all(batch);
+function rssKiB(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match === null ? NaN : Number(match[1]);
+}
+
+interface Throughput {
+  deliveriesPerSecond: number;
+  /** Broker CPU time per delivery, microseconds: less sensitive to a loaded machine than the rate. */
+  brokerMicrosPerDelivery: number;
+  brokerCpu: number;
+  clientCpu: number;
+  complete: boolean;
+}
+
+let runId = 0;
+
+/**
+ * One publisher, `subscribers` subscribers on one topic; `count` publishes. The publisher stays at most
+ * `ahead` messages ahead of the slowest subscriber (so no broker has to drop QoS 0 or buffer without
+ * bound) and, at QoS 1, at most `inflight` publishes without PUBACK.
+ */
+async function throughput(broker: Broker, qos: 0 | 1, subscribers: number, count: number): Promise<Throughput> {
+  const id = `${++runId}-${process.pid}`;
+  const topic = `bench/t${id}/q${qos}`;
+  const subs: LoadClient[] = [];
+  for (let i = 0; i < subscribers; i++) {
+    const sub = await LoadClient.open(broker.port, `bs-${id}-${i}`);
+    await sub.subscribe(topic, qos);
+    subs.push(sub);
   }
-  const timeout = new Promise<void>((ok) => setTimeout(ok, 30_000));
+  const pub = await LoadClient.open(broker.port, `bp-${id}`);
+  const payload = Buffer.alloc(PAYLOAD_BYTES, 0x61);
+  const template = encodePublish(topic, payload, qos);
+  const ahead = subscribers === 1 ? 5000 : 500;
+  const inflight = 1000;
+  const batch = 100;
+  let sent = 0;
+  let acked = 0;
+  let nextId = 1;
+  let finish: () => void = () => undefined;
+  const done = new Promise<void>((ok) => (finish = ok));
+  const slowest = (): number => {
+    let min = Infinity;
+    for (const s of subs) min = Math.min(min, s.received);
+    return min;
+  };
+  let waitingForDrain = false;
+  const pump = (): void => {
+    if (waitingForDrain) return;
+    const low = slowest();
+    if (low >= count) return finish();
+    while (sent < count && sent - low < ahead && (qos === 0 || sent - acked < inflight)) {
+      const n = Math.min(batch, count - sent, ahead - (sent - low), qos === 0 ? Infinity : inflight - (sent - acked));
+      const out = Buffer.allocUnsafe(template.bytes.length * n);
+      for (let k = 0; k < n; k++) {
+        const at = k * template.bytes.length;
+        template.bytes.copy(out, at);
+        if (qos === 1) {
+          out.writeUInt16BE(nextId, at + template.idOffset);
+          nextId = nextId === 65535 ? 1 : nextId + 1;
+        }
+      }
+      sent += n;
+      if (!pub.write(out)) {
+        waitingForDrain = true;
+        pub.socket.once('drain', () => {
+          waitingForDrain = false;
+          pump();
+        });
+        return;
+      }
+    }
+  };
+  // Pumping on every data event is enough: progress always comes with one.
+  for (const sub of subs) sub.socket.on('data', pump);
+  pub.handlers.puback = () => acked++;
+  pub.socket.on('data', pump);
+  const cpu0 = cpuSeconds(broker.pid());
+  const client0 = process.cpuUsage();
+  const started = performance.now();
+  pump();
+  const timeout = new Promise<void>((ok) => setTimeout(ok, 60_000).unref());
   await Promise.race([done, timeout]);
   const seconds = (performance.now() - started) / 1000;
-  await Promise.all([sub.endAsync(), pub.endAsync()]);
-  return received / seconds;
+  const clientUsage = process.cpuUsage(client0);
+  const brokerCpu = (cpuSeconds(broker.pid()) - cpu0) / seconds;
+  let delivered = 0;
+  for (const s of subs) delivered += Math.min(s.received, count);
+  await Promise.all([...subs, pub].map((c) => c.end()));
+  return { deliveriesPerSecond: delivered / seconds, brokerMicrosPerDelivery: (brokerCpu * seconds * 1e6) / Math.max(1, delivered), brokerCpu: brokerCpu * 100, clientCpu: ((clientUsage.user + clientUsage.system) / 1e6 / seconds) * 100, complete: delivered === count * subscribers };
 }
 
-/** Publishes at `rate` per second for `seconds`; returns latency percentiles in ms. */
-async function latency(url: string, qos: 0 | 1, rate: number, seconds: number): Promise<{ p50: number; p99: number }> {
-  const sub = await client(url, `bench-lat-sub-${qos}-${Date.now()}`);
-  const pub = await client(url, `bench-lat-pub-${qos}-${Date.now()}`);
-  const topic = `bench/latency/${qos}`;
-  await sub.subscribeAsync(topic, { qos });
+/** Publishes at `rate` per second (in 5 ms ticks) for `seconds`; latency percentiles in ms. */
+async function latency(broker: Broker, qos: 0 | 1, rate: number, seconds: number): Promise<{ p50: number; p99: number; received: number }> {
+  const id = `${++runId}-${process.pid}`;
+  const topic = `bench/l${id}/q${qos}`;
+  const sub = await LoadClient.open(broker.port, `ls-${id}`);
+  await sub.subscribe(topic, qos);
+  const pub = await LoadClient.open(broker.port, `lp-${id}`);
   const samples: number[] = [];
-  sub.on('message', (_t, payload) => samples.push(performance.now() - payload.readDoubleLE(0)));
+  sub.handlers.message = (stamp) => samples.push(performance.now() - stamp);
   const total = rate * seconds;
   const started = performance.now();
-  for (let i = 0; i < total; i++) {
-    const due = started + (i * 1000) / rate;
-    const wait = due - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    const payload = Buffer.alloc(PAYLOAD_BYTES);
-    payload.writeDoubleLE(performance.now(), 0);
-    pub.publish(topic, payload, { qos });
+  let sent = 0;
+  let nextId = 1;
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - started) * rate) / 1000));
+    for (; sent < due; sent++) {
+      const payload = Buffer.alloc(PAYLOAD_BYTES);
+      payload.writeDoubleLE(performance.now(), 0);
+      pub.write(encodePublish(topic, payload, qos, nextId).bytes);
+      nextId = nextId === 65535 ? 1 : nextId + 1;
+    }
+    await new Promise((r) => setTimeout(r, 5));
   }
-  await new Promise((r) => setTimeout(r, 500));
-  await Promise.all([sub.endAsync(), pub.endAsync()]);
+  await new Promise((r) => setTimeout(r, 1000));
+  await Promise.all([sub.end(), pub.end()]);
   samples.sort((a, b) => a - b);
   const at = (q: number): number => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] ?? NaN;
-  return { p50: at(0.5), p99: at(0.99) };
+  return { p50: at(0.5), p99: at(0.99), received: samples.length };
+}
+
+/** RSS growth per idle connected client (clean session, no keepalive), in KiB. */
+async function idleMemory(broker: Broker, clients: number): Promise<{ perClientKiB: number; connected: number }> {
+  const id = `${++runId}-${process.pid}`;
+  console.error(`${broker.name}: opening ${clients} idle clients`);
+  const warm = await LoadClient.open(broker.port, `warm-${id}`);
+  await new Promise((r) => setTimeout(r, 1000));
+  const before = rssKiB(broker.pid());
+  const open: LoadClient[] = [];
+  // 20 at a time, each given 10 s: a burst of connects overflowing the accept queue stalls for long.
+  const openOne = (n: number): Promise<LoadClient | undefined> => Promise.race([
+    LoadClient.open(broker.port, `idle-${id}-${n}`).catch(() => undefined),
+    new Promise<undefined>((ok) => setTimeout(() => ok(undefined), 10_000).unref()),
+  ]);
+  for (let i = 0; i < clients; i += 20) {
+    const batch = await Promise.all(Array.from({ length: Math.min(20, clients - i) }, (_, k) => openOne(i + k)));
+    for (const c of batch) if (c !== undefined) open.push(c);
+    if (i % 1000 === 980) console.error(`${broker.name}: ${open.length} of ${i + 20} idle clients connected`);
+  }
+  await new Promise((r) => setTimeout(r, 3000));
+  const after = rssKiB(broker.pid());
+  console.error(`${broker.name}: ${open.length} idle clients, RSS ${before} -> ${after} KiB; disconnecting`);
+  for (let i = 0; i < open.length; i += 500) await Promise.all(open.slice(i, i + 500).map((c) => c.end()));
+  await warm.end();
+  return { perClientKiB: (after - before) / Math.max(1, open.length), connected: open.length };
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { messages: { type: 'string', default: '20000' }, rate: { type: 'string', default: '2000' }, seconds: { type: 'string', default: '3' } } });
+  const { values } = parseArgs({ options: {
+    messages: { type: 'string', default: '100000' },
+    'fanout-messages': { type: 'string', default: '3000' },
+    rate: { type: 'string', default: '2000' },
+    seconds: { type: 'string', default: '3' },
+    idle: { type: 'string', default: '9000' },
+    'rabbit-port': { type: 'string', default: '1883' },
+    only: { type: 'string', default: 'throughput,latency,memory' },
+    brokers: { type: 'string', default: 'warren,mosquitto,rabbitmq' },
+    profile: { type: 'string' },
+  } });
   const count = Number(values.messages);
-  const rate = Number(values.rate);
-  const seconds = Number(values.seconds);
-  const brokers: Broker[] = [await startWarren()];
-  const mosquitto = await startMosquitto();
-  if (mosquitto === undefined) console.error('mosquitto is not installed (apt-get install mosquitto): Warren only');
-  else brokers.push(mosquitto);
-  const rows: string[][] = [];
+  const fanoutCount = Number(values['fanout-messages']);
+  const only = new Set(values.only.split(','));
+  const wanted = new Set(values.brokers.split(','));
+  const loadBefore = readFileSync('/proc/loadavg', 'utf8').trim();
+  const brokers: Broker[] = [];
+  if (wanted.has('warren')) brokers.push(await startWarren(values.profile));
+  const mosquitto = wanted.has('mosquitto') ? await startMosquitto() : undefined;
+  if (mosquitto !== undefined) brokers.push(mosquitto);
+  else if (wanted.has('mosquitto')) console.error('mosquitto is not installed (apt-get install mosquitto)');
+  const rabbit = wanted.has('rabbitmq') ? await rabbitMq(Number(values['rabbit-port'])) : undefined;
+  if (rabbit !== undefined) brokers.push(rabbit);
+  else if (wanted.has('rabbitmq')) console.error(`nothing listens on ${values['rabbit-port']}: no RabbitMQ (bench/rabbitmq.sh start && rabbitmq-plugins enable rabbitmq_mqtt)`);
+  const lines: string[] = [];
+  const ratio = (values: number[], i: number): string => (i === 0 || !(values[i]! > 0) ? '' : `${(values[0]! / values[i]!).toFixed(2)}x`);
   try {
-    for (const qos of [0, 1] as const) {
-      const rates: number[] = [];
-      const lats: { p50: number; p99: number }[] = [];
-      // Alternate brokers so load from other processes hits both alike.
-      for (const broker of brokers) rates.push(await throughput(broker.url, qos, count));
-      for (const broker of brokers) lats.push(await latency(broker.url, qos, rate, seconds));
-      for (let i = 0; i < brokers.length; i++) {
-        rows.push([brokers[i]!.name, `QoS ${qos}`, rates[i]!.toFixed(0), lats[i]!.p50.toFixed(2), lats[i]!.p99.toFixed(2), i === 0 || rates[i] === 0 ? '' : (rates[0]! / rates[i]!).toFixed(2)]);
+    if (only.has('throughput')) {
+      lines.push('', `Throughput, 100 B, deliveries/s (1 -> 1: ${count} messages; 1 -> 100: ${fanoutCount} messages x 100 subscribers); CPU % of one core`);
+      lines.push('| case | broker | deliveries/s | broker CPU % | broker CPU µs per delivery | client CPU % | Warren / this (rate) | this / Warren (CPU per delivery) |', '| --- | --- | --- | --- | --- | --- | --- | --- |');
+      for (const [subscribers, n] of [[1, count], [100, fanoutCount]] as const) {
+        for (const qos of [0, 1] as const) {
+          const results: Throughput[] = [];
+          // Brokers take turns, so load from other processes hits all alike.
+          for (const broker of brokers) results.push(await throughput(broker, qos, subscribers, n));
+          const rates = results.map((r) => r.deliveriesPerSecond);
+          const costs = results.map((r) => 1 / r.brokerMicrosPerDelivery);
+          results.forEach((r, i) => lines.push(`| QoS ${qos} 1 -> ${subscribers} | ${brokers[i]!.name} | ${r.deliveriesPerSecond.toFixed(0)}${r.complete ? '' : ' (incomplete)'} | ${r.brokerCpu.toFixed(0)} | ${r.brokerMicrosPerDelivery.toFixed(1)} | ${r.clientCpu.toFixed(0)} | ${ratio(rates, i)} | ${ratio(costs, i)} |`));
+          console.error(lines.slice(-results.length).join('\n'));
+        }
+      }
+    }
+    if (only.has('latency')) {
+      const rate = Number(values.rate);
+      const seconds = Number(values.seconds);
+      lines.push('', `Latency at ${rate} msg/s for ${seconds} s, 1 -> 1, 100 B (ms)`, '| QoS | broker | p50 | p99 | received |', '| --- | --- | --- | --- | --- |');
+      for (const qos of [0, 1] as const) {
+        for (const broker of brokers) {
+          const l = await latency(broker, qos, rate, seconds);
+          lines.push(`| ${qos} | ${broker.name} | ${l.p50.toFixed(2)} | ${l.p99.toFixed(2)} | ${l.received} |`);
+        }
+      }
+    }
+    if (only.has('memory')) {
+      const clients = Number(values.idle);
+      lines.push('', `Idle connected clients (MQTT 3.1.1, clean session, no subscription): broker RSS growth per client`, '| broker | clients | KiB per client |', '| --- | --- | --- |');
+      for (const broker of brokers) {
+        const m = await idleMemory(broker, clients);
+        lines.push(`| ${broker.name} | ${m.connected} | ${m.perClientKiB.toFixed(1)} |`);
       }
     }
   } finally {
     for (const broker of brokers) await broker.stop();
   }
-  console.log(`MQTT 1 publisher -> 1 subscriber, ${PAYLOAD_BYTES} B, ${count} messages; latency at ${rate} msg/s for ${seconds} s (MQTT.js 3.1.1 client for both)`);
-  console.log('| broker | QoS | msg/s | latency p50 ms | p99 ms | Warren / this |');
-  console.log('| --- | --- | --- | --- | --- | --- |');
-  for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+  console.log(`MQTT, raw-TCP 3.1.1 load client (bench/mqtt-load.ts) for every broker; load average before: ${loadBefore}, after: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
+  for (const line of lines) console.log(line);
 }
 
 await main();

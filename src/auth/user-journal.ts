@@ -1,5 +1,6 @@
 import type { PermissionPatterns } from './permissions.js';
 import { isScramCredentials, type ScramCredentials } from './scram.js';
+import type { TopicPermissionEntry, TopicPermissionPatterns } from './topic-permissions.js';
 import type { User, UserRegistry, UserRegistryObserver } from './users.js';
 import type { PermissionConfig, UserConfig } from '../config/types.js';
 import type { DefinitionRecord, DefinitionStore } from '../store/store.js';
@@ -18,6 +19,9 @@ interface StoredUser {
  * its default user only on a fresh node), while a user newly written into the config file appears.
  */
 const SEEDED_KEY = 'warren/seeded-config-users';
+
+/** Topic permissions in the definitions journal (and the cluster's definitions log). */
+export const TOPIC_PERMISSION_KIND = 'topic-permission';
 
 function permissionKey(user: string, vhost: string): string {
   return JSON.stringify([user, vhost]);
@@ -41,6 +45,12 @@ export class UserJournal implements UserRegistryObserver {
     if (patterns === undefined) this.store.deleteDefinition('permission', key);
     else this.store.putDefinition('permission', key, { user, vhost, configure: patterns.configure, write: patterns.write, read: patterns.read });
   }
+
+  topicPermissionsChanged(user: string, vhost: string, exchange: string, patterns: TopicPermissionPatterns | undefined): void {
+    const key = JSON.stringify([user, vhost, exchange]);
+    if (patterns === undefined) this.store.deleteDefinition(TOPIC_PERMISSION_KIND, key);
+    else this.store.putDefinition(TOPIC_PERMISSION_KIND, key, { user, vhost, exchange, write: patterns.write, read: patterns.read });
+  }
 }
 
 export interface UserSeed {
@@ -63,6 +73,11 @@ export function restoreUsers(registry: UserRegistry, records: readonly Definitio
     if (record.kind !== 'permission') continue;
     const stored = record.value as PermissionConfig;
     if (registry.getUser(stored.user) !== undefined) registry.setPermissions(stored.user, stored.vhost, stored);
+  }
+  for (const record of records) {
+    if (record.kind !== TOPIC_PERMISSION_KIND) continue;
+    const stored = record.value as TopicPermissionEntry;
+    if (registry.getUser(stored.user) !== undefined) registry.setTopicPermissions(stored.user, stored.vhost, stored.exchange, stored);
   }
   const seededBefore = new Set(seededNames(records));
   const fresh = seed.users.filter((user) => !seededBefore.has(user.name) && registry.getUser(user.name) === undefined);

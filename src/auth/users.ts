@@ -5,6 +5,7 @@ import { hashPassword, isPasswordHash, verifyPassword } from './password.js';
 import { compilePermissions, patternSource } from './permissions.js';
 import type { PermissionKind, PermissionPatterns, Permissions } from './permissions.js';
 import { isScramCredentials, scramCredentials, type ScramCredentials } from './scram.js';
+import { TopicPermissionTable, type TopicPermissionEntry, type TopicPermissionKind, type TopicPermissionPatterns, type TopicVariables } from './topic-permissions.js';
 
 export interface User {
   name: string;
@@ -40,6 +41,8 @@ export interface UserRegistryObserver {
   userDeleted(name: string): void;
   /** Set (patterns) or cleared (undefined). */
   permissionsChanged(user: string, vhost: string, patterns: PermissionPatterns | undefined): void;
+  /** A topic permission set (patterns) or cleared (undefined). */
+  topicPermissionsChanged?(user: string, vhost: string, exchange: string, patterns: TopicPermissionPatterns | undefined): void;
 }
 
 /**
@@ -50,6 +53,7 @@ export class UserRegistry {
   private readonly users = new Map<string, User>();
   /** user -> vhost -> compiled permissions */
   private readonly grants = new Map<string, Map<string, Permissions>>();
+  private readonly topicGrants = new TopicPermissionTable();
   private readonly loopbackUsers: ReadonlySet<string>;
   /** A hash of a random secret nobody knows, verified against when the user has no usable hash. */
   private readonly decoyHash = hashPassword(randomBytes(16).toString('hex'));
@@ -92,6 +96,7 @@ export class UserRegistry {
 
   /** Removes the user and all of its permissions. Returns false when there was no such user. */
   deleteUser(name: string): boolean {
+    for (const row of this.listTopicPermissions().filter((r) => r.user === name)) this.clearTopicPermissions(name, row.vhost, row.exchange);
     for (const vhost of this.grants.get(name)?.keys() ?? []) this.observer?.permissionsChanged(name, vhost, undefined);
     this.grants.delete(name);
     const deleted = this.users.delete(name);
@@ -165,6 +170,7 @@ export class UserRegistry {
 
   /** A vhost was deleted: nobody keeps permissions on it (RabbitMQ drops them too). */
   clearVhost(vhost: string): void {
+    for (const row of this.listTopicPermissions().filter((r) => r.vhost === vhost)) this.clearTopicPermissions(row.user, vhost, row.exchange);
     for (const [user, byVhost] of this.grants) {
       if (byVhost.delete(vhost)) this.observer?.permissionsChanged(user, vhost, undefined);
     }
@@ -201,6 +207,38 @@ export class UserRegistry {
     throw accessRefused(
       `${permission} access to ${describeResource(kind, resourceName, vhost)} refused for user '${user.name}'`,
     );
+  }
+
+  // ---- topic permissions (topic-permissions.ts) ------------------------------------------------
+
+  setTopicPermissions(user: string, vhost: string, exchange: string, patterns: TopicPermissionPatterns): void {
+    this.requireUser(user);
+    this.topicGrants.set({ user, vhost, exchange, write: patterns.write, read: patterns.read });
+    this.observer?.topicPermissionsChanged?.(user, vhost, exchange, patterns);
+  }
+
+  /** One exchange's topic permission, or (exchange undefined) all of the user's in the vhost; returns whether any went. */
+  clearTopicPermissions(user: string, vhost: string, exchange?: string): boolean {
+    const removed = this.topicGrants.clear(user, vhost, exchange);
+    for (const name of removed) this.observer?.topicPermissionsChanged?.(user, vhost, name, undefined);
+    return removed.length > 0;
+  }
+
+  hasTopicPermissions(user: string, vhost: string): boolean {
+    return this.topicGrants.any(user, vhost);
+  }
+
+  listTopicPermissions(): TopicPermissionEntry[] {
+    return this.topicGrants.list();
+  }
+
+  /**
+   * Throws access-refused unless the routing key is allowed on the (topic) exchange, with RabbitMQ's
+   * text, e.g. "write access to topic 'a.b' in exchange 'amq.topic' in vhost '/' refused for user 'bob'".
+   */
+  authorizeTopic(permission: TopicPermissionKind, vars: TopicVariables, exchange: string, routingKey: string): void {
+    if (this.topicGrants.allows(permission, vars, exchange, routingKey)) return;
+    throw accessRefused(`${permission} access to topic '${routingKey}' in exchange '${exchange}' in vhost '${vars.vhost}' refused for user '${vars.username}'`);
   }
 
   private requireUser(name: string): User {

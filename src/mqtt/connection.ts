@@ -19,6 +19,7 @@ import type { MqttContext } from './context.js';
 import { reasonForError } from './errors.js';
 import { HANDLERS } from './handlers/index.js';
 import { Outbound } from './outbound.js';
+import type { PublishEncodings } from './publish-encodings.js';
 import type { MqttSession, SessionHost, Subscription } from './session.js';
 import type { MqttTransport } from './transport.js';
 
@@ -75,6 +76,10 @@ export class MqttConnection implements ConnectionView, SessionHost, ConfirmSink 
     this.flow.setAlarm(context.blockedReason());
     transport.start({ data: (chunk) => this.receive(chunk), drain: () => this.drained(), closed: () => this.terminated() });
     this.connectTimer = setTimeout(() => this.close(undefined, 'no CONNECT in time'), context.settings.connectTimeoutMs);
+  }
+
+  get encodings(): PublishEncodings {
+    return this.context.encodings;
   }
 
   get v5(): boolean {
@@ -183,7 +188,7 @@ export class MqttConnection implements ConnectionView, SessionHost, ConfirmSink 
     while (this.pendingAcks.length > 0 && this.pendingAcks[0]!.tag <= deliveryTag) {
       const pending = this.pendingAcks.shift()!;
       const reasonCode = !ack ? Reason.QuotaExceeded : pending.routed || pending.kind === 'pubrec' ? Reason.Success : Reason.NoMatchingSubscribers;
-      if (!ack && pending.kind === 'pubrec') this.session?.inboundQos2.delete(pending.packetId);
+      if (!ack && pending.kind === 'pubrec' && this.session?.inboundQos2.delete(pending.packetId) === true) this.session.persistQos2();
       this.writePacket({ type: pending.kind, packetId: pending.packetId, reasonCode: this.v5 ? reasonCode : 0 });
     }
   }

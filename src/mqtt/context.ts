@@ -5,6 +5,8 @@ import type { Broker } from '../broker/broker.js';
 import type { VHost } from '../broker/vhost.js';
 import type { Will } from './codec/packets.js';
 import type { MqttConnection } from './connection.js';
+import type { PublishEncodings } from './publish-encodings.js';
+import type { Qos2StateStore } from './qos2-state.js';
 import type { RetainedStore } from './retained.js';
 import type { MqttSession, SessionRegistry } from './session.js';
 
@@ -33,7 +35,10 @@ export interface MqttContext {
   readonly logger: Logger;
   readonly settings: MqttSettings;
   readonly sessions: SessionRegistry;
+  readonly encodings: PublishEncodings;
   retainedFor(vhost: VHost): RetainedStore;
+  /** Persistent sessions' QoS 2 state (qos2-state.ts). */
+  qos2StateFor(vhost: VHost): Qos2StateStore;
   blockedReason(): string | undefined;
   connectionClosed(connection: MqttConnection): void;
   /** Publishes a Will (now, or after its delay: the connection may be gone by then). */

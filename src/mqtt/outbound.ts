@@ -11,7 +11,7 @@ import { encodePacket } from './codec/encode.js';
 import type { Packet, ProtocolLevel, PublishPacket, QoS } from './codec/packets.js';
 import { messageProperties, publishedQos, publishedRetained, remainingExpirySeconds } from './message-mapping.js';
 import type { MqttSession, Subscription } from './session.js';
-import { routingKeyToTopic } from './topics.js';
+import type { PublishEncodings } from './publish-encodings.js';
 
 interface InFlight {
   readonly entry: QueueEntry | undefined;
@@ -26,6 +26,8 @@ export interface OutboundSink {
   readonly clientReceiveMaximum: number;
   writePacket(packet: Packet): void;
   writeBytes(bytes: Buffer): void;
+  /** Shared 3.1.1 encodings of fanned-out messages. */
+  readonly encodings: PublishEncodings;
 }
 
 export class Outbound {
@@ -76,8 +78,11 @@ export class Outbound {
       if (ids.length > 0) properties.subscriptionIdentifiers = ids;
     }
     const packetId = qos === 0 ? undefined : this.allocateId();
-    const packet: PublishPacket = { type: 'publish', dup: qos > 0 && redelivered, qos, retain, topic: routingKeyToTopic(message.routingKey), packetId, payload: message.body, properties };
-    const bytes = encodePacket(packet, this.sink.level);
+    const dup = qos > 0 && redelivered;
+    const topic = this.sink.encodings.topicOf(message.routingKey);
+    const bytes = this.sink.level !== 5 && !dup
+      ? this.sink.encodings.bytes(message, topic, qos, retain, packetId)
+      : encodePacket({ type: 'publish', dup, qos, retain, topic, packetId, payload: message.body, properties } satisfies PublishPacket, this.sink.level);
     // 3.1.2.11.4 (5.0): a packet over the client's maximum is discarded as if delivered.
     if (bytes.length > this.sink.clientMaxPacketSize) return false;
     if (packetId !== undefined) this.inFlight.set(packetId, { entry, queue });
@@ -119,13 +124,16 @@ export class Outbound {
     if (flight === undefined) return false;
     this.inFlight.delete(packetId);
     this.settle(flight);
-    if (!failed) this.session.pendingRelease.add(packetId);
+    if (!failed) {
+      this.session.pendingRelease.add(packetId);
+      this.session.persistQos2();
+    }
     return true;
   }
 
   /** PUBCOMP: the QoS 2 delivery is complete. */
   completed(packetId: number): void {
-    this.session.pendingRelease.delete(packetId);
+    if (this.session.pendingRelease.delete(packetId)) this.session.persistQos2();
     this.resumeQueues();
   }
 

@@ -21,6 +21,8 @@ export interface Routed {
 
 export function routeMessage(vhost: VHost, access: SessionAccess, message: Message, retained: RetainedStore | undefined): Routed {
   access.publish(TOPIC_EXCHANGE);
+  // RabbitMQ's topic permissions: the MQTT topic as a routing key ('/' -> '.').
+  access.publishTopic(TOPIC_EXCHANGE, message.routingKey);
   const reached: QueueView[] = [];
   const outcome = vhost.publish(message, reached);
   const barriers: DurabilityBarrier[] = [];

@@ -15,7 +15,9 @@ import { Reason } from './codec/reason-codes.js';
 import { MqttConnection } from './connection.js';
 import type { MqttContext, MqttSettings } from './context.js';
 import { publishToMessage } from './message-mapping.js';
+import { PublishEncodings } from './publish-encodings.js';
 import { routeMessage } from './publishing.js';
+import { Qos2StateStore } from './qos2-state.js';
 import { RETAINED_QUEUE, RetainedStore } from './retained.js';
 import { SessionRegistry, type MqttSession } from './session.js';
 import { socketTransport, type MqttTransport } from './transport.js';
@@ -26,7 +28,9 @@ import { socketTransport, type MqttTransport } from './transport.js';
  */
 export class MqttDoorState {
   readonly sessions = new SessionRegistry();
+  readonly encodings = new PublishEncodings();
   private readonly retained = new Map<string, RetainedStore>();
+  private readonly qos2States = new Map<string, Qos2StateStore>();
   private listeners = 0;
 
   retainedFor(vhost: VHost): RetainedStore {
@@ -34,6 +38,15 @@ export class MqttDoorState {
     if (store === undefined || vhost.getQueue(RETAINED_QUEUE)?.deleted !== false) {
       store = new RetainedStore(vhost);
       this.retained.set(vhost.name, store);
+    }
+    return store;
+  }
+
+  qos2StateFor(vhost: VHost): Qos2StateStore {
+    let store = this.qos2States.get(vhost.name);
+    if (store === undefined || store.deleted) {
+      store = new Qos2StateStore(vhost);
+      this.qos2States.set(vhost.name, store);
     }
     return store;
   }
@@ -50,6 +63,8 @@ export class MqttDoorState {
     }
     for (const store of this.retained.values()) store.close();
     this.retained.clear();
+    for (const store of this.qos2States.values()) store.close();
+    this.qos2States.clear();
   }
 }
 
@@ -97,7 +112,9 @@ export class MqttListener implements Listener {
       logger,
       settings,
       sessions: this.state.sessions,
+      encodings: this.state.encodings,
       retainedFor: (vhost) => this.state.retainedFor(vhost),
+      qos2StateFor: (vhost) => this.state.qos2StateFor(vhost),
       blockedReason: () => this.alarm,
       connectionClosed: (connection) => this.open.delete(connection),
       publishWill: (connection, session, will) => this.publishWill(connection, session, will),
@@ -135,6 +152,7 @@ export class MqttListener implements Listener {
     for (const vhost of this.broker.vhosts.values()) {
       try {
         this.state.retainedFor(vhost);
+        this.state.qos2StateFor(vhost);
       } catch (error) {
         // E.g. another cluster node holds the retained queue: retained publishes there fail, the door runs.
         this.context.logger.warn({ err: error, vhost: vhost.name }, 'MQTT retained messages unavailable');
@@ -162,11 +180,13 @@ export class MqttListener implements Listener {
   }
 
   private async shutDown(reason: string): Promise<void> {
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // net.Server.close calls back only once every connection has ended: ask them to end first.
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const connection of this.open) connection.close(Reason.ServerShuttingDown, reason);
     const deadline = Date.now() + 1000;
     while (this.open.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     for (const connection of this.open) connection.transport.destroy();
+    await closed;
     this.state.closed();
   }
 

@@ -10,9 +10,11 @@ import { fieldNumber, type FieldTable } from '../broker/message.js';
 import type { QueueView } from '../broker/queue-view.js';
 import type { VHost } from '../broker/vhost.js';
 import type { SessionAccess } from '../session/access.js';
+import type { DurabilityBarrier } from '../session/durability.js';
+import type { Qos2State, Qos2StateStore } from './qos2-state.js';
 import type { QoS, SubscriptionRequest } from './codec/packets.js';
 import { TOPIC_EXCHANGE } from './message-mapping.js';
-import { topicMatches, topicToRoutingKey, type SharedFilter } from './topics.js';
+import { routingKeyToTopic, topicMatches, topicToRoutingKey, type SharedFilter } from './topics.js';
 
 export interface Subscription extends SubscriptionRequest {
   /** 5.0 subscription identifier (3.8.2.1.2), sent back with matching messages. */
@@ -29,6 +31,9 @@ export interface SessionHost extends SessionOwner {
 
 /** Never expires (5.0 3.1.2.11.2: 0xFFFFFFFF); also what 3.1.1's clean session 0 means. */
 export const NEVER_EXPIRES = 0xffffffff;
+
+/** A clean session's queue on a cluster node outlives a crash of that node by at most this. */
+const CLUSTERED_CLEAN_SESSION_EXPIRES_MS = 60_000;
 
 export function sessionQueueName(clientId: string): string {
   return `mqtt-subscription-${clientId}`;
@@ -87,18 +92,24 @@ export class MqttSession {
   readonly pendingRelease = new Set<number>();
   /** Messages this session published, for 5.0's No Local (3.8.3.1). */
   readonly published = new WeakSet<object>();
+  /** Where the QoS 2 sets are kept durably while the session is persistent (qos2-state.ts). */
+  qos2Store: Qos2StateStore | undefined;
   host: SessionHost | undefined;
   queue: QueueView | undefined;
   private consumer: SessionConsumer | undefined;
   expiryTimer: NodeJS.Timeout | undefined;
   willTimer: NodeJS.Timeout | undefined;
   readonly placeholderOwner: SessionOwner;
+  /** The routing-key form of the last exact filter matched (see matching). */
+  private exactKey = { filter: '', key: '' };
 
   constructor(
     readonly vhost: VHost,
     readonly clientId: string,
     /** Seconds the session lives after its connection ends; 0 = it ends with it. */
     public expirySeconds: number,
+    /** On a cluster node (queues placed by the cluster). */
+    private readonly clustered = false,
   ) {
     this.placeholderOwner = { name: `mqtt session ${clientId}` };
   }
@@ -113,10 +124,33 @@ export class MqttSession {
 
   /** The non-shared subscriptions whose filters match a message's routing key. */
   matching(routingKey: string): Subscription[] {
-    const topic = routingKeyTopic(routingKey);
+    // The common case, one filter without wildcards, is compared in routing-key form (no conversion).
+    if (this.subscriptions.size === 1) {
+      const only = this.subscriptions.values().next().value as Subscription;
+      if (!only.filter.includes('+') && !only.filter.includes('#')) {
+        if (this.exactKey.filter !== only.filter) this.exactKey = { filter: only.filter, key: topicToRoutingKey(only.filter) };
+        return this.exactKey.key === routingKey ? [only] : [];
+      }
+    }
+    const topic = routingKeyToTopic(routingKey);
     const out: Subscription[] = [];
     for (const sub of this.subscriptions.values()) if (topicMatches(sub.filter, topic)) out.push(sub);
     return out;
+  }
+
+  /**
+   * Records the QoS 2 sets durably after a change (persistent sessions only); returns what an
+   * acknowledgement that depends on the change (PUBREC of a new inbound id) must wait for.
+   */
+  persistQos2(): DurabilityBarrier | undefined {
+    if (!this.persistent || this.qos2Store === undefined || this.qos2Store.deleted) return undefined;
+    return this.qos2Store.save(this.clientId, { inbound: [...this.inboundQos2], release: [...this.pendingRelease] });
+  }
+
+  /** The QoS 2 sets stored before a restart. */
+  restoreQos2(state: Qos2State): void {
+    for (const id of state.inbound) this.inboundQos2.add(id);
+    for (const id of state.release) this.pendingRelease.add(id);
   }
 
   /** The session's queue, declared on first need. */
@@ -124,9 +158,15 @@ export class MqttSession {
     if (this.queue !== undefined && !this.queue.deleted) return this.queue;
     const name = this.queueName;
     host.access.declareQueue(name);
-    const args: FieldTable = this.persistent && this.expirySeconds !== NEVER_EXPIRES ? { 'x-expires': this.expirySeconds * 1000 } : {};
+    // In a cluster, exclusive and non-durable queues stay unseen by the other nodes (ARCHITECTURE.md,
+    // "Cluster"), so publishes there would not reach them: a clean session's queue is durable there
+    // too (still on this node, client-local), deleted when the session ends, with x-expires as the
+    // backstop should its node die first.
+    const durable = this.persistent || this.clustered;
+    const expiresMs = this.persistent ? (this.expirySeconds === NEVER_EXPIRES ? undefined : this.expirySeconds * 1000) : durable ? CLUSTERED_CLEAN_SESSION_EXPIRES_MS : undefined;
+    const args: FieldTable = expiresMs === undefined ? {} : { 'x-expires': expiresMs };
     const existing = this.vhost.getQueue(name);
-    this.queue = existing ?? this.vhost.declareQueue({ name, durable: this.persistent, exclusive: !this.persistent, autoDelete: false, arguments: args }, host).queue;
+    this.queue = existing ?? this.vhost.declareQueue({ name, durable, exclusive: !durable, autoDelete: false, arguments: args }, host).queue;
     this.startConsumer();
     return this.queue;
   }
@@ -181,6 +221,7 @@ export class MqttSession {
     const queue = this.ensureQueue(host);
     const key = topicToRoutingKey(sub.filter);
     host.access.bind('queue', queue.name, TOPIC_EXCHANGE);
+    host.access.readTopic(TOPIC_EXCHANGE, key);
     host.access.readQueue(queue.name);
     const previous = this.subscriptions.get(sub.filter);
     if (previous !== undefined) this.vhost.unbindQueue(queue.name, TOPIC_EXCHANGE, key, bindingArguments(previous), host);
@@ -196,6 +237,7 @@ export class MqttSession {
     const name = `mqtt-shared-${shared.group}-${topicToRoutingKey(shared.filter)}`;
     host.access.declareQueue(name);
     host.access.bind('queue', name, TOPIC_EXCHANGE);
+    host.access.readTopic(TOPIC_EXCHANGE, topicToRoutingKey(shared.filter));
     host.access.readQueue(name);
     const queue = this.vhost.declareQueue({ name, durable: false, exclusive: false, autoDelete: true, arguments: {} }, host).queue;
     this.vhost.bindQueue(name, TOPIC_EXCHANGE, topicToRoutingKey(shared.filter), {}, host);
@@ -225,6 +267,11 @@ export class MqttSession {
     clearTimeout(this.expiryTimer);
     this.detach();
     this.subscriptions.clear();
+    if (this.inboundQos2.size + this.pendingRelease.size > 0 && this.qos2Store !== undefined && !this.qos2Store.deleted) {
+      this.inboundQos2.clear();
+      this.pendingRelease.clear();
+      this.qos2Store.save(this.clientId, { inbound: [], release: [] });
+    }
     const queue = this.queue;
     this.queue = undefined;
     if (queue !== undefined && !queue.deleted) {
@@ -237,14 +284,6 @@ export class MqttSession {
   }
 }
 
-function routingKeyTopic(routingKey: string): string {
-  let out = '';
-  for (let i = 0; i < routingKey.length; i++) {
-    const c = routingKey[i]!;
-    out += c === '.' ? '/' : c === '/' ? '.' : c;
-  }
-  return out;
-}
 
 /** Subscription options as binding arguments: durable with the binding, read back after a restart. */
 function bindingArguments(sub: Subscription): FieldTable {

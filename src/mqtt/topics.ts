@@ -7,6 +7,7 @@ import { MqttProtocolError, Reason } from './codec/reason-codes.js';
 
 /** MQTT topic -> AMQP routing key (and a filter -> binding key): swaps '/' and '.'. */
 export function topicToRoutingKey(topic: string): string {
+  if (!topic.includes('.') && !topic.includes('+')) return topic.replaceAll('/', '.');
   let out = '';
   for (let i = 0; i < topic.length; i++) {
     const c = topic[i]!;
@@ -17,6 +18,8 @@ export function topicToRoutingKey(topic: string): string {
 
 /** AMQP routing key -> MQTT topic (what an MQTT subscriber sees for an AMQP publish). */
 export function routingKeyToTopic(key: string): string {
+  // The common key has no '/': one native replace instead of a string built character by character.
+  if (!key.includes('/')) return key.replaceAll('.', '/');
   let out = '';
   for (let i = 0; i < key.length; i++) {
     const c = key[i]!;
@@ -63,6 +66,9 @@ export function parseShared(filter: string): SharedFilter | undefined {
 
 /** Whether a topic name matches a filter (4.7), with 4.7.2's rule for topics starting with '$'. */
 export function topicMatches(filter: string, topic: string): boolean {
+  // A filter without wildcards matches only itself (and '$' topics by name are fine: 4.7.2 is about wildcards).
+  if (filter === topic) return true;
+  if (!filter.includes('+') && !filter.includes('#')) return false;
   if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false;
   const f = filter.split('/');
   const t = topic.split('/');

@@ -14,6 +14,8 @@ export class SessionAccess {
     private readonly users: UserRegistry,
     private readonly user: User,
     readonly vhost: string,
+    /** The MQTT client id, for `{client_id}` in topic permissions. */
+    private readonly clientId?: string,
   ) {}
 
   declareQueue(queue: string): void {
@@ -46,6 +48,32 @@ export class SessionAccess {
   bind(destinationKind: 'queue' | 'exchange', destination: string, source: string): void {
     this.users.authorize(this.user, this.vhost, 'write', destinationKind, destination);
     this.users.authorize(this.user, this.vhost, 'read', 'exchange', source);
+  }
+
+  /** Topic permissions (write): a publish's routing key on a topic exchange. */
+  publishTopic(exchange: string, routingKey: string): void {
+    this.users.authorizeTopic('write', this.topicVariables(), exchange, routingKey);
+  }
+
+  /** Topic permissions (read): a binding key on a topic exchange (an MQTT/STOMP subscription, queue.bind). */
+  readTopic(exchange: string, routingKey: string): void {
+    this.users.authorizeTopic('read', this.topicVariables(), exchange, routingKey);
+  }
+
+  /**
+   * Topic permissions for a door that routes to any exchange (AMQP, STOMP): checked only when the
+   * exchange is a topic exchange, as RabbitMQ does, and only looked up when the user has any.
+   */
+  publishTopicIfTopic(exchangeType: () => string | undefined, exchange: string, routingKey: string): void {
+    if (this.users.hasTopicPermissions(this.user.name, this.vhost) && exchangeType() === 'topic') this.publishTopic(exchange, routingKey);
+  }
+
+  readTopicIfTopic(exchangeType: () => string | undefined, exchange: string, routingKey: string): void {
+    if (this.users.hasTopicPermissions(this.user.name, this.vhost) && exchangeType() === 'topic') this.readTopic(exchange, routingKey);
+  }
+
+  private topicVariables(): { username: string; vhost: string; clientId?: string } {
+    return this.clientId === undefined ? { username: this.user.name, vhost: this.vhost } : { username: this.user.name, vhost: this.vhost, clientId: this.clientId };
   }
 
   /** Publish to an exchange ('' is checked as amq.default); cached per session, as RabbitMQ does. */

@@ -117,6 +117,7 @@ export function subscribeSource(c: StompConnection, d: Destination, headers: Rea
       const name = subscriptionQueueName(c, headers, durable, id);
       session.access.readQueue(name);
       session.access.bind('queue', name, exchange);
+      session.access.readTopicIfTopic(() => session.vhost.getExchange(exchange)?.type, exchange, d.key);
       let queue: QueueView | undefined = session.vhost.getQueue(name);
       if (queue === undefined) {
         session.access.declareQueue(name);

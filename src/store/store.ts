@@ -14,7 +14,7 @@
 export type MessageHandle = number;
 
 /** Definition kinds the broker persists; the store treats them as opaque namespaces. */
-export type DefinitionKind = 'vhost' | 'exchange' | 'queue' | 'binding' | 'user' | 'permission' | 'parameter' | 'policy' | 'record';
+export type DefinitionKind = 'vhost' | 'exchange' | 'queue' | 'binding' | 'user' | 'permission' | 'topic-permission' | 'parameter' | 'policy' | 'record';
 
 export interface DefinitionRecord {
   readonly kind: DefinitionKind;

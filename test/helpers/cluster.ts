@@ -19,6 +19,8 @@ export interface NodeOptions {
   leaseMs?: number;
   heartbeatMs?: number;
   defaultQueueType?: 'classic' | 'quorum';
+  /** YAML appended to each node's config file (e.g. door sections: `mqtt:\n  port: 0\n`). */
+  extraConfig?: string;
 }
 
 export class TestClusterNode {
@@ -44,6 +46,11 @@ export class TestClusterNode {
 
   get url(): string {
     return `amqp://guest:guest@127.0.0.1:${this.amqpPort}`;
+  }
+
+  /** The port a door announced ("<label> listening on host:port", e.g. 'MQTT', 'STOMP'). */
+  doorPort(label: string): number {
+    return this.latestPort(new RegExp(`${label} listening on (\\S+):(\\d+)`));
   }
 
   private latestPort(pattern: RegExp): number {
@@ -137,7 +144,8 @@ export class TestCluster {
     writeFileSync(
       configFile,
       `cluster:\n  url: ${JSON.stringify(this.databaseUrl)}\n  leaseMs: ${merged.leaseMs}\n  heartbeatMs: ${merged.heartbeatMs}\n` +
-        (merged.defaultQueueType === undefined ? '' : `  defaultQueueType: ${merged.defaultQueueType}\n`),
+        (merged.defaultQueueType === undefined ? '' : `  defaultQueueType: ${merged.defaultQueueType}\n`) +
+        (merged.extraConfig ?? ''),
     );
     const node = new TestClusterNode(name, this.databaseUrl, join(this.root, name), configFile);
     this.nodes.push(node);

@@ -105,6 +105,7 @@ function cancel(ch: Channel, a: BasicCancel): void {
 function publish(ch: Channel, a: BasicPublish): void {
   if (a.immediate) throw new ConnectionError(ConnectionReplyCode.NotImplemented, 'immediate=true');
   ch.access.publish(a.exchange);
+  ch.access.publishTopicIfTopic(() => ch.vhost.getExchange(a.exchange)?.type, a.exchange, a.routingKey);
   ch.content.start(a.exchange, a.routingKey, a.mandatory);
 }
 

@@ -66,6 +66,8 @@ function resolveBinding(ch: Channel, a: QueueBind | QueueUnbind): { queue: strin
   const routingKey = a.queue === '' && a.routingKey === '' ? queue : a.routingKey;
   assertNotDefaultExchange(a.exchange);
   ch.access.bind('queue', queue, a.exchange);
+  // Topic permissions: a binding key on a topic exchange needs read (RabbitMQ checks bind and unbind).
+  ch.access.readTopicIfTopic(() => ch.vhost.getExchange(a.exchange)?.type, a.exchange, routingKey);
   return { queue, routingKey };
 }
 

@@ -21,7 +21,7 @@ interface StoredUser {
 export function applyDefinitionChanges(broker: Broker, users: UserRegistry, changes: readonly DefinitionChange[], logger: Logger): void {
   for (const change of changes) {
     try {
-      if (change.kind === 'user' || change.kind === 'permission') applyUserChange(users, change);
+      if (change.kind === 'user' || change.kind === 'permission' || change.kind === 'topic-permission') applyUserChange(users, change);
       else if (change.kind === 'parameter') applyParameterChange(broker, change);
       else if (change.deleted) applyDeletion(broker, change);
       else if (change.kind === 'vhost') broker.addVhost(change.key);
@@ -81,6 +81,12 @@ function applyUserChange(users: UserRegistry, change: DefinitionChange): void {
     if (users.getUser(stored.name) === undefined) return void users.addUserWithHash(stored.name, stored.passwordHash, stored.tags, storedScram(stored));
     users.setPasswordHash(stored.name, stored.passwordHash, storedScram(stored));
     users.setTags(stored.name, stored.tags);
+    return;
+  }
+  if (change.kind === 'topic-permission') {
+    const [user, vhost, exchange] = JSON.parse(change.key) as [string, string, string];
+    if (change.deleted) return void users.clearTopicPermissions(user, vhost, exchange);
+    if (users.getUser(user) !== undefined) users.setTopicPermissions(user, vhost, exchange, change.value as { write: string; read: string });
     return;
   }
   const [user, vhost] = JSON.parse(change.key) as [string, string];

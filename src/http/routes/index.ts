@@ -14,6 +14,7 @@ import { registerParameterRoutes } from './parameters.js';
 import { registerLinkRoutes } from './links.js';
 import { registerQueueRoutes } from './queues.js';
 import { registerRecordRoutes } from './records.js';
+import { registerTopicPermissionRoutes } from './topic-permissions.js';
 import { registerUserRoutes } from './users.js';
 import { registerVhostRoutes } from './vhosts.js';
 
@@ -36,6 +37,7 @@ export function registerRoutes(app: FastifyInstance, context: ManagementContext)
     registerLinkRoutes,
     registerDefinitionRoutes,
     registerRecordRoutes,
+    registerTopicPermissionRoutes,
   ]) {
     register(app, context);
   }

@@ -9,6 +9,14 @@ const ACK_TYPES = { puback: PacketType.Puback, pubrec: PacketType.Pubrec, pubrel
 /** One packet's bytes for a connection at `level`. */
 export function encodePacket(packet: Packet, level: ProtocolLevel): Buffer {
   if (packet.type === 'publish') return encodePublishPacket(packet, level === 5);
+  if ((packet.type === 'puback' || packet.type === 'pubrec' || packet.type === 'pubrel' || packet.type === 'pubcomp') && (level !== 5 || (packet.reasonCode === 0 && packet.properties === undefined))) {
+    // The hot acknowledgement: four bytes (3.4.2; 5.0 3.4.2.1 lets a success without properties end at the id).
+    const out = Buffer.allocUnsafe(4);
+    out[0] = (ACK_TYPES[packet.type] << 4) | (packet.type === 'pubrel' ? 2 : 0);
+    out[1] = 2;
+    out.writeUInt16BE(packet.packetId, 2);
+    return out;
+  }
   const v5 = level === 5;
   const body = new Writer(32);
   let typeAndFlags: number;

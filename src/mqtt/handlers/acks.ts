@@ -19,6 +19,7 @@ export function handlePubrec(c: MqttConnection, packet: AckPacket): void {
 /** The client releases a QoS 2 publish it sent: the id is free again; answer PUBCOMP. */
 export function handlePubrel(c: MqttConnection, packet: AckPacket): void {
   const known = c.session!.inboundQos2.delete(packet.packetId);
+  if (known) c.session!.persistQos2();
   c.writePacket({ type: 'pubcomp', packetId: packet.packetId, reasonCode: known ? 0 : Reason.PacketIdentifierNotFound });
 }
 

@@ -11,6 +11,7 @@ import type { ConnectPacket, Properties } from '../codec/packets.js';
 import { connackCodeForV4, MqttProtocolError, Reason } from '../codec/reason-codes.js';
 import type { MqttConnection } from '../connection.js';
 import { Outbound } from '../outbound.js';
+import type { Qos2State } from '../qos2-state.js';
 import { MqttSession, NEVER_EXPIRES } from '../session.js';
 import { checkTopicName } from '../topics.js';
 
@@ -71,7 +72,7 @@ export function handleConnect(c: MqttConnection, packet: ConnectPacket): void {
   c.user = auth.user;
   c.vhost = vhost;
   c.clientId = clientId;
-  c.access = new SessionAccess(c.context.users, auth.user, vhost.name);
+  c.access = new SessionAccess(c.context.users, auth.user, vhost.name, clientId);
   c.will = packet.will;
   const props = packet.properties;
   if (props.receiveMaximum === 0 || props.maximumPacketSize === 0) throw new MqttProtocolError(Reason.ProtocolError, 'receive maximum or maximum packet size 0');
@@ -130,8 +131,12 @@ function openSession(c: MqttConnection, clientId: string, cleanStart: boolean, e
     session.expirySeconds = expiry;
     return { session, present: true };
   }
-  session = new MqttSession(vhost, clientId, expiry);
+  session = new MqttSession(vhost, clientId, expiry, c.context.broker.placement !== undefined);
   registry.set(session);
+  const qos2 = qos2StateOf(c, session);
+  if (qos2 !== undefined && (cleanStart || expiry === 0)) session.qos2Store!.save(clientId, { inbound: [], release: [] });
+  const restoreQos2 = qos2 !== undefined && !cleanStart && expiry !== 0;
+  if (restoreQos2) session.restoreQos2(qos2);
   const stored = vhost.getQueue(session.queueName);
   if (stored !== undefined) {
     if (cleanStart || expiry === 0 || stored.exclusiveOwner !== undefined) {
@@ -142,5 +147,17 @@ function openSession(c: MqttConnection, clientId: string, cleanStart: boolean, e
       return { session, present: true };
     }
   }
-  return { session, present: false };
+  return { session, present: restoreQos2 };
+}
+
+/** The store of QoS 2 state for the session's vhost, and what it kept for this client (a restart's leftovers). */
+function qos2StateOf(c: MqttConnection, session: MqttSession): Qos2State | undefined {
+  try {
+    session.qos2Store = c.context.qos2StateFor(session.vhost);
+  } catch (error) {
+    // E.g. another cluster node holds the queue: QoS 2 state then lives in memory only.
+    c.context.logger.warn({ err: error, vhost: session.vhost.name }, 'MQTT QoS 2 state store unavailable');
+    return undefined;
+  }
+  return session.qos2Store.load(session.clientId);
 }

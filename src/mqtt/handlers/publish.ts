@@ -52,4 +52,7 @@ export function handlePublish(c: MqttConnection, packet: PublishPacket): void {
   if (packet.qos === 2) session.inboundQos2.add(packet.packetId!);
   c.awaitDurable(packet.packetId!, packet.qos === 1 ? 'puback' : 'pubrec', routed.routed > 0, routed.refused);
   for (const barrier of routed.barriers) c.confirms!.join(barrier);
+  // The id must be on disk before PUBREC: after a restart a re-sent PUBLISH is still recognised (4.3.3).
+  const stateBarrier = packet.qos === 2 ? session.persistQos2() : undefined;
+  if (stateBarrier !== undefined) c.confirms!.join(stateBarrier);
 }

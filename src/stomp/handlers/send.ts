@@ -38,6 +38,7 @@ function send(c: StompConnection, frame: StompFrame): void {
   if (destinationHeader === undefined) throw missingHeader('SEND', 'destination');
   const { exchange, routingKey } = sendTarget(c, parseDestination(destinationHeader), frame.headers);
   session.access.publish(exchange);
+  session.access.publishTopicIfTopic(() => session.vhost.getExchange(exchange)?.type, exchange, routingKey);
   const properties = propertiesFromHeaders(frame.headers);
   if (properties.userId !== undefined && properties.userId !== session.user.name) {
     throw preconditionFailed(`user_id property set to '${properties.userId}' but authenticated user was '${session.user.name}'`);
