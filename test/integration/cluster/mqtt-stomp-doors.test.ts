@@ -50,6 +50,16 @@ async function stompOn(node: TestClusterNode): Promise<Client> {
   return client;
 }
 
+/** Every node lists each queue with the same owner. */
+async function ownersAgreed(queues: readonly string[]): Promise<void> {
+  for (const queue of queues) {
+    await waitFor(async () => {
+      const owners = await Promise.all([n1, n2, n3].map((node) => node.ownerOf(queue).catch(() => undefined)));
+      return owners[0] !== undefined && owners.every((owner) => owner === owners[0]);
+    }, `every node agrees on the owner of ${queue}`);
+  }
+}
+
 test('MQTT on n1 -> MQTT on n2 and STOMP on n3; STOMP on n3 -> MQTT on n2', { skip: pg.skip }, async () => {
   const sub = await mqttOn(n2, { clientId: 'cluster-sub' });
   const mqttGot = inbox(sub);
@@ -61,7 +71,13 @@ test('MQTT on n1 -> MQTT on n2 and STOMP on n3; STOMP on n3 -> MQTT on n2', { sk
   stomp.subscribe('/topic/plant.*.temp', stompGot.push, { durable: 'true', 'auto-delete': 'false', id: 'plant-temps', 'x-queue-name': 'plant-temps' });
   // The subscriptions' queues live on n2 and n3; bindings reach every node through the cluster.
   // Bindings reach the other nodes within a definitions poll (250 ms).
-  await waitFor(async () => (await n1.api<{ destination: string }[]>('GET', '/api/bindings/%2F')).filter((b) => b.destination === 'mqtt-subscription-cluster-sub' || b.destination === 'plant-temps').length >= 2, 'both bindings seen on n1');
+  // Every node must know both, and agree on their owners, before anything is published: each node
+  // routes with its own copy and forwards to the owner it knows (a fire-and-forget STOMP SEND that
+  // reaches a node not yet knowing it owns the queue is dropped, as an unroutable message would be).
+  await ownersAgreed(['mqtt-subscription-cluster-sub', 'plant-temps']);
+  for (const node of [n1, n2, n3]) {
+    await waitFor(async () => (await node.api<{ destination: string }[]>('GET', '/api/bindings/%2F')).filter((b) => b.destination === 'mqtt-subscription-cluster-sub' || b.destination === 'plant-temps').length >= 2, `both bindings seen on ${node.name}`);
+  }
 
   const pub = await mqttOn(n1);
   await pub.publishAsync('plant/boiler/temp', '81.5', { qos: 1 });
@@ -82,7 +98,10 @@ test('a persistent MQTT session on n2 keeps QoS 1 messages published on n1 and n
   const first = await mqttOn(n2, options);
   await first.subscribeAsync('alerts/#', { qos: 1 });
   await endMqtt(first);
-  await waitFor(async () => (await n1.api<unknown[]>('GET', '/api/bindings/%2F/e/amq.topic/q/mqtt-subscription-cluster-durable')).length > 0, 'the binding seen on n1');
+  for (const node of [n1, n2, n3]) {
+    await waitFor(async () => (await node.api<unknown[]>('GET', '/api/bindings/%2F/e/amq.topic/q/mqtt-subscription-cluster-durable')).length > 0, `the binding seen on ${node.name}`);
+  }
+  await ownersAgreed(['mqtt-subscription-cluster-durable']);
 
   const pub = await mqttOn(n1);
   await pub.publishAsync('alerts/fire', 'evacuate', { qos: 1 });
