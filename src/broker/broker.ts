@@ -11,7 +11,8 @@ import { OPERATOR_POLICY_COMPONENT, operatorPolicyComponent, type OperatorPolicy
 import { RecordTables } from './records.js';
 import { JSON_PROPERTIES_CODEC, MessageHeaderCodec, type PropertiesCodec } from './persistence/message-header.js';
 import { DurableStoreAccess } from './queue/durable-messages.js';
-import type { StreamLogAccess } from './stream/stream-queue.js';
+import type { StreamBatchDecoder, StreamLogAccess } from './stream/stream-queue.js';
+import type { StreamRecord } from '../store/store.js';
 import type { Queue } from './queue/queue.js';
 import type { QueuePlacement } from './queue-placement.js';
 import { VHost, type BrokerLimits, type VHostContext } from './vhost.js';
@@ -81,6 +82,7 @@ export class Broker implements VHostContext {
   private storeFailure: Error | undefined;
   private readonly onStoreFailure: ((error: Error) => void) | undefined;
   private readonly storeAccess: DurableStoreAccess;
+  private streamBatchDecoder: StreamBatchDecoder | undefined;
   /** Pending persistent messages of durable x-delayed-message exchanges, in the store. */
   private readonly delayedStore: DurableDelayedStore;
   private persisting = false;
@@ -136,7 +138,22 @@ export class Broker implements VHostContext {
 
   /** Stream queues' logs: the store, once open (a MemoryStore keeps them in memory). */
   get streamLogs(): StreamLogAccess | undefined {
-    return this.recovered !== undefined || this.restoring ? { store: this.store, headers: this.storeAccess.headers } : undefined;
+    return this.recovered !== undefined || this.restoring
+      ? { store: this.store, headers: this.storeAccess.headers, decodeBatch: (record, queueName) => this.decodeStreamBatch(record, queueName) }
+      : undefined;
+  }
+
+  /**
+   * The door that appends batches in its own format to stream logs (StreamLog.appendBatch: the Kafka
+   * door's record batches) registers how such a batch becomes records for readers that want messages.
+   */
+  setStreamBatchDecoder(decoder: StreamBatchDecoder): void {
+    this.streamBatchDecoder = decoder;
+  }
+
+  private decodeStreamBatch(record: StreamRecord, queueName: string): StreamRecord[] {
+    if (this.streamBatchDecoder === undefined) throw new Error('a stream holds a batch written by a door that is not running here (no batch decoder)');
+    return this.streamBatchDecoder(record, queueName);
   }
 
   /** Present while persistent messages are written: a persistent store, between start and stop. */

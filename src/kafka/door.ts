@@ -9,6 +9,7 @@ import type { Broker } from '../broker/broker.js';
 import type { KafkaApi, RequestHeader } from './api.js';
 import type { KafkaSession } from './session.js';
 import { KafkaTopics } from './topics.js';
+import { registerBatchDecoder } from './stored-batches.js';
 
 export interface KafkaSettings {
   /** The vhost Kafka topics live in (`kafka.vhost`, default '/'). */
@@ -71,6 +72,7 @@ export class KafkaDoor {
     this.apis = table;
     this.gates.push(authenticateFirst);
     this.topics = new KafkaTopics(broker, settings.vhost);
+    registerBatchDecoder(broker, this.topics);
   }
 
   /** Door-wide state of a part, made on first use (e.g. `door.part('groups', () => new Coordinator(door))`). */

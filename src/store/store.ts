@@ -129,6 +129,12 @@ export interface StreamRecord {
   /** The core's opaque header (as for MessageStream) and the body. */
   readonly header: Buffer;
   readonly body: Buffer;
+  /**
+   * Set for a batch a door appended with appendBatch: this one record stands for `batchCount` offsets
+   * from `offset` on, `body` is the batch as appended, `header` is empty. Readers that want messages
+   * expand it with the decoder of the door that wrote it (the broker's stream batch decoder).
+   */
+  readonly batchCount?: number;
 }
 
 /** How much of a stream log is kept. Applied by whole segments: the active segment is never removed. */
@@ -164,6 +170,12 @@ export interface StreamLog {
   readonly name: string;
   /** Stores one record; returns its offset. Throws StoreFailedError after an I/O failure. */
   append(header: Buffer, body: Buffer, filterValue?: string): number;
+  /**
+   * Stores one opaque batch of `count` records (a door's own format, e.g. a Kafka record batch) as its own
+   * chunk, byte for byte; returns the offset of its first record (the next `count` offsets are its). The
+   * batch is copied before this returns. Read back as one record with `batchCount` set.
+   */
+  appendBatch(batch: Buffer, count: number): number;
   /** The first offset still kept. */
   readonly firstOffset: number;
   /** The offset the next append gets (appended records count, written or not). */

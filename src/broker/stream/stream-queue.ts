@@ -7,13 +7,18 @@ import type { QueueView, StreamFigures } from '../queue-view.js';
 import type { QueueCounters } from '../queue/counters.js';
 import { startOffset } from './offset-spec.js';
 import type { StreamSettings } from './stream-arguments.js';
-import { StreamReader, type RecordFilter } from './stream-reader.js';
+import { StreamReader, expandBatches, type RecordFilter } from './stream-reader.js';
 
 /** Where stream queues keep their logs: the broker's store, with the header codec of stored messages. */
 export interface StreamLogAccess {
   readonly store: StreamLogStore;
   readonly headers: MessageHeaderCodec;
+  /** A batch record (StreamRecord.batchCount) as the records it holds (header in `headers`' encoding). */
+  readonly decodeBatch: StreamBatchDecoder;
 }
+
+/** Expands one batch record into its records: offsets from record.offset on, header as the store's codec writes it. */
+export type StreamBatchDecoder = (record: StreamRecord, queueName: string) => StreamRecord[];
 
 /** x-max-age is applied at segment roll-over and at least this often (RabbitMQ evaluates it on roll-over). */
 const RETENTION_INTERVAL_MS = 60_000;
@@ -145,6 +150,7 @@ export class StreamQueue {
     const args = consumer.arguments;
     const reader: StreamReader = new StreamReader(
       this.log,
+      (batch) => this.access.decodeBatch(batch, this.queue.name),
       consumer,
       this.queue,
       start,
@@ -203,7 +209,8 @@ export class StreamQueue {
 
   /** Reading without taking (management API): the newest records' offsets are kept, oldest first. */
   async browse(offset: number, count: number): Promise<QueueEntry[]> {
-    const records = await this.log.read(this.log.firstOffset + offset, 64 * 1024);
+    const from = this.log.firstOffset + offset;
+    const records = expandBatches(await this.log.read(from, 64 * 1024), from, (batch) => this.access.decodeBatch(batch, this.queue.name));
     return records.slice(0, count).map((record) => this.entryOf(record));
   }
 

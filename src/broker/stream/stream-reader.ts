@@ -33,6 +33,7 @@ export class StreamReader {
 
   constructor(
     private readonly log: StreamLog,
+    private readonly decodeBatch: (record: StreamRecord) => StreamRecord[],
     readonly consumer: Consumer,
     private readonly queue: QueueView,
     start: number,
@@ -74,15 +75,23 @@ export class StreamReader {
   private readAhead(): void {
     if (this.reading || this.position >= this.log.readableOffset) return;
     this.reading = true;
-    this.log.read(this.position, READ_AHEAD_BYTES).then(
-      (records) => {
+    const from = this.position;
+    this.log.read(from, READ_AHEAD_BYTES).then(
+      (read) => {
         this.reading = false;
         if (this.stopped) return;
+        const last = read[read.length - 1];
+        let records: StreamRecord[];
+        try {
+          records = expandBatches(read, from, this.decodeBatch);
+        } catch (error) {
+          this.failed(error);
+          return;
+        }
         this.buffer = records;
         this.next = 0;
-        const last = records[records.length - 1];
         // Retention may have moved the start past our position: reading resumes from what is kept.
-        if (last !== undefined) this.position = last.offset + 1;
+        if (last !== undefined) this.position = last.offset + (last.batchCount ?? 1);
         this.pump();
       },
       (error: unknown) => {
@@ -92,6 +101,17 @@ export class StreamReader {
       },
     );
   }
+}
+
+/** `records` with every batch record replaced by the records it holds (those from `from` on). */
+export function expandBatches(records: StreamRecord[], from: number, decodeBatch: (record: StreamRecord) => StreamRecord[]): StreamRecord[] {
+  if (!records.some((record) => record.batchCount !== undefined)) return records;
+  const out: StreamRecord[] = [];
+  for (const record of records) {
+    if (record.batchCount === undefined) out.push(record);
+    else for (const inner of decodeBatch(record)) if (inner.offset >= from) out.push(inner);
+  }
+  return out;
 }
 
 /** The message a stream consumer gets: as published, plus the x-stream-offset header (a long, as RabbitMQ). */

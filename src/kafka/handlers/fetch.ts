@@ -11,14 +11,13 @@
  */
 import type { KafkaApi, ResponseBody } from '../api.js';
 import { refusal } from '../access.js';
-import { messageToRecord } from '../message-mapping.js';
+import { batchForFetch, encodeStoredRecords } from '../stored-batches.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import { ErrorCode } from '../protocol/error-codes.js';
-import { encodeBatch } from '../protocol/record-batch.js';
 import type { Reader } from '../protocol/reader.js';
 import type { Writer } from '../protocol/writer.js';
 import type { KafkaSession } from '../session.js';
-import type { StreamLog } from '../../store/store.js';
+import type { StreamLog, StreamRecord } from '../../store/store.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -84,10 +83,10 @@ export const fetchRecords: KafkaApi = {
     body.taggedFields();
 
     const deadline = Date.now() + maxWaitMs;
-    let gathered = await gather(session, topics, maxBytes);
+    let gathered = await gather(session, topics, maxBytes, version);
     while (gathered.bytes < Math.max(1, minBytes) && !gathered.errors && Date.now() < deadline && !session.closed) {
       await readableOrTimeout(session, gathered.logs, deadline - Date.now());
-      gathered = await gather(session, topics, maxBytes);
+      gathered = await gather(session, topics, maxBytes, version);
     }
     const answer = gathered;
     return (w) => writeFetch(w, version, answer.topics);
@@ -109,7 +108,7 @@ function readPartitions(r: Reader, version: number): PartitionRequest[] {
   return partitions;
 }
 
-async function gather(session: KafkaSession, topics: readonly TopicRequest[], maxBytes: number): Promise<Gathered> {
+async function gather(session: KafkaSession, topics: readonly TopicRequest[], maxBytes: number, version: number): Promise<Gathered> {
   let budget = maxBytes > 0 ? maxBytes : Number.MAX_SAFE_INTEGER;
   let bytes = 0;
   let errors = false;
@@ -142,18 +141,8 @@ async function gather(session: KafkaSession, topics: readonly TopicRequest[], ma
       const allowance = Math.min(p.maxBytes > 0 ? p.maxBytes : budget, bytes === 0 ? Math.max(budget, 1) : budget);
       let records: Buffer | null = null;
       if (p.fetchOffset < highWatermark && allowance > 0) {
-        const stored = await log.read(p.fetchOffset, allowance);
-        const kept = [];
-        let size = 0;
-        for (const record of stored) {
-          if (record.offset < p.fetchOffset) continue;
-          if (kept.length > 0 && size + record.body.length > allowance) break;
-          kept.push(record);
-          size += record.body.length + record.header.length;
-        }
-        if (kept.length > 0) {
-          const outgoing = kept.map((record) => messageToRecord(session.broker.messageHeaders.decode(record.header, record.body)));
-          records = encodeBatch(kept[0]!.offset, outgoing);
+        records = await recordSet(session, log, p.fetchOffset, allowance, version);
+        if (records !== null) {
           bytes += records.length;
           budget -= records.length;
         }
@@ -163,6 +152,38 @@ async function gather(session: KafkaSession, topics: readonly TopicRequest[], ma
     answers.push({ name: topicRequest.name, partitions });
   }
   return { topics: answers, bytes, errors, logs };
+}
+
+/**
+ * The record set from `fetchOffset`, within `allowance` bytes (at least one batch): stored Kafka batches
+ * as they are (stored-batches.ts batchForFetch: a batch the fetch starts inside is cut), and runs of AMQP-written records encoded into one uncompressed batch each.
+ */
+async function recordSet(session: KafkaSession, log: StreamLog, fetchOffset: number, allowance: number, version: number): Promise<Buffer | null> {
+  const stored = await log.read(fetchOffset, allowance);
+  const parts: Buffer[] = [];
+  let run: StreamRecord[] = [];
+  let size = 0;
+  const endRun = (): void => {
+    if (run.length === 0) return;
+    parts.push(encodeStoredRecords(session.broker, run));
+    run = [];
+  };
+  for (const record of stored) {
+    const count = record.batchCount ?? 1;
+    if (record.offset + count <= fetchOffset) continue;
+    const recordBytes = record.body.length + record.header.length;
+    if (size > 0 && size + recordBytes > allowance) break;
+    size += recordBytes;
+    if (record.batchCount === undefined) {
+      run.push(record);
+    } else {
+      endRun();
+      parts.push(batchForFetch(record, fetchOffset, version));
+    }
+  }
+  endRun();
+  if (parts.length === 0) return null;
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }
 
 function empty(index: number, error: number): PartitionAnswer {

@@ -10,6 +10,7 @@ import { refusal } from '../access.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { KafkaSession } from '../session.js';
+import { firstAtOrAfter } from '../stored-batches.js';
 import type { StreamLog } from '../../store/store.js';
 
 const LATEST = -1;
@@ -77,12 +78,20 @@ async function offsetFor(session: KafkaSession, log: StreamLog, timestamp: numbe
     const records = await log.read(at, 256 * 1024);
     if (records.length === 0) break;
     for (const record of records) {
+      if (record.batchCount !== undefined) {
+        if (record.offset + record.batchCount <= at) continue;
+        const found = firstAtOrAfter(record, timestamp);
+        if (found !== undefined && found.offset >= at) return found;
+        scanned += record.body.length;
+        continue;
+      }
       if (record.offset < at) continue;
       const message = session.broker.messageHeaders.decode(record.header, record.body);
       if (message.publishedAt >= timestamp) return { timestamp: Math.round(message.publishedAt), offset: record.offset };
       scanned += record.body.length + record.header.length;
     }
-    at = records[records.length - 1]!.offset + 1;
+    const last = records[records.length - 1]!;
+    at = last.offset + (last.batchCount ?? 1);
   }
   if (scanned >= SCAN_LIMIT_BYTES) return { timestamp, offset: at };
   return { timestamp: -1, offset: -1 };

@@ -1,8 +1,9 @@
 /**
  * Produce (key 0), v3-v8: record batches (magic 2) appended to the partitions' streams.
  *
- * Each partition's batches are checked whole before anything is appended (magic, CRC-32C, sizes,
- * decompression, every record), so a partition either takes all of its batches or none. acks=0 gets
+ * Each partition's batches are checked whole before anything is appended (magic, CRC-32C, sizes, count,
+ * record lengths of uncompressed batches, a known codec), so a partition either takes all of its batches
+ * or none; then each is stored as it arrived (stored-batches.ts), only its baseOffset rewritten. acks=0 gets
  * no response at all (the protocol's rule); acks=1 and acks=-1 (all) are answered once the appends
  * are durable: the store's group commit (after fdatasync with store.sync=always), and the queues' own
  * barriers in a cluster, the same barrier AMQP publisher confirms wait for. With one replica,
@@ -11,13 +12,12 @@
 import type { KafkaApi, ResponseBody } from '../api.js';
 import { refusal } from '../access.js';
 import { decompressorFor } from '../compression.js';
-import { recordToMessage } from '../message-mapping.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import { ErrorCode } from '../protocol/error-codes.js';
-import { KafkaDecodeError, type Reader } from '../protocol/reader.js';
+import { KafkaDecodeError, Reader } from '../protocol/reader.js';
 import {
-  BATCH_HEADER_BYTES, batchCrcValid, compressionOf, Compression, decodeRecords, isControlBatch, readBatchHeader, splitBatches,
-  type BatchHeader, type KafkaRecord,
+  BATCH_HEADER_BYTES, batchCrcValid, compressionOf, Compression, isControlBatch, readBatchHeader, setBaseOffset, splitBatches,
+  type BatchHeader,
 } from '../protocol/record-batch.js';
 import type { KafkaSession } from '../session.js';
 import { BarrierSet } from '../../session/durability.js';
@@ -134,7 +134,7 @@ function findPartition(session: KafkaSession, topicName: string, index: number):
 
 interface CheckedBatch {
   readonly header: BatchHeader;
-  readonly records: KafkaRecord[];
+  readonly batch: Buffer;
 }
 
 function appendPartition(session: KafkaSession, topicName: string, data: PartitionData): PartitionResult {
@@ -151,17 +151,20 @@ function appendPartition(session: KafkaSession, topicName: string, data: Partiti
   if (sequence.duplicateOf !== undefined) return { index: data.index, error: ErrorCode.NONE, baseOffset: sequence.duplicateOf, logStartOffset: log.firstOffset, message: null };
   if (sequence.error !== undefined) return failure(data.index, sequence.error, sequence.message ?? 'sequence error');
   const baseOffset = log.nextOffset;
-  const now = Date.now();
-  for (const batch of checked) {
-    for (const record of batch.records) {
-      if (!partition.queue.enqueue(recordToMessage(topicName, record, now))) return failure(data.index, ErrorCode.KAFKA_STORAGE_ERROR, 'the stream refused the append');
-    }
+  // Stored as received (stored-batches.ts): only the baseOffset changes, to the offset the log gives it.
+  for (const { header, batch } of checked) {
+    setBaseOffset(batch, log.nextOffset);
+    log.appendBatch(batch, header.count);
   }
   recordSequence(session, partition, checked.map((b) => b.header), baseOffset);
   return { index: data.index, error: ErrorCode.NONE, baseOffset, logStartOffset: log.firstOffset, message: null };
 }
 
-/** Every batch of a partition's record set, checked and decoded; or the error for the partition. */
+/**
+ * Every batch of a partition's record set, checked by its header and CRC-32C (which covers the records,
+ * compressed or not); or the error for the partition. Records are not decoded: an uncompressed batch's
+ * record lengths must fill it exactly; a compressed one needs a codec this broker can read back.
+ */
 function checkBatches(records: Buffer): CheckedBatch[] | { error: number; message: string } {
   let batches: Buffer[];
   try {
@@ -178,23 +181,33 @@ function checkBatches(records: Buffer): CheckedBatch[] | { error: number; messag
     if (!batchCrcValid(batch)) return { error: ErrorCode.CORRUPT_MESSAGE, message: 'record batch CRC-32C mismatch' };
     const header = readBatchHeader(batch);
     if (isControlBatch(header.attributes)) return { error: ErrorCode.INVALID_RECORD, message: 'control batches are not accepted from producers' };
+    // Offsets are assigned by count: the producer numbers its records 0..lastOffsetDelta (KIP-98).
+    if (header.count < 1 || header.count !== header.lastOffsetDelta + 1) {
+      return { error: ErrorCode.CORRUPT_MESSAGE, message: `a batch of ${header.count} records with last offset delta ${header.lastOffsetDelta}` };
+    }
     const codec = compressionOf(header.attributes);
-    let payload = batch.subarray(BATCH_HEADER_BYTES);
     if (codec !== Compression.None) {
-      const decompress = decompressorFor(codec);
-      if (decompress === undefined) return { error: ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, message: `compression codec ${codec} is not available` };
-      try {
-        payload = decompress(payload);
-      } catch (error) {
-        return { error: ErrorCode.CORRUPT_MESSAGE, message: `cannot decompress: ${(error as Error).message}` };
-      }
+      if (decompressorFor(codec) === undefined) return { error: ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, message: `compression codec ${codec} is not available` };
+    } else if (!recordsFill(batch.subarray(BATCH_HEADER_BYTES), header.count)) {
+      return { error: ErrorCode.CORRUPT_MESSAGE, message: `the records do not fill the batch as its ${header.count} records` };
     }
-    try {
-      out.push({ header, records: decodeRecords(header, payload) });
-    } catch (error) {
-      if (error instanceof KafkaDecodeError) return { error: ErrorCode.CORRUPT_MESSAGE, message: error.message };
-      throw error;
-    }
+    out.push({ header, batch });
   }
   return out;
+}
+
+/** Whether `count` length-prefixed records (varint lengths, KIP-98) fill `payload` exactly. */
+function recordsFill(payload: Buffer, count: number): boolean {
+  const r = new Reader(payload);
+  try {
+    for (let i = 0; i < count; i++) {
+      const length = r.varint();
+      if (length < 0 || length > r.remaining) return false;
+      r.offset += length;
+    }
+  } catch (error) {
+    if (error instanceof KafkaDecodeError) return false;
+    throw error;
+  }
+  return r.remaining === 0;
 }

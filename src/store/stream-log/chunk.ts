@@ -10,8 +10,14 @@ import type { StreamRecord } from '../store.js';
  *   32 records: u32 header length, u32 body length, u8 filter value length, filter value (utf8), header, body
  */
 export const CHUNK_MAGIC = 0x31435357;
+/**
+ * A batch chunk ('WSB1'): the same 32-byte header (its count is the batch's offsets), then one batch of
+ * records in a door's own format, stored as the door appended it (StreamLog.appendBatch).
+ */
+export const BATCH_CHUNK_MAGIC = 0x31425357;
 export const CHUNK_HEADER_BYTES = 32;
 const RECORD_FIXED_BYTES = 9;
+const EMPTY = Buffer.alloc(0);
 
 /** A segment file starts with these 8 bytes (format version 1 of stream segments). */
 export const SEGMENT_MAGIC = Buffer.from('WSTREAM1', 'latin1');
@@ -54,8 +60,16 @@ export function encodeChunk(records: readonly PendingRecord[], firstOffset: numb
   return chunk;
 }
 
+/** Sets a written-at-flush timestamp in an encoded chunk (and its checksum): chunk timestamps stay in order. */
+export function stampChunk(chunk: Buffer, timestamp: number): void {
+  chunk.writeDoubleLE(timestamp, 24);
+  chunk.writeUInt32LE(crc32(chunk.subarray(12)), 8);
+}
+
 /** What the index keeps of a chunk, read from its 32-byte header. */
 export interface ChunkHeader {
+  /** A batch chunk (BATCH_CHUNK_MAGIC) rather than a records chunk. */
+  readonly batch: boolean;
   readonly length: number;
   readonly count: number;
   readonly firstOffset: number;
@@ -64,13 +78,29 @@ export interface ChunkHeader {
 
 /** The header at `at`, or undefined when it is not a plausible chunk header (torn or foreign bytes). */
 export function readChunkHeader(buf: Buffer, at = 0): ChunkHeader | undefined {
-  if (buf.length - at < CHUNK_HEADER_BYTES || buf.readUInt32LE(at) !== CHUNK_MAGIC) return undefined;
+  if (buf.length - at < CHUNK_HEADER_BYTES) return undefined;
+  const magic = buf.readUInt32LE(at);
+  if (magic !== CHUNK_MAGIC && magic !== BATCH_CHUNK_MAGIC) return undefined;
   const length = buf.readUInt32LE(at + 4);
   const count = buf.readUInt32LE(at + 12);
   const firstOffset = buf.readDoubleLE(at + 16);
   const timestamp = buf.readDoubleLE(at + 24);
   if (length < CHUNK_HEADER_BYTES || !Number.isSafeInteger(firstOffset) || firstOffset < 0 || !Number.isFinite(timestamp)) return undefined;
-  return { length, count, firstOffset, timestamp };
+  return { batch: magic === BATCH_CHUNK_MAGIC, length, count, firstOffset, timestamp };
+}
+
+/** A batch chunk around `batch` (copied: the caller may reuse its buffer). */
+export function encodeBatchChunk(batch: Buffer, count: number, firstOffset: number, timestamp: number): Buffer {
+  const length = CHUNK_HEADER_BYTES + batch.length;
+  const chunk = Buffer.allocUnsafe(length);
+  chunk.writeUInt32LE(BATCH_CHUNK_MAGIC, 0);
+  chunk.writeUInt32LE(length, 4);
+  chunk.writeUInt32LE(count, 12);
+  chunk.writeDoubleLE(firstOffset, 16);
+  chunk.writeDoubleLE(timestamp, 24);
+  batch.copy(chunk, CHUNK_HEADER_BYTES);
+  chunk.writeUInt32LE(crc32(chunk.subarray(12)), 8);
+  return chunk;
 }
 
 export function chunkIntact(chunk: Buffer): boolean {
@@ -85,6 +115,11 @@ export function decodeChunk(chunk: Buffer, from: number): StreamRecord[] {
   const header = readChunkHeader(chunk);
   if (header === undefined || header.length !== chunk.length || !chunkIntact(chunk)) {
     throw new Error('stream chunk failed its checksum');
+  }
+  if (header.batch) {
+    // One record standing for the whole batch: the reader expands it (StreamRecord.batchCount).
+    if (header.firstOffset + header.count <= from) return [];
+    return [{ offset: header.firstOffset, timestamp: header.timestamp, filterValue: undefined, header: EMPTY, body: chunk.subarray(CHUNK_HEADER_BYTES), batchCount: header.count }];
   }
   const records: StreamRecord[] = [];
   let at = CHUNK_HEADER_BYTES;

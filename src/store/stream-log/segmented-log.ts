@@ -1,5 +1,11 @@
 import type { StreamLog, StreamLogStats, StreamRecord, StreamRetention } from '../store.js';
-import { decodeChunk, encodeChunk, pendingRecord, type PendingRecord } from './chunk.js';
+import { decodeChunk, encodeBatchChunk, encodeChunk, pendingRecord, stampChunk, type PendingRecord } from './chunk.js';
+
+/** A batch appended with appendBatch, already in its chunk (written as it is by flush). */
+interface PendingBatch {
+  readonly chunk: Buffer;
+  readonly count: number;
+}
 import { DEFAULT_SEGMENT_BYTES, segmentsToRemove } from './retention.js';
 import { emptySegment, segmentEnd, type RecoveredLog, type SegmentState, type SegmentStorage } from './segment-storage.js';
 
@@ -11,7 +17,10 @@ import { emptySegment, segmentEnd, type RecoveredLog, type SegmentState, type Se
 export class SegmentedStreamLog<H> implements StreamLog {
   private readonly segments: SegmentState<H>[];
   private readonly offsets: Map<string, number>;
-  private pending: PendingRecord[] = [];
+  /** Appends of this turn, in order: records (grouped into one chunk per run) and whole batch chunks. */
+  private pending: Array<PendingRecord | PendingBatch> = [];
+  /** Offsets the pending appends take. */
+  private pendingCount = 0;
   private pendingOffsetChanges = new Map<string, number>();
   private written: number;
   private retention: StreamRetention = {};
@@ -36,7 +45,7 @@ export class SegmentedStreamLog<H> implements StreamLog {
   }
 
   get nextOffset(): number {
-    return this.written + this.pending.length;
+    return this.written + this.pendingCount;
   }
 
   get readableOffset(): number {
@@ -47,6 +56,18 @@ export class SegmentedStreamLog<H> implements StreamLog {
     this.assertLive();
     const offset = this.nextOffset;
     this.pending.push(pendingRecord(header, body, filterValue));
+    this.pendingCount++;
+    if (this.pending.length === 1 && this.pendingOffsetChanges.size === 0) this.storage.requestFlush();
+    return offset;
+  }
+
+  appendBatch(batch: Buffer, count: number): number {
+    this.assertLive();
+    if (!Number.isSafeInteger(count) || count < 1) throw new RangeError('a stream batch holds at least one record');
+    const offset = this.nextOffset;
+    // Encoded (and copied) now: the chunk's first offset is known and the caller may reuse its buffer.
+    this.pending.push({ chunk: encodeBatchChunk(batch, count, offset, Date.now()), count });
+    this.pendingCount += count;
     if (this.pending.length === 1 && this.pendingOffsetChanges.size === 0) this.storage.requestFlush();
     return offset;
   }
@@ -59,24 +80,40 @@ export class SegmentedStreamLog<H> implements StreamLog {
       this.pendingOffsetChanges.clear();
     }
     if (this.pending.length === 0) return;
+    const pending = this.pending;
+    this.pending = [];
+    this.pendingCount = 0;
+    const timestamp = Date.now();
+    let run: PendingRecord[] = [];
+    for (const item of pending) {
+      if ('chunk' in item) {
+        if (run.length !== 0) this.writeChunk(encodeChunk(run, this.written, timestamp), run.length);
+        run = [];
+        stampChunk(item.chunk, timestamp);
+        this.writeChunk(item.chunk, item.count);
+      } else {
+        run.push(item);
+      }
+    }
+    if (run.length !== 0) this.writeChunk(encodeChunk(run, this.written, timestamp), run.length);
+    this.scheduleNotify();
+  }
+
+  /** Writes one chunk whose first offset is `this.written` at the end of the active segment (rolling over first). */
+  private writeChunk(chunk: Buffer, count: number): void {
     let active = this.segments[this.segments.length - 1]!;
     const segmentBytes = this.retention.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
     if (active.size >= segmentBytes && active.chunkOffsets.length !== 0) {
       active = this.startSegment(this.written);
       this.applyRetention();
     }
-    const records = this.pending;
-    this.pending = [];
-    const timestamp = Date.now();
-    const chunk = encodeChunk(records, this.written, timestamp);
     this.storage.writeChunk(active.handle, chunk, active.size);
     active.chunkOffsets.push(this.written);
     active.chunkPositions.push(active.size);
-    active.chunkTimestamps.push(timestamp);
-    active.chunkCounts.push(records.length);
+    active.chunkTimestamps.push(chunk.readDoubleLE(24));
+    active.chunkCounts.push(count);
     active.size += chunk.length;
-    this.written += records.length;
-    this.scheduleNotify();
+    this.written += count;
   }
 
   lastChunkOffset(): number {
@@ -181,6 +218,7 @@ export class SegmentedStreamLog<H> implements StreamLog {
     if (this.dropped) return;
     this.dropped = true;
     this.pending = [];
+    this.pendingCount = 0;
     this.pendingOffsetChanges.clear();
     this.listeners.clear();
     this.storage.drop(this.segments.map((segment) => segment.handle));

@@ -1,6 +1,7 @@
 /**
  * Compressed batches from real clients: snappy and lz4 from @platformatic/kafka (its wasm codecs),
- * zstd and snappy from librdkafka (kcat), gzip from both; read back uncompressed with Fetch.
+ * zstd and snappy from librdkafka (kcat), gzip from both. They are stored compressed, as they came
+ * (stored-batches.ts), and read back by the same client (@platformatic/kafka on Node 20 has no zstd).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -29,7 +30,7 @@ async function values(topic: string): Promise<string[]> {
 const payloads = Array.from({ length: 50 }, (_, i) => `record ${i} ${'abcdefgh'.repeat(40)}`);
 
 for (const compression of ['snappy', 'lz4', 'gzip'] as const) {
-  test(`@platformatic/kafka ${compression} batches are decompressed and stored`, async () => {
+  test(`@platformatic/kafka ${compression} batches are stored and read back`, async () => {
     const producer = new Producer({ clientId: `codec-${compression}`, bootstrapBrokers: [warren.bootstrap], serializers: stringSerializers, compression, autocreateTopics: true });
     closers.push(() => producer.close());
     await producer.send({ messages: payloads.map((value) => ({ topic: `codec-${compression}`, partition: 0, value })) });
@@ -38,10 +39,12 @@ for (const compression of ['snappy', 'lz4', 'gzip'] as const) {
 }
 
 for (const codec of ['zstd', 'snappy'] as const) {
-  test(`librdkafka (kcat) ${codec} batches are decompressed and stored`, async (t) => {
+  test(`librdkafka (kcat) ${codec} batches are stored and read back`, async (t) => {
     if (!hasProgram('/usr/bin/kcat')) return t.skip('kcat is not installed (Debian package kcat)');
     const out = await run('/usr/bin/kcat', ['-b', warren.bootstrap, '-P', '-t', `kcat-${codec}`, '-z', codec, '-X', 'linger.ms=50'], { input: `${payloads.join('\n')}\n` });
     assert.equal(out.code, 0, out.stderr);
-    assert.deepEqual(await values(`kcat-${codec}`), payloads);
+    const read = await run('/usr/bin/kcat', ['-b', warren.bootstrap, '-C', '-t', `kcat-${codec}`, '-o', 'beginning', '-e', '-f', '%s\\n']);
+    assert.equal(read.code, 0, read.stderr);
+    assert.deepEqual(read.stdout.split('\n').slice(0, -1), payloads);
   });
 }

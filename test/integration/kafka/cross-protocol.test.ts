@@ -10,7 +10,7 @@ import amqp, { type ConsumeMessage } from 'amqplib';
 import { Kafka, logLevel } from 'kafkajs';
 import { Consumer } from '@platformatic/kafka';
 import { waitFor } from '../../helpers/wait.js';
-import { startKafkaWarren, type KafkaWarren } from './harness.js';
+import { hasProgram, run, startKafkaWarren, type KafkaWarren } from './harness.js';
 
 let warren: KafkaWarren;
 let kafka: Kafka;
@@ -125,4 +125,36 @@ test('a super stream declared over AMQP is a partitioned topic; kafkajs writes a
   await producer.send({ topic: 'orders', messages: [{ partition: 2, key: 'o-9', value: 'to partition 2' }] });
   const [delivery] = await amqpConsume('orders-2', 1);
   assert.equal(delivery!.content.toString(), 'to partition 2');
+});
+
+const KCAT = '/usr/bin/kcat';
+const noKcat = hasProgram(KCAT) ? false : 'kcat is not installed (Debian package kcat)';
+
+test('stored batches: kcat batches (gzip and plain) and an AMQP publish share one log; amqplib and kcat read all of it', { skip: noKcat }, async () => {
+  const kcat = (args: string[], input?: string) =>
+    run(KCAT, ['-b', warren.bootstrap, '-t', 'mixed', ...args], input === undefined ? {} : { input });
+  const created = await kafka.admin();
+  await created.connect();
+  closers.push(() => created.disconnect());
+  await created.createTopics({ topics: [{ topic: 'mixed', numPartitions: 1 }] });
+  const gzip = await kcat(['-P', '-z', 'gzip', '-K', ':', '-X', 'linger.ms=50'], 'k1:one\nk2:two\nk3:three\n');
+  assert.equal(gzip.code, 0, gzip.stderr);
+  const connection = await amqp.connect(warren.url);
+  closers.push(() => connection.close());
+  const channel = await connection.createConfirmChannel();
+  channel.sendToQueue('mixed', Buffer.from('from amqp'), { headers: { 'x-kafka-key': 'ak' } });
+  await channel.waitForConfirms();
+  const plain = await kcat(['-P', '-K', ':', '-X', 'linger.ms=50'], 'k5:five\nk6:six\n');
+  assert.equal(plain.code, 0, plain.stderr);
+
+  const deliveries = await amqpConsume('mixed', 6);
+  assert.deepEqual(deliveries.map((m) => [Number((m.properties.headers?.['x-stream-offset'] as number) ?? -1), m.content.toString(), String(m.properties.headers?.['x-kafka-key'])]),
+    [[0, 'one', 'k1'], [1, 'two', 'k2'], [2, 'three', 'k3'], [3, 'from amqp', 'ak'], [4, 'five', 'k5'], [5, 'six', 'k6']]);
+  assert.equal(deliveries[0]!.fields.exchange, 'mixed', 'Kafka-written messages carry the topic as their exchange');
+
+  const all = await kcat(['-C', '-e', '-o', 'beginning', '-f', '%o %k %s\\n']);
+  assert.equal(all.code, 0, all.stderr);
+  assert.deepEqual(all.stdout.trim().split('\n'), ['0 k1 one', '1 k2 two', '2 k3 three', '3 ak from amqp', '4 k5 five', '5 k6 six']);
+  const fromInside = await kcat(['-C', '-e', '-o', '1', '-f', '%o %s\\n']);
+  assert.deepEqual(fromInside.stdout.trim().split('\n'), ['1 two', '2 three', '3 from amqp', '4 five', '5 six'], 'a fetch from inside a stored batch starts at its offset');
 });

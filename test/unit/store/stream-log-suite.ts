@@ -199,4 +199,43 @@ export function runStreamLogSuite(label: string, makeFixture: () => Promise<Stor
       assert.equal(big!.body.length, 3 * 1024 * 1024);
       assert.equal((await readAll(log)).length, 2001);
     }));
+
+  test(`${label}: a batch is stored as its own chunk, byte for byte, between records, and takes count offsets`, () =>
+    withStore(makeFixture, async (fixture, store) => {
+      const log = store.streamLog('batches');
+      const batch = Buffer.from('an opaque batch of three records, in a door\'s own format');
+      const original = Buffer.from(batch);
+      assert.equal(log.append(Buffer.from('h0'), body(0)), 0);
+      assert.equal(log.appendBatch(batch, 3), 1);
+      batch.fill(0); // the log copied it
+      assert.equal(log.append(Buffer.from('h4'), body(4)), 4);
+      assert.equal(log.nextOffset, 5);
+      assert.throws(() => log.appendBatch(original, 0), RangeError);
+      await durable(store);
+      assert.equal(log.readableOffset, 5);
+      assert.equal(log.stats().chunks, 3, 'records, the batch, records: three chunks in append order');
+      const check = async (l: StreamLog): Promise<void> => {
+        const records = await l.read(0, 1 << 20);
+        assert.deepEqual(records.map((r) => [r.offset, r.batchCount]), [[0, undefined], [1, 3], [4, undefined]]);
+        assert.deepEqual(records[1]!.body, original);
+        assert.equal(records[1]!.header.length, 0);
+        // Reading from inside the batch returns the whole batch; after it, not.
+        assert.deepEqual((await l.read(2, 1 << 20)).map((r) => r.offset), [1, 4]);
+        assert.deepEqual((await l.read(4, 1 << 20)).map((r) => r.offset), [4]);
+        assert.equal(l.lastChunkOffset(), 4);
+      };
+      await check(log);
+      const again = await reopened(fixture, store);
+      try {
+        const log2 = again.streamLog('batches');
+        assert.equal(log2.nextOffset, 5, 'the batch\'s offsets survive a reopen');
+        await check(log2);
+        assert.equal(log2.appendBatch(original, 2), 5);
+        await durable(again);
+        assert.equal(log2.nextOffset, 7);
+        assert.deepEqual((await log2.read(5, 1 << 20)).map((r) => [r.offset, r.batchCount]), [[5, 2]]);
+      } finally {
+        await again.close();
+      }
+    }));
 }
