@@ -1,5 +1,5 @@
 /**
- * The shape every Kafka API handler has (the seam K1, K2 and K3 share; src/kafka/README.md).
+ * The shape every Kafka API handler has (the seam the core, group and auth APIs share; src/kafka/README.md).
  * One API = one object in the table (apis.ts): its key, the versions it serves, from which version on
  * it is flexible (KIP-482: compact encodings, tagged fields, request header v2 / response header v1),
  * and `handle`, which gets the connection's session and the parsed request and returns the response

@@ -1,6 +1,6 @@
 /**
  * Consumer group APIs (README "Kafka", "Consumer groups"): the coordinator (coordinator.ts, group.ts)
- * and committed offsets (offsets.ts) behind one handler per API. K1's table spreads this list.
+ * and committed offsets (offsets.ts) behind one handler per API. The door's API table (apis.ts) spreads this list.
  */
 import type { KafkaApi } from '../api.js';
 import { describeGroups } from './handlers/describe-groups.js';
