@@ -97,13 +97,14 @@ test('two kcat -G members split the partitions; one is kill -9\'d and the other 
 
     // a is killed; what it held goes to b, starting at a's commits (50), and b reads what comes next.
     const aPartitions = split!.get('kcat-a')!;
+    // b may have held a's partitions for a moment before the split settled: only what it reads from now counts.
+    const readBefore = new Map(aPartitions.map((p) => [p, (b.read.get(p) ?? []).length]));
     a.child.kill('SIGKILL');
     await a.exited;
     await waitFor(async () => (await owners())?.get('kcat-b')?.length === 4, 'b to own all four partitions', 30_000);
     await send(50, 60);
     await waitFor(() => [0, 1, 2, 3].every((p) => (b.read.get(p) ?? []).includes(59)), 'b to read offset 59 everywhere', 30_000);
-    for (const p of aPartitions) assert.deepEqual(b.read.get(p), [50, 51, 52, 53, 54, 55, 56, 57, 58, 59], `partition ${p} resumed at the commit`);
-    assert.deepEqual([...a.read.get(aPartitions[0]!)!].slice(-1), [49], 'a had read its partitions to the end');
+    for (const p of aPartitions) assert.deepEqual(b.read.get(p)!.slice(readBefore.get(p)), [50, 51, 52, 53, 54, 55, 56, 57, 58, 59], `partition ${p} resumed at the commit`);
   } finally {
     for (const m of [a, b]) if (m.child.exitCode === null && m.child.signalCode === null) m.child.kill('SIGKILL');
     await Promise.all([a.exited, b.exited]);
