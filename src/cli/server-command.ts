@@ -16,7 +16,7 @@ const EXIT_FAILURE = 1;
 export function registerServerCommand(program: Command): void {
   const command = program
     .command('server')
-    .description('run the broker (AMQP, optional AMQPS, SQS, MQTT and STOMP doors, management HTTP API and dashboard) until SIGINT or SIGTERM')
+    .description('run the broker (AMQP, optional AMQPS, SQS, MQTT, STOMP and Kafka doors, management HTTP API and dashboard) until SIGINT or SIGTERM')
     .addOption(new Option('-c, --config <file>', 'YAML config file, see warren.example.yaml [env WARREN_CONFIG]'));
   for (const setting of SCALAR_SETTINGS) {
     command.addOption(new Option(`--${setting.flag} ${setting.argument}`, `${setting.description} [env ${setting.env}]`));
