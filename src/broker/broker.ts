@@ -11,6 +11,7 @@ import { OPERATOR_POLICY_COMPONENT, operatorPolicyComponent, type OperatorPolicy
 import { RecordTables } from './records.js';
 import { JSON_PROPERTIES_CODEC, MessageHeaderCodec, type PropertiesCodec } from './persistence/message-header.js';
 import { DurableStoreAccess } from './queue/durable-messages.js';
+import { ReadPacer } from './stream/read-pacer.js';
 import type { StreamBatchDecoder, StreamLogAccess } from './stream/stream-queue.js';
 import type { StreamRecord } from '../store/store.js';
 import type { Queue } from './queue/queue.js';
@@ -72,6 +73,8 @@ export class Broker implements VHostContext {
   readonly parameters = new RuntimeParameters();
   /** Keyed records per vhost and table (records.ts): state clients keep in the broker (src/jobs). */
   readonly records = new RecordTables();
+  /** Every publish tells it; stream readers replaying old data give way to writers (read-pacer.ts). */
+  readonly readPacer = new ReadPacer();
   private readonly vhostTable = new Map<string, VHost>();
   private started = false;
   private stopped = false;
@@ -139,7 +142,7 @@ export class Broker implements VHostContext {
   /** Stream queues' logs: the store, once open (a MemoryStore keeps them in memory). */
   get streamLogs(): StreamLogAccess | undefined {
     return this.recovered !== undefined || this.restoring
-      ? { store: this.store, headers: this.storeAccess.headers, decodeBatch: (record, queueName) => this.decodeStreamBatch(record, queueName) }
+      ? { store: this.store, headers: this.storeAccess.headers, decodeBatch: (record, queueName) => this.decodeStreamBatch(record, queueName), pacer: this.readPacer }
       : undefined;
   }
 

@@ -55,7 +55,7 @@ export class VHost {
     });
     this.exchangeManagement = new ExchangeManagement(name, context, this.topology);
     this.queueManagement = new QueueManagement(this, context, this.topology, this.policies, this.replyTo, this.replyToQueue);
-    this.publishing = new Publishing(name, context.logger, this.topology, this.replyTo, this.replyToQueue);
+    this.publishing = new Publishing(name, context.logger, context.readPacer, this.topology, this.replyTo, this.replyToQueue);
   }
 
   get exchanges(): ReadonlyMap<string, Exchange> {

@@ -15,9 +15,11 @@ export interface PerfOptions {
   persistent: boolean;
   /**
    * x-queue-type of the run's queues. quorum and stream queues are durable; stream consumers read from
-   * `first` (x-stream-offset), which streams require to be acked within a prefetch.
+   * `streamOffset` (x-stream-offset), and streams require them to ack within a prefetch.
    */
   queueType: 'classic' | 'quorum' | 'stream';
+  /** Where stream consumers start (x-stream-offset: first, last, next, an offset, ...). */
+  streamOffset: string;
   /** Publisher confirms with at most this many unconfirmed messages per publisher; 0 = no confirms. */
   confirm: number;
   autoAck: boolean;
@@ -47,6 +49,7 @@ export const defaultPerfOptions: PerfOptions = {
   size: 100,
   persistent: false,
   queueType: 'classic',
+  streamOffset: 'first',
   confirm: 0,
   autoAck: false,
   prefetch: 1000,
@@ -89,9 +92,11 @@ export function queueDeclareOptions(o: PerfOptions): { durable: boolean; argumen
   return { durable: true, arguments: { 'x-queue-type': o.queueType } };
 }
 
-/** basic.consume arguments: a stream is read from its first message. */
-export function consumeArguments(o: PerfOptions): Record<string, string> {
-  return o.queueType === 'stream' ? { 'x-stream-offset': 'first' } : {};
+/** basic.consume arguments: a stream is read from streamOffset (a number is sent as a number). */
+export function consumeArguments(o: PerfOptions): Record<string, string | number> {
+  if (o.queueType !== 'stream') return {};
+  const numeric = /^\d+$/.test(o.streamOffset);
+  return { 'x-stream-offset': numeric ? Number(o.streamOffset) : o.streamOffset };
 }
 
 /** Names of the run's queues. */

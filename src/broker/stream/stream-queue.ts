@@ -7,6 +7,7 @@ import type { QueueView, StreamFigures } from '../queue-view.js';
 import type { QueueCounters } from '../queue/counters.js';
 import { startOffset } from './offset-spec.js';
 import type { StreamSettings } from './stream-arguments.js';
+import type { ReadPacer } from './read-pacer.js';
 import { StreamReader, expandBatches, type RecordFilter } from './stream-reader.js';
 
 /** Where stream queues keep their logs: the broker's store, with the header codec of stored messages. */
@@ -15,6 +16,8 @@ export interface StreamLogAccess {
   readonly headers: MessageHeaderCodec;
   /** A batch record (StreamRecord.batchCount) as the records it holds (header in `headers`' encoding). */
   readonly decodeBatch: StreamBatchDecoder;
+  /** Gives the loop to writers first while a reader replays old data (the broker's one pacer). */
+  readonly pacer: ReadPacer;
 }
 
 /** Expands one batch record into its records: offsets from record.offset on, header as the store's codec writes it. */
@@ -169,6 +172,7 @@ export class StreamQueue {
         this.removeConsumer(consumer);
         consumer.cancelledByBroker(this.queue);
       },
+      this.access.pacer,
     );
     this.readers.set(consumer, reader);
     reader.pump();

@@ -2,9 +2,13 @@ import type { StreamLog, StreamRecord } from '../../store/store.js';
 import type { Consumer, QueueEntry } from '../front-door.js';
 import type { Message } from '../message.js';
 import type { QueueView } from '../queue-view.js';
+import type { ReadPacer } from './read-pacer.js';
 
 /** Bytes one consumer reads ahead of its deliveries: one read, then nothing until they are handed out. */
 const READ_AHEAD_BYTES = 1024 * 1024;
+
+/** Records behind the log's tail from which a reader counts as replaying old data (paced: read-pacer.ts). */
+const CATCHING_UP_RECORDS = 10_000;
 
 /** Which records a consumer wants (x-stream-filter, x-stream-match-unfiltered); undefined = all. */
 export interface RecordFilter {
@@ -28,6 +32,8 @@ export class StreamReader {
   private next = 0;
   private reading = false;
   private stopped = false;
+  /** Waiting for a paced turn (ReadPacer.defer): pumps meanwhile leave the delivering to it. */
+  private paced = false;
   /** Offset of the next record to read from the log. */
   private position: number;
 
@@ -42,6 +48,7 @@ export class StreamReader {
     private readonly delivered: (record: StreamRecord) => void,
     /** The log could not be read here (a damaged chunk): the consumer is ended, not left waiting forever. */
     private readonly failed: (error: unknown) => void,
+    private readonly pacer: ReadPacer,
   ) {
     this.position = start;
   }
@@ -52,19 +59,45 @@ export class StreamReader {
     return pending === undefined ? this.position : pending.offset;
   }
 
-  /** Delivers while the consumer can take more; reads ahead when its buffer is empty. */
+  /**
+   * Delivers while the consumer can take more; reads ahead when its buffer is empty. A reader replaying old
+   * data while others publish delivers only in the pacer's turns, a slice at a time (read-pacer.ts).
+   */
   pump(): void {
+    if (this.paced || this.stopped) return;
+    if (this.pacer.writersActive && this.catchingUp()) this.deferToPacer();
+    else this.deliver(Number.POSITIVE_INFINITY);
+  }
+
+  private deferToPacer(): void {
+    this.paced = true;
+    this.pacer.defer((budget) => {
+      this.paced = false;
+      if (!this.stopped && this.deliver(budget) === 0 && this.catchingUp()) this.deferToPacer();
+    });
+  }
+
+  /** Hands out up to `budget` records; returns how much budget is left (0: more may be waiting). */
+  private deliver(budget: number): number {
+    let left = budget;
     while (!this.stopped && this.consumer.canTake()) {
+      if (left <= 0) return 0;
       const record = this.buffer[this.next];
       if (record === undefined) {
         this.readAhead();
-        return;
+        return left;
       }
       this.next++;
       if (!passes(this.filter, record)) continue;
+      left--;
       this.delivered(record);
       this.consumer.deliver(this.toEntry(record), this.queue);
     }
+    return left;
+  }
+
+  private catchingUp(): boolean {
+    return this.log.readableOffset - this.offset > CATCHING_UP_RECORDS;
   }
 
   stop(): void {

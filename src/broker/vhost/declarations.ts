@@ -3,6 +3,7 @@ import type { ExchangeTypeRegistry } from '../exchanges/registry.js';
 import type { FieldTable } from '../message.js';
 import type { DefinitionObserver } from '../persistence/definitions.js';
 import type { DurableStoreAccess } from '../queue/durable-messages.js';
+import type { ReadPacer } from '../stream/read-pacer.js';
 import type { StreamLogAccess } from '../stream/stream-queue.js';
 import type { QueuePlacement } from '../queue-placement.js';
 
@@ -57,6 +58,8 @@ export interface VHostContext {
   readonly placement: QueuePlacement | undefined;
   /** Where stream queues keep their logs (the broker's store, once open). */
   readonly streamLogs: StreamLogAccess | undefined;
+  /** Told of every publish, so that stream readers replaying old data give way to writers. */
+  readonly readPacer: ReadPacer;
 }
 
 /** Outcomes are immutable, so the common ones are shared instead of allocated per publish. */

@@ -8,6 +8,7 @@ import { isDeadLetterCycle, type DeathReason } from '../queue/dead-letter.js';
 import type { Queue } from '../queue/queue.js';
 import type { QueueView } from '../queue-view.js';
 import type { DirectReplyTo } from '../reply-to.js';
+import type { ReadPacer } from '../stream/read-pacer.js';
 import { senderSelectedRecipients, type Recipients } from '../sender-selected.js';
 import { outcome, type PublishOutcome } from './declarations.js';
 import type { Topology } from './topology.js';
@@ -27,6 +28,7 @@ export class Publishing {
     /** The vhost's name, for reply texts and logs. */
     private readonly name: string,
     private readonly logger: Logger,
+    private readonly readPacer: ReadPacer,
     topology: Topology,
     private readonly replyTo: DirectReplyTo,
     /** The pseudo queue direct reply-to deliveries carry. */
@@ -46,6 +48,7 @@ export class Publishing {
     const headers = message.properties.headers;
     const recipients = headers === undefined ? undefined : senderSelectedRecipients(message, headers);
     exchange.counters.publishedIn++;
+    this.readPacer.noteWrites();
     let result: PublishOutcome;
     if (recipients !== undefined) result = this.publishToRecipients(exchange, recipients, reached);
     else if (exchange === this.defaultExchange) result = this.publishDirect(message, reached);

@@ -156,6 +156,7 @@ function appendPartition(session: KafkaSession, topicName: string, data: Partiti
     setBaseOffset(batch, log.nextOffset);
     log.appendBatch(batch, header.count);
   }
+  session.door.broker.readPacer.noteWrites(checked.length);
   recordSequence(session, partition, checked.map((b) => b.header), baseOffset);
   return { index: data.index, error: ErrorCode.NONE, baseOffset, logStartOffset: log.firstOffset, message: null };
 }
