@@ -31,6 +31,12 @@ else
   export RABBITMQ_ENABLED_PLUGINS_FILE=$STATE_DIR/enabled_plugins
   mkdir -p "$STATE_DIR"
   [[ -f $RABBITMQ_ENABLED_PLUGINS_FILE ]] || echo '[].' >"$RABBITMQ_ENABLED_PLUGINS_FILE"
+  # Debian's rabbitmq-server re-runs itself through `su rabbitmq`, which leaves the node a soft
+  # `ulimit -n` of 1024: ~830 sockets, then "file descriptor limit alarm", an acceptor that stops
+  # accepting, and once files cannot be opened, Mnesia going down. Raise it to the hard limit in the
+  # node's own env file (sourced by rabbitmq-env after su).
+  echo "ulimit -n $(ulimit -Hn)" >"$STATE_DIR/rabbitmq-env.conf"
+  export RABBITMQ_CONF_ENV_FILE=$STATE_DIR/rabbitmq-env.conf
   if [[ -n ${WARREN_RABBITMQ_MQTT_PORT:-}${WARREN_RABBITMQ_STOMP_PORT:-} ]]; then
     plugins=() conf=()
     if [[ -n ${WARREN_RABBITMQ_MQTT_PORT:-} ]]; then
