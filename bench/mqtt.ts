@@ -13,7 +13,7 @@
  *
  *   npm run build && ulimit -n 20000 && node dist/bench/mqtt.js [--messages 100000] [--fanout-messages 3000]
  *     [--rate 2000] [--seconds 3] [--idle 19500] [--idle-processes 4] [--rabbit-idle 17500] [--rabbit-port 1883]
- *     [--only throughput,latency,memory] [--brokers warren,mosquitto,rabbitmq]
+ *     [--only throughput,latency,memory] [--brokers warren,mosquitto,rabbitmq] [--mosquitto-inflight 20]
  *     [--profile DIR]   (Warren runs under node --cpu-prof, profile written to DIR)
  *
  * RabbitMQ is not started here: `WARREN_RABBITMQ_PORT=5693 WARREN_RABBITMQ_MQTT_PORT=1893 bash
@@ -90,12 +90,12 @@ async function startWarren(profileDir: string | undefined): Promise<Broker> {
   } };
 }
 
-async function startMosquitto(): Promise<Broker | undefined> {
+async function startMosquitto(inflight: number): Promise<Broker | undefined> {
   if (!existsSync('/usr/sbin/mosquitto')) return undefined;
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'mosquitto-bench-'));
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\n`);
+  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\nmax_inflight_messages ${inflight}\n`);
   // Its log goes nowhere: an unread pipe fills after ~100 connects and mosquitto blocks writing to it.
   const child = spawn('/usr/sbin/mosquitto', ['-c', conf], { stdio: 'ignore' });
   for (let i = 0; i < 100 && !(await canConnect(port)); i++) await new Promise((r) => setTimeout(r, 50));
@@ -319,6 +319,9 @@ async function main(): Promise<void> {
     seconds: { type: 'string', default: '3' },
     idle: { type: 'string', default: '19500' },
     'idle-processes': { type: 'string', default: '4' },
+    // QoS 1 deliveries in flight per client: mosquitto's default is 20, RabbitMQ's mqtt.prefetch 10,
+    // Warren's 1024 (bench/rabbitmq.sh takes WARREN_RABBITMQ_MQTT_PREFETCH).
+    'mosquitto-inflight': { type: 'string', default: '20' },
     // RabbitMQ's file handle cache keeps ~10% of the 20,000 descriptors for files: 17,910 sockets.
     'rabbit-idle': { type: 'string', default: '17500' },
     'rabbit-port': { type: 'string', default: '1883' },
@@ -333,7 +336,7 @@ async function main(): Promise<void> {
   const loadBefore = readFileSync('/proc/loadavg', 'utf8').trim();
   const brokers: Broker[] = [];
   if (wanted.has('warren')) brokers.push(await startWarren(values.profile));
-  const mosquitto = wanted.has('mosquitto') ? await startMosquitto() : undefined;
+  const mosquitto = wanted.has('mosquitto') ? await startMosquitto(Number(values['mosquitto-inflight'])) : undefined;
   if (mosquitto !== undefined) brokers.push(mosquitto);
   else if (wanted.has('mosquitto')) console.error('mosquitto is not installed (apt-get install mosquitto)');
   const rabbit = wanted.has('rabbitmq') ? await rabbitMq(Number(values['rabbit-port'])) : undefined;

@@ -17,7 +17,8 @@
 #
 # WARREN_RABBITMQ_MQTT_PORT=1893 / WARREN_RABBITMQ_STOMP_PORT=61693 (with a WARREN_RABBITMQ_PORT other than
 # 5672) enable rabbitmq_mqtt / rabbitmq_stomp on that node with their listeners on those ports (written to
-# $STATE_DIR/enabled_plugins and $STATE_DIR/rabbitmq.conf), for bench/mqtt.ts and bench/stomp.ts.
+# $STATE_DIR/enabled_plugins and $STATE_DIR/rabbitmq.conf), for bench/mqtt.ts and bench/stomp.ts;
+# WARREN_RABBITMQ_MQTT_PREFETCH sets mqtt.prefetch (QoS 1 deliveries in flight, default 10).
 set -euo pipefail
 
 PORT=${WARREN_RABBITMQ_PORT:-5672}
@@ -44,6 +45,8 @@ else
       conf+=("mqtt.listeners.tcp.default = 127.0.0.1:$WARREN_RABBITMQ_MQTT_PORT")
       # Bursts of connects (the idle-client benchmark) overflow the default backlog of 128.
       conf+=("mqtt.tcp_listen_options.backlog = 4096")
+      # QoS 1 deliveries in flight per subscriber (the plugin's default is 10).
+      [[ -n ${WARREN_RABBITMQ_MQTT_PREFETCH:-} ]] && conf+=("mqtt.prefetch = $WARREN_RABBITMQ_MQTT_PREFETCH")
     fi
     if [[ -n ${WARREN_RABBITMQ_STOMP_PORT:-} ]]; then
       plugins+=(rabbitmq_stomp)
