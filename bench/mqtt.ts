@@ -12,11 +12,17 @@
  * core): a client near 100% is the ceiling, not the broker.
  *
  *   npm run build && ulimit -n 20000 && node dist/bench/mqtt.js [--messages 100000] [--fanout-messages 3000]
- *     [--rate 2000] [--seconds 3] [--idle 9000] [--rabbit-port 1883] [--only throughput,latency,memory]
+ *     [--rate 2000] [--seconds 3] [--idle 19500] [--idle-processes 4] [--rabbit-idle 17500] [--rabbit-port 1883]
+ *     [--only throughput,latency,memory] [--brokers warren,mosquitto,rabbitmq] [--mosquitto-inflight 20]
  *     [--profile DIR]   (Warren runs under node --cpu-prof, profile written to DIR)
  *
- * RabbitMQ is not started here: `bench/rabbitmq.sh start && rabbitmq-plugins enable rabbitmq_mqtt`
- * (MQTT on 1883), skipped when nothing listens on --rabbit-port. Warren runs as a child process
+ * RabbitMQ is not started here: `WARREN_RABBITMQ_PORT=5693 WARREN_RABBITMQ_MQTT_PORT=1893 bash
+ * bench/rabbitmq.sh start` runs a node of its own with rabbitmq_mqtt on 1893 (then --rabbit-port 1893);
+ * skipped when nothing listens on --rabbit-port. Use a node nobody else restarts: a shared node on
+ * 1883 that fault tests killed and restarted is what "stalled" in an earlier session.
+ *
+ * Idle clients: `ulimit -n` has a hard limit of 20,000 here, so the broker can hold ~19,900 sockets;
+ * the default 19,500 clients are opened from child processes (each with its own descriptor budget). Warren runs as a child process
  * (`warren server --mqtt-port 0`, LogStore in a temp dir); mosquitto with its defaults (no persistence)
  * and max_queued_messages 100000. Both are stopped and their temp dirs removed at the end.
  */
@@ -31,6 +37,7 @@ import { encodePublish, LoadClient } from './mqtt-load.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const WARREN_MAIN = resolve(HERE, '../src/cli/main.js');
+const IDLE_CLIENTS = resolve(HERE, 'mqtt-idle-clients.js');
 const PAYLOAD_BYTES = 100;
 
 interface Broker {
@@ -83,12 +90,12 @@ async function startWarren(profileDir: string | undefined): Promise<Broker> {
   } };
 }
 
-async function startMosquitto(): Promise<Broker | undefined> {
+async function startMosquitto(inflight: number): Promise<Broker | undefined> {
   if (!existsSync('/usr/sbin/mosquitto')) return undefined;
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'mosquitto-bench-'));
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\n`);
+  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\nmax_inflight_messages ${inflight}\n`);
   // Its log goes nowhere: an unread pipe fills after ~100 connects and mosquitto blocks writing to it.
   const child = spawn('/usr/sbin/mosquitto', ['-c', conf], { stdio: 'ignore' });
   for (let i = 0; i < 100 && !(await canConnect(port)); i++) await new Promise((r) => setTimeout(r, 50));
@@ -264,30 +271,44 @@ async function latency(broker: Broker, qos: 0 | 1, rate: number, seconds: number
   return { p50: at(0.5), p99: at(0.99), received: samples.length };
 }
 
-/** RSS growth per idle connected client (clean session, no keepalive), in KiB. */
-async function idleMemory(broker: Broker, clients: number): Promise<{ perClientKiB: number; connected: number }> {
+/**
+ * RSS growth per idle connected client (clean session, no keepalive), in KiB. The clients are opened
+ * by `processes` child processes (bench/mqtt-idle-clients.ts), so only the broker needs a descriptor
+ * per client.
+ */
+async function idleMemory(broker: Broker, clients: number, processes: number): Promise<{ perClientKiB: number; connected: number; rssBeforeKiB: number; rssAfterKiB: number }> {
   const id = `${++runId}-${process.pid}`;
-  console.error(`${broker.name}: opening ${clients} idle clients`);
+  console.error(`${broker.name}: opening ${clients} idle clients from ${processes} processes`);
   const warm = await LoadClient.open(broker.port, `warm-${id}`);
   await new Promise((r) => setTimeout(r, 1000));
   const before = rssKiB(broker.pid());
-  const open: LoadClient[] = [];
-  // 20 at a time, each given 10 s: a burst of connects overflowing the accept queue stalls for long.
-  const openOne = (n: number): Promise<LoadClient | undefined> => Promise.race([
-    LoadClient.open(broker.port, `idle-${id}-${n}`).catch(() => undefined),
-    new Promise<undefined>((ok) => setTimeout(() => ok(undefined), 10_000).unref()),
-  ]);
-  for (let i = 0; i < clients; i += 20) {
-    const batch = await Promise.all(Array.from({ length: Math.min(20, clients - i) }, (_, k) => openOne(i + k)));
-    for (const c of batch) if (c !== undefined) open.push(c);
-    if (i % 1000 === 980) console.error(`${broker.name}: ${open.length} of ${i + 20} idle clients connected`);
-  }
+  const children = Array.from({ length: processes }, (_, k) => {
+    const share = Math.floor(clients / processes) + (k < clients % processes ? 1 : 0);
+    return spawn(process.execPath, [IDLE_CLIENTS, String(broker.port), String(share), `idle-${id}-${k}`], { stdio: ['pipe', 'pipe', 'inherit'] });
+  });
+  const counts = await Promise.all(children.map((child) => new Promise<number>((ok) => {
+    let buffered = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const match = /connected (\d+)/.exec(buffered);
+      if (match !== null) ok(Number(match[1]));
+    });
+    child.once('exit', () => ok(0));
+  })));
+  const connected = counts.reduce((a, b) => a + b, 0);
   await new Promise((r) => setTimeout(r, 3000));
   const after = rssKiB(broker.pid());
-  console.error(`${broker.name}: ${open.length} idle clients, RSS ${before} -> ${after} KiB; disconnecting`);
-  for (let i = 0; i < open.length; i += 500) await Promise.all(open.slice(i, i + 500).map((c) => c.end()));
+  console.error(`${broker.name}: ${connected} idle clients, RSS ${before} -> ${after} KiB; disconnecting`);
+  await Promise.all(children.map((child) => new Promise<void>((ok) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      ok();
+    });
+    child.stdin!.end();
+  })));
   await warm.end();
-  return { perClientKiB: (after - before) / Math.max(1, open.length), connected: open.length };
+  return { perClientKiB: (after - before) / Math.max(1, connected), connected, rssBeforeKiB: before, rssAfterKiB: after };
 }
 
 async function main(): Promise<void> {
@@ -296,7 +317,13 @@ async function main(): Promise<void> {
     'fanout-messages': { type: 'string', default: '3000' },
     rate: { type: 'string', default: '2000' },
     seconds: { type: 'string', default: '3' },
-    idle: { type: 'string', default: '9000' },
+    idle: { type: 'string', default: '19500' },
+    'idle-processes': { type: 'string', default: '4' },
+    // QoS 1 deliveries in flight per client: mosquitto's default is 20, RabbitMQ's mqtt.prefetch 10,
+    // Warren's 1024 (bench/rabbitmq.sh takes WARREN_RABBITMQ_MQTT_PREFETCH).
+    'mosquitto-inflight': { type: 'string', default: '20' },
+    // RabbitMQ's file handle cache keeps ~10% of the 20,000 descriptors for files: 17,910 sockets.
+    'rabbit-idle': { type: 'string', default: '17500' },
     'rabbit-port': { type: 'string', default: '1883' },
     only: { type: 'string', default: 'throughput,latency,memory' },
     brokers: { type: 'string', default: 'warren,mosquitto,rabbitmq' },
@@ -309,7 +336,7 @@ async function main(): Promise<void> {
   const loadBefore = readFileSync('/proc/loadavg', 'utf8').trim();
   const brokers: Broker[] = [];
   if (wanted.has('warren')) brokers.push(await startWarren(values.profile));
-  const mosquitto = wanted.has('mosquitto') ? await startMosquitto() : undefined;
+  const mosquitto = wanted.has('mosquitto') ? await startMosquitto(Number(values['mosquitto-inflight'])) : undefined;
   if (mosquitto !== undefined) brokers.push(mosquitto);
   else if (wanted.has('mosquitto')) console.error('mosquitto is not installed (apt-get install mosquitto)');
   const rabbit = wanted.has('rabbitmq') ? await rabbitMq(Number(values['rabbit-port'])) : undefined;
@@ -346,10 +373,10 @@ async function main(): Promise<void> {
     }
     if (only.has('memory')) {
       const clients = Number(values.idle);
-      lines.push('', `Idle connected clients (MQTT 3.1.1, clean session, no subscription): broker RSS growth per client`, '| broker | clients | KiB per client |', '| --- | --- | --- |');
+      lines.push('', `Idle connected clients (MQTT 3.1.1, clean session, no subscription): broker RSS growth per client`, '| broker | clients | RSS before -> after (MiB) | KiB per client |', '| --- | --- | --- | --- |');
       for (const broker of brokers) {
-        const m = await idleMemory(broker, clients);
-        lines.push(`| ${broker.name} | ${m.connected} | ${m.perClientKiB.toFixed(1)} |`);
+        const m = await idleMemory(broker, broker === rabbit ? Math.min(clients, Number(values['rabbit-idle'])) : clients, Number(values['idle-processes']));
+        lines.push(`| ${broker.name} | ${m.connected} | ${(m.rssBeforeKiB / 1024).toFixed(0)} -> ${(m.rssAfterKiB / 1024).toFixed(0)} | ${m.perClientKiB.toFixed(1)} |`);
       }
     }
   } finally {

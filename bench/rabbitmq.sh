@@ -14,6 +14,11 @@
 # WARREN_RABBITMQ_PORT=5682 runs a second, separate node on that port (its own node name, distribution
 # port, data, logs and an empty plugin list under $STATE_DIR), e.g. for bench/scale.ts beside a node on
 # 5672 that somebody else runs.
+#
+# WARREN_RABBITMQ_MQTT_PORT=1893 / WARREN_RABBITMQ_STOMP_PORT=61693 (with a WARREN_RABBITMQ_PORT other than
+# 5672) enable rabbitmq_mqtt / rabbitmq_stomp on that node with their listeners on those ports (written to
+# $STATE_DIR/enabled_plugins and $STATE_DIR/rabbitmq.conf), for bench/mqtt.ts and bench/stomp.ts;
+# WARREN_RABBITMQ_MQTT_PREFETCH sets mqtt.prefetch (QoS 1 deliveries in flight, default 10).
 set -euo pipefail
 
 PORT=${WARREN_RABBITMQ_PORT:-5672}
@@ -27,6 +32,30 @@ else
   export RABBITMQ_ENABLED_PLUGINS_FILE=$STATE_DIR/enabled_plugins
   mkdir -p "$STATE_DIR"
   [[ -f $RABBITMQ_ENABLED_PLUGINS_FILE ]] || echo '[].' >"$RABBITMQ_ENABLED_PLUGINS_FILE"
+  # Debian's rabbitmq-server re-runs itself through `su rabbitmq`, which leaves the node a soft
+  # `ulimit -n` of 1024: ~830 sockets, then "file descriptor limit alarm", an acceptor that stops
+  # accepting, and once files cannot be opened, Mnesia going down. Raise it to the hard limit in the
+  # node's own env file (sourced by rabbitmq-env after su).
+  echo "ulimit -n $(ulimit -Hn)" >"$STATE_DIR/rabbitmq-env.conf"
+  export RABBITMQ_CONF_ENV_FILE=$STATE_DIR/rabbitmq-env.conf
+  if [[ -n ${WARREN_RABBITMQ_MQTT_PORT:-}${WARREN_RABBITMQ_STOMP_PORT:-} ]]; then
+    plugins=() conf=()
+    if [[ -n ${WARREN_RABBITMQ_MQTT_PORT:-} ]]; then
+      plugins+=(rabbitmq_mqtt)
+      conf+=("mqtt.listeners.tcp.default = 127.0.0.1:$WARREN_RABBITMQ_MQTT_PORT")
+      # Bursts of connects (the idle-client benchmark) overflow the default backlog of 128.
+      conf+=("mqtt.tcp_listen_options.backlog = 4096")
+      # QoS 1 deliveries in flight per subscriber (the plugin's default is 10).
+      [[ -n ${WARREN_RABBITMQ_MQTT_PREFETCH:-} ]] && conf+=("mqtt.prefetch = $WARREN_RABBITMQ_MQTT_PREFETCH")
+    fi
+    if [[ -n ${WARREN_RABBITMQ_STOMP_PORT:-} ]]; then
+      plugins+=(rabbitmq_stomp)
+      conf+=("stomp.listeners.tcp.1 = 127.0.0.1:$WARREN_RABBITMQ_STOMP_PORT")
+    fi
+    (IFS=,; echo "[${plugins[*]}]." >"$RABBITMQ_ENABLED_PLUGINS_FILE")
+    printf '%s\n' "${conf[@]}" >"$STATE_DIR/rabbitmq.conf"
+    export RABBITMQ_CONFIG_FILE=$STATE_DIR/rabbitmq.conf
+  fi
   chown -R rabbitmq: "$STATE_DIR" 2>/dev/null || true
   CTL=(rabbitmqctl -n "$RABBITMQ_NODENAME")
 fi

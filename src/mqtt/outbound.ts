@@ -37,6 +37,7 @@ export class Outbound {
   private toSettle: { entry: QueueEntry; queue: QueueView }[] = [];
   private settleScheduled = false;
   private readonly queuesToResume = new Set<QueueView>();
+  private resumeScheduled = false;
 
   constructor(
     private readonly sink: OutboundSink,
@@ -142,8 +143,24 @@ export class Outbound {
       flight.queue.ack(flight.entry);
       this.queuesToResume.add(flight.queue);
     }
-    this.resumeQueues();
+    this.scheduleResume();
   }
+
+  /**
+   * The queues are woken once after the PUBACKs of one read (a microtask runs after the parser has
+   * handled the whole chunk), not once per PUBACK: each wake-up is a dispatch pass over the queue,
+   * and a client answering a burst sends its PUBACKs together.
+   */
+  private scheduleResume(): void {
+    if (this.resumeScheduled) return;
+    this.resumeScheduled = true;
+    queueMicrotask(this.resumeLater);
+  }
+
+  private readonly resumeLater = (): void => {
+    this.resumeScheduled = false;
+    this.resumeQueues();
+  };
 
   resumeQueues(): void {
     if (this.queuesToResume.size === 0) return;
