@@ -18,6 +18,7 @@
  * FEATURE_RATES_GROUPS=N sets the number of message groups (default 100).
  * FEATURE_RATES_ONLY=groups,grouped runs only the scenarios whose name contains one of the words (ratios
  * need their plain scenario too); WARREN_CPU_PROF=<dir> profiles the broker (node --cpu-prof).
+ * FEATURE_RATES_LIVE_ONLY=1 skips fill and drain (reported as 0): a profile then shows live delivery alone.
  */
 import { cpuSeconds, startWarren } from './harness/brokers.js';
 import { PerfConnection, type DeliveryHandler, type PerfChannel } from '../src/perf/client.js';
@@ -32,6 +33,7 @@ const PREFETCH = 200;
 /** FEATURE_RATES_GROUPS: how many message groups (default 100). */
 const GROUPS = Number(process.env.FEATURE_RATES_GROUPS ?? 100);
 const CHUNK_BYTES = 64 * 1024;
+const LIVE_ONLY = process.env.FEATURE_RATES_LIVE_ONLY === '1';
 
 type Phase = 'fill' | 'drain' | 'live';
 const PHASES: readonly Phase[] = ['fill', 'drain', 'live'];
@@ -188,14 +190,17 @@ async function runScenario(endpoint: AmqpEndpoint, brokerPid: number | undefined
     await channel.confirmSelect();
     const chunks = encodeStream(channel, queue, scenario.variants);
 
-    const fill = await measure(brokerPid, () => publishAll(connection, channel, chunks));
-
-    let consumers: { connections: PerfConnection[]; done: Promise<void> } | undefined;
-    const drain = await measure(brokerPid, async () => {
-      consumers = await startConsumers(endpoint, queue, total, PREFETCH);
-      await consumers.done;
-    });
-    await Promise.all(consumers!.connections.map((c) => c.close()));
+    let fill: Measured = { rate: 0, cpu: 0 };
+    let drain: Measured = { rate: 0, cpu: 0 };
+    if (!LIVE_ONLY) {
+      fill = await measure(brokerPid, () => publishAll(connection, channel, chunks));
+      let consumers: { connections: PerfConnection[]; done: Promise<void> } | undefined;
+      drain = await measure(brokerPid, async () => {
+        consumers = await startConsumers(endpoint, queue, total, PREFETCH);
+        await consumers.done;
+      });
+      await Promise.all(consumers!.connections.map((c) => c.close()));
+    }
 
     const attached = await startConsumers(endpoint, queue, total, PREFETCH);
     const live = await measure(brokerPid, async () => {

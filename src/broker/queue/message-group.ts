@@ -25,6 +25,8 @@ export class MessageGroup {
   /** The consumer it last went to, preferred while `lastEpoch` is the queue's current consumer epoch. */
   lastConsumer: Consumer | undefined = undefined;
   lastEpoch = 0;
+  /** Nothing ready, nothing out: kept by GroupedReady for reuse until a sweep forgets it. */
+  idle = false;
 
   constructor(readonly key: string | undefined) {}
 

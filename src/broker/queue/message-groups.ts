@@ -9,6 +9,14 @@ import type { ConsumerRoster } from './single-active-consumer.js';
 const DEFAULT_GROUP_MAX_IN_FLIGHT = 10;
 
 /**
+ * Idle groups (nothing ready, nothing out) kept for reuse before a sweep forgets them: at most this
+ * many, or as many as there are active groups if that is more. Live delivery through many groups
+ * leaves most of them idle between two of their messages; forgetting each at once and making it again
+ * for the next message (a group, its list, a map entry) was a large part of a grouped delivery's cost.
+ */
+const IDLE_GROUPS_KEPT = 4096;
+
+/**
  * x-message-group-header (Warren extension; SQS FIFO MessageGroupId, ActiveMQ message groups): entries
  * with the same group value go to one consumer at a time, in order; different groups go out in parallel.
  *
@@ -35,6 +43,8 @@ export class GroupedReady implements ReadyEntries {
   private readonly listedLanes: GroupLane[] = [];
   private laneCursor = 0;
   private live = 0;
+  /** Groups in `groups` that are idle (kept for reuse until a sweep). */
+  private idleGroups = 0;
   /** The consumer the last takeNext() delivery is for. */
   taker: Consumer | undefined = undefined;
   /** Bumped whenever the consumers change: every free group's preferred consumer is forgotten. */
@@ -49,8 +59,13 @@ export class GroupedReady implements ReadyEntries {
     return this.live;
   }
 
-  /** Group count, for tests and metrics. */
+  /** Active groups (something ready or out), for tests and metrics; idle ones kept for reuse are not counted. */
   get groupCount(): number {
+    return this.groups.size - this.idleGroups;
+  }
+
+  /** Groups remembered, idle ones included (bounded: see IDLE_GROUPS_KEPT). */
+  get keptGroupCount(): number {
     return this.groups.size;
   }
 
@@ -174,6 +189,7 @@ export class GroupedReady implements ReadyEntries {
       group.slot = undefined;
       if (group.inFlight === 0) this.groups.delete(key);
     }
+    this.idleGroups = 0; // what is left has messages out, so is not idle
     this.free.clear();
     for (const lane of this.listedLanes) lane.listed = false;
     this.listedLanes.length = 0;
@@ -197,6 +213,9 @@ export class GroupedReady implements ReadyEntries {
     if (group === undefined) {
       group = new MessageGroup(key);
       this.groups.set(key, group);
+    } else if (group.idle) {
+      group.idle = false;
+      this.idleGroups--;
     }
     return group;
   }
@@ -241,7 +260,7 @@ export class GroupedReady implements ReadyEntries {
    */
   private keepsToLane(lane: GroupLane, consumers: number): boolean {
     if (this.freeFront() === undefined) return true;
-    if (lane.owned * consumers >= this.groups.size) return true;
+    if (lane.owned * consumers >= this.groupCount) return true;
     return lane.queue.frontSeq() < this.free.frontSeq();
   }
 
@@ -301,10 +320,22 @@ export class GroupedReady implements ReadyEntries {
     return undefined;
   }
 
-  /** A group with nothing ready and nothing out is forgotten, so group keys do not accumulate. */
+  /**
+   * A group with nothing ready and nothing out is idle: kept for its next message, and forgotten by a
+   * sweep once idle groups outnumber both IDLE_GROUPS_KEPT and the active groups, so group keys do not
+   * accumulate (a sweep visits every group, paid for by the idle ones it found: amortised O(1)).
+   */
   private forgetIfIdle(group: MessageGroup): void {
-    if (group === this.ungrouped || group.inFlight !== 0 || group.live !== 0 || group.slot !== undefined) return;
-    if (this.groups.get(group.key!) === group) this.groups.delete(group.key!);
+    if (group.idle || group === this.ungrouped || group.inFlight !== 0 || group.live !== 0 || group.slot !== undefined) return;
+    if (this.groups.get(group.key!) !== group) return;
+    group.idle = true;
+    this.idleGroups++;
+    if (this.idleGroups > IDLE_GROUPS_KEPT && 2 * this.idleGroups > this.groups.size) this.sweepIdle();
+  }
+
+  private sweepIdle(): void {
+    for (const [key, group] of this.groups) if (group.idle) this.groups.delete(key);
+    this.idleGroups = 0;
   }
 }
 

@@ -76,6 +76,34 @@ test('GroupedReady: a busy group is skipped until released; ungrouped entries ne
   assert.equal(ready.groupCount, 0, 'idle groups do not accumulate');
 });
 
+test('GroupedReady: idle groups are kept for their next message, and swept before they pile up', () => {
+  const ready = new GroupedReady('g');
+  const cycle = (key: string): Entry => {
+    const e = entry(key, { headers: { g: key } });
+    ready.push(e);
+    assert.equal(ready.take(), e);
+    ready.release(e);
+    return e;
+  };
+  cycle('A');
+  assert.equal(ready.groupCount, 0, 'an idle group is not counted as active');
+  assert.equal(ready.keptGroupCount, 1, 'but kept for its next message');
+  cycle('A');
+  assert.equal(ready.keptGroupCount, 1, 'and reused by it');
+  for (let i = 0; i < 50_000; i++) cycle(`k${i}`);
+  assert.equal(ready.groupCount, 0);
+  assert.ok(ready.keptGroupCount <= 4097, `idle groups are swept (kept ${ready.keptGroupCount})`);
+  // A kept group still orders its messages: the second waits while the first is out.
+  const b1 = entry('b1', { headers: { g: 'k49999' } });
+  const b2 = entry('b2', { headers: { g: 'k49999' } });
+  ready.push(b1);
+  ready.push(b2);
+  assert.equal(ready.take(), b1);
+  assert.equal(ready.take(), undefined, 'b2 waits for b1');
+  ready.release(b1);
+  assert.equal(ready.take(), b2);
+});
+
 test('GroupedReady: takeOldest picks the oldest head across groups; browse lists by arrival', () => {
   const ready = new GroupedReady('g');
   const x = entry('x', { headers: { g: 'X' } });
