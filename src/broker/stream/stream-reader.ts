@@ -73,7 +73,9 @@ export class StreamReader {
     this.paced = true;
     this.pacer.defer((budget) => {
       this.paced = false;
-      if (!this.stopped && this.deliver(budget) === 0 && this.catchingUp()) this.deferToPacer();
+      // Budget used up with credit left: the next turn goes on (even if caught up meanwhile, since no
+      // ack or append may come to pump it).
+      if (!this.stopped && this.deliver(budget) === 0) this.deferToPacer();
     });
   }
 
