@@ -30,9 +30,10 @@ export interface WorkerOptions {
   concurrency?: number;
   /**
    * Warren's own: deliveries the broker may hand this worker ahead of a free slot (the channel's
-   * prefetch). Default twice `concurrency`, so a slot is refilled at once when a processor returns,
-   * while the previous job's result is still being written (BullMQ fetches the next job in the same
-   * round trip as the result; this is the same overlap). Jobs waiting here keep their lock (extended).
+   * prefetch). Default four times `concurrency`, so a slot is refilled at once when a processor returns,
+   * while earlier jobs' results are still being written and acked (BullMQ fetches the next job in the
+   * same round trip as the result; this is the same overlap; twice was too few to cover a take, a
+   * durable result and an ack in flight at once). Jobs waiting here keep their lock (extended).
    */
   prefetch?: number;
   /** Milliseconds a job may run before the broker gives it to another worker, unless extended (the queue's consumer timeout). */
@@ -181,7 +182,7 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
 
   private async consume(channel: ConfirmChannel): Promise<void> {
     // Per-channel prefetch (global): covers both the plain and the grouped queue.
-    await channel.prefetch(this.opts.prefetch ?? this.concurrency * 2, true);
+    await channel.prefetch(this.opts.prefetch ?? this.concurrency * 4, true);
     const n = names(this.name);
     for (const queue of [n.queue, n.groups]) {
       const { consumerTag } = await channel.consume(queue, (message) => {
