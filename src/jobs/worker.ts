@@ -4,6 +4,7 @@ import { AckBatcher } from './ack-batcher.js';
 import { AmqpLink, type ConfirmChannel } from './amqp-link.js';
 import { backoffDelay, type BackoffStrategy } from './backoff.js';
 import { resolveConnection, type Connection } from './connection.js';
+import { childFailed, childProcessed, dependencyResults } from './flow-deps.js';
 import { Job, type JobHost } from './job.js';
 import { updateQueueLimits, type RateLimiterOptions } from './limits.js';
 import { jobPublishSpec } from './publish-spec.js';
@@ -15,6 +16,7 @@ import {
   DEFAULT_KEEP_COMPLETED,
   DEFAULT_KEEP_FAILED,
   DEFAULT_LOCK_DURATION_MS,
+  dependencyTable,
   names,
   type JobRecord,
   type JobWire,
@@ -315,6 +317,8 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
       this.emitError(error as Error);
       return void this.finish(job.id);
     }
+    // A finished flow parent: its results are in its record now, its dependency table can go.
+    if (job.opts.hasChildren === true && job.finishedOn !== undefined) await this.state.drop(dependencyTable({ id: job.id, queue: this.name })).catch(() => undefined);
     this.finish(job.id);
     this.settle(channel, message);
   }
@@ -348,6 +352,9 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
   private async completed(job: Job<D, R, N>, result: R): Promise<void> {
     job.returnvalue = result;
     job.finishedOn = Date.now();
+    // A flow: the parent hears of this child first (see flow-deps.ts for why before the result).
+    await childProcessed(this.state, this.name, job.id, job.opts, result);
+    await this.keepChildrenResults(job);
     const keep = keepOf(job.opts.removeOnComplete, DEFAULT_KEEP_COMPLETED);
     if (keep === 'remove') await this.state.run({ op: 'delete', key: job.id });
     else {
@@ -375,6 +382,8 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
       return;
     }
     job.finishedOn = Date.now();
+    await childFailed(this.state, this.name, job.id, job.opts, error.message);
+    await this.keepChildrenResults(job);
     const keep = keepOf(job.opts.removeOnFail, DEFAULT_KEEP_FAILED);
     if (keep === 'remove') await this.state.run({ op: 'delete', key: job.id });
     else {
@@ -383,6 +392,14 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
     }
     publishEvent(this.link, this.name, { event: 'failed', jobId: job.id, failedReason: error.message, attemptsMade: job.attemptsMade });
     this.emit('failed', job, error, 'failed');
+  }
+
+  /** A finished flow parent keeps its children's results in its own record; its dependency table goes (after the record is written). */
+  private async keepChildrenResults(job: Job<D, R, N>): Promise<void> {
+    if (job.opts.hasChildren !== true) return;
+    const results = await dependencyResults(this.state, { id: job.id, queue: this.name });
+    job.childrenValues = results.childrenValues;
+    job.ignoredFailures = results.ignoredFailures;
   }
 
   private async trim(tag: string, keep: KeepJobs): Promise<void> {
