@@ -123,7 +123,9 @@ export class AmqpLink extends EventEmitter {
     for (;;) {
       if (this.closed) throw new Error('connection is closed');
       try {
-        const connection = await amqp.connect(this.target.amqpUrl, { clientProperties: { connection_name: this.name } });
+        // noDelay: amqplib leaves Nagle on, which holds a worker's small acks back for the peer's delayed ACK
+        // (about 40 ms on Linux) and with them the prefetch credit: throughput fell to prefetch / 40 ms.
+        const connection = await amqp.connect(this.target.amqpUrl, { noDelay: true, clientProperties: { connection_name: this.name } });
         connection.on('error', () => undefined);
         const channel = await connection.createConfirmChannel();
         channel.on('error', () => undefined);

@@ -1,3 +1,4 @@
+import { dependencyCounts, dependencyResults } from './flow-deps.js';
 import { jobPublishSpec } from './publish-spec.js';
 import type { RecordJson, StateClient } from './state-client.js';
 import type { JobRecord, JobsOptions, JobState, JobWire } from './types.js';
@@ -21,6 +22,9 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
   processedOn: number | undefined = undefined;
   finishedOn: number | undefined = undefined;
   delay = 0;
+  /** A finished flow parent's children's results and ignored failures (kept in its record). */
+  childrenValues: Record<string, unknown> | undefined = undefined;
+  ignoredFailures: Record<string, string> | undefined = undefined;
   /** The state tag of the record this job was read from, if any. */
   private stateTag: JobState | undefined;
 
@@ -49,6 +53,8 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
     job.stacktrace = value.stacktrace ?? [];
     job.processedOn = value.processedOn;
     job.finishedOn = value.finishedOn;
+    job.childrenValues = value.childrenValues;
+    job.ignoredFailures = value.ignoredFailures;
     job.stateTag = record.tag as JobState;
     return job;
   }
@@ -68,7 +74,31 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
     if (this.stacktrace.length > 0) record.stacktrace = this.stacktrace;
     if (this.processedOn !== undefined) record.processedOn = this.processedOn;
     if (this.finishedOn !== undefined) record.finishedOn = this.finishedOn;
+    if (this.childrenValues !== undefined) record.childrenValues = this.childrenValues;
+    if (this.ignoredFailures !== undefined) record.ignoredFailures = this.ignoredFailures;
     return record;
+  }
+
+  /** BullMQ's parent of a flow child: `{ id, queue }` (queue without a key prefix). */
+  get parent(): { id: string; queue: string } | undefined {
+    return this.opts.parent;
+  }
+
+  /** A flow parent's children's return values by `queue:id` (BullMQ's keys are `bull:queue:id`). */
+  async getChildrenValues<CT = any>(): Promise<Record<string, CT>> {
+    if (this.childrenValues !== undefined) return this.childrenValues as Record<string, CT>;
+    return (await dependencyResults(this.host.state, { id: this.id, queue: this.queueName })).childrenValues as Record<string, CT>;
+  }
+
+  /** A flow parent's children that failed with ignoreDependencyOnFailure: their reasons by `queue:id`. */
+  async getIgnoredChildrenFailures(): Promise<Record<string, string>> {
+    if (this.ignoredFailures !== undefined) return this.ignoredFailures;
+    return (await dependencyResults(this.host.state, { id: this.id, queue: this.queueName })).ignoredFailures;
+  }
+
+  /** BullMQ's getDependenciesCount (of a parent still waiting or running; zeros once it finished). */
+  getDependenciesCount(): Promise<{ processed: number; unprocessed: number; ignored: number; failed: number }> {
+    return dependencyCounts(this.host.state, { id: this.id, queue: this.queueName });
   }
 
   /** The state as the broker has it now ('unknown' once removed). */

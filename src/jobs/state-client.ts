@@ -18,11 +18,13 @@ export interface PublishSpec {
   properties?: Record<string, unknown>;
 }
 
-export type RecordOp =
+/** `table`: another table of the same vhost (one batch may write to several: a flow). */
+export type RecordOp = { table?: string } & (
   | { op: 'put'; key: string; tag: string; value?: unknown; ifAbsent?: boolean; ifTagIn?: string[]; publish?: PublishSpec }
   | { op: 'delete'; key: string }
   | { op: 'get'; key: string }
-  | { op: 'trim'; tag: string; keep?: number; maxAgeMs?: number; limit?: number };
+  | { op: 'trim'; tag: string; keep?: number; maxAgeMs?: number; limit?: number }
+);
 
 export interface OpResult<T = unknown> {
   ok: boolean;
@@ -84,14 +86,23 @@ export class StateClient {
     return (await this.run<T>({ op: 'get', key })).current;
   }
 
-  async list<T>(tag: string | undefined, offset: number, limit: number, ascending: boolean): Promise<{ counts: Record<string, number>; items: RecordJson<T>[] }> {
-    const query = new URLSearchParams({ offset: String(offset), limit: String(limit), order: ascending ? 'asc' : 'desc' });
-    if (tag !== undefined) query.set('tag', tag);
-    return (await this.request('GET', `${this.base}?${query}`)) as { counts: Record<string, number>; items: RecordJson<T>[] };
+  list<T>(tag: string | undefined, offset: number, limit: number, ascending: boolean): Promise<{ counts: Record<string, number>; items: RecordJson<T>[] }> {
+    return this.listIn(this.table, tag, offset, limit, ascending);
   }
 
-  async drop(): Promise<void> {
-    await this.request('DELETE', this.base);
+  /** The same for another table of the vhost. */
+  async listIn<T>(table: string, tag: string | undefined, offset: number, limit: number, ascending: boolean): Promise<{ counts: Record<string, number>; items: RecordJson<T>[] }> {
+    const query = new URLSearchParams({ offset: String(offset), limit: String(limit), order: ascending ? 'asc' : 'desc' });
+    if (tag !== undefined) query.set('tag', tag);
+    return (await this.request('GET', `${this.tableUrl(table)}?${query}`)) as { counts: Record<string, number>; items: RecordJson<T>[] };
+  }
+
+  async drop(table = this.table): Promise<void> {
+    await this.request('DELETE', this.tableUrl(table));
+  }
+
+  private tableUrl(table: string): string {
+    return `${this.target.managementUrl}/api/records/${encodeURIComponent(this.target.vhost)}/${encodeURIComponent(table)}`;
   }
 
   /** No new retries; the agent's idle connections close once the requests in flight are answered. */

@@ -50,9 +50,26 @@ export interface JobsOptions {
   group?: GroupOptions;
   /** Set on jobs made by a job scheduler. */
   repeat?: { key: string; slot: number; count: number };
+  /** Set by FlowProducer on a job with children (Warren's own: its worker collects their results). */
+  hasChildren?: boolean;
+  /** A flow child's parent (set by FlowProducer): that job waits for this one's result. */
+  parent?: ParentRef;
+  /** Flows (BullMQ's option): this child failing for good fails its parent (and so on up). */
+  failParentOnFailure?: boolean;
+  /** Flows: this child failing for good counts as done for its parent; the reason is kept (getIgnoredChildrenFailures). */
+  ignoreDependencyOnFailure?: boolean;
+  /** Flows: this child failing for good is removed from its parent's dependencies. */
+  removeDependencyOnFailure?: boolean;
 }
 
-export type JobState = 'waiting' | 'active' | 'delayed' | 'completed' | 'failed';
+/** A flow parent: its id and queue name (BullMQ's `parent: { id, queue }`, queue without a prefix). */
+export interface ParentRef {
+  id: string;
+  queue: string;
+}
+
+/** 'waiting-children': a flow parent whose children are not all done (not counted unless asked for). */
+export type JobState = 'waiting' | 'active' | 'delayed' | 'completed' | 'failed' | 'waiting-children';
 export const JOB_STATES: readonly JobState[] = ['waiting', 'active', 'delayed', 'completed', 'failed'];
 
 /** What the broker keeps for a job (a record in table jobs.<queue>, tag = its state). */
@@ -72,6 +89,9 @@ export interface JobRecord {
   delayUntil?: number;
   /** Set by the add that created the record: tells a retried create from a duplicate job id. */
   addToken?: string;
+  /** A finished flow parent: its children's results, by `queue:id` (its dependency table is gone). */
+  childrenValues?: Record<string, unknown>;
+  ignoredFailures?: Record<string, string>;
 }
 
 /** The message body of a job (the same fields a record starts with). */
@@ -95,6 +115,16 @@ export function names(queue: string) {
     table: `jobs.${queue}`,
     meta: `jobs.${queue}.meta`,
   };
+}
+
+/** The record table of a flow parent's dependencies (one record per child, tag = the child's fate). */
+export function dependencyTable(parent: ParentRef): string {
+  return `jobs.${parent.queue}.deps.${parent.id}`;
+}
+
+/** A child's key in its parent's dependencies and children values (BullMQ: `bull:<queue>:<id>`). */
+export function childKey(queue: string, id: string): string {
+  return `${queue}:${id}`;
 }
 
 export const GROUP_HEADER = 'x-job-group';

@@ -4,6 +4,7 @@ import { AckBatcher } from './ack-batcher.js';
 import { AmqpLink, type ConfirmChannel } from './amqp-link.js';
 import { backoffDelay, type BackoffStrategy } from './backoff.js';
 import { resolveConnection, type Connection } from './connection.js';
+import { childFailed, childProcessed, dependencyResults } from './flow-deps.js';
 import { Job, type JobHost } from './job.js';
 import { updateQueueLimits, type RateLimiterOptions } from './limits.js';
 import { jobPublishSpec } from './publish-spec.js';
@@ -15,6 +16,7 @@ import {
   DEFAULT_KEEP_COMPLETED,
   DEFAULT_KEEP_FAILED,
   DEFAULT_LOCK_DURATION_MS,
+  dependencyTable,
   names,
   type JobRecord,
   type JobWire,
@@ -30,9 +32,10 @@ export interface WorkerOptions {
   concurrency?: number;
   /**
    * Warren's own: deliveries the broker may hand this worker ahead of a free slot (the channel's
-   * prefetch). Default twice `concurrency`, so a slot is refilled at once when a processor returns,
-   * while the previous job's result is still being written (BullMQ fetches the next job in the same
-   * round trip as the result; this is the same overlap). Jobs waiting here keep their lock (extended).
+   * prefetch). Default four times `concurrency`, so a slot is refilled at once when a processor returns,
+   * while earlier jobs' results are still being written and acked (BullMQ fetches the next job in the
+   * same round trip as the result; this is the same overlap; twice was too few to cover a take, a
+   * durable result and an ack in flight at once). Jobs waiting here keep their lock (extended).
    */
   prefetch?: number;
   /** Milliseconds a job may run before the broker gives it to another worker, unless extended (the queue's consumer timeout). */
@@ -181,7 +184,7 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
 
   private async consume(channel: ConfirmChannel): Promise<void> {
     // Per-channel prefetch (global): covers both the plain and the grouped queue.
-    await channel.prefetch(this.opts.prefetch ?? this.concurrency * 2, true);
+    await channel.prefetch(this.opts.prefetch ?? this.concurrency * 4, true);
     const n = names(this.name);
     for (const queue of [n.queue, n.groups]) {
       const { consumerTag } = await channel.consume(queue, (message) => {
@@ -314,6 +317,8 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
       this.emitError(error as Error);
       return void this.finish(job.id);
     }
+    // A finished flow parent: its results are in its record now, its dependency table can go.
+    if (job.opts.hasChildren === true && job.finishedOn !== undefined) await this.state.drop(dependencyTable({ id: job.id, queue: this.name })).catch(() => undefined);
     this.finish(job.id);
     this.settle(channel, message);
   }
@@ -347,6 +352,9 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
   private async completed(job: Job<D, R, N>, result: R): Promise<void> {
     job.returnvalue = result;
     job.finishedOn = Date.now();
+    // A flow: the parent hears of this child first (see flow-deps.ts for why before the result).
+    await childProcessed(this.state, this.name, job.id, job.opts, result);
+    await this.keepChildrenResults(job);
     const keep = keepOf(job.opts.removeOnComplete, DEFAULT_KEEP_COMPLETED);
     if (keep === 'remove') await this.state.run({ op: 'delete', key: job.id });
     else {
@@ -374,6 +382,8 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
       return;
     }
     job.finishedOn = Date.now();
+    await childFailed(this.state, this.name, job.id, job.opts, error.message);
+    await this.keepChildrenResults(job);
     const keep = keepOf(job.opts.removeOnFail, DEFAULT_KEEP_FAILED);
     if (keep === 'remove') await this.state.run({ op: 'delete', key: job.id });
     else {
@@ -382,6 +392,14 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
     }
     publishEvent(this.link, this.name, { event: 'failed', jobId: job.id, failedReason: error.message, attemptsMade: job.attemptsMade });
     this.emit('failed', job, error, 'failed');
+  }
+
+  /** A finished flow parent keeps its children's results in its own record; its dependency table goes (after the record is written). */
+  private async keepChildrenResults(job: Job<D, R, N>): Promise<void> {
+    if (job.opts.hasChildren !== true) return;
+    const results = await dependencyResults(this.state, { id: job.id, queue: this.name });
+    job.childrenValues = results.childrenValues;
+    job.ignoredFailures = results.ignoredFailures;
   }
 
   private async trim(tag: string, keep: KeepJobs): Promise<void> {

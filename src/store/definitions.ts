@@ -17,16 +17,43 @@ import type { DefinitionKind, DefinitionRecord } from './store.js';
 
 export const DEFINITIONS_FILE = 'definitions.wdef';
 
+/**
+ * A live definition. `json` as read from the file or written; record values (kind 'record', many and
+ * large: the job library's state) keep only the value object instead, shared with the broker's record
+ * tables, so each record is held once in memory (a snapshot stringifies it again).
+ */
 interface Definition {
   kind: DefinitionKind;
   key: string;
-  json: string;
+  json: string | undefined;
+  value: unknown;
+  /** Size of its journal record, for the live-bytes estimate that triggers a running compaction. */
+  bytes: number;
 }
+
+/** A running compaction: the snapshot file, written beside the journal until its first sync is done. */
+interface Compaction {
+  fd: number;
+  size: number;
+  dirty: boolean;
+  /** Number of the sync round that first covers the snapshot (undefined: not yet in a round). */
+  round: number | undefined;
+}
+
+/** A journal smaller than this is never compacted while running (only at open). */
+export const COMPACT_MIN_BYTES = 4 * 1024 * 1024;
 
 /**
  * Durable definitions and the queue-name <-> stream-id table, journalled in one small file. On open the
  * journal is replayed and rewritten as a snapshot (temp file, sync, rename), so it never carries a torn
  * tail or dead records for long. Writes are buffered and flushed/synced by the store's group commit.
+ *
+ * While running, the journal is compacted once it is over COMPACT_MIN_BYTES and more than twice the
+ * live definitions (record tables of a job queue put and delete all the time): a snapshot is written to
+ * a temp file, and from then on every flush goes to both files, both synced by the group commit, until
+ * the round that first synced the snapshot is done; then the temp file is renamed over the journal (the
+ * data directory is synced with the next round) and the old descriptor is closed once no round still
+ * in flight may sync it. A crash at any point leaves either file complete for every confirmed write.
  */
 export class DefinitionsLog {
   private fd = -1;
@@ -41,6 +68,17 @@ export class DefinitionsLog {
   private nextQueueId = 1;
   /** Bytes written since the last sync began. */
   dirty = false;
+  /** Estimated bytes of a snapshot of what is live (definitions, queue ids, drops). */
+  private liveBytes = 0;
+  private compaction: Compaction | undefined;
+  /** The journal's descriptor before a compaction's rename: closed once round `afterRound` is synced. */
+  private retiring: { fd: number; afterRound: number }[] = [];
+  private roundsTaken = 0;
+  private roundsSynced = 0;
+  /** The data directory must be synced (a compaction renamed the journal). */
+  directoryChanged = false;
+  /** Running compactions finished (for tests and metrics). */
+  compactions = 0;
 
   constructor(
     private readonly fs: FileSystem,
@@ -85,8 +123,8 @@ export class DefinitionsLog {
       const keyLength = data.readUInt32LE(p);
       const key = data.toString('utf8', p + 4, p + 4 + keyLength);
       p += 4 + keyLength;
-      if (type === RecordType.DefinitionPut) this.definitions.set(definitionKey(kind, key), { kind, key, json: data.toString('utf8', p, end) });
-      else this.definitions.delete(definitionKey(kind, key));
+      if (type === RecordType.DefinitionPut) this.setDefinition({ kind, key, json: data.toString('utf8', p, end), value: undefined, bytes: end - at });
+      else this.deleteLive(definitionKey(kind, key));
     } else if (type === RecordType.QueueId) {
       this.rememberQueue(data.readUInt32LE(p), data.toString('utf8', p + 4, end));
     } else if (type === RecordType.QueueDrop) {
@@ -94,7 +132,22 @@ export class DefinitionsLog {
     }
   }
 
+  private setDefinition(d: Definition): void {
+    const id = definitionKey(d.kind, d.key);
+    this.liveBytes += d.bytes - (this.definitions.get(id)?.bytes ?? 0);
+    this.definitions.set(id, d);
+  }
+
+  private deleteLive(id: string): boolean {
+    const old = this.definitions.get(id);
+    if (old === undefined) return false;
+    this.liveBytes -= old.bytes;
+    this.definitions.delete(id);
+    return true;
+  }
+
   private rememberQueue(id: number, name: string): void {
+    if (!this.namesById.has(id)) this.liveBytes += RECORD_PREFIX + 5 + Buffer.byteLength(name);
     this.idsByName.set(name, id);
     this.namesById.set(id, name);
     if (id >= this.nextQueueId) this.nextQueueId = id + 1;
@@ -103,7 +156,9 @@ export class DefinitionsLog {
   private forgetQueue(id: number, segment: number): void {
     const name = this.namesById.get(id);
     if (name !== undefined && this.idsByName.get(name) === id) this.idsByName.delete(name);
+    if (name !== undefined) this.liveBytes -= RECORD_PREFIX + 5 + Buffer.byteLength(name);
     this.namesById.delete(id);
+    if (!this.dropped.has(id)) this.liveBytes += RECORD_PREFIX + 9;
     this.dropped.set(id, segment);
     if (id >= this.nextQueueId) this.nextQueueId = id + 1;
   }
@@ -118,13 +173,8 @@ export class DefinitionsLog {
     const fd = this.fs.openSync(tmp, 'w');
     try {
       this.pendingUsed = 0;
-      this.appendBytes(fileHeader(DEFINITIONS_MAGIC, 0));
-      for (const [id, name] of this.namesById) this.encodeQueueId(id, name);
-      for (const [id, segment] of this.dropped) this.encodeQueueDrop(id, segment);
-      for (const d of this.definitions.values()) this.encodeDefinition(RecordType.DefinitionPut, d.kind, d.key, d.json);
-      writeFully(this.fs, fd, this.pending, 0, this.pendingUsed, 0);
-      this.fileSize = this.pendingUsed;
-      this.pendingUsed = 0;
+      const size = this.writeSnapshot(fd);
+      this.fileSize = size;
       await syncFile(fd);
     } finally {
       this.fs.closeSync(fd);
@@ -135,9 +185,37 @@ export class DefinitionsLog {
     this.dirty = false;
   }
 
+  /** Writes a snapshot of what is live to `fd` from offset 0 (the pending buffer is left as it was). */
+  private writeSnapshot(fd: number): number {
+    const [pending, pendingUsed] = [this.pending, this.pendingUsed];
+    this.pending = Buffer.allocUnsafe(Math.max(4096, this.liveBytes + FILE_HEADER_SIZE));
+    this.pendingUsed = 0;
+    try {
+      this.appendBytes(fileHeader(DEFINITIONS_MAGIC, 0));
+      for (const [id, name] of this.namesById) this.encodeQueueId(id, name);
+      for (const [id, segment] of this.dropped) this.encodeQueueDrop(id, segment);
+      for (const d of this.definitions.values()) this.encodeDefinition(RecordType.DefinitionPut, d.kind, d.key, d.json ?? JSON.stringify(d.value) ?? 'null');
+      writeFully(this.fs, fd, this.pending, 0, this.pendingUsed, 0);
+      // Exact from now on: what a snapshot of this moment takes.
+      this.liveBytes = this.pendingUsed - FILE_HEADER_SIZE;
+      return this.pendingUsed;
+    } finally {
+      this.pending = pending;
+      this.pendingUsed = pendingUsed;
+    }
+  }
+
+  /** Copies (the restore may change them), except record values: those become the shared objects. */
   definitionsList(): DefinitionRecord[] {
     const list: DefinitionRecord[] = [];
-    for (const d of this.definitions.values()) list.push({ kind: d.kind, key: d.key, value: JSON.parse(d.json) as unknown });
+    for (const d of this.definitions.values()) {
+      const value = d.json === undefined ? structuredClone(d.value) : (JSON.parse(d.json) as unknown);
+      if (d.kind === 'record') {
+        d.value = value;
+        d.json = undefined;
+      }
+      list.push({ kind: d.kind, key: d.key, value });
+    }
     return list;
   }
 
@@ -153,14 +231,15 @@ export class DefinitionsLog {
     return this.namesById.has(id);
   }
 
+  /** A record's value is kept by reference (the caller must not change it afterwards). */
   put(kind: DefinitionKind, key: string, value: unknown): void {
     const json = JSON.stringify(value) ?? 'null';
-    this.definitions.set(definitionKey(kind, key), { kind, key, json });
-    this.encodeDefinition(RecordType.DefinitionPut, kind, key, json);
+    const bytes = this.encodeDefinition(RecordType.DefinitionPut, kind, key, json);
+    this.setDefinition(kind === 'record' ? { kind, key, json: undefined, value, bytes } : { kind, key, json, value: undefined, bytes });
   }
 
   delete(kind: DefinitionKind, key: string): void {
-    if (!this.definitions.delete(definitionKey(kind, key))) return;
+    if (!this.deleteLive(definitionKey(kind, key))) return;
     this.encodeDefinition(RecordType.DefinitionDelete, kind, key, '');
   }
 
@@ -179,26 +258,83 @@ export class DefinitionsLog {
     this.encodeQueueDrop(id, newestSegment);
   }
 
-  /** Writes buffered records to the file. Returns whether anything was written. */
+  /** Writes buffered records to the file (and to a running compaction's). Returns whether anything was written. */
   flush(): boolean {
     if (this.pendingUsed === 0) return false;
     writeFully(this.fs, this.fd, this.pending, 0, this.pendingUsed, this.fileSize);
     this.fileSize += this.pendingUsed;
+    const compaction = this.compaction;
+    if (compaction !== undefined) {
+      writeFully(this.fs, compaction.fd, this.pending, 0, this.pendingUsed, compaction.size);
+      compaction.size += this.pendingUsed;
+      compaction.dirty = true;
+    }
     this.pendingUsed = 0;
     this.dirty = true;
+    if (compaction === undefined && this.fileSize > COMPACT_MIN_BYTES && this.fileSize > 2 * (this.liveBytes + FILE_HEADER_SIZE)) this.startCompaction();
     return true;
   }
 
-  get syncFd(): number {
-    return this.fd;
+  /** The snapshot of this moment goes to the temp file; everything flushed from now on goes to both. */
+  private startCompaction(): void {
+    const fd = this.fs.openSync(`${this.path}.tmp`, 'w');
+    try {
+      this.compaction = { fd, size: this.writeSnapshot(fd), dirty: true, round: undefined };
+    } catch (error) {
+      this.fs.closeSync(fd);
+      throw error;
+    }
+  }
+
+  /**
+   * The descriptors a sync round must cover (called once per round, by the store's takeDirty); the
+   * rounds are reported done in the same order through `roundSynced`.
+   */
+  takeDirty(fds: number[]): void {
+    const round = ++this.roundsTaken;
+    if (this.dirty) fds.push(this.fd);
+    this.dirty = false;
+    const compaction = this.compaction;
+    if (compaction?.dirty === true) {
+      fds.push(compaction.fd);
+      compaction.dirty = false;
+      compaction.round ??= round;
+    }
+  }
+
+  /** A round is synced: a snapshot it covered replaces the journal; retired descriptors no round uses are closed. */
+  roundSynced(): void {
+    const round = ++this.roundsSynced;
+    const compaction = this.compaction;
+    if (compaction?.round !== undefined && round >= compaction.round) {
+      this.compaction = undefined;
+      this.fs.renameSync(`${this.path}.tmp`, this.path);
+      // Rounds already started may still sync the old descriptor: it stays open until they are done.
+      this.retiring.push({ fd: this.fd, afterRound: this.roundsTaken });
+      this.fd = compaction.fd;
+      this.fileSize = compaction.size;
+      this.dirty = this.dirty || compaction.dirty;
+      this.directoryChanged = true;
+      this.compactions++;
+    }
+    while (this.retiring[0] !== undefined && this.retiring[0].afterRound <= round) this.fs.closeSync(this.retiring.shift()!.fd);
+  }
+
+  /** Size of the journal file (for tests: a running store's journal stays bounded). */
+  get journalBytes(): number {
+    return this.fileSize;
   }
 
   close(): void {
     if (this.fd >= 0) this.fs.closeSync(this.fd);
     this.fd = -1;
+    for (const retired of this.retiring.splice(0)) this.fs.closeSync(retired.fd);
+    if (this.compaction !== undefined) this.fs.closeSync(this.compaction.fd);
+    this.compaction = undefined;
   }
 
-  private encodeDefinition(type: number, kind: string, key: string, json: string): void {
+  /** Returns the record's size. */
+  private encodeDefinition(type: number, kind: string, key: string, json: string): number {
     const kindLength = Buffer.byteLength(kind);
     const keyLength = Buffer.byteLength(key);
     const size = RECORD_PREFIX + 1 + 1 + kindLength + 4 + keyLength + Buffer.byteLength(json);
@@ -213,6 +349,7 @@ export class DefinitionsLog {
     p += b.write(key, p, 'utf8');
     p += b.write(json, p, 'utf8');
     sealRecord(b, start, p);
+    return size;
   }
 
   private encodeQueueId(id: number, name: string): void {

@@ -61,6 +61,8 @@ export class LogStore implements Store, CommitHost, LogStreamHost {
   /** Stream logs (append-only, by offset), each in its own segment files, on the same group commit. */
   private readonly streamLogs: FileStreamLogs;
   private dirFd = -1;
+  /** The data directory (the definitions journal's entry), synced after a running compaction's rename. */
+  private dataDirFd = -1;
   private dirDirty = false;
   private maintenanceTimer: NodeJS.Timeout | undefined;
   private periodicTimer: NodeJS.Timeout | undefined;
@@ -135,6 +137,7 @@ export class LogStore implements Store, CommitHost, LogStreamHost {
     for (const fd of this.streamLogs.recover(problems).truncated) await this.syncFd(fd);
     await this.definitions.rewrite(this.oldestSegmentNumber(found.newestNumber + 1), (fd) => this.syncFd(fd));
     this.dirFd = this.fs.openSync(this.segmentsDir, 'r');
+    this.dataDirFd = this.fs.openSync(this.dataDir, 'r');
     this.appender.startSegment(found.newestNumber + 1);
     this.committer.syncDirty();
     await this.committer.idle();
@@ -179,6 +182,8 @@ export class LogStore implements Store, CommitHost, LogStreamHost {
     this.segments.clear();
     closeQuietly(this.fs, this.dirFd);
     this.dirFd = -1;
+    closeQuietly(this.fs, this.dataDirFd);
+    this.dataDirFd = -1;
     this.definitions.close();
   }
 
@@ -282,8 +287,10 @@ export class LogStore implements Store, CommitHost, LogStreamHost {
 
   takeDirty(): number[] {
     const fds: number[] = [];
-    if (this.definitions.dirty) fds.push(this.definitions.syncFd);
-    this.definitions.dirty = false;
+    this.definitions.takeDirty(fds);
+    // A running compaction of the definitions journal renamed it: the data directory holds its entry.
+    if (this.definitions.directoryChanged && this.dataDirFd >= 0) fds.push(this.dataDirFd);
+    this.definitions.directoryChanged = false;
     this.appender.takeDirty(fds);
     this.streamLogs.takeDirty(fds);
     if (this.dirDirty && this.dirFd >= 0) fds.push(this.dirFd);
@@ -292,6 +299,7 @@ export class LogStore implements Store, CommitHost, LogStreamHost {
   }
 
   synced(): void {
+    this.definitions.roundSynced();
     this.streamLogs.synced();
     for (const segment of this.appender.takeSynced()) {
       segment.syncPending = false;

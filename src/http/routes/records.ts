@@ -41,12 +41,17 @@ interface PublishSpec {
   properties?: Record<string, unknown>;
 }
 
-/** One operation of POST /api/records/{vhost}/{table}: a batch runs in order, in one turn. */
-type RecordOp =
+/**
+ * One operation of POST /api/records/{vhost}/{table}: a batch runs in order, in one turn. An op's own
+ * `table` (same vhost) overrides the path's, so that writes to several tables (a job flow: the parent,
+ * its dependency list, the children) are applied together and made durable by one group commit.
+ */
+type RecordOp = { table?: string } & (
   | { op: 'put'; key: string; tag: string; value?: unknown; ifAbsent?: boolean; ifTagIn?: string[]; publish?: PublishSpec }
   | { op: 'delete'; key: string }
   | { op: 'get'; key: string }
-  | { op: 'trim'; tag: string; keep?: number; maxAgeMs?: number; limit?: number };
+  | { op: 'trim'; tag: string; keep?: number; maxAgeMs?: number; limit?: number }
+);
 
 const MAX_OPS = 10_000;
 const MAX_PAGE = 10_000;
@@ -91,6 +96,7 @@ function parseOps(body: unknown): RecordOp[] {
     const strings = (names: string[]): void => {
       for (const name of names) if (typeof op[name] !== 'string') throw badRequest(`ops[${i}].${name} must be a string`);
     };
+    if (op['table'] !== undefined && (typeof op['table'] !== 'string' || op['table'] === '')) throw badRequest(`ops[${i}].table must be a non-empty string`);
     switch (op['op']) {
       case 'put':
         strings(['key', 'tag']);
@@ -117,8 +123,9 @@ function parseOps(body: unknown): RecordOp[] {
   });
 }
 
-function runOp(context: ManagementContext, vhost: string, table: string, op: RecordOp, reached: QueueView[]): unknown {
+function runOp(context: ManagementContext, vhost: string, pathTable: string, op: RecordOp, reached: QueueView[]): unknown {
   const records = context.broker.records;
+  const table = op.table ?? pathTable;
   switch (op.op) {
     case 'put': {
       const condition = { ...(op.ifAbsent === true ? { ifAbsent: true } : {}), ...(op.ifTagIn === undefined ? {} : { ifTagIn: op.ifTagIn }) };
