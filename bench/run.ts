@@ -5,10 +5,11 @@
  *
  *   node dist/bench/run.js [--rabbitmq amqp://guest:guest@127.0.0.1:5672] [--baseline /tmp/warren-baseline]
  *                          [--scenario throughput,latency] [--duration 10] [--warren-url amqp://...]
- *                          [--json out.json] [--cpu-prof dir] [--java-rounds 2] [--no-java]
+ *                          [--json out.json] [--cpu-prof dir] [--client-rounds 2] [--clients java,amqplib,pika]
  *
- * Then the same brokers and a null broker (the client's ceiling) run the PerfTest-style scenarios on
- * RabbitMQ's Java client (bench/java-perf.ts), unless --no-java or javac/the jars are missing.
+ * Then the same brokers and a null broker (each client's ceiling) run the PerfTest-style scenarios on
+ * RabbitMQ's Java client, amqplib and pika (bench/client-perf.ts), each unless it cannot run here;
+ * --client-rounds 0 leaves them out.
  *
  * RABBITMQ_URL works like --rabbitmq; bench/rabbitmq.sh starts Debian's RabbitMQ on 127.0.0.1:5672.
  * WARREN_BASELINE works like --baseline: a built checkout (dist/src/cli/main.js), e.g. from
@@ -23,7 +24,7 @@ import { parseArgs } from 'node:util';
 import { externalBroker, startWarren, type BrokerUnderTest } from './harness/brokers.js';
 import { scenarios, type Scenario, type ScenarioOutcome } from './harness/scenarios.js';
 import { markdownTable, type Ratio, type ScenarioRow } from './harness/table.js';
-import { javaJson, javaMissing, javaTable, runJavaScenarios, startNullBroker, type JavaRow } from './java-perf.js';
+import { chooseClients, clientJson, clientTable, runClientScenarios, startNullBroker, type ClientRow, type PerfClient } from './client-perf.js';
 
 interface BenchArgs {
   rabbitmq: string | undefined;
@@ -34,8 +35,10 @@ interface BenchArgs {
   durationS: number;
   jsonPath: string | undefined;
   cpuProfDir: string | undefined;
-  /** Rounds of the Java client's scenarios; 0 when they are left out. */
-  javaRounds: number;
+  /** Rounds of the client scenarios; 0 when they are left out. */
+  clientRounds: number;
+  /** Which clients run them (all when empty). */
+  clients: string[];
 }
 
 function parseBenchArgs(): BenchArgs {
@@ -48,8 +51,8 @@ function parseBenchArgs(): BenchArgs {
       duration: { type: 'string', default: '10' },
       json: { type: 'string' },
       'cpu-prof': { type: 'string' },
-      'java-rounds': { type: 'string', default: '2' },
-      'no-java': { type: 'boolean', default: false },
+      'client-rounds': { type: 'string', default: '2' },
+      clients: { type: 'string', default: '' },
     },
   });
   const wanted = (values.scenario ?? []).flatMap((s) => s.split(',')).filter((s) => s !== '');
@@ -69,7 +72,8 @@ function parseBenchArgs(): BenchArgs {
     durationS: Number(values.duration),
     jsonPath: values.json,
     cpuProfDir: values['cpu-prof'],
-    javaRounds: values['no-java'] ? 0 : Number(values['java-rounds']),
+    clientRounds: Number(values['client-rounds']),
+    clients: values.clients.split(',').filter((c) => c !== ''),
   };
 }
 
@@ -140,25 +144,34 @@ async function runScenario(scenario: Scenario, broker: BrokerUnderTest, duration
   }
 }
 
-/** The Java client's scenarios on the same brokers plus a null broker, when javac and the jars are here. */
-async function javaSection(args: BenchArgs, brokers: BrokerUnderTest[]): Promise<JavaRow[]> {
-  if (args.javaRounds === 0) return [];
-  const why = javaMissing();
-  if (why !== undefined) {
-    process.stderr.write(`\nThe Java client's scenarios are left out: ${why}\n`);
-    return [];
-  }
-  process.stderr.write(`\n== RabbitMQ's Java client, ${args.javaRounds} rounds\n`);
+interface ClientSection {
+  client: PerfClient;
+  rows: ClientRow[];
+}
+
+/** Each client's scenarios on the same brokers plus a null broker, for the clients that can run here. */
+async function clientSections(args: BenchArgs, brokers: BrokerUnderTest[]): Promise<ClientSection[]> {
+  if (args.clientRounds === 0) return [];
+  const sections: ClientSection[] = [];
   const ceiling = await startNullBroker();
   try {
-    return await runJavaScenarios([...brokers, ceiling], {
-      rounds: args.javaRounds,
-      durationS: args.durationS,
-      progress: (line) => process.stderr.write(`   ${line}\n`),
-    });
+    for (const { client, missing } of chooseClients(args.clients)) {
+      if (missing !== undefined) {
+        process.stderr.write(`\n${client.title}'s scenarios are left out: ${missing}\n`);
+        continue;
+      }
+      process.stderr.write(`\n== ${client.title}, ${args.clientRounds} rounds\n`);
+      const rows = await runClientScenarios(client, [...brokers, ceiling], {
+        rounds: args.clientRounds,
+        durationS: args.durationS,
+        progress: (line) => process.stderr.write(`   ${line}\n`),
+      });
+      sections.push({ client, rows });
+    }
   } finally {
     await ceiling.stop();
   }
+  return sections;
 }
 
 async function main(): Promise<void> {
@@ -170,7 +183,7 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
   const rows: ScenarioRow[] = [];
-  let javaRows: JavaRow[] = [];
+  let sections: ClientSection[] = [];
   try {
     for (let i = 0; i < args.scenarios.length; i++) {
       const scenario = args.scenarios[i]!;
@@ -180,7 +193,7 @@ async function main(): Promise<void> {
       for (const broker of order) row.outcomes.set(broker.name, await runScenario(scenario, broker, args.durationS));
       rows.push(row);
     }
-    javaRows = await javaSection(args, brokers);
+    sections = await clientSections(args, brokers);
   } finally {
     await stopAll();
   }
@@ -194,8 +207,8 @@ async function main(): Promise<void> {
     ...(args.baseline === undefined ? [] : [`Baseline: ${baselineLabel(args.baseline)}`]),
     '',
     markdownTable(rows, names, ratios),
-    ...(javaRows.length === 0 ? [] : ['', `RabbitMQ's Java client (bench/java/JavaPerf.java), ${args.javaRounds} rounds of ${args.durationS} s:`, '',
-      javaTable(javaRows, CURRENT, names.includes(RABBITMQ) ? RABBITMQ : undefined)]),
+    ...sections.flatMap(({ client, rows: clientRows }) => ['', `${client.title}, ${args.clientRounds} rounds of ${args.durationS} s:`, '',
+      clientTable(clientRows, client.title, CURRENT, names.includes(RABBITMQ) ? RABBITMQ : undefined)]),
   ].join('\n');
   process.stdout.write(`\n${report}\n`);
   if (args.jsonPath !== undefined) {
@@ -204,8 +217,8 @@ async function main(): Promise<void> {
       outcomes: Object.fromEntries([...r.outcomes].map(([k, v]) => [k, v instanceof Error ? { error: v.message } : v])),
     }));
     const baseline = args.baseline === undefined ? {} : { baseline: baselineLabel(args.baseline) };
-    const java = javaRows.length === 0 ? {} : { java: javaJson(javaRows) };
-    writeFileSync(args.jsonPath, `${JSON.stringify({ machine: machine(), durationS: args.durationS, ...baseline, rows: json, ...java }, null, 2)}\n`);
+    const clients = Object.fromEntries(sections.map(({ client, rows: clientRows }) => [client.name, clientJson(clientRows)]));
+    writeFileSync(args.jsonPath, `${JSON.stringify({ machine: machine(), durationS: args.durationS, ...baseline, rows: json, clients }, null, 2)}\n`);
   }
 }
 

@@ -1,13 +1,14 @@
 /**
- * The null broker (bench/null-broker.ts), the ceiling of the Java client's benchmark, driven by a real
+ * The null broker (bench/null-broker.ts), the ceiling of the client benchmarks, driven by a real
  * client: amqplib declares, consumes with a prefetch, publishes with confirms and receives every message
- * once, in order; a fanout exchange reaches every bound queue. And JavaPerf itself runs against it.
+ * once, in order; a fanout exchange reaches every bound queue. And each client benchmark (Java, amqplib,
+ * pika) runs against it.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import amqp from 'amqplib';
 import { startNullBroker } from '../../../bench/null-broker.js';
-import { javaMissing, javaTable, runJavaScenarios, startNullBroker as startNullBrokerProcess } from '../../../bench/java-perf.js';
+import { PERF_CLIENTS, clientTable, runClientScenarios, startNullBroker as startNullBrokerProcess, type PerfClient } from '../../../bench/client-perf.js';
 import { waitFor } from '../../helpers/wait.js';
 
 describe('the null broker', () => {
@@ -56,18 +57,22 @@ describe('the null broker', () => {
   });
 });
 
-describe("the Java client's benchmark", { skip: javaMissing() }, () => {
-  it('runs a scenario against the null broker in its own process and tabulates it', async () => {
-    const ceiling = await startNullBrokerProcess();
-    try {
-      const rows = await runJavaScenarios([ceiling], { rounds: 1, durationS: 1, scenarios: ['persistent'], progress: () => undefined });
-      const outcome = rows[0]?.rounds.get('null broker')?.[0];
-      assert.ok(outcome !== undefined && !(outcome instanceof Error), String(outcome));
-      assert.ok(outcome.receivedPerSecond > 100, `received ${outcome.receivedPerSecond}/s`);
-      assert.ok(outcome.receivedPerSecond <= outcome.sentPerSecond * 1.01);
-      assert.match(javaTable(rows, 'null broker', undefined), /\| persistent 100 B.* \| 100% \|/);
-    } finally {
-      await ceiling.stop();
-    }
+for (const client of PERF_CLIENTS) describeClientBenchmark(client);
+
+function describeClientBenchmark(client: PerfClient): void {
+  describe(`${client.title}'s benchmark`, { skip: client.missing() }, () => {
+    it('runs the confirms scenario against the null broker in its own process and tabulates it', async () => {
+      const ceiling = await startNullBrokerProcess();
+      try {
+        const rows = await runClientScenarios(client, [ceiling], { rounds: 1, durationS: 1, scenarios: ['persistent'], progress: () => undefined });
+        const outcome = rows[0]?.rounds.get('null broker')?.[0];
+        assert.ok(outcome !== undefined && !(outcome instanceof Error), String(outcome));
+        assert.ok(outcome.receivedPerSecond > 100, `received ${outcome.receivedPerSecond}/s`);
+        assert.ok(outcome.receivedPerSecond <= outcome.sentPerSecond * 1.01);
+        assert.match(clientTable(rows, client.title, 'null broker', undefined), /\| persistent 100 B.* \| 100% \|/);
+      } finally {
+        await ceiling.stop();
+      }
+    });
   });
-});
+}
