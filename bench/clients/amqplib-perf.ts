@@ -4,7 +4,7 @@
  * process, `publish` until it asks to wait for 'drain', a confirm callback per publish, an ack per
  * delivery. Prints one JSON line (ClientResult).
  *
- *   node dist/bench/clients/amqplib-perf.js URL SCENARIO SECONDS
+ *   node dist/bench/clients/amqplib-perf.js URL SCENARIO SECONDS     (AMQPLIB_NODELAY=1: TCP_NODELAY on)
  */
 import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
@@ -15,10 +15,24 @@ import { CLIENT_SCENARIOS, CONSUMER_PREFETCH, clientResult, type ClientScenario 
 /** Publishes between two yields to the event loop, so the consumer's deliveries are read meanwhile. */
 const PUBLISHES_PER_TURN = 200;
 
+/** amqplib leaves Nagle's algorithm on unless asked; AMQPLIB_NODELAY=1 measures it with TCP_NODELAY. */
+const NO_DELAY = process.env['AMQPLIB_NODELAY'] === '1';
+
 async function connect(url: string, name: string): Promise<ChannelModel> {
-  const connection = await amqp.connect(url, { clientProperties: { connection_name: name } });
+  const connection = await amqp.connect(url, { clientProperties: { connection_name: name }, noDelay: NO_DELAY });
   connection.on('error', () => undefined);
   return connection;
+}
+
+/**
+ * Closes a connection. amqplib 0.10 never settles close() when its socket fails while closing (an EPIPE
+ * when the broker closed the socket after close-ok while publishes were still being written), but it
+ * always emits 'close', so that is what is waited for.
+ */
+async function close(connection: ChannelModel): Promise<void> {
+  const closed = once(connection, 'close').catch(() => undefined);
+  connection.close().catch(() => undefined);
+  await closed;
 }
 
 async function declare(channel: Channel, s: ClientScenario, exchange: string, run: string): Promise<string[]> {
@@ -114,12 +128,12 @@ async function main(): Promise<void> {
   const channel = s.confirmWindow > 0 ? await producer.createConfirmChannel() : await producer.createChannel();
   const { sent, elapsed } = await produce(channel, s, exchange, s.queues > 1 ? '' : queues[0]!, Number(secondsArg));
   const receivedAtEnd = counters.received;
-  await producer.close().catch(() => undefined);
+  await close(producer);
   // In-flight deliveries land before the queues go, so they do not count as lost in the next run.
   await new Promise((resolve) => setTimeout(resolve, 200));
   for (const queue of queues) await setup.deleteQueue(queue);
   if (exchange !== '') await setup.deleteExchange(exchange);
-  await consumer.close().catch(() => undefined);
+  await close(consumer);
   process.stdout.write(`${JSON.stringify(clientResult(name!, elapsed, sent, receivedAtEnd, counters.latenciesMs))}\n`);
 }
 
