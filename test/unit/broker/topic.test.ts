@@ -90,7 +90,9 @@ test('topic exchange agrees with the reference matcher on random patterns and ke
   const next = seededRandom(0x5eed);
   const patternWords = ['a', 'b', '', '*', '#'];
   const keyWords = ['a', 'b', 'c', ''];
-  const patterns = Array.from({ length: 120 }, () => randomKey(next, patternWords, 5));
+  const distinct = Array.from({ length: 90 }, () => randomKey(next, patternWords, 5));
+  // Some patterns bound by several queues, so trie nodes hold one, two or three bindings.
+  const patterns = [...distinct, ...distinct.slice(0, 30).map((_, i) => distinct[i % 15]!)];
   const { broker, vhost, names } = await topicSetup(patterns);
   const live = new Set(names.map((_, i) => i));
   const check = (round: string) => {
@@ -113,6 +115,17 @@ test('topic exchange agrees with the reference matcher on random patterns and ke
       live.delete(i);
     }
     check('half unbound');
+    // Nodes go from several bindings to one to none and are pruned; then patterns come back to them.
+    for (let i = 1; i < patterns.length - 12; i += 2) {
+      vhost.unbindQueue(names[i]!, 't', patterns[i]!, {}, { name: 'x' });
+      live.delete(i);
+    }
+    check('a few left');
+    for (let i = 0; i < patterns.length; i += 4) {
+      vhost.bindQueue(names[i]!, 't', patterns[i]!, {}, { name: 'x' });
+      live.add(i);
+    }
+    check('some bound again');
   } finally {
     await broker.stop();
   }
