@@ -106,9 +106,12 @@ export class RecordTables {
     return true;
   }
 
-  delete(vhost: string, table: string, key: string): boolean {
+  /** Returns whether a record was deleted (false: none, or `ifTagIn` did not hold). */
+  delete(vhost: string, table: string, key: string, condition: Pick<PutCondition, 'ifTagIn'> = {}): boolean {
     const records = this.table(vhost, table, false);
-    if (records?.remove(key) === undefined) return false;
+    const existing = records?.byKey.get(key);
+    if (existing === undefined || (condition.ifTagIn !== undefined && !condition.ifTagIn.includes(existing.tag))) return false;
+    records!.remove(key);
     this.journal?.deleteDefinition('record', recordKey(vhost, table, key));
     this.dropIfEmpty(vhost, table);
     return true;

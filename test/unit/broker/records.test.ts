@@ -73,3 +73,14 @@ test('records: a refused conditional put creates no table (and writes nothing to
   assert.deepEqual([...image.definitions.values()].filter((d) => d.kind === 'record').map((d) => d.key), [JSON.stringify(['/', 'deps', 'a'])]);
   await store.close();
 });
+
+test('records: a conditional delete (ifTagIn) removes the record only in one of those states', () => {
+  const records = new RecordTables();
+  records.put('/', 't', 'child', 'active', 1);
+  assert.equal(records.delete('/', 't', 'child', { ifTagIn: ['waiting', 'delayed'] }), false);
+  assert.equal(records.get('/', 't', 'child')?.tag, 'active');
+  records.put('/', 't', 'child', 'delayed', 2);
+  assert.equal(records.delete('/', 't', 'child', { ifTagIn: ['waiting', 'delayed'] }), true);
+  assert.equal(records.delete('/', 't', 'child', { ifTagIn: ['waiting', 'delayed'] }), false);
+  assert.deepEqual(records.tablesOf('/'), []);
+});
