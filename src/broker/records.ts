@@ -96,18 +96,22 @@ export class RecordTables {
     checkName('table', table);
     checkName('key', key);
     checkName('tag', tag);
-    const records = this.table(vhost, table, true)!;
-    const existing = records.byKey.get(key);
+    // The condition is checked before the table is made: a refused put leaves no empty table behind
+    // (a finished flow parent's dependency table stays gone when a late child reports to it).
+    const existing = this.table(vhost, table, false)?.byKey.get(key);
     if (condition.ifAbsent === true && existing !== undefined) return false;
     if (condition.ifTagIn !== undefined && (existing === undefined || !condition.ifTagIn.includes(existing.tag))) return false;
-    records.set({ key, tag, value, updatedAt: now });
+    this.table(vhost, table, true)!.set({ key, tag, value, updatedAt: now });
     this.journal?.putDefinition('record', recordKey(vhost, table, key), { tag, value, updatedAt: now });
     return true;
   }
 
-  delete(vhost: string, table: string, key: string): boolean {
+  /** Returns whether a record was deleted (false: none, or `ifTagIn` did not hold). */
+  delete(vhost: string, table: string, key: string, condition: Pick<PutCondition, 'ifTagIn'> = {}): boolean {
     const records = this.table(vhost, table, false);
-    if (records?.remove(key) === undefined) return false;
+    const existing = records?.byKey.get(key);
+    if (existing === undefined || (condition.ifTagIn !== undefined && !condition.ifTagIn.includes(existing.tag))) return false;
+    records!.remove(key);
     this.journal?.deleteDefinition('record', recordKey(vhost, table, key));
     this.dropIfEmpty(vhost, table);
     return true;

@@ -1,7 +1,8 @@
-import { dependencyCounts, dependencyResults } from './flow-deps.js';
+import { currentSnapshot, dependencies, dependencyCounts, DEPENDENCY_TYPES, type Dependencies, type DependenciesOpts, type DependencyCounts, type DependencyType } from './dependencies.js';
+import { removeUnprocessedChildren } from './flow-removal.js';
 import { jobPublishSpec } from './publish-spec.js';
 import type { RecordJson, StateClient } from './state-client.js';
-import type { JobRecord, JobsOptions, JobState, JobWire } from './types.js';
+import type { DependencySnapshot, JobRecord, JobsOptions, JobState, JobWire } from './types.js';
 
 /** What a Job needs from its Queue or Worker. */
 export interface JobHost {
@@ -22,9 +23,8 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
   processedOn: number | undefined = undefined;
   finishedOn: number | undefined = undefined;
   delay = 0;
-  /** A finished flow parent's children's results and ignored failures (kept in its record). */
-  childrenValues: Record<string, unknown> | undefined = undefined;
-  ignoredFailures: Record<string, string> | undefined = undefined;
+  /** A flow parent that left waiting-children: its dependencies then (kept in its record; Warren's own). */
+  dependencies: DependencySnapshot | undefined = undefined;
   /** The state tag of the record this job was read from, if any. */
   private stateTag: JobState | undefined;
 
@@ -53,8 +53,7 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
     job.stacktrace = value.stacktrace ?? [];
     job.processedOn = value.processedOn;
     job.finishedOn = value.finishedOn;
-    job.childrenValues = value.childrenValues;
-    job.ignoredFailures = value.ignoredFailures;
+    job.dependencies = value.dependencies;
     job.stateTag = record.tag as JobState;
     return job;
   }
@@ -74,8 +73,7 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
     if (this.stacktrace.length > 0) record.stacktrace = this.stacktrace;
     if (this.processedOn !== undefined) record.processedOn = this.processedOn;
     if (this.finishedOn !== undefined) record.finishedOn = this.finishedOn;
-    if (this.childrenValues !== undefined) record.childrenValues = this.childrenValues;
-    if (this.ignoredFailures !== undefined) record.ignoredFailures = this.ignoredFailures;
+    if (this.dependencies !== undefined) record.dependencies = this.dependencies;
     return record;
   }
 
@@ -84,21 +82,48 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
     return this.opts.parent;
   }
 
+  private get asParent(): { id: string; queue: string } {
+    return { id: this.id, queue: this.queueName };
+  }
+
   /** A flow parent's children's return values by `queue:id` (BullMQ's keys are `bull:queue:id`). */
   async getChildrenValues<CT = any>(): Promise<Record<string, CT>> {
-    if (this.childrenValues !== undefined) return this.childrenValues as Record<string, CT>;
-    return (await dependencyResults(this.host.state, { id: this.id, queue: this.queueName })).childrenValues as Record<string, CT>;
+    return (await currentSnapshot(this.host.state, this.asParent, this.dependencies)).processed as Record<string, CT>;
   }
 
-  /** A flow parent's children that failed with ignoreDependencyOnFailure: their reasons by `queue:id`. */
+  /** The reasons of children that failed with ignoreDependencyOnFailure or continueParentOnFailure, by `queue:id`. */
   async getIgnoredChildrenFailures(): Promise<Record<string, string>> {
-    if (this.ignoredFailures !== undefined) return this.ignoredFailures;
-    return (await dependencyResults(this.host.state, { id: this.id, queue: this.queueName })).ignoredFailures;
+    return (await currentSnapshot(this.host.state, this.asParent, this.dependencies)).ignored;
   }
 
-  /** BullMQ's getDependenciesCount (of a parent still waiting or running; zeros once it finished). */
-  getDependenciesCount(): Promise<{ processed: number; unprocessed: number; ignored: number; failed: number }> {
-    return dependencyCounts(this.host.state, { id: this.id, queue: this.queueName });
+  /** BullMQ's older name of getIgnoredChildrenFailures (one set of failures in both, as in BullMQ). */
+  getFailedChildrenValues(): Promise<Record<string, string>> {
+    return this.getIgnoredChildrenFailures();
+  }
+
+  /** BullMQ's getDependencies: all children by fate, or pages (`{ processed: { cursor, count }, ... }`). */
+  getDependencies(opts: DependenciesOpts = {}): Promise<Dependencies> {
+    return dependencies(this.host.state, this.asParent, this.dependencies, opts);
+  }
+
+  /** BullMQ's getDependenciesCount: the types asked for (`{ processed: true }`), all four by default. */
+  getDependenciesCount(opts: Partial<Record<DependencyType, boolean>> = {}): Promise<DependencyCounts> {
+    const asked = DEPENDENCY_TYPES.filter((type) => opts[type] === true);
+    return dependencyCounts(this.host.state, this.asParent, this.dependencies, asked.length > 0 ? asked : DEPENDENCY_TYPES);
+  }
+
+  /**
+   * BullMQ's removeUnprocessedChildren: removes the children not started yet (waiting, delayed, or
+   * waiting for children of their own, with theirs); active and finished children stay.
+   */
+  async removeUnprocessedChildren(): Promise<void> {
+    const snapshot = await removeUnprocessedChildren(this.host.state, this.asParent, this.dependencies);
+    if (snapshot === undefined) return;
+    // A parent that already left waiting-children: its record's snapshot no longer lists them (only
+    // that field changes: this Job may be older than the record).
+    this.dependencies = snapshot;
+    const current = await this.host.state.get<JobRecord>(this.id);
+    if (current !== undefined) await this.host.state.run({ op: 'put', key: this.id, tag: current.tag, value: { ...current.value, dependencies: snapshot }, ifTagIn: [current.tag] });
   }
 
   /** The state as the broker has it now ('unknown' once removed). */

@@ -21,7 +21,7 @@ export interface PublishSpec {
 /** `table`: another table of the same vhost (one batch may write to several: a flow). */
 export type RecordOp = { table?: string } & (
   | { op: 'put'; key: string; tag: string; value?: unknown; ifAbsent?: boolean; ifTagIn?: string[]; publish?: PublishSpec }
-  | { op: 'delete'; key: string }
+  | { op: 'delete'; key: string; ifTagIn?: string[] }
   | { op: 'get'; key: string }
   | { op: 'trim'; tag: string; keep?: number; maxAgeMs?: number; limit?: number }
 );
@@ -41,6 +41,9 @@ interface Pending {
 }
 
 const MAX_BATCH = Number(process.env.MB ?? 2000);
+/** The records route's limit per POST (http/routes/records.ts MAX_OPS) and page size. */
+const MAX_ATOMIC_OPS = 10_000;
+const PAGE = 10_000;
 const RETRIES = 50;
 const REQUEST_TIMEOUT_MS = 10_000;
 
@@ -95,6 +98,26 @@ export class StateClient {
     const query = new URLSearchParams({ offset: String(offset), limit: String(limit), order: ascending ? 'asc' : 'desc' });
     if (tag !== undefined) query.set('tag', tag);
     return (await this.request('GET', `${this.tableUrl(table)}?${query}`)) as { counts: Record<string, number>; items: RecordJson<T>[] };
+  }
+
+  /** Every record of a table (of a tag), oldest update first, paged through. */
+  async listAllIn<T>(table: string, tag?: string): Promise<RecordJson<T>[]> {
+    const all: RecordJson<T>[] = [];
+    for (;;) {
+      const { items } = await this.listIn<T>(table, tag, all.length, PAGE, true);
+      all.push(...items);
+      if (items.length < PAGE) return all;
+    }
+  }
+
+  /**
+   * Operations that must be applied together: one POST of their own (not mixed into a tick's batch nor
+   * split across POSTs), so the broker runs them in one turn and one group commit covers them all.
+   */
+  async batch<T = unknown>(ops: RecordOp[]): Promise<OpResult<T>[]> {
+    if (ops.length > MAX_ATOMIC_OPS) throw new Error(`at most ${MAX_ATOMIC_OPS} record operations can be applied together`);
+    const body = (await this.request('POST', this.base, { ops })) as { results: OpResult<T>[] };
+    return body.results;
   }
 
   async drop(table = this.table): Promise<void> {

@@ -60,6 +60,23 @@ export interface JobsOptions {
   ignoreDependencyOnFailure?: boolean;
   /** Flows: this child failing for good is removed from its parent's dependencies. */
   removeDependencyOnFailure?: boolean;
+  /**
+   * Flows: this child failing for good starts its parent at once, whatever its other children are
+   * doing; the reason is kept as for ignoreDependencyOnFailure (getFailedChildrenValues).
+   */
+  continueParentOnFailure?: boolean;
+}
+
+/**
+ * A flow parent's dependencies as BullMQ's getDependencies names them, keyed `queue:id`: processed
+ * (return values), unprocessed, failed (blocking: failParentOnFailure or the default policy) and ignored
+ * (ignoreDependencyOnFailure or continueParentOnFailure; the reasons).
+ */
+export interface DependencySnapshot {
+  processed: Record<string, unknown>;
+  unprocessed: string[];
+  failed: string[];
+  ignored: Record<string, string>;
 }
 
 /** A flow parent: its id and queue name (BullMQ's `parent: { id, queue }`, queue without a prefix). */
@@ -89,9 +106,11 @@ export interface JobRecord {
   delayUntil?: number;
   /** Set by the add that created the record: tells a retried create from a duplicate job id. */
   addToken?: string;
-  /** A finished flow parent: its children's results, by `queue:id` (its dependency table is gone). */
-  childrenValues?: Record<string, unknown>;
-  ignoredFailures?: Record<string, string>;
+  /**
+   * A flow parent that left waiting-children: its dependencies as they were then, written in the same
+   * batch that moved it and cleared its dependency table (so the record holds them from then on).
+   */
+  dependencies?: DependencySnapshot;
 }
 
 /** The message body of a job (the same fields a record starts with). */
@@ -117,7 +136,10 @@ export function names(queue: string) {
   };
 }
 
-/** The record table of a flow parent's dependencies (one record per child, tag = the child's fate). */
+/**
+ * The record table of a flow parent's dependencies while it waits for children: one record per child,
+ * the tag its fate (`pending`, `processed` with the return value, `failed`, `ignored` with the reason).
+ */
 export function dependencyTable(parent: ParentRef): string {
   return `jobs.${parent.queue}.deps.${parent.id}`;
 }
@@ -125,6 +147,12 @@ export function dependencyTable(parent: ParentRef): string {
 /** A child's key in its parent's dependencies and children values (BullMQ: `bull:<queue>:<id>`). */
 export function childKey(queue: string, id: string): string {
   return `${queue}:${id}`;
+}
+
+/** The queue and id of a child key (flow queue names have no ':', as in BullMQ). */
+export function parseChildKey(key: string): ParentRef {
+  const colon = key.indexOf(':');
+  return { queue: key.slice(0, colon), id: key.slice(colon + 1) };
 }
 
 export const GROUP_HEADER = 'x-job-group';

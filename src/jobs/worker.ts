@@ -4,7 +4,7 @@ import { AckBatcher } from './ack-batcher.js';
 import { AmqpLink, type ConfirmChannel } from './amqp-link.js';
 import { backoffDelay, type BackoffStrategy } from './backoff.js';
 import { resolveConnection, type Connection } from './connection.js';
-import { childFailed, childProcessed, dependencyResults } from './flow-deps.js';
+import { childFailed, childProcessed } from './flow-deps.js';
 import { Job, type JobHost } from './job.js';
 import { updateQueueLimits, type RateLimiterOptions } from './limits.js';
 import { jobPublishSpec } from './publish-spec.js';
@@ -16,7 +16,6 @@ import {
   DEFAULT_KEEP_COMPLETED,
   DEFAULT_KEEP_FAILED,
   DEFAULT_LOCK_DURATION_MS,
-  dependencyTable,
   names,
   type JobRecord,
   type JobWire,
@@ -286,6 +285,13 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
     }
     const job = Job.fromWire(this, wire) as Job<D, R, N>;
     job.processedOn = Date.now();
+    // A flow parent's record holds its children's results (since it left waiting-children): every
+    // write of this run keeps them, and getChildrenValues needs no round trip.
+    if (job.opts.hasChildren === true) {
+      const stored = await this.state.get<JobRecord>(job.id).catch(() => null);
+      if (stored === null) return; // state unreachable: leave the delivery unacked, the broker gives it back
+      job.dependencies = stored?.value.dependencies;
+    }
     // Not waited for on disk: if the broker loses this write, the job's message comes back too and the
     // record still says waiting (or delayed), which a worker takes again.
     const taken = await this.state.run({ op: 'put', key: job.id, tag: 'active', value: job.toRecord(), ifTagIn: RUNNABLE }, { durable: false }).catch(() => undefined);
@@ -317,8 +323,6 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
       this.emitError(error as Error);
       return void this.finish(job.id);
     }
-    // A finished flow parent: its results are in its record now, its dependency table can go.
-    if (job.opts.hasChildren === true && job.finishedOn !== undefined) await this.state.drop(dependencyTable({ id: job.id, queue: this.name })).catch(() => undefined);
     this.finish(job.id);
     this.settle(channel, message);
   }
@@ -354,7 +358,6 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
     job.finishedOn = Date.now();
     // A flow: the parent hears of this child first (see flow-deps.ts for why before the result).
     await childProcessed(this.state, this.name, job.id, job.opts, result);
-    await this.keepChildrenResults(job);
     const keep = keepOf(job.opts.removeOnComplete, DEFAULT_KEEP_COMPLETED);
     if (keep === 'remove') await this.state.run({ op: 'delete', key: job.id });
     else {
@@ -383,7 +386,6 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
     }
     job.finishedOn = Date.now();
     await childFailed(this.state, this.name, job.id, job.opts, error.message);
-    await this.keepChildrenResults(job);
     const keep = keepOf(job.opts.removeOnFail, DEFAULT_KEEP_FAILED);
     if (keep === 'remove') await this.state.run({ op: 'delete', key: job.id });
     else {
@@ -392,14 +394,6 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
     }
     publishEvent(this.link, this.name, { event: 'failed', jobId: job.id, failedReason: error.message, attemptsMade: job.attemptsMade });
     this.emit('failed', job, error, 'failed');
-  }
-
-  /** A finished flow parent keeps its children's results in its own record; its dependency table goes (after the record is written). */
-  private async keepChildrenResults(job: Job<D, R, N>): Promise<void> {
-    if (job.opts.hasChildren !== true) return;
-    const results = await dependencyResults(this.state, { id: job.id, queue: this.name });
-    job.childrenValues = results.childrenValues;
-    job.ignoredFailures = results.ignoredFailures;
   }
 
   private async trim(tag: string, keep: KeepJobs): Promise<void> {

@@ -48,7 +48,7 @@ interface PublishSpec {
  */
 type RecordOp = { table?: string } & (
   | { op: 'put'; key: string; tag: string; value?: unknown; ifAbsent?: boolean; ifTagIn?: string[]; publish?: PublishSpec }
-  | { op: 'delete'; key: string }
+  | { op: 'delete'; key: string; ifTagIn?: string[] }
   | { op: 'get'; key: string }
   | { op: 'trim'; tag: string; keep?: number; maxAgeMs?: number; limit?: number }
 );
@@ -87,6 +87,10 @@ function numberParam(value: string | undefined, name: string, max: number): numb
   return n;
 }
 
+function checkTags(tags: unknown, i: number): void {
+  if (tags !== undefined && (!Array.isArray(tags) || !tags.every((t) => typeof t === 'string'))) throw badRequest(`ops[${i}].ifTagIn must be an array of strings`);
+}
+
 function parseOps(body: unknown): RecordOp[] {
   const ops = bodyObject(body)['ops'];
   if (!Array.isArray(ops) || ops.length > MAX_OPS) throw badRequest(`'ops' must be an array of at most ${MAX_OPS} operations`);
@@ -100,12 +104,13 @@ function parseOps(body: unknown): RecordOp[] {
     switch (op['op']) {
       case 'put':
         strings(['key', 'tag']);
-        if (op['ifTagIn'] !== undefined && (!Array.isArray(op['ifTagIn']) || !op['ifTagIn'].every((t) => typeof t === 'string'))) {
-          throw badRequest(`ops[${i}].ifTagIn must be an array of strings`);
-        }
+        checkTags(op['ifTagIn'], i);
         if (op['publish'] !== undefined) parsePublish(op['publish'], i);
         return op as RecordOp;
       case 'delete':
+        strings(['key']);
+        checkTags(op['ifTagIn'], i);
+        return op as RecordOp;
       case 'get':
         strings(['key']);
         return op as RecordOp;
@@ -135,7 +140,7 @@ function runOp(context: ManagementContext, vhost: string, pathTable: string, op:
       return { ok: written, ...(written || current === undefined ? {} : { current: recordJson(current) }) };
     }
     case 'delete':
-      return { ok: records.delete(vhost, table, op.key) };
+      return { ok: records.delete(vhost, table, op.key, op.ifTagIn === undefined ? {} : { ifTagIn: op.ifTagIn }) };
     case 'get': {
       const record = records.get(vhost, table, op.key);
       return record === undefined ? { ok: false } : { ok: true, current: recordJson(record) };

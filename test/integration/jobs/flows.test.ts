@@ -29,8 +29,12 @@ test('a flow: the parent waits for its children (in two queues), then reads thei
     parentRuns.push(await job.getChildrenValues());
     return 'movie';
   }, { connection }));
-  // The parent must not run before its children: nothing consumes flow-frames / flow-audio yet.
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  // The parent must not run before its children: nothing consumes flow-frames / flow-audio yet, and
+  // the parent has no message (published or taken) and is still waiting for children.
+  await parentWorker.waitUntilReady();
+  const parentQueue = (await api(broker, 'GET', '/api/queues/%2F/jobs.flow-parents')).json as { messages: number };
+  assert.equal(parentQueue.messages, 0);
+  assert.equal(await parents.getJobState(tree.job.id), 'waiting-children');
   assert.equal(parentRuns.length, 0);
 
   const audioWorker = track(new Worker('flow-audio', async (job: Job) => ({ audio: job.data.n, sample: Object.values(await job.getChildrenValues())[0] }), { connection }));

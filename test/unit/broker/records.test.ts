@@ -55,3 +55,32 @@ test('records refuse empty or oversized names with an invalid-argument error', (
   assert.throws(() => records.put('/', '', 'k', 't', 1), BrokerError);
   assert.throws(() => records.put('/', 't', 'x'.repeat(2000), 't', 1), BrokerError);
 });
+
+test('records: a refused conditional put creates no table (and writes nothing to the journal)', async () => {
+  const image = new MemoryImage();
+  const store = new MemoryStore({ image });
+  await store.open();
+  const records = new RecordTables();
+  records.persistTo(store);
+  assert.equal(records.put('/', 'gone', 'k', 'processed', 1, { ifTagIn: ['pending'] }), false);
+  assert.deepEqual(records.tablesOf('/'), []);
+  // ifAbsent refused by an existing record: the table is the one that was there, nothing new.
+  records.put('/', 'deps', 'a', 'pending', null);
+  assert.equal(records.put('/', 'deps', 'a', 'pending', 2, { ifAbsent: true }), false);
+  assert.equal(records.put('/other', 'deps', 'a', 'processed', 3, { ifTagIn: ['pending'] }), false);
+  assert.deepEqual(records.tablesOf('/'), [{ name: 'deps', records: 1 }]);
+  assert.deepEqual(records.tablesOf('/other'), []);
+  assert.deepEqual([...image.definitions.values()].filter((d) => d.kind === 'record').map((d) => d.key), [JSON.stringify(['/', 'deps', 'a'])]);
+  await store.close();
+});
+
+test('records: a conditional delete (ifTagIn) removes the record only in one of those states', () => {
+  const records = new RecordTables();
+  records.put('/', 't', 'child', 'active', 1);
+  assert.equal(records.delete('/', 't', 'child', { ifTagIn: ['waiting', 'delayed'] }), false);
+  assert.equal(records.get('/', 't', 'child')?.tag, 'active');
+  records.put('/', 't', 'child', 'delayed', 2);
+  assert.equal(records.delete('/', 't', 'child', { ifTagIn: ['waiting', 'delayed'] }), true);
+  assert.equal(records.delete('/', 't', 'child', { ifTagIn: ['waiting', 'delayed'] }), false);
+  assert.deepEqual(records.tablesOf('/'), []);
+});
