@@ -20,7 +20,7 @@
  * --kafka-auto-create-topics true, on a temp data dir in os.tmpdir(), where fio also writes.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -114,7 +114,8 @@ async function main(): Promise<void> {
   let warren: (Started & { bootstrap: string }) | undefined;
   let nullEndpoint: (Started & { bootstrap: string }) | undefined;
   try {
-    if (args.fio) {
+    if (args.fio && !existsSync('/usr/bin/fio')) say('fio is not installed (apt-get install fio): the disk figure is skipped');
+    else if (args.fio) {
       const fioDir = mkdtempSync(join(tmpdir(), 'warren-kafka-bench-fio-'));
       try {
         say(`fio sequential write + fdatasync per write (${tmpdir()}): bs=64k ${fmt(fio(fioDir, '64k'))} MB/s, bs=1m ${fmt(fio(fioDir, '1m'))} MB/s`);
