@@ -11,6 +11,7 @@ import type { SessionAccess } from '../session/access.js';
 import { PublisherConfirms, type ConfirmSink } from '../session/confirms.js';
 import { DEFAULT_PUBLISHER_FLOW, PublisherFlow } from '../session/publisher-flow.js';
 import type { ChannelInfo, ConnectionInfo, ConnectionView } from '../session/views.js';
+import { publishLength, SHORT_ACK_BYTES, writePublish, writeShortAck, type AckKind } from './codec/direct.js';
 import { encodePacket } from './codec/encode.js';
 import type { Packet, ProtocolLevel, Will } from './codec/packets.js';
 import { MqttParser } from './codec/parser.js';
@@ -130,6 +131,36 @@ export class MqttConnection implements ConnectionView, SessionHost, ConfirmSink 
     this.transport.write(bytes);
   }
 
+  /**
+   * A PUBLISH encoded straight into the output block (no Buffer of its own). False when it is larger
+   * than the client's Maximum Packet Size (3.1.2.11.4): nothing is written.
+   */
+  writePublish(headerByte: number, topic: Buffer, packetId: number | undefined, properties: Buffer | undefined, payload: Buffer): boolean {
+    const length = publishLength(topic.length, packetId !== undefined, properties === undefined ? 0 : properties.length, payload.length);
+    if (length > this.clientMaxPacketSize) return false;
+    if (this.state === 'closed') return true;
+    const output = this.transport.output;
+    const block = output.reserve(length);
+    output.commit(writePublish(block, output.reservedAt, headerByte, topic, packetId, properties, payload));
+    this.bytesOut += length;
+    return true;
+  }
+
+  /** PUBACK / PUBREC / PUBREL / PUBCOMP; the reason code only counts in 5.0 (3.1.1 has none). */
+  writeAck(kind: AckKind, packetId: number, reasonCode: number): void {
+    if (!this.v5 || reasonCode === Reason.Success) this.writeShortAck(kind, packetId);
+    else this.writePacket({ type: kind, packetId, reasonCode });
+  }
+
+  /** The four-byte form (success, no properties), straight into the output block. */
+  private writeShortAck(kind: AckKind, packetId: number): void {
+    if (this.state === 'closed') return;
+    const output = this.transport.output;
+    writeShortAck(output.reserve(SHORT_ACK_BYTES), output.reservedAt, kind, packetId);
+    output.commit(SHORT_ACK_BYTES);
+    this.bytesOut += SHORT_ACK_BYTES;
+  }
+
   /** Ends the connection; in 5.0 a connected client is told why with DISCONNECT (reason and reason string). */
   close(reasonCode: number | undefined, reasonString?: string): void {
     if (this.state === 'closing' || this.state === 'closed') return;
@@ -189,7 +220,7 @@ export class MqttConnection implements ConnectionView, SessionHost, ConfirmSink 
       const pending = this.pendingAcks.shift()!;
       const reasonCode = !ack ? Reason.QuotaExceeded : pending.routed || pending.kind === 'pubrec' ? Reason.Success : Reason.NoMatchingSubscribers;
       if (!ack && pending.kind === 'pubrec' && this.session?.inboundQos2.delete(pending.packetId) === true) this.session.persistQos2();
-      this.writePacket({ type: pending.kind, packetId: pending.packetId, reasonCode: this.v5 ? reasonCode : 0 });
+      this.writeAck(pending.kind, pending.packetId, reasonCode);
     }
   }
 

@@ -34,7 +34,7 @@ export function handlePublish(c: MqttConnection, packet: PublishPacket): void {
   }
   if (packet.qos === 2 && session.inboundQos2.has(packet.packetId!)) {
     // 4.3.3: a re-sent QoS 2 publish is not routed again.
-    return c.writePacket({ type: 'pubrec', packetId: packet.packetId!, reasonCode: 0 });
+    return c.writeAck('pubrec', packet.packetId!, Reason.Success);
   }
   const message = publishToMessage(packet, topic);
   session.published.add(message);
