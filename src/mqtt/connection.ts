@@ -22,6 +22,7 @@ import { HANDLERS } from './handlers/index.js';
 import { Outbound } from './outbound.js';
 import type { PublishEncodings } from './publish-encodings.js';
 import type { MqttSession, SessionHost, Subscription } from './session.js';
+import { checkTopicName, topicToRoutingKey } from './topics.js';
 import type { MqttTransport } from './transport.js';
 
 type State = 'awaiting-connect' | 'connected' | 'closing' | 'closed';
@@ -60,6 +61,9 @@ export class MqttConnection implements ConnectionView, SessionHost, ConfirmSink 
   bytesIn = 0;
   bytesOut = 0;
   private lastPacketAt = Date.now();
+  /** The last topic published to, checked, and its routing key: publishers mostly repeat one topic. */
+  private lastTopic = '';
+  private lastRoutingKey = '';
   private keepAliveTimer: NodeJS.Timeout | undefined;
   private connectTimer: NodeJS.Timeout | undefined;
   /** Turn budget, credit flow and resource alarms, as for AMQP publishers (ARCHITECTURE.md "Flow control"). */
@@ -204,6 +208,15 @@ export class MqttConnection implements ConnectionView, SessionHost, ConfirmSink 
       if (Date.now() - this.lastPacketAt > limit) this.close(Reason.KeepAliveTimeout, 'keep alive timeout');
     }, Math.max(250, Math.min(limit / 4, 5000)));
     this.keepAliveTimer.unref?.();
+  }
+
+  /** A PUBLISH's topic checked (4.7.3) and as a routing key; throws for an invalid one. */
+  routingKeyOf(topic: string): string {
+    if (topic === this.lastTopic) return this.lastRoutingKey;
+    checkTopicName(topic);
+    this.lastRoutingKey = topicToRoutingKey(topic);
+    this.lastTopic = topic;
+    return this.lastRoutingKey;
   }
 
   // ---- publishing: acknowledgements after durability -------------------------------------------

@@ -129,6 +129,17 @@ export class MqttSession {
     return sessionQueueName(this.clientId);
   }
 
+  /**
+   * Whether a subscription of this session has No Local (3.8.3.1; never a shared one, 4.8.2). Only
+   * messages published while one does are remembered in `published`, so No Local applies to messages
+   * published while it is set.
+   */
+  hasNoLocal(): boolean {
+    if (this.subscriptions.size === 0) return false;
+    for (const sub of this.subscriptions.values()) if (sub.noLocal) return true;
+    return false;
+  }
+
   /** The non-shared subscriptions whose filters match a message's routing key. */
   matching(routingKey: string): readonly Subscription[] {
     // The common case, one filter without wildcards, is compared in routing-key form (no conversion,

@@ -8,7 +8,6 @@ import { MqttProtocolError, Reason } from '../codec/reason-codes.js';
 import type { MqttConnection } from '../connection.js';
 import { publishToMessage } from '../message-mapping.js';
 import { routeMessage } from '../publishing.js';
-import { checkTopicName } from '../topics.js';
 
 function resolveTopic(c: MqttConnection, packet: PublishPacket): string {
   const alias = packet.properties.topicAlias;
@@ -27,7 +26,7 @@ export function handlePublish(c: MqttConnection, packet: PublishPacket): void {
   // A raised alarm stops reading this publisher from now on (this packet was read already).
   if (c.flow.blocking) c.flow.block();
   const topic = resolveTopic(c, packet);
-  checkTopicName(topic);
+  const routingKey = c.routingKeyOf(topic);
   const session = c.session!;
   if (packet.qos > 0 && c.pendingAcks.length + session.inboundQos2.size >= c.context.settings.receiveMaximum) {
     throw new MqttProtocolError(Reason.ReceiveMaximumExceeded, 'more unacknowledged QoS 1/2 publishes than the receive maximum');
@@ -36,8 +35,10 @@ export function handlePublish(c: MqttConnection, packet: PublishPacket): void {
     // 4.3.3: a re-sent QoS 2 publish is not routed again.
     return c.writeAck('pubrec', packet.packetId!, Reason.Success);
   }
-  const message = publishToMessage(packet, topic);
-  session.published.add(message);
+  const message = publishToMessage(packet, topic, routingKey);
+  // Remembered for No Local only while the session has such a subscription: a WeakSet entry per
+  // message is an ephemeron the garbage collector must trace.
+  if (session.hasNoLocal()) session.published.add(message);
   let routed;
   try {
     routed = routeMessage(c.vhost!, c.access, message, packet.retain ? c.context.retainedFor(c.vhost!) : undefined);
