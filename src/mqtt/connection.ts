@@ -56,6 +56,8 @@ export class MqttConnection implements ConnectionView, SessionHost, ConfirmSink 
   readonly topicAliases = new Map<number, string>();
   confirms: PublisherConfirms | undefined;
   readonly pendingAcks: PendingAck[] = [];
+  /** The queues the current publish reached (credit flow, barriers); reused from one publish to the next. */
+  readonly reachedQueues: QueueView[] = [];
   /** Set by DISCONNECT: the Will is discarded unless the reason was 0x04 (3.14.4). */
   disconnectedCleanly = false;
   bytesIn = 0;

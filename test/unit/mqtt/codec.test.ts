@@ -142,3 +142,13 @@ test('writePublish writes at an offset the bytes encodePacket makes (3.1.1 and 5
   assert.equal(writePublish(bytes, 0, publishHeaderByte(false, 0, false), Buffer.from('t'), undefined, undefined, Buffer.from('hi')), 7);
   assert.deepEqual([...bytes.subarray(0, 7)], [0x30, 5, 0, 1, 0x74, 0x68, 0x69]);
 });
+
+test('a repeated topic is read from the parser memory; a different one of the same length is decoded', () => {
+  const publish = (topic: string): Buffer => encodePacket({ type: 'publish', dup: false, qos: 0, retain: false, topic, packetId: undefined, payload: Buffer.from(topic), properties: {} }, 4);
+  const topics = ['a/b/c', 'a/b/c', 'a/b/d', 'ä/b', 'ä/b', 'a/b/c', ''];
+  const packets = parseAll(Buffer.concat(topics.map(publish)), 4);
+  assert.deepEqual(packets.map((p) => (p.type === 'publish' ? [p.topic, p.payload.toString()] : undefined)), topics.map((t) => [t, t]));
+  // One byte at a time: the bytes of a topic compared are those of the packet, not of a stale chunk.
+  const split = parseAll(Buffer.concat(topics.map(publish)), 4, true);
+  assert.deepEqual(split.map((p) => (p.type === 'publish' ? p.topic : undefined)), topics);
+});
