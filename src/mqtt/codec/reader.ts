@@ -110,11 +110,14 @@ export class Reader {
   }
 }
 
+/** Never written (it has no bytes): shared by every parser's LastString until its first topic. */
+const NO_BYTES: Buffer = Buffer.alloc(0);
+
 /** The last string a Reader decoded through `repeatedString` (its own copy of the bytes). */
 export class LastString {
   /** Longer strings are decoded every time: comparing them would cost about as much. */
   static readonly MAX_BYTES = 128;
-  bytes: Buffer = Buffer.alloc(0);
+  bytes: Buffer = NO_BYTES;
   text = '';
 }
 
