@@ -13,7 +13,8 @@
  *
  *   npm run build && ulimit -n 20000 && node dist/bench/mqtt.js [--messages 100000] [--fanout-messages 3000]
  *     [--rate 2000] [--seconds 3] [--idle 19500] [--idle-processes 4] [--rabbit-idle 17500] [--rabbit-port 1883]
- *     [--only throughput,latency,memory] [--brokers warren,mosquitto,rabbitmq] [--mosquitto-inflight 20]
+ *     [--only throughput,latency,memory] [--cases qos0-1to1,...] [--brokers warren,mosquitto,rabbitmq]
+     [--mosquitto-inflight 20] [--help]
  *     [--profile DIR]   (Warren runs under node --cpu-prof, profile written to DIR)
  *
  * RabbitMQ is not started here: `WARREN_RABBITMQ_PORT=5693 WARREN_RABBITMQ_MQTT_PORT=1893 bash
@@ -311,6 +312,26 @@ async function idleMemory(broker: Broker, clients: number, processes: number): P
   return { perClientKiB: (after - before) / Math.max(1, connected), connected, rssBeforeKiB: before, rssAfterKiB: after };
 }
 
+/** The throughput and latency cases by name, for --cases (memory is chosen by --only alone). */
+const CASES = ['qos0-1to1', 'qos1-1to1', 'qos0-1to100', 'qos1-1to100', 'latency-qos0', 'latency-qos1'] as const;
+
+const USAGE = `node dist/bench/mqtt.js [options]
+  --only throughput,latency,memory   which parts run (default: all three)
+  --cases NAME,...                   a subset of the throughput and latency cases: ${CASES.join(', ')} (default: all)
+  --brokers warren,mosquitto,rabbitmq  which brokers take turns (default: all three; RabbitMQ only if it listens)
+  --messages N (100000)  --fanout-messages N (3000)  --rate N (2000)  --seconds N (3)
+  --idle N (19500)  --idle-processes N (4)  --rabbit-idle N (17500)  --rabbit-port N (1883)
+  --mosquitto-inflight N (20)  --profile DIR (Warren under node --cpu-prof)`;
+
+/** The chosen cases, or why the list is wrong. */
+function selectedCases(list: string | undefined): Set<string> | string {
+  if (list === undefined) return new Set(CASES);
+  const names = list.split(',').filter((name) => name !== '');
+  const unknown = names.filter((name) => !(CASES as readonly string[]).includes(name));
+  if (unknown.length > 0) return `unknown case(s): ${unknown.join(', ')}`;
+  return new Set(names);
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     messages: { type: 'string', default: '100000' },
@@ -326,9 +347,19 @@ async function main(): Promise<void> {
     'rabbit-idle': { type: 'string', default: '17500' },
     'rabbit-port': { type: 'string', default: '1883' },
     only: { type: 'string', default: 'throughput,latency,memory' },
+    // A subset of the throughput and latency cases, by name (see CASES): e.g. qos0-1to1,latency-qos1.
+    cases: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
     brokers: { type: 'string', default: 'warren,mosquitto,rabbitmq' },
     profile: { type: 'string' },
   } });
+  if (values.help) return void console.log(USAGE);
+  const cases = selectedCases(values.cases);
+  if (typeof cases === 'string') {
+    console.error(`${cases}\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
   const count = Number(values.messages);
   const fanoutCount = Number(values['fanout-messages']);
   const only = new Set(values.only.split(','));
@@ -350,6 +381,7 @@ async function main(): Promise<void> {
       lines.push('| case | broker | deliveries/s | broker CPU % | broker CPU µs per delivery | client CPU % | Warren / this (rate) | this / Warren (CPU per delivery) |', '| --- | --- | --- | --- | --- | --- | --- | --- |');
       for (const [subscribers, n] of [[1, count], [100, fanoutCount]] as const) {
         for (const qos of [0, 1] as const) {
+          if (!cases.has(`qos${qos}-1to${subscribers}`)) continue;
           const results: Throughput[] = [];
           // Brokers take turns, so load from other processes hits all alike.
           for (const broker of brokers) results.push(await throughput(broker, qos, subscribers, n));
@@ -365,6 +397,7 @@ async function main(): Promise<void> {
       const seconds = Number(values.seconds);
       lines.push('', `Latency at ${rate} msg/s for ${seconds} s, 1 -> 1, 100 B (ms)`, '| QoS | broker | p50 | p99 | received |', '| --- | --- | --- | --- | --- |');
       for (const qos of [0, 1] as const) {
+        if (!cases.has(`latency-qos${qos}`)) continue;
         for (const broker of brokers) {
           const l = await latency(broker, qos, rate, seconds);
           lines.push(`| ${qos} | ${broker.name} | ${l.p50.toFixed(2)} | ${l.p99.toFixed(2)} | ${l.received} |`);

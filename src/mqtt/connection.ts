@@ -11,6 +11,7 @@ import type { SessionAccess } from '../session/access.js';
 import { PublisherConfirms, type ConfirmSink } from '../session/confirms.js';
 import { DEFAULT_PUBLISHER_FLOW, PublisherFlow } from '../session/publisher-flow.js';
 import type { ChannelInfo, ConnectionInfo, ConnectionView } from '../session/views.js';
+import { publishLength, SHORT_ACK_BYTES, writePublish, writeShortAck, type AckKind } from './codec/direct.js';
 import { encodePacket } from './codec/encode.js';
 import type { Packet, ProtocolLevel, Will } from './codec/packets.js';
 import { MqttParser } from './codec/parser.js';
@@ -21,6 +22,7 @@ import { HANDLERS } from './handlers/index.js';
 import { Outbound } from './outbound.js';
 import type { PublishEncodings } from './publish-encodings.js';
 import type { MqttSession, SessionHost, Subscription } from './session.js';
+import { checkTopicName, topicToRoutingKey } from './topics.js';
 import type { MqttTransport } from './transport.js';
 
 type State = 'awaiting-connect' | 'connected' | 'closing' | 'closed';
@@ -54,11 +56,16 @@ export class MqttConnection implements ConnectionView, SessionHost, ConfirmSink 
   readonly topicAliases = new Map<number, string>();
   confirms: PublisherConfirms | undefined;
   readonly pendingAcks: PendingAck[] = [];
+  /** The queues the current publish reached (credit flow, barriers); reused from one publish to the next. */
+  readonly reachedQueues: QueueView[] = [];
   /** Set by DISCONNECT: the Will is discarded unless the reason was 0x04 (3.14.4). */
   disconnectedCleanly = false;
   bytesIn = 0;
   bytesOut = 0;
   private lastPacketAt = Date.now();
+  /** The last topic published to, checked, and its routing key: publishers mostly repeat one topic. */
+  private lastTopic = '';
+  private lastRoutingKey = '';
   private keepAliveTimer: NodeJS.Timeout | undefined;
   private connectTimer: NodeJS.Timeout | undefined;
   /** Turn budget, credit flow and resource alarms, as for AMQP publishers (ARCHITECTURE.md "Flow control"). */
@@ -130,6 +137,36 @@ export class MqttConnection implements ConnectionView, SessionHost, ConfirmSink 
     this.transport.write(bytes);
   }
 
+  /**
+   * A PUBLISH encoded straight into the output block (no Buffer of its own). False when it is larger
+   * than the client's Maximum Packet Size (3.1.2.11.4): nothing is written.
+   */
+  writePublish(headerByte: number, topic: Buffer, packetId: number | undefined, properties: Buffer | undefined, payload: Buffer): boolean {
+    const length = publishLength(topic.length, packetId !== undefined, properties === undefined ? 0 : properties.length, payload.length);
+    if (length > this.clientMaxPacketSize) return false;
+    if (this.state === 'closed') return true;
+    const output = this.transport.output;
+    const block = output.reserve(length);
+    output.commit(writePublish(block, output.reservedAt, headerByte, topic, packetId, properties, payload));
+    this.bytesOut += length;
+    return true;
+  }
+
+  /** PUBACK / PUBREC / PUBREL / PUBCOMP; the reason code only counts in 5.0 (3.1.1 has none). */
+  writeAck(kind: AckKind, packetId: number, reasonCode: number): void {
+    if (!this.v5 || reasonCode === Reason.Success) this.writeShortAck(kind, packetId);
+    else this.writePacket({ type: kind, packetId, reasonCode });
+  }
+
+  /** The four-byte form (success, no properties), straight into the output block. */
+  private writeShortAck(kind: AckKind, packetId: number): void {
+    if (this.state === 'closed') return;
+    const output = this.transport.output;
+    writeShortAck(output.reserve(SHORT_ACK_BYTES), output.reservedAt, kind, packetId);
+    output.commit(SHORT_ACK_BYTES);
+    this.bytesOut += SHORT_ACK_BYTES;
+  }
+
   /** Ends the connection; in 5.0 a connected client is told why with DISCONNECT (reason and reason string). */
   close(reasonCode: number | undefined, reasonString?: string): void {
     if (this.state === 'closing' || this.state === 'closed') return;
@@ -175,6 +212,15 @@ export class MqttConnection implements ConnectionView, SessionHost, ConfirmSink 
     this.keepAliveTimer.unref?.();
   }
 
+  /** A PUBLISH's topic checked (4.7.3) and as a routing key; throws for an invalid one. */
+  routingKeyOf(topic: string): string {
+    if (topic === this.lastTopic) return this.lastRoutingKey;
+    checkTopicName(topic);
+    this.lastRoutingKey = topicToRoutingKey(topic);
+    this.lastTopic = topic;
+    return this.lastRoutingKey;
+  }
+
   // ---- publishing: acknowledgements after durability -------------------------------------------
 
   /** A QoS 1/2 publish was routed: its PUBACK/PUBREC follows once everything it touched is durable. */
@@ -189,7 +235,7 @@ export class MqttConnection implements ConnectionView, SessionHost, ConfirmSink 
       const pending = this.pendingAcks.shift()!;
       const reasonCode = !ack ? Reason.QuotaExceeded : pending.routed || pending.kind === 'pubrec' ? Reason.Success : Reason.NoMatchingSubscribers;
       if (!ack && pending.kind === 'pubrec' && this.session?.inboundQos2.delete(pending.packetId) === true) this.session.persistQos2();
-      this.writePacket({ type: pending.kind, packetId: pending.packetId, reasonCode: this.v5 ? reasonCode : 0 });
+      this.writeAck(pending.kind, pending.packetId, reasonCode);
     }
   }
 

@@ -16,12 +16,14 @@ const CORRELATION_HEADER = 'x-correlation-id';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-export function publishToMessage(packet: PublishPacket, topic: string): Message {
+/** The core's Message for a PUBLISH to `topic` (whose routing key a caller may have at hand). */
+export function publishToMessage(packet: PublishPacket, topic: string, routingKey = topicToRoutingKey(topic)): Message {
   const p = packet.properties;
-  const headers: FieldTable = { [QOS_HEADER]: packet.qos };
+  // A literal key (QOS_HEADER's value), not a computed one: this object is made for every publish.
+  const headers: FieldTable = { 'x-mqtt-publish-qos': packet.qos };
   if (packet.retain) headers[RETAIN_HEADER] = true;
   if (p.payloadFormatIndicator !== undefined) headers[FORMAT_HEADER] = p.payloadFormatIndicator;
-  for (const [key, value] of p.userProperties ?? []) headers[key] = value;
+  if (p.userProperties !== undefined) for (const [key, value] of p.userProperties) headers[key] = value;
   const properties: BasicProperties = { deliveryMode: packet.qos > 0 ? 2 : 1, headers };
   if (p.contentType !== undefined) properties.contentType = p.contentType;
   if (p.responseTopic !== undefined) properties.replyTo = topicToRoutingKey(p.responseTopic);
@@ -31,7 +33,7 @@ export function publishToMessage(packet: PublishPacket, topic: string): Message 
     if (text !== undefined && text.length <= 255) properties.correlationId = text;
     else headers[CORRELATION_HEADER] = p.correlationData;
   }
-  return new Message(TOPIC_EXCHANGE, topicToRoutingKey(topic), properties, packet.payload);
+  return new Message(TOPIC_EXCHANGE, routingKey, properties, packet.payload);
 }
 
 function textOf(bytes: Buffer): string | undefined {

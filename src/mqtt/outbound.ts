@@ -7,34 +7,43 @@
 import type { QueueEntry } from '../broker/front-door.js';
 import type { Message } from '../broker/message.js';
 import type { QueueView } from '../broker/queue-view.js';
-import { encodePacket } from './codec/encode.js';
-import type { Packet, ProtocolLevel, PublishPacket, QoS } from './codec/packets.js';
+import { publishHeaderByte } from './codec/direct.js';
+import { encodeProperties } from './codec/encode.js';
+import type { ProtocolLevel, QoS } from './codec/packets.js';
 import { messageProperties, publishedQos, publishedRetained, remainingExpirySeconds } from './message-mapping.js';
 import type { MqttSession, Subscription } from './session.js';
 import type { PublishEncodings } from './publish-encodings.js';
 
-interface InFlight {
-  readonly entry: QueueEntry | undefined;
-  readonly queue: QueueView | undefined;
-}
-
 export interface OutboundSink {
   readonly level: ProtocolLevel;
-  /** Largest packet the client accepts. */
-  readonly clientMaxPacketSize: number;
   /** Most unacknowledged QoS 1/2 deliveries at once. */
   readonly clientReceiveMaximum: number;
-  writePacket(packet: Packet): void;
-  writeBytes(bytes: Buffer): void;
-  /** Shared 3.1.1 encodings of fanned-out messages. */
+  /** Writes a PUBLISH into the output; false when it exceeds the client's Maximum Packet Size. */
+  writePublish(headerByte: number, topic: Buffer, packetId: number | undefined, properties: Buffer | undefined, payload: Buffer): boolean;
+  /** Topic bytes and body views shared by the door's deliveries. */
   readonly encodings: PublishEncodings;
 }
 
+/** In flight without a queue entry: a retained message sent for a new subscription. */
+const RETAINED = null;
+/** Packet identifiers cycle through 1..span (at least twice the window: a PUBACK frees its id for reuse). */
+const MIN_ID_SPAN = 64;
+const MAX_PACKET_ID = 65535;
+
 export class Outbound {
-  private readonly inFlight = new Map<number, InFlight>();
+  /**
+   * In flight, by packet id: the queue entry (RETAINED when there is none) and its queue, in two
+   * arrays rather than a map of records, so a QoS 1 delivery allocates nothing. Ids are kept within a
+   * span near the window, which bounds the arrays.
+   */
+  private readonly flightEntries: (QueueEntry | typeof RETAINED | undefined)[] = [];
+  private readonly flightQueues: (QueueView | undefined)[] = [];
+  private flightCount = 0;
+  private idSpan = 0;
   private nextId = 1;
   /** QoS 0 (and dropped) entries, acknowledged after the dispatch call that handed them over. */
-  private toSettle: { entry: QueueEntry; queue: QueueView }[] = [];
+  private readonly settleEntries: QueueEntry[] = [];
+  private readonly settleQueues: QueueView[] = [];
   private settleScheduled = false;
   private readonly queuesToResume = new Set<QueueView>();
   private resumeScheduled = false;
@@ -45,18 +54,16 @@ export class Outbound {
   ) {}
 
   get inFlightCount(): number {
-    return this.inFlight.size;
+    return this.flightCount;
   }
 
   hasRoom(): boolean {
-    return this.inFlight.size < this.sink.clientReceiveMaximum;
+    return this.flightCount < this.sink.clientReceiveMaximum;
   }
 
   /** One queue entry for the subscriptions of this session it matched. */
   deliver(entry: QueueEntry, queue: QueueView, subscriptions: readonly Subscription[]): void {
-    const message = entry.message;
-    const subs = subscriptions.filter((s) => !(s.noLocal && this.session.published.has(message)));
-    if (subs.length === 0 || !this.send(message, subs, entry.redelivered, false, entry, queue)) this.settleLater(entry, queue);
+    if (!this.send(entry.message, subscriptions, entry.redelivered, false, entry, queue)) this.settleLater(entry, queue);
   }
 
   /** A retained message for a new subscription (3.3.1.3: sent with RETAIN set). */
@@ -64,67 +71,88 @@ export class Outbound {
     this.send(message, [sub], false, true, undefined, undefined);
   }
 
-  /** Returns false when nothing was sent for a queue entry that must still be settled (QoS 0, expired, too large). */
+  /**
+   * Returns false when nothing was sent for a queue entry that must still be settled (QoS 0, no
+   * subscription left after No Local, expired, too large). Written without arrays or records: this
+   * runs once per delivery.
+   */
   private send(message: Message, subs: readonly Subscription[], redelivered: boolean, retained: boolean, entry: QueueEntry | undefined, queue: QueueView | undefined): boolean {
-    const now = Date.now();
-    const remaining = remainingExpirySeconds(message, now);
-    if (remaining !== undefined && remaining <= 0) return false; // 3.3.2.3.3: expired, not sent
-    let granted = 0;
-    for (const s of subs) granted = Math.max(granted, s.qos);
-    const qos = Math.min(granted, publishedQos(message)) as QoS;
-    const retain = retained || subs.some((s) => s.retainAsPublished && publishedRetained(message));
-    const properties = this.sink.level === 5 ? messageProperties(message, now) : {};
-    if (this.sink.level === 5) {
-      const ids = subs.map((s) => s.identifier).filter((id): id is number => id !== undefined);
-      if (ids.length > 0) properties.subscriptionIdentifiers = ids;
+    // 5.0 No Local (3.8.3.1): the session's own messages skip its No Local subscriptions (asked only
+    // when one has it).
+    let local: boolean | undefined;
+    let granted = -1;
+    let retainAsPublished = false;
+    for (const s of subs) {
+      if (s.noLocal && (local ??= this.session.published.has(message))) continue;
+      if (s.qos > granted) granted = s.qos;
+      if (s.retainAsPublished) retainAsPublished = true;
     }
+    if (granted < 0) return false;
+    const expiring = message.properties.expiration !== undefined;
+    const now = expiring || this.sink.level === 5 ? Date.now() : 0;
+    if (expiring && remainingExpirySeconds(message, now)! <= 0) return false; // 3.3.2.3.3: expired, not sent
+    const qos = Math.min(granted, publishedQos(message)) as QoS;
+    const retain = retained || (retainAsPublished && publishedRetained(message));
     const packetId = qos === 0 ? undefined : this.allocateId();
-    const dup = qos > 0 && redelivered;
-    const topic = this.sink.encodings.topicOf(message.routingKey);
-    const bytes = this.sink.level !== 5 && !dup
-      ? this.sink.encodings.bytes(message, topic, qos, retain, packetId)
-      : encodePacket({ type: 'publish', dup, qos, retain, topic, packetId, payload: message.body, properties } satisfies PublishPacket, this.sink.level);
+    const encodings = this.sink.encodings;
+    const properties = this.sink.level === 5 ? this.properties(message, now, subs, local === true) : undefined;
     // 3.1.2.11.4 (5.0): a packet over the client's maximum is discarded as if delivered.
-    if (bytes.length > this.sink.clientMaxPacketSize) return false;
-    if (packetId !== undefined) this.inFlight.set(packetId, { entry, queue });
-    this.sink.writeBytes(bytes);
-    return packetId !== undefined || entry === undefined;
+    if (!this.sink.writePublish(publishHeaderByte(qos > 0 && redelivered, qos, retain), encodings.topicBytes(message.routingKey), packetId, properties, encodings.bodyOf(message))) return false;
+    if (packetId === undefined) return entry === undefined;
+    this.flightEntries[packetId] = entry ?? RETAINED;
+    this.flightQueues[packetId] = queue;
+    this.flightCount++;
+    return true;
+  }
+
+  /** A 5.0 subscriber's properties: the message's, plus the identifiers of the subscriptions it matched. */
+  private properties(message: Message, now: number, subs: readonly Subscription[], local: boolean): Buffer {
+    const properties = messageProperties(message, now);
+    for (const s of subs) {
+      if (s.identifier === undefined || (local && s.noLocal)) continue;
+      (properties.subscriptionIdentifiers ??= []).push(s.identifier);
+    }
+    return encodeProperties(properties);
   }
 
   private allocateId(): number {
-    for (;;) {
+    if (this.idSpan === 0) this.idSpan = Math.min(MAX_PACKET_ID, Math.max(MIN_ID_SPAN, 2 * this.sink.clientReceiveMaximum));
+    const releasing = this.session.pendingRelease;
+    for (let tried = 0; ; tried++) {
+      // Every id of the span is taken (retained messages are sent beyond the window): use them all.
+      if (tried === this.idSpan) this.idSpan = MAX_PACKET_ID;
       const id = this.nextId;
-      this.nextId = id === 65535 ? 1 : id + 1;
-      if (!this.inFlight.has(id) && !this.session.pendingRelease.has(id)) return id;
+      this.nextId = id >= this.idSpan ? 1 : id + 1;
+      if (this.flightEntries[id] === undefined && (releasing.size === 0 || !releasing.has(id))) return id;
     }
   }
 
   private settleLater(entry: QueueEntry, queue: QueueView): void {
-    this.toSettle.push({ entry, queue });
+    this.settleEntries.push(entry);
+    this.settleQueues.push(queue);
     if (this.settleScheduled) return;
     this.settleScheduled = true;
-    queueMicrotask(() => {
-      this.settleScheduled = false;
-      const batch = this.toSettle;
-      this.toSettle = [];
-      for (const { entry: e, queue: q } of batch) q.ack(e);
-    });
+    queueMicrotask(this.settleNow);
   }
+
+  private readonly settleNow = (): void => {
+    const entries = this.settleEntries;
+    const queues = this.settleQueues;
+    // An ack may dispatch again and add entries: they are settled in this pass too.
+    for (let i = 0; i < entries.length; i++) queues[i]!.ack(entries[i]!);
+    entries.length = 0;
+    queues.length = 0;
+    this.settleScheduled = false;
+  };
 
   /** PUBACK (QoS 1). Unknown ids are ignored (4.3.2 allows a late or repeated one). */
   acknowledged(packetId: number): void {
-    const flight = this.inFlight.get(packetId);
-    if (flight === undefined) return;
-    this.inFlight.delete(packetId);
-    this.settle(flight);
+    this.land(packetId);
   }
 
   /** PUBREC (QoS 2): the client has it; we answer PUBREL and wait for PUBCOMP. */
   received(packetId: number, failed: boolean): boolean {
-    const flight = this.inFlight.get(packetId);
-    if (flight === undefined) return false;
-    this.inFlight.delete(packetId);
-    this.settle(flight);
+    if (!this.land(packetId)) return false;
     if (!failed) {
       this.session.pendingRelease.add(packetId);
       this.session.persistQos2();
@@ -132,18 +160,26 @@ export class Outbound {
     return true;
   }
 
+  /** The in-flight delivery `packetId` is acknowledged: its entry is settled. False if unknown. */
+  private land(packetId: number): boolean {
+    const entry = this.flightEntries[packetId];
+    if (entry === undefined) return false;
+    const queue = this.flightQueues[packetId];
+    this.flightEntries[packetId] = undefined;
+    this.flightQueues[packetId] = undefined;
+    this.flightCount--;
+    if (entry !== RETAINED && queue !== undefined) {
+      queue.ack(entry);
+      this.queuesToResume.add(queue);
+    }
+    this.scheduleResume();
+    return true;
+  }
+
   /** PUBCOMP: the QoS 2 delivery is complete. */
   completed(packetId: number): void {
     if (this.session.pendingRelease.delete(packetId)) this.session.persistQos2();
     this.resumeQueues();
-  }
-
-  private settle(flight: InFlight): void {
-    if (flight.entry !== undefined && flight.queue !== undefined) {
-      flight.queue.ack(flight.entry);
-      this.queuesToResume.add(flight.queue);
-    }
-    this.scheduleResume();
   }
 
   /**
@@ -172,14 +208,19 @@ export class Outbound {
   /** The connection ended: unacknowledged entries go back to their queues, redelivered (4.4). */
   releaseAll(): void {
     const byQueue = new Map<QueueView, QueueEntry[]>();
-    for (const flight of this.inFlight.values()) {
-      if (flight.entry === undefined || flight.queue === undefined) continue;
-      let list = byQueue.get(flight.queue);
-      if (list === undefined) byQueue.set(flight.queue, (list = []));
-      list.push(flight.entry);
+    for (let id = 1; id < this.flightEntries.length; id++) {
+      const entry = this.flightEntries[id];
+      const queue = this.flightQueues[id];
+      if (entry === undefined || entry === RETAINED || queue === undefined) continue;
+      let list = byQueue.get(queue);
+      if (list === undefined) byQueue.set(queue, (list = []));
+      list.push(entry);
     }
-    this.inFlight.clear();
-    for (const [queue, entries] of byQueue) if (!queue.deleted) queue.requeue(entries);
+    this.flightEntries.length = 0;
+    this.flightQueues.length = 0;
+    this.flightCount = 0;
+    // Requeued in queue order (the ids wrap, so id order is not delivery order).
+    for (const [queue, entries] of byQueue) if (!queue.deleted) queue.requeue(entries.sort((a, b) => a.seq - b.seq));
   }
 
   /** Remembers a queue to wake once this connection can take more. */

@@ -194,7 +194,7 @@ export class MqttListener implements Listener {
     const vhost = session.vhost;
     try {
       const message = publishToMessage({ type: 'publish', dup: false, qos: will.qos, retain: will.retain, topic: will.topic, packetId: undefined, payload: will.payload, properties: will.properties }, will.topic);
-      routeMessage(vhost, connection.access, message, will.retain ? this.state.retainedFor(vhost) : undefined);
+      routeMessage(vhost, connection.access, message, will.retain ? this.state.retainedFor(vhost) : undefined, []);
     } catch (error) {
       this.context.logger.warn({ err: error, clientId: session.clientId }, 'MQTT will not published');
     }

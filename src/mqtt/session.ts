@@ -35,6 +35,8 @@ export const NEVER_EXPIRES = 0xffffffff;
 /** A clean session's queue on a cluster node outlives a crash of that node by at most this. */
 const CLUSTERED_CLEAN_SESSION_EXPIRES_MS = 60_000;
 
+const NO_SUBSCRIPTIONS: readonly Subscription[] = [];
+
 export function sessionQueueName(clientId: string): string {
   return `mqtt-subscription-${clientId}`;
 }
@@ -50,8 +52,13 @@ class SessionConsumer implements Consumer {
     readonly tag: string,
     private readonly session: MqttSession,
     /** The subscriptions this consumer delivers for (a shared one), or undefined: the session's own. */
-    private readonly shared: Subscription | undefined,
-  ) {}
+    shared: Subscription | undefined,
+  ) {
+    this.sharedList = shared === undefined ? undefined : [shared];
+  }
+
+  /** A shared subscription's consumer delivers for that one (a list made once, not per delivery). */
+  private readonly sharedList: readonly Subscription[] | undefined;
 
   get owner(): SessionOwner {
     return this.session.host ?? this.session.placeholderOwner;
@@ -64,12 +71,12 @@ class SessionConsumer implements Consumer {
   deliver(entry: QueueEntry, queue: QueueView): void {
     const host = this.session.host;
     if (host === undefined) return void queue.requeue([entry]);
-    host.deliver(entry, queue, this.shared === undefined ? this.session.matching(entry.message.routingKey) : [this.shared]);
+    host.deliver(entry, queue, this.sharedList ?? this.session.matching(entry.message.routingKey));
   }
 
   cancelledByBroker(): void {
     // The queue was deleted (by an operator): the subscriptions it held are gone with it.
-    if (this.shared === undefined) this.session.subscriptions.clear();
+    if (this.sharedList === undefined) this.session.subscriptions.clear();
   }
 
   describe(): ConsumerDetails {
@@ -100,8 +107,8 @@ export class MqttSession {
   expiryTimer: NodeJS.Timeout | undefined;
   willTimer: NodeJS.Timeout | undefined;
   readonly placeholderOwner: SessionOwner;
-  /** The routing-key form of the last exact filter matched (see matching). */
-  private exactKey = { filter: '', key: '' };
+  /** The routing-key form of the last exact filter matched, and the list matching returns for it. */
+  private exactKey: { readonly key: string; readonly matched: readonly Subscription[] } = { key: '', matched: [] };
 
   constructor(
     readonly vhost: VHost,
@@ -122,14 +129,26 @@ export class MqttSession {
     return sessionQueueName(this.clientId);
   }
 
+  /**
+   * Whether a subscription of this session has No Local (3.8.3.1; never a shared one, 4.8.2). Only
+   * messages published while one does are remembered in `published`, so No Local applies to messages
+   * published while it is set.
+   */
+  hasNoLocal(): boolean {
+    if (this.subscriptions.size === 0) return false;
+    for (const sub of this.subscriptions.values()) if (sub.noLocal) return true;
+    return false;
+  }
+
   /** The non-shared subscriptions whose filters match a message's routing key. */
-  matching(routingKey: string): Subscription[] {
-    // The common case, one filter without wildcards, is compared in routing-key form (no conversion).
+  matching(routingKey: string): readonly Subscription[] {
+    // The common case, one filter without wildcards, is compared in routing-key form (no conversion,
+    // and the same one-element list every time).
     if (this.subscriptions.size === 1) {
       const only = this.subscriptions.values().next().value as Subscription;
       if (!only.filter.includes('+') && !only.filter.includes('#')) {
-        if (this.exactKey.filter !== only.filter) this.exactKey = { filter: only.filter, key: topicToRoutingKey(only.filter) };
-        return this.exactKey.key === routingKey ? [only] : [];
+        if (this.exactKey.matched[0] !== only) this.exactKey = { key: topicToRoutingKey(only.filter), matched: [only] };
+        return this.exactKey.key === routingKey ? this.exactKey.matched : NO_SUBSCRIPTIONS;
       }
     }
     const topic = routingKeyToTopic(routingKey);

@@ -13,6 +13,8 @@ export interface MqttTransport {
   readonly writableLength: number;
   /** Gathered and written once per event-loop turn (batched-output.ts). */
   write(bytes: Buffer): void;
+  /** The same gathering, for packets encoded straight into it (reserve / commit). */
+  readonly output: BatchedOutput;
   /** Graceful close after what was written (gathered bytes go first). */
   end(): void;
   destroy(): void;
@@ -37,6 +39,7 @@ export function socketTransport(socket: Socket): MqttTransport {
     remotePort: socket.remotePort ?? 0,
     tls: socket instanceof TLSSocket,
     kind: 'tcp',
+    output,
     get writableLength() {
       return socket.writableLength + output.pending;
     },
@@ -72,6 +75,7 @@ export function webSocketTransport(ws: WebSocket, remoteAddress: string, remoteP
     remotePort,
     tls,
     kind: 'websocket',
+    output,
     get writableLength() {
       return ws.bufferedAmount + output.pending;
     },

@@ -52,6 +52,8 @@ export class SessionAccess {
 
   /** Topic permissions (write): a publish's routing key on a topic exchange. */
   publishTopic(exchange: string, routingKey: string): void {
+    // Without topic permissions everything is allowed: no variables object per publish.
+    if (!this.users.hasTopicPermissions(this.user.name, this.vhost)) return;
     this.users.authorizeTopic('write', this.topicVariables(), exchange, routingKey);
   }
 

@@ -6,20 +6,25 @@ import type {
 import { PacketType } from './packets.js';
 import { readProperties } from './properties.js';
 import { malformed, MqttProtocolError, protocolError, Reason } from './reason-codes.js';
-import { Reader } from './reader.js';
+import { Reader, type LastString } from './reader.js';
 
 const NO_PROPERTIES: Properties = Object.freeze({}) as Properties;
 
-/** Decodes one complete packet body; `level` is the connection's protocol level (5 reads properties). */
-export function decodePacket(type: number, flags: number, body: Buffer, level: ProtocolLevel): Packet {
+/**
+ * Decodes one complete packet body, bytes[start, end) (no view of its own is made); `level` is the
+ * connection's protocol level (5 reads properties); `lastTopic` lets a PUBLISH that repeats the
+ * previous topic skip decoding it.
+ */
+export function decodePacket(type: number, flags: number, bytes: Buffer, start: number, end: number, level: ProtocolLevel, lastTopic?: LastString): Packet {
   checkFlags(type, flags);
-  const r = new Reader(body);
+  const r = new Reader(bytes, end);
+  r.offset = start;
   const v5 = level === 5;
   let packet: Packet;
   switch (type) {
     case PacketType.Connect: packet = decodeConnect(r); break;
     case PacketType.Connack: packet = decodeConnack(r, v5); break;
-    case PacketType.Publish: packet = decodePublish(r, flags, v5); break;
+    case PacketType.Publish: packet = decodePublish(r, flags, v5, lastTopic); break;
     case PacketType.Puback: packet = decodeAck(r, 'puback', v5); break;
     case PacketType.Pubrec: packet = decodeAck(r, 'pubrec', v5); break;
     case PacketType.Pubrel: packet = decodeAck(r, 'pubrel', v5); break;
@@ -94,12 +99,12 @@ function decodeConnack(r: Reader, v5: boolean): ConnackPacket {
     : { type: 'connack', sessionPresent: (ack & 1) === 1, reasonCode };
 }
 
-function decodePublish(r: Reader, flags: number, v5: boolean): PublishPacket {
+function decodePublish(r: Reader, flags: number, v5: boolean, lastTopic: LastString | undefined): PublishPacket {
   const qos = ((flags >> 1) & 0x03) as QoS;
   const dup = (flags & 0x08) !== 0;
   // 3.3.1.1: DUP must be 0 for QoS 0.
   if (qos === 0 && dup) throw malformed('DUP set on a QoS 0 PUBLISH');
-  const topic = r.string();
+  const topic = lastTopic === undefined ? r.string() : r.repeatedString(lastTopic);
   let packetId: number | undefined;
   if (qos > 0) {
     packetId = r.u16();

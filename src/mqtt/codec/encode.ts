@@ -1,20 +1,18 @@
 /** Encoders of every packet (the fixed header, then the variable header and payload). */
 import type { AckPacket, ConnectPacket, Packet, ProtocolLevel, PublishPacket, SubscribePacket } from './packets.js';
+import { ACK_HEADER, publishHeaderByte, publishLength, SHORT_ACK_BYTES, writePublish, writeShortAck } from './direct.js';
 import { PacketType } from './packets.js';
 import { writeProperties } from './properties.js';
+import { MAX_VARINT } from './reader.js';
 import { Writer } from './writer.js';
-
-const ACK_TYPES = { puback: PacketType.Puback, pubrec: PacketType.Pubrec, pubrel: PacketType.Pubrel, pubcomp: PacketType.Pubcomp } as const;
 
 /** One packet's bytes for a connection at `level`. */
 export function encodePacket(packet: Packet, level: ProtocolLevel): Buffer {
   if (packet.type === 'publish') return encodePublishPacket(packet, level === 5);
   if ((packet.type === 'puback' || packet.type === 'pubrec' || packet.type === 'pubrel' || packet.type === 'pubcomp') && (level !== 5 || (packet.reasonCode === 0 && packet.properties === undefined))) {
     // The hot acknowledgement: four bytes (3.4.2; 5.0 3.4.2.1 lets a success without properties end at the id).
-    const out = Buffer.allocUnsafe(4);
-    out[0] = (ACK_TYPES[packet.type] << 4) | (packet.type === 'pubrel' ? 2 : 0);
-    out[1] = 2;
-    out.writeUInt16BE(packet.packetId, 2);
+    const out = Buffer.allocUnsafe(SHORT_ACK_BYTES);
+    writeShortAck(out, 0, packet.type, packet.packetId);
     return out;
   }
   const v5 = level === 5;
@@ -31,7 +29,7 @@ export function encodePacket(packet: Packet, level: ProtocolLevel): Buffer {
       if (v5) writeProperties(body, packet.properties);
       break;
     case 'puback': case 'pubrec': case 'pubrel': case 'pubcomp':
-      typeAndFlags = (ACK_TYPES[packet.type] << 4) | (packet.type === 'pubrel' ? 2 : 0);
+      typeAndFlags = ACK_HEADER[packet.type];
       encodeAck(body, packet, v5);
       break;
     case 'subscribe':
@@ -92,20 +90,24 @@ function encodeConnect(w: Writer, p: ConnectPacket): void {
   if (p.password !== undefined) w.binary(p.password);
 }
 
-/** PUBLISH, the hot path: the payload is copied once, straight into the packet's buffer. */
+/** PUBLISH: the payload is copied once, straight into the packet's buffer. */
 function encodePublishPacket(p: PublishPacket, v5: boolean): Buffer {
-  const head = new Writer(p.topic.length + 16);
-  head.string(p.topic);
-  if (p.qos > 0) head.u16(p.packetId ?? 0);
-  if (v5) writeProperties(head, p.properties);
-  const remaining = head.length + p.payload.length;
-  const fixed = new Writer(5);
-  fixed.u8((PacketType.Publish << 4) | (p.dup ? 8 : 0) | (p.qos << 1) | (p.retain ? 1 : 0)).varint(remaining);
-  const out = Buffer.allocUnsafe(fixed.length + remaining);
-  fixed.toBuffer().copy(out, 0);
-  head.toBuffer().copy(out, fixed.length);
-  p.payload.copy(out, fixed.length + head.length);
+  const topic = Buffer.from(p.topic, 'utf8');
+  const properties = v5 ? encodeProperties(p.properties) : undefined;
+  const packetId = p.qos > 0 ? (p.packetId ?? 0) : undefined;
+  if (topic.length > 0xffff) throw new RangeError('topic longer than 65535 bytes');
+  const length = publishLength(topic.length, packetId !== undefined, properties?.length ?? 0, p.payload.length);
+  if (length > MAX_VARINT + 5) throw new RangeError(`PUBLISH of ${length} bytes is over the protocol's limit`);
+  const out = Buffer.allocUnsafe(length);
+  writePublish(out, 0, publishHeaderByte(p.dup, p.qos, p.retain), topic, packetId, properties, p.payload);
   return out;
+}
+
+/** 5.0 properties as bytes, their length prefix included. */
+export function encodeProperties(properties: PublishPacket['properties']): Buffer {
+  const w = new Writer(16);
+  writeProperties(w, properties);
+  return w.toBuffer();
 }
 
 function encodeAck(w: Writer, p: AckPacket, v5: boolean): void {

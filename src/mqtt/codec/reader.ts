@@ -67,6 +67,32 @@ export class Reader {
     return text;
   }
 
+  /**
+   * string(), answered from `last` when its bytes are those of the previous call (a publisher mostly
+   * repeats one topic): no decoding, and the same string object, which later compares by reference.
+   */
+  repeatedString(last: LastString): string {
+    const start = this.offset + 2;
+    const length = this.u16();
+    this.need(length);
+    const known = last.bytes;
+    if (length === known.length && length <= LastString.MAX_BYTES) {
+      let i = 0;
+      while (i < length && this.bytes[start + i] === known[i]) i++;
+      if (i === length) {
+        this.offset += length;
+        return last.text;
+      }
+    }
+    this.offset = start - 2;
+    const text = this.string();
+    if (length <= LastString.MAX_BYTES) {
+      last.bytes = Buffer.from(this.bytes.subarray(start, start + length));
+      last.text = text;
+    }
+    return text;
+  }
+
   /** The rest of the packet, not copied. */
   rest(): Buffer {
     const out = this.bytes.subarray(this.offset, this.end);
@@ -82,6 +108,17 @@ export class Reader {
     this.offset += length;
     return sub;
   }
+}
+
+/** Never written (it has no bytes): shared by every parser's LastString until its first topic. */
+const NO_BYTES: Buffer = Buffer.alloc(0);
+
+/** The last string a Reader decoded through `repeatedString` (its own copy of the bytes). */
+export class LastString {
+  /** Longer strings are decoded every time: comparing them would cost about as much. */
+  static readonly MAX_BYTES = 128;
+  bytes: Buffer = NO_BYTES;
+  text = '';
 }
 
 /** Bytes of a Variable Byte Integer. */

@@ -13,14 +13,14 @@ export function handlePubrec(c: MqttConnection, packet: AckPacket): void {
   const failed = packet.reasonCode >= 0x80;
   const known = c.outbound!.received(packet.packetId, failed);
   if (failed) return;
-  c.writePacket({ type: 'pubrel', packetId: packet.packetId, reasonCode: known || c.session!.pendingRelease.has(packet.packetId) ? 0 : Reason.PacketIdentifierNotFound });
+  c.writeAck('pubrel', packet.packetId, known || c.session!.pendingRelease.has(packet.packetId) ? Reason.Success : Reason.PacketIdentifierNotFound);
 }
 
 /** The client releases a QoS 2 publish it sent: the id is free again; answer PUBCOMP. */
 export function handlePubrel(c: MqttConnection, packet: AckPacket): void {
   const known = c.session!.inboundQos2.delete(packet.packetId);
   if (known) c.session!.persistQos2();
-  c.writePacket({ type: 'pubcomp', packetId: packet.packetId, reasonCode: known ? 0 : Reason.PacketIdentifierNotFound });
+  c.writeAck('pubcomp', packet.packetId, known ? Reason.Success : Reason.PacketIdentifierNotFound);
 }
 
 export function handlePubcomp(c: MqttConnection, packet: AckPacket): void {

@@ -111,3 +111,44 @@ test('a duplicated property is a protocol error (2.2.2.2)', () => {
   // PUBACK 5.0: id 1, reason 0, properties: reason string 'a' twice.
   expectError([0x40, 12, 0, 1, 0, 8, 0x1f, 0, 1, 0x61, 0x1f, 0, 1, 0x61], Reason.ProtocolError, 5);
 });
+
+test('writePublish writes at an offset the bytes encodePacket makes (3.1.1 and 5.0, 1- to 3-byte remaining lengths)', async () => {
+  const { publishHeaderByte, publishLength, writePublish } = await import('../../../src/mqtt/codec/direct.js');
+  const { encodeProperties } = await import('../../../src/mqtt/codec/encode.js');
+  for (const payloadLength of [0, 5, 200, 20_000]) {
+    for (const level of [4, 5] as const) {
+      const payload = Buffer.alloc(payloadLength, 0x5a);
+      const properties = level === 5 ? { contentType: 'text/plain', subscriptionIdentifiers: [7] } : {};
+      const packet = { type: 'publish', dup: true, qos: 1, retain: true, topic: 'a/é/c', packetId: 513, payload, properties } as const;
+      const expected = encodePacket(packet, level);
+      const topic = Buffer.from(packet.topic, 'utf8');
+      const props = level === 5 ? encodeProperties(properties) : undefined;
+      const length = publishLength(topic.length, true, props?.length ?? 0, payloadLength);
+      assert.equal(length, expected.length);
+      const target = Buffer.alloc(length + 10, 0xee);
+      const written = writePublish(target, 7, publishHeaderByte(true, 1, true), topic, 513, props, payload);
+      assert.equal(written, length);
+      assert.ok(target.subarray(7, 7 + length).equals(expected), `payload ${payloadLength}, level ${level}`);
+      assert.deepEqual([...target.subarray(0, 7), ...target.subarray(7 + length)], Array(10).fill(0xee), 'nothing written outside');
+      // Read back by the parser (encodePacket itself writes through writePublish).
+      const [decoded] = parseAll(target.subarray(7, 7 + length), level);
+      assert.ok(decoded?.type === 'publish');
+      assert.deepEqual([decoded.topic, decoded.packetId, decoded.dup, decoded.qos, decoded.retain, decoded.payload.length], [packet.topic, 513, true, 1, true, payloadLength]);
+      if (level === 5) assert.deepEqual([decoded.properties.contentType, decoded.properties.subscriptionIdentifiers], ['text/plain', [7]]);
+    }
+  }
+  // QoS 0: no packet id.
+  const bytes = Buffer.alloc(8);
+  assert.equal(writePublish(bytes, 0, publishHeaderByte(false, 0, false), Buffer.from('t'), undefined, undefined, Buffer.from('hi')), 7);
+  assert.deepEqual([...bytes.subarray(0, 7)], [0x30, 5, 0, 1, 0x74, 0x68, 0x69]);
+});
+
+test('a repeated topic is read from the parser memory; a different one of the same length is decoded', () => {
+  const publish = (topic: string): Buffer => encodePacket({ type: 'publish', dup: false, qos: 0, retain: false, topic, packetId: undefined, payload: Buffer.from(topic), properties: {} }, 4);
+  const topics = ['a/b/c', 'a/b/c', 'a/b/d', 'ä/b', 'ä/b', 'a/b/c', ''];
+  const packets = parseAll(Buffer.concat(topics.map(publish)), 4);
+  assert.deepEqual(packets.map((p) => (p.type === 'publish' ? [p.topic, p.payload.toString()] : undefined)), topics.map((t) => [t, t]));
+  // One byte at a time: the bytes of a topic compared are those of the packet, not of a stale chunk.
+  const split = parseAll(Buffer.concat(topics.map(publish)), 4, true);
+  assert.deepEqual(split.map((p) => (p.type === 'publish' ? p.topic : undefined)), topics);
+});
