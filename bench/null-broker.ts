@@ -7,10 +7,12 @@
  *
  *   node dist/bench/null-broker.js [--port 0]      prints "null broker listening on 127.0.0.1:PORT"
  *
- * Back-pressure is kept as a broker keeps it: a publisher's socket stops being read while a consumer it
- * reached is out of prefetch credit or its socket is over its high-water mark (nothing is buffered
- * here), so the ceiling is neither inflated by unbounded buffering nor by flooding the consumer. A
- * connection that consumes as well is not paused (its acks come in on the same socket).
+ * Back-pressure is kept as a broker keeps it: a consumer gets at most its prefetch of unacknowledged
+ * deliveries; what arrives beyond that waits in its backlog (references to the publisher's bytes, no
+ * copy), and a publisher's socket stops being read while some backlog is over BACKLOG_HIGH messages or
+ * some consumer's socket is over its high-water mark, until all are back under BACKLOG_LOW. Warren holds
+ * its publishers at 4096 ready messages, so this ceiling is at least as generous as Warren. A connection
+ * that consumes as well is not paused (its acks come in on the same socket).
  */
 import net from 'node:net';
 import { parseArgs } from 'node:util';
@@ -20,6 +22,17 @@ import { SASL_MECHANISMS, LOCALES, serverProperties } from '../src/amqp/server-p
 
 const FRAME_MAX = 131072;
 const CONSUMER_HIGH_WATER_BYTES = 4 * 1024 * 1024;
+const BACKLOG_HIGH = 16384;
+const BACKLOG_LOW = 8192;
+
+/** A publish waiting for its consumer's prefetch credit. */
+interface Delivery {
+  exchange: string;
+  routingKey: string;
+  properties: BasicProperties;
+  encodedProperties: Buffer;
+  body: Buffer;
+}
 
 interface NullConsumer {
   connection: NullConnection;
@@ -31,15 +44,13 @@ interface NullConsumer {
   unacked: number;
   lastAcked: number;
   noAck: boolean;
+  /** Deliveries past its prefetch, oldest first from `backlogHead`. */
+  backlog: Array<Delivery | undefined>;
+  backlogHead: number;
 }
 
-/**
- * A real broker keeps publishing into its queue while a consumer is out of credit; having no queue, the
- * null broker instead lets a consumer run up to twice its prefetch before it stops the publishers, and
- * resumes them when every consumer is back under its prefetch, so the pipe never runs dry on one ack.
- */
-const pastCredit = (c: NullConsumer): boolean => !c.noAck && c.prefetch > 0 && c.unacked >= 2 * c.prefetch;
-const outOfCredit = (c: NullConsumer): boolean => !c.noAck && c.prefetch > 0 && c.unacked >= c.prefetch;
+const hasCredit = (c: NullConsumer): boolean => c.noAck || c.prefetch === 0 || c.unacked < c.prefetch;
+const backlogSize = (c: NullConsumer): number => c.backlog.length - c.backlogHead;
 
 /** Queues by name, each with its consumers (round robin), and fanout exchanges with their queues. */
 class NullTopology {
@@ -47,7 +58,7 @@ class NullTopology {
   readonly fanouts = new Map<string, Set<string>>();
   private readonly nextIndex = new Map<string, number>();
   private generated = 0;
-  /** Publishing connections paused because some consumer's socket is full. */
+  /** Publishing connections paused because some consumer's backlog or socket is full. */
   readonly paused = new Set<NullConnection>();
 
   queueName(requested: string): string {
@@ -73,11 +84,11 @@ class NullTopology {
     this.paused.delete(connection);
   }
 
-  /** After a drain or an ack: publishers resume once every consumer has credit and socket room. */
-  resumeIfCredit(): void {
+  /** After a drain or an ack: publishers resume once every backlog is short and every socket has room. */
+  resumeIfRoom(): void {
     for (const list of this.consumers.values()) {
       for (const c of list) {
-        if (outOfCredit(c) || c.connection.socket.writableLength > CONSUMER_HIGH_WATER_BYTES) return;
+        if (backlogSize(c) > BACKLOG_LOW || c.connection.socket.writableLength > CONSUMER_HIGH_WATER_BYTES) return;
       }
     }
     for (const connection of this.paused) connection.socket.resume();
@@ -123,12 +134,13 @@ class NullConnection {
         socket.destroy();
       }
     });
-    socket.on('drain', () => this.topology.resumeIfCredit());
+    socket.on('drain', () => this.topology.resumeIfRoom());
     socket.on('error', () => socket.destroy());
     socket.on('close', () => this.topology.removeConnection(this));
   }
 
-  private send(write: (w: FrameWriter) => void): void {
+  /** Queues frames; they go out in one write at the end of the event-loop turn. */
+  send(write: (w: FrameWriter) => void): void {
     write(this.writer);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
@@ -190,7 +202,7 @@ class NullConnection {
         const list = this.topology.consumers.get(method.args.queue) ?? [];
         const consumer: NullConsumer = {
           connection: this, channel, tag, deliveryTag: 0, prefetch: this.prefetch.get(channel) ?? 0, unacked: 0,
-          lastAcked: 0, noAck: method.args.noAck,
+          lastAcked: 0, noAck: method.args.noAck, backlog: [], backlogHead: 0,
         };
         list.push(consumer);
         this.topology.consumers.set(method.args.queue, list);
@@ -215,14 +227,15 @@ class NullConnection {
     }
   }
 
-  /** Returns prefetch credit (one consumer per channel here, as the benchmark client has). */
+  /** Returns prefetch credit (one consumer per channel here, as the benchmark client has), spent on the backlog. */
   private onAck(channel: number, deliveryTag: number, multiple: boolean): void {
     for (const consumer of this.channelConsumers.get(channel) ?? []) {
       const acked = multiple ? Math.max(0, deliveryTag - consumer.lastAcked) : 1;
       consumer.unacked = Math.max(0, consumer.unacked - acked);
       consumer.lastAcked = Math.max(consumer.lastAcked, deliveryTag);
+      drainBacklog(consumer);
     }
-    if (this.topology.paused.size > 0) this.topology.resumeIfCredit();
+    if (this.topology.paused.size > 0) this.topology.resumeIfRoom();
   }
 
   private onHeader(channel: number, frame: Extract<Frame, { type: 2 }>): void {
@@ -245,14 +258,14 @@ class NullConnection {
   private complete(channel: number, publish: PendingPublish): void {
     this.pending.delete(channel);
     const body = publish.body.length === 1 ? publish.body[0]! : Buffer.concat(publish.body);
+    const delivery: Delivery = {
+      exchange: publish.exchange, routingKey: publish.routingKey, properties: publish.properties,
+      encodedProperties: publish.encodedProperties, body,
+    };
     for (const consumer of this.topology.targets(publish.exchange, publish.routingKey)) {
-      const deliveryTag = ++consumer.deliveryTag;
-      if (!consumer.noAck) consumer.unacked++;
-      consumer.connection.send((w) =>
-        w.writeDeliver(consumer.channel, consumer.tag, deliveryTag, false, publish.exchange, publish.routingKey,
-          publish.properties, publish.encodedProperties, body, FRAME_MAX),
-      );
-      const full = consumer.connection.socket.writableLength > CONSUMER_HIGH_WATER_BYTES || pastCredit(consumer);
+      if (backlogSize(consumer) === 0 && hasCredit(consumer)) deliver(consumer, delivery);
+      else consumer.backlog.push(delivery);
+      const full = consumer.connection.socket.writableLength > CONSUMER_HIGH_WATER_BYTES || backlogSize(consumer) >= BACKLOG_HIGH;
       // A connection that also consumes is never paused: its socket carries the acks that end the wait.
       if (full && this.channelConsumers.size === 0 && !this.topology.paused.has(this)) {
         this.topology.paused.add(this);
@@ -264,6 +277,28 @@ class NullConnection {
       this.confirmSeq.set(channel, seq + 1);
       this.send((w) => w.writeConfirm(channel, seq, false, true));
     }
+  }
+}
+
+function deliver(consumer: NullConsumer, d: Delivery): void {
+  const deliveryTag = ++consumer.deliveryTag;
+  if (!consumer.noAck) consumer.unacked++;
+  consumer.connection.send((w) =>
+    w.writeDeliver(consumer.channel, consumer.tag, deliveryTag, false, d.exchange, d.routingKey, d.properties,
+      d.encodedProperties, d.body, FRAME_MAX),
+  );
+}
+
+/** Delivers from the backlog while the consumer has credit; compacts the array now and then. */
+function drainBacklog(consumer: NullConsumer): void {
+  while (backlogSize(consumer) > 0 && hasCredit(consumer)) {
+    const d = consumer.backlog[consumer.backlogHead]!;
+    consumer.backlog[consumer.backlogHead++] = undefined; // let its bytes go
+    deliver(consumer, d);
+  }
+  if (consumer.backlogHead > 1024 && consumer.backlogHead * 2 > consumer.backlog.length) {
+    consumer.backlog = consumer.backlog.slice(consumer.backlogHead);
+    consumer.backlogHead = 0;
   }
 }
 
