@@ -16,9 +16,10 @@
  */
 import net from 'node:net';
 import { parseArgs } from 'node:util';
-import { FrameParser, FrameWriter, MethodId, type Frame, type Method } from '../src/amqp/codec/index.js';
+import { FrameParser, MethodId, type Frame, type FrameWriter, type Method } from '../src/amqp/codec/index.js';
 import type { BasicProperties } from '../src/broker/message.js';
 import { SASL_MECHANISMS, LOCALES, serverProperties } from '../src/amqp/server-properties.js';
+import { SocketOutput } from '../src/amqp/output.js';
 
 const FRAME_MAX = 131072;
 const CONSUMER_HIGH_WATER_BYTES = 4 * 1024 * 1024;
@@ -108,8 +109,8 @@ interface PendingPublish {
 
 class NullConnection {
   private readonly parser: FrameParser;
-  private readonly writer = new FrameWriter();
-  private flushScheduled = false;
+  /** Warren's own output (one write or corked writev per turn), so the ceiling writes no worse than Warren. */
+  private readonly output: SocketOutput;
   /** Per channel: the next confirm sequence number when in confirm mode, and a publish being assembled. */
   private readonly confirmSeq = new Map<number, number>();
   private readonly pending = new Map<number, PendingPublish>();
@@ -120,6 +121,7 @@ class NullConnection {
 
   constructor(readonly socket: net.Socket, private readonly topology: NullTopology) {
     socket.setNoDelay(true);
+    this.output = new SocketOutput(socket, Number.POSITIVE_INFINITY, () => undefined);
     this.parser = new FrameParser(
       {
         onProtocolHeader: () => this.send((w) => w.writeMethod(0, startMethod())),
@@ -141,13 +143,8 @@ class NullConnection {
 
   /** Queues frames; they go out in one write at the end of the event-loop turn. */
   send(write: (w: FrameWriter) => void): void {
-    write(this.writer);
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      if (this.writer.length > 0 && !this.socket.destroyed) this.socket.write(this.writer.take());
-    });
+    write(this.output.writer);
+    this.output.scheduleFlush();
   }
 
   private onFrame(frame: Frame): void {
