@@ -3,7 +3,7 @@
  * with a broker or with this script): librdkafka through Debian's kcat, and kafkajs through
  * bench/kafka/kafkajs-producer.ts.
  */
-import { writeFileSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runToEnd } from './processes.js';
@@ -21,9 +21,13 @@ export function recordFile(dir: string, count: number, bytes: number): string {
   const line = Buffer.alloc(bytes + 1, 0x61);
   line[bytes] = 10;
   const block = Buffer.concat(new Array<Buffer>(Math.min(count, 1000)).fill(line));
-  const parts: Buffer[] = [];
-  for (let left = count; left > 0; left -= 1000) parts.push(left >= 1000 ? block : block.subarray(0, left * (bytes + 1)));
-  writeFileSync(path, Buffer.concat(parts));
+  // Written block by block: a --replay-mib 10240 file is larger than a Buffer may be.
+  const fd = openSync(path, 'w');
+  try {
+    for (let left = count; left > 0; left -= 1000) writeSync(fd, left >= 1000 ? block : block.subarray(0, left * (bytes + 1)));
+  } finally {
+    closeSync(fd);
+  }
   return path;
 }
 
