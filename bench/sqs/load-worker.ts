@@ -9,7 +9,7 @@
  *   consume          `loops` concurrent ReceiveMessage(10, WaitTimeSeconds 1) + DeleteMessageBatch
  *   send-rate        SendMessage at `rate` per second, each body the wall-clock ms just before the call
  *   receive-latency  `loops` concurrent ReceiveMessage(10, WaitTimeSeconds 20) + DeleteMessageBatch;
- *                    records now - body for every message received inside the window
+ *                    records now - body for every message sent at or after `sampleFrom` (warm-up excluded)
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
@@ -23,6 +23,8 @@ export interface RoleOptions {
   loops: number;
   rate: number;
   backlog: number;
+  /** Wall-clock ms: receive-latency samples only messages sent from then on. */
+  sampleFrom: number;
   counters: SharedArrayBuffer;
   /** Wall-clock ms (performance.timeOrigin + now) the load stops at; the main thread sets it through `stop`. */
   stopAt: SharedArrayBuffer;
@@ -101,7 +103,10 @@ async function run(options: RoleOptions): Promise<unknown> {
           const messages = got.Messages ?? [];
           if (messages.length === 0) continue;
           lastGot = at;
-          for (const m of messages) samples.push(at - Number(m.Body));
+          for (const m of messages) {
+            const sentAt = Number(m.Body);
+            if (sentAt >= options.sampleFrom) samples.push(at - sentAt);
+          }
           deleted(messages.length);
           void deleteAll(messages).catch(failed);
         } catch (error) {
