@@ -16,6 +16,8 @@ class ReceiveConsumer implements Consumer {
   readonly exclusive = false;
   readonly priority = 0;
   readonly arguments: FieldTable = {};
+  /** What arrives while receives wait fills one of them up to MaxNumberOfMessages, not one each. */
+  readonly fillsBatch = true;
   readonly entries: QueueEntry[] = [];
   done = false;
   cancelled = false;

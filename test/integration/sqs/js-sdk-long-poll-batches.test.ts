@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { CreateQueueCommand, ReceiveMessageCommand, SendMessageBatchCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import { startSqs, type TestSqs } from '../../helpers/sqs.js';
+
+/**
+ * Waiting receives and a batch send: the batch fills one waiting ReceiveMessage up to its
+ * MaxNumberOfMessages instead of going out one message per waiter, and the other waiters still get
+ * what comes next.
+ */
+describe('SQS long polls and batch sends (@aws-sdk/client-sqs)', () => {
+  let t: TestSqs;
+  let sqs: SQSClient;
+  before(async () => {
+    t = await startSqs();
+    sqs = t.client();
+  });
+  after(() => t.close());
+
+  async function waitingReceives(name: string, count: number): Promise<{ QueueUrl: string; answers: Promise<Message[]>[] }> {
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name }));
+    const answers = Array.from({ length: count }, () =>
+      sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 10 })).then((r) => r.Messages ?? []),
+    );
+    const queue = t.broker.broker.getVhost('/')!.getQueue(name)!;
+    for (let i = 0; queue.consumerCount() < count; i++) {
+      assert.ok(i < 500, `only ${queue.consumerCount()} of ${count} receives are waiting after 5 s`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return { QueueUrl: QueueUrl!, answers };
+  }
+
+  const batch = (QueueUrl: string, prefix: string, n: number): SendMessageBatchCommand =>
+    new SendMessageBatchCommand({ QueueUrl, Entries: Array.from({ length: n }, (_, i) => ({ Id: `m${i}`, MessageBody: `${prefix}-${i}` })) });
+
+  it('a SendMessageBatch of 10 reaches one waiting receive with MaxNumberOfMessages 10, whole and in order', async () => {
+    const { QueueUrl, answers } = await waitingReceives('batch-fills-one', 3);
+    await sqs.send(batch(QueueUrl, 'first', 10));
+    const first = await Promise.race(answers);
+    assert.deepEqual(first.map((m) => m.Body), Array.from({ length: 10 }, (_, i) => `first-${i}`));
+    // The two others are still waiting: the next batch goes to one of them, then the last one gets the third.
+    await sqs.send(batch(QueueUrl, 'second', 10));
+    await sqs.send(batch(QueueUrl, 'third', 4));
+    const all = await Promise.all(answers);
+    const sizes = all.map((messages) => messages.length).sort((a, b) => a - b);
+    assert.deepEqual(sizes, [4, 10, 10], 'every waiter got messages, each a whole batch');
+    const bodies = all.flat().map((m) => m.Body!).sort();
+    assert.equal(new Set(bodies).size, 24, 'no message twice');
+  });
+
+  it('more messages than one receive takes: the rest go to the other waiters', async () => {
+    const { QueueUrl, answers } = await waitingReceives('batch-overflows', 2);
+    // Two batches sent together are 20 messages for two waiters of 10 each.
+    await Promise.all([sqs.send(batch(QueueUrl, 'a', 10)), sqs.send(batch(QueueUrl, 'b', 10))]);
+    const all = await Promise.all(answers);
+    assert.deepEqual(all.map((messages) => messages.length), [10, 10]);
+    assert.equal(new Set(all.flat().map((m) => m.Body)).size, 20);
+  });
+});
