@@ -8,6 +8,7 @@ import type { Broker } from '../broker/broker.js';
 import type { ConnectionView, ListenAddress, Listener } from '../session/views.js';
 import { join } from 'node:path';
 import { AccessKeyStore } from './access-keys.js';
+import { ClientGone } from './client-gone.js';
 import { SqsClients } from './clients.js';
 import { ACTIONS } from './actions/index.js';
 import type { AccountMap } from './addresses.js';
@@ -60,7 +61,8 @@ export class SqsListener implements Listener {
   private readonly moveTasks: MoveTaskStore;
   private door: SqsDoor | undefined;
   private app: FastifyInstance | undefined;
-  private readonly waiting = new Set<AbortController>();
+  /** Calls waiting for messages (long polls), ended when the door closes. */
+  private readonly waiting = new Set<ClientGone>();
   private blocked: string | undefined;
   private readonly signingKeys = new SigningKeyCache();
   private readonly clients = new SqsClients();
@@ -114,7 +116,7 @@ export class SqsListener implements Listener {
   }
 
   async close(_reason: string): Promise<void> {
-    for (const controller of this.waiting) controller.abort();
+    for (const call of [...this.waiting]) call.fire();
     this.door?.close();
     await this.app?.close();
     await this.keys.flushed();
@@ -136,18 +138,6 @@ export class SqsListener implements Listener {
     const requestId = randomUUID();
     const door = this.door;
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-    // Only a call that waits (a long poll) asks for the abort signal: most requests never pay for one.
-    let controller: AbortController | undefined;
-    const aborted = (): AbortSignal => {
-      if (controller === undefined) {
-        const made = (controller = new AbortController());
-        this.waiting.add(made);
-        reply.raw.once('close', () => {
-          if (!reply.raw.writableFinished) made.abort();
-        });
-      }
-      return controller.signal;
-    };
     try {
       if (door === undefined) throw sqsError('ServiceUnavailable', 'The SQS door is starting.');
       const decoded = decode(request, body);
@@ -172,16 +162,9 @@ export class SqsListener implements Listener {
         scheme: this.options.tls === undefined ? 'http' : 'https',
         host: request.headers.host ?? `${this.options.host}:${(this.app!.server.address() as AddressInfo).port}`,
         owner: client,
-        get aborted() {
-          return aborted();
-        },
+        client: new ClientGone(reply.raw, this.waiting),
       };
-      let result;
-      try {
-        result = await handler(door, call);
-      } finally {
-        if (controller !== undefined) this.waiting.delete(controller);
-      }
+      const result = await handler(door, call);
       reply.header('x-amzn-requestid', requestId);
       const encoded = decoded.protocol === 'json' ? encodeJsonResult(result) : encodeXmlResult(decoded.action, result, requestId);
       client.bytesOut += encoded.length; // characters: close enough for a gauge, without encoding twice

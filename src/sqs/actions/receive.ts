@@ -39,7 +39,7 @@ export const receiveMessage: ActionHandler = async (door, call) => {
   const fifo = isFifo(queue);
   const replay = fifo && attemptId !== undefined ? replayAttempt(door, queue, attemptId) : undefined;
   if (replay !== undefined) return { Messages: replay };
-  const outcome = await receiveEntries(queue, call.owner, door.nextReceiveTag(), max, wait * 1000, () => call.aborted);
+  const outcome = await receiveEntries(queue, call.owner, door.nextReceiveTag(), max, wait * 1000, call.client);
   if (outcome.entries.length === 0) return {};
   const held = outcome.entries.map((entry) => door.inFlight.add(queue, entry, visibility));
   const messages = held.map((m) => render(door, m.entry, m.handle, systemNames, attributeFilter, redriveSourceArn(door, account, queue, m.entry)));

@@ -4,11 +4,11 @@ import { CreateQueueCommand, ReceiveMessageCommand, SendMessageBatchCommand, typ
 import { startSqs, type TestSqs } from '../../helpers/sqs.js';
 
 /**
- * Waiting receives and a batch send: the batch fills one waiting ReceiveMessage up to its
- * MaxNumberOfMessages instead of going out one message per waiter, and the other waiters still get
- * what comes next.
+ * Waiting receives: a batch send fills one waiting ReceiveMessage up to its MaxNumberOfMessages
+ * instead of going out one message per waiter, and the other waiters still get what comes next; a
+ * client that goes away stops waiting at once.
  */
-describe('SQS long polls and batch sends (@aws-sdk/client-sqs)', () => {
+describe('SQS long polls (@aws-sdk/client-sqs)', () => {
   let t: TestSqs;
   let sqs: SQSClient;
   before(async () => {
@@ -23,11 +23,15 @@ describe('SQS long polls and batch sends (@aws-sdk/client-sqs)', () => {
       sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 10 })).then((r) => r.Messages ?? []),
     );
     const queue = t.broker.broker.getVhost('/')!.getQueue(name)!;
-    for (let i = 0; queue.consumerCount() < count; i++) {
-      assert.ok(i < 500, `only ${queue.consumerCount()} of ${count} receives are waiting after 5 s`);
+    await until(() => queue.consumerCount() >= count, `${count} receives waiting`);
+    return { QueueUrl: QueueUrl!, answers };
+  }
+
+  async function until(condition: () => boolean, what: string): Promise<void> {
+    for (let i = 0; !condition(); i++) {
+      assert.ok(i < 500, `not within 5 s: ${what}`);
       await new Promise((r) => setTimeout(r, 10));
     }
-    return { QueueUrl: QueueUrl!, answers };
   }
 
   const batch = (QueueUrl: string, prefix: string, n: number): SendMessageBatchCommand =>
@@ -55,5 +59,23 @@ describe('SQS long polls and batch sends (@aws-sdk/client-sqs)', () => {
     const all = await Promise.all(answers);
     assert.deepEqual(all.map((messages) => messages.length), [10, 10]);
     assert.equal(new Set(all.flat().map((m) => m.Body)).size, 20);
+  });
+
+  it('a client that goes away during a long poll leaves the queue at once; the next message goes to a live receive', async () => {
+    const { QueueUrl, answers } = await waitingReceives('client-gone', 0);
+    const queue = t.broker.broker.getVhost('/')!.getQueue('client-gone')!;
+    const abort = new AbortController();
+    const abandoned = sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 20 }), { abortSignal: abort.signal }).then(() => 'answered', () => 'aborted');
+    await until(() => queue.consumerCount() === 1, 'the receive waiting');
+    const abortedAt = Date.now();
+    abort.abort();
+    assert.equal(await abandoned, 'aborted');
+    await until(() => queue.consumerCount() === 0, 'the abandoned receive leaving the queue');
+    assert.ok(Date.now() - abortedAt < 2000, 'it did not wait out its 20 s');
+    assert.deepEqual(answers, []);
+    const live = sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 10 }));
+    await until(() => queue.consumerCount() === 1, 'a live receive waiting');
+    await sqs.send(batch(QueueUrl, 'after', 3));
+    assert.deepEqual((await live).Messages?.map((m) => m.Body), ['after-0', 'after-1', 'after-2']);
   });
 });
