@@ -44,7 +44,7 @@ export const receiveMessage: ActionHandler = async (door, call) => {
   const outcome = await receiveEntries(queue, call.owner, door.nextReceiveTag(), max, wait * 1000, call.client);
   if (outcome.entries.length === 0) return {};
   const now = Date.now();
-  const held = outcome.entries.map((entry) => door.inFlight.add(queue, entry, visibility));
+  const held = door.inFlight.addAll(queue, outcome.entries, visibility);
   const messages = held.map((m) => render(door, m.entry, m.handle, wanted, now));
   if (fifo && attemptId !== undefined) door.attemptsOf(queue).set(attemptId, { held, messages, visibilitySeconds: visibility });
   return { Messages: messages };
