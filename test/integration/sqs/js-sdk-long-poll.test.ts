@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { CreateQueueCommand, ReceiveMessageCommand, SendMessageBatchCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
-import { startSqs, type TestSqs } from '../../helpers/sqs.js';
+import { describe, it } from 'node:test';
+import { CreateQueueCommand, ReceiveMessageCommand, SendMessageBatchCommand, type Message } from '@aws-sdk/client-sqs';
+import { sqsPerSuite } from '../../helpers/sqs.js';
 
 /**
  * Waiting receives: a batch send fills one waiting ReceiveMessage up to its MaxNumberOfMessages
@@ -9,20 +9,14 @@ import { startSqs, type TestSqs } from '../../helpers/sqs.js';
  * client that goes away stops waiting at once.
  */
 describe('SQS long polls (@aws-sdk/client-sqs)', () => {
-  let t: TestSqs;
-  let sqs: SQSClient;
-  before(async () => {
-    t = await startSqs();
-    sqs = t.client();
-  });
-  after(() => t.close());
+  const door = sqsPerSuite();
 
   async function waitingReceives(name: string, count: number): Promise<{ QueueUrl: string; answers: Promise<Message[]>[] }> {
-    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name }));
+    const { QueueUrl } = await door.sqs.send(new CreateQueueCommand({ QueueName: name }));
     const answers = Array.from({ length: count }, () =>
-      sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 10 })).then((r) => r.Messages ?? []),
+      door.sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 10 })).then((r) => r.Messages ?? []),
     );
-    const queue = t.broker.broker.getVhost('/')!.getQueue(name)!;
+    const queue = door.t.broker.broker.getVhost('/')!.getQueue(name)!;
     await until(() => queue.consumerCount() >= count, `${count} receives waiting`);
     return { QueueUrl: QueueUrl!, answers };
   }
@@ -39,12 +33,12 @@ describe('SQS long polls (@aws-sdk/client-sqs)', () => {
 
   it('a SendMessageBatch of 10 reaches one waiting receive with MaxNumberOfMessages 10, whole and in order', async () => {
     const { QueueUrl, answers } = await waitingReceives('batch-fills-one', 3);
-    await sqs.send(batch(QueueUrl, 'first', 10));
+    await door.sqs.send(batch(QueueUrl, 'first', 10));
     const first = await Promise.race(answers);
     assert.deepEqual(first.map((m) => m.Body), Array.from({ length: 10 }, (_, i) => `first-${i}`));
     // The two others are still waiting: the next batch goes to one of them, then the last one gets the third.
-    await sqs.send(batch(QueueUrl, 'second', 10));
-    await sqs.send(batch(QueueUrl, 'third', 4));
+    await door.sqs.send(batch(QueueUrl, 'second', 10));
+    await door.sqs.send(batch(QueueUrl, 'third', 4));
     const all = await Promise.all(answers);
     const sizes = all.map((messages) => messages.length).sort((a, b) => a - b);
     assert.deepEqual(sizes, [4, 10, 10], 'every waiter got messages, each a whole batch');
@@ -55,7 +49,7 @@ describe('SQS long polls (@aws-sdk/client-sqs)', () => {
   it('more messages than one receive takes: the rest go to the other waiters', async () => {
     const { QueueUrl, answers } = await waitingReceives('batch-overflows', 2);
     // Two batches sent together are 20 messages for two waiters of 10 each.
-    await Promise.all([sqs.send(batch(QueueUrl, 'a', 10)), sqs.send(batch(QueueUrl, 'b', 10))]);
+    await Promise.all([door.sqs.send(batch(QueueUrl, 'a', 10)), door.sqs.send(batch(QueueUrl, 'b', 10))]);
     const all = await Promise.all(answers);
     assert.deepEqual(all.map((messages) => messages.length), [10, 10]);
     assert.equal(new Set(all.flat().map((m) => m.Body)).size, 20);
@@ -63,9 +57,9 @@ describe('SQS long polls (@aws-sdk/client-sqs)', () => {
 
   it('a client that goes away during a long poll leaves the queue at once; the next message goes to a live receive', async () => {
     const { QueueUrl, answers } = await waitingReceives('client-gone', 0);
-    const queue = t.broker.broker.getVhost('/')!.getQueue('client-gone')!;
+    const queue = door.t.broker.broker.getVhost('/')!.getQueue('client-gone')!;
     const abort = new AbortController();
-    const abandoned = sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 20 }), { abortSignal: abort.signal }).then(() => 'answered', () => 'aborted');
+    const abandoned = door.sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 20 }), { abortSignal: abort.signal }).then(() => 'answered', () => 'aborted');
     await until(() => queue.consumerCount() === 1, 'the receive waiting');
     const abortedAt = Date.now();
     abort.abort();
@@ -73,9 +67,9 @@ describe('SQS long polls (@aws-sdk/client-sqs)', () => {
     await until(() => queue.consumerCount() === 0, 'the abandoned receive leaving the queue');
     assert.ok(Date.now() - abortedAt < 2000, 'it did not wait out its 20 s');
     assert.deepEqual(answers, []);
-    const live = sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 10 }));
+    const live = door.sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 10 }));
     await until(() => queue.consumerCount() === 1, 'a live receive waiting');
-    await sqs.send(batch(QueueUrl, 'after', 3));
+    await door.sqs.send(batch(QueueUrl, 'after', 3));
     assert.deepEqual((await live).Messages?.map((m) => m.Body), ['after-0', 'after-1', 'after-2']);
   });
 });
