@@ -95,8 +95,17 @@ async function run(options: RoleOptions): Promise<unknown> {
     const samples: number[] = [];
     // Go on until the senders stopped and nothing came for 1 s, so a server that fell behind shows its backlog's latency.
     let lastGot = now();
+    const draining = (): boolean => !running() && now() - lastGot >= 1000;
+    // Then the long polls still waiting (up to 20 s) are cut off: their sockets close, which ends them at once.
+    let drained = false;
+    const cutOff = setInterval(() => {
+      if (!draining()) return;
+      drained = true;
+      clearInterval(cutOff);
+      sqs.destroy();
+    }, 100);
     await Promise.all(Array.from({ length: options.loops }, async () => {
-      while (running() || now() - lastGot < 1000) {
+      while (!draining()) {
         try {
           const got = await sqs.call<ReceiveAnswer>('ReceiveMessage', { QueueUrl: options.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: running() ? 20 : 1 });
           const at = now();
@@ -108,13 +117,15 @@ async function run(options: RoleOptions): Promise<unknown> {
             if (sentAt >= options.sampleFrom) samples.push(at - sentAt);
           }
           deleted(messages.length);
-          void deleteAll(messages).catch(failed);
+          void deleteAll(messages).catch((error: unknown) => drained || failed(error));
         } catch (error) {
+          if (drained) return;
           failed(error);
           await sleep(10);
         }
       }
     }));
+    clearInterval(cutOff);
     sqs.destroy();
     return { samples, errors, firstError };
   }
