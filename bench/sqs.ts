@@ -6,7 +6,8 @@
  *     ReceiveMessage(10, long poll 1 s) + DeleteMessageBatch; messages deleted per second over the
  *     window (producers hold back once 5,000 messages wait, so the queue stays short).
  *   - latency: SendMessage at a fixed rate (default 1,000 msg/s) while receives wait (WaitTimeSeconds
- *     20); time from just before SendMessage to the waiting ReceiveMessage returning it, p50/p99.
+ *     20); time from just before SendMessage to the waiting ReceiveMessage returning it, p50/p99 over
+ *     the messages sent after the first second (warm-up: sockets opening, JIT), for `--duration` seconds.
  * The load is bench/sqs/lean-client.ts (SigV4-signed JSON 1.0 over keep-alive sockets) in worker
  * threads (bench/sqs/load-worker.ts): the SDK itself tops out at a few hundred calls per second per
  * process, which made the previous run measure the client. Every server runs in a child process of
@@ -17,11 +18,12 @@
  *   npx tsc -p . && node dist/bench/sqs.js [--duration 5] [--rate 1000] [--rounds 1]
  *       [--targets warren,warren-periodic,fauxqs,local-aws-sqs] [--producers 2] [--consumers 2] [--loops 8]
  *       [--warren-args='--cpu-prof --cpu-prof-dir=/tmp/prof']   (node flags for Warren's process)
+ *       [--baseline DIR]   (an earlier build, bench/baseline.sh REV DIR: targets warren-baseline, warren-baseline-periodic)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
@@ -72,12 +74,12 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-function warren(name: string, extra: string[], nodeArgs: () => string[]): Target {
+function warren(name: string, extra: string[], nodeArgs: () => string[], main = 'dist/src/cli/main.js'): Target {
   return {
     name,
     async start() {
       const dataDir = mkdtempSync(join(tmpdir(), 'warren-sqs-bench-'));
-      const child = spawn(process.execPath, [...nodeArgs(), 'dist/src/cli/main.js', 'server', '--amqp-host', '127.0.0.1', '--amqp-port', '0', '--http-host', '127.0.0.1', '--http-port', '0', '--sqs-host', '127.0.0.1', '--sqs-port', '0', '--data-dir', dataDir, '--log-level', 'info', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [...nodeArgs(), main, 'server', '--amqp-host', '127.0.0.1', '--amqp-port', '0', '--http-host', '127.0.0.1', '--http-port', '0', '--sqs-host', '127.0.0.1', '--sqs-port', '0', '--data-dir', dataDir, '--log-level', 'info', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
       const [, port] = await waitForLine(child, /SQS listening on \S+?:(\d+)/);
       return {
         endpoint: `http://127.0.0.1:${port}`,
@@ -102,6 +104,16 @@ function emulator(name: string): Target {
     },
   };
 }
+
+const HELP = `node dist/bench/sqs.js [options]   (npm run bench:sqs:emulators once for fauxqs and local-aws-sqs)
+  --duration S     seconds measured per phase (default 5); latency runs 1 s of warm-up before them, not sampled
+  --rate N         SendMessage per second in the latency phase (default 1000; 0 skips it)
+  --rounds N       rounds over the targets (default 1)
+  --targets LIST   warren,warren-periodic,fauxqs,local-aws-sqs (default all; with --baseline also
+                   warren-baseline,warren-baseline-periodic)
+  --producers N --consumers N --loops N   load worker threads and concurrent calls per thread (2, 2, 8)
+  --warren-args '...'   node flags for Warren's process (e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof')
+  --baseline DIR   an earlier Warren build (bench/baseline.sh REV DIR) to run beside this one`;
 
 const now = (): number => performance.timeOrigin + performance.now();
 
@@ -137,13 +149,13 @@ interface WorkerResult {
   samples?: number[];
 }
 
-function startRoles(roles: Array<Pick<RoleOptions, 'role' | 'loops'>>, server: Server, queueUrl: string, rate: number, backlog: number): { counters: Int32Array; stopAt: Float64Array; done: Promise<WorkerResult[]> } {
+function startRoles(roles: Array<Pick<RoleOptions, 'role' | 'loops'>>, server: Server, queueUrl: string, rate: number, backlog: number, sampleFrom = 0): { counters: Int32Array; stopAt: Float64Array; done: Promise<WorkerResult[]> } {
   const countersBuffer = new SharedArrayBuffer(12);
   const stopBuffer = new SharedArrayBuffer(8);
   const stopAt = new Float64Array(stopBuffer);
   stopAt[0] = Infinity;
   const done = Promise.all(roles.map((r) => new Promise<WorkerResult>((resolve, reject) => {
-    const data: RoleOptions = { ...r, endpoint: server.endpoint, credentials: server.credentials, queueUrl, rate, backlog, counters: countersBuffer, stopAt: stopBuffer };
+    const data: RoleOptions = { ...r, endpoint: server.endpoint, credentials: server.credentials, queueUrl, rate, backlog, sampleFrom, counters: countersBuffer, stopAt: stopBuffer };
     const worker = new Worker(new URL('./sqs/load-worker.js', import.meta.url), { workerData: data });
     worker.once('message', (m: WorkerResult) => {
       resolve(m);
@@ -183,9 +195,12 @@ async function throughput(server: Server, queueUrl: string, seconds: number, pro
   return { rate: deleted / elapsed, serverCpuUs, clientCpuUs, perReceive: deleted / Math.max(1, receives), errors: summarizeErrors(results) };
 }
 
+/** Messages sent in the latency phase's first second are not sampled: sockets open and the JIT warms then. */
+const LATENCY_WARM_UP_MS = 1000;
+
 async function latency(server: Server, queueUrl: string, seconds: number, rate: number, loops: number): Promise<{ p50: number; p99: number; samples: number; sent: number; errors: string }> {
-  const run = startRoles([{ role: 'receive-latency', loops }, { role: 'send-rate', loops: 1 }], server, queueUrl, rate, 0);
-  await sleep(seconds * 1000);
+  const run = startRoles([{ role: 'receive-latency', loops }, { role: 'send-rate', loops: 1 }], server, queueUrl, rate, 0, now() + LATENCY_WARM_UP_MS);
+  await sleep(LATENCY_WARM_UP_MS + seconds * 1000);
   run.stopAt[0] = now();
   const results = await run.done;
   const samples = results.flatMap((r) => r.samples ?? []).sort((a, b) => a - b);
@@ -224,8 +239,14 @@ async function main(): Promise<void> {
       consumers: { type: 'string', default: '2' },
       loops: { type: 'string', default: '8' },
       'warren-args': { type: 'string', default: '' },
+      baseline: { type: 'string' },
+      help: { type: 'boolean', default: false },
     },
   });
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
   const warrenNodeArgs = (): string[] => values['warren-args'].split(' ').filter((a) => a !== '');
   const targets: Record<string, Target> = {
     warren: warren('Warren', [], warrenNodeArgs),
@@ -233,6 +254,12 @@ async function main(): Promise<void> {
     fauxqs: emulator('fauxqs'),
     'local-aws-sqs': emulator('local-aws-sqs'),
   };
+  if (values.baseline !== undefined) {
+    const main = join(resolve(values.baseline), 'dist/src/cli/main.js');
+    if (!existsSync(main)) throw new Error(`${main} does not exist: build the baseline first (bench/baseline.sh REV ${values.baseline})`);
+    targets['warren-baseline'] = warren('Warren (baseline)', [], warrenNodeArgs, main);
+    targets['warren-baseline-periodic'] = warren('Warren (baseline, --store-sync periodic)', ['--store-sync', 'periodic'], warrenNodeArgs, main);
+  }
   const seconds = Number(values.duration);
   const rate = Number(values.rate);
   const loops = Number(values.loops);
@@ -264,7 +291,7 @@ async function main(): Promise<void> {
       console.log(rows[rows.length - 1]);
     }
   }
-  console.log(`\n| server | round | send+receive+delete msg/s | server CPU us/msg | load client CPU us/msg | latency p50 ms @${rate}/s | p99 ms | samples | load (1/5/15 min) before -> after | notes |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n${rows.join('\n')}`);
+  console.log(`\n| server | round | send+receive+delete msg/s | server CPU us/msg | load client CPU us/msg | latency p50 ms @${rate}/s | p99 ms (after 1 s warm-up) | samples | load (1/5/15 min) before -> after | notes |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n${rows.join('\n')}`);
 }
 
 void main();

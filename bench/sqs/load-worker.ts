@@ -9,7 +9,7 @@
  *   consume          `loops` concurrent ReceiveMessage(10, WaitTimeSeconds 1) + DeleteMessageBatch
  *   send-rate        SendMessage at `rate` per second, each body the wall-clock ms just before the call
  *   receive-latency  `loops` concurrent ReceiveMessage(10, WaitTimeSeconds 20) + DeleteMessageBatch;
- *                    records now - body for every message received inside the window
+ *                    records now - body for every message sent at or after `sampleFrom` (warm-up excluded)
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
@@ -23,6 +23,8 @@ export interface RoleOptions {
   loops: number;
   rate: number;
   backlog: number;
+  /** Wall-clock ms: receive-latency samples only messages sent from then on. */
+  sampleFrom: number;
   counters: SharedArrayBuffer;
   /** Wall-clock ms (performance.timeOrigin + now) the load stops at; the main thread sets it through `stop`. */
   stopAt: SharedArrayBuffer;
@@ -93,23 +95,37 @@ async function run(options: RoleOptions): Promise<unknown> {
     const samples: number[] = [];
     // Go on until the senders stopped and nothing came for 1 s, so a server that fell behind shows its backlog's latency.
     let lastGot = now();
+    const draining = (): boolean => !running() && now() - lastGot >= 1000;
+    // Then the long polls still waiting (up to 20 s) are cut off: their sockets close, which ends them at once.
+    let drained = false;
+    const cutOff = setInterval(() => {
+      if (!draining()) return;
+      drained = true;
+      clearInterval(cutOff);
+      sqs.destroy();
+    }, 100);
     await Promise.all(Array.from({ length: options.loops }, async () => {
-      while (running() || now() - lastGot < 1000) {
+      while (!draining()) {
         try {
           const got = await sqs.call<ReceiveAnswer>('ReceiveMessage', { QueueUrl: options.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: running() ? 20 : 1 });
           const at = now();
           const messages = got.Messages ?? [];
           if (messages.length === 0) continue;
           lastGot = at;
-          for (const m of messages) samples.push(at - Number(m.Body));
+          for (const m of messages) {
+            const sentAt = Number(m.Body);
+            if (sentAt >= options.sampleFrom) samples.push(at - sentAt);
+          }
           deleted(messages.length);
-          void deleteAll(messages).catch(failed);
+          void deleteAll(messages).catch((error: unknown) => drained || failed(error));
         } catch (error) {
+          if (drained) return;
           failed(error);
           await sleep(10);
         }
       }
     }));
+    clearInterval(cutOff);
     sqs.destroy();
     return { samples, errors, firstError };
   }

@@ -35,6 +35,12 @@ export interface Consumer {
   readonly arguments: FieldTable;
   readonly owner: SessionOwner;
   /**
+   * Takes deliveries in batches (an SQS ReceiveMessage answers once, with up to N messages): dispatch
+   * keeps handing it entries while it can take, before round-robin moves on to the next consumer of its
+   * priority level. Unset: one entry per consumer in turn (AMQP's round-robin).
+   */
+  readonly fillsBatch?: boolean;
+  /**
    * Whether one more delivery may be made now: prefetch (per consumer and per channel), channel flow,
    * socket back-pressure. When this turns true again the consumer side calls `queue.resumeDispatch()`.
    */

@@ -6,6 +6,7 @@ import type { VHost } from '../broker/vhost.js';
 import { SessionAccess } from '../session/access.js';
 import type { ConnectionView } from '../session/views.js';
 import type { AccessKey, AccessKeyStore } from './access-keys.js';
+import type { ClientGone } from './client-gone.js';
 import { accountOf, parseQueueUrl, type AccountMap } from './addresses.js';
 import { sqsError } from './errors.js';
 import { ExpiringMap, FIFO_INTERVAL_MS, type ReceiveAttempt, type SentRecord } from './fifo-memory.js';
@@ -24,8 +25,8 @@ export interface SqsCall {
   readonly host: string;
   /** The client's row in /api/connections (clients.ts): the owner of what the call declares or consumes. */
   readonly owner: ConnectionView;
-  /** Aborted when the client goes away (a long poll then returns what it took). */
-  readonly aborted: AbortSignal;
+  /** Whether the client went away while the call waited (a long poll then gives back what it took). */
+  readonly client: ClientGone;
 }
 
 /** The exchange delayed sends go through, one per vhost. */

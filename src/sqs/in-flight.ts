@@ -29,10 +29,12 @@ export type ReceiptLookup = { kind: 'live'; message: InFlightMessage } | { kind:
  * entry goes back through `queue.reject(entry, true)`: redelivered, counted against the queue's
  * delivery limit (RedrivePolicy), and dispatched at once to any waiting ReceiveMessage.
  *
- * A receipt handle is `<vhost> <queue> <id>` plus an HMAC under the door's secret (kept in the data
- * dir, so handles outlive a restart): a forged or mangled handle is ReceiptHandleIsInvalid; a genuine
- * one whose message is no longer in flight (deleted, or visible again) is stale, which DeleteMessage
- * accepts silently as SQS does.
+ * A receipt handle is `<id>.<scope>.<mac>`: the scope names the epoch, vhost, queue and the ids one
+ * receive handed out (consecutive: `first`, `count`), the mac is an HMAC of the scope under the door's
+ * secret (kept in the data dir, so handles outlive a restart). One HMAC per receive, not per message;
+ * the id in front finds a live message without decoding anything. A forged or mangled handle (a bad
+ * mac, an id outside its receive's range) is ReceiptHandleIsInvalid; a genuine one whose message is no
+ * longer in flight (deleted, or visible again) is stale, which DeleteMessage accepts silently as SQS does.
  */
 export class InFlightTable {
   private readonly messages = new Map<number, InFlightMessage>();
@@ -52,15 +54,22 @@ export class InFlightTable {
     return n;
   }
 
-  /** Tracks a received entry; returns what the table holds of it (its `handle` is the receipt handle). */
-  add(queue: QueueView, entry: QueueEntry, visibilitySeconds: number): InFlightMessage {
-    const id = this.nextId++;
+  /** Tracks the entries one receive took; returns what the table holds of them (each `handle` is its receipt handle). */
+  addAll(queue: QueueView, entries: readonly QueueEntry[], visibilitySeconds: number): InFlightMessage[] {
+    const first = this.nextId;
+    this.nextId += entries.length;
+    const scope = this.scopeFor(queue, first, entries.length);
     const now = Date.now();
-    const message: InFlightMessage = { id, queue, entry, receivedAt: now, handle: this.handleFor(queue, id), changed: false, deadline: now, timer: undefined };
-    this.messages.set(id, message);
-    // Even for 0 s: a message must not come back inside the receive that is handing it out.
-    this.arm(message, visibilitySeconds);
-    return message;
+    const held: InFlightMessage[] = [];
+    for (let i = 0; i < entries.length; i++) {
+      const id = first + i;
+      const message: InFlightMessage = { id, queue, entry: entries[i]!, receivedAt: now, handle: `${id}.${scope}`, changed: false, deadline: now, timer: undefined };
+      this.messages.set(id, message);
+      // Even for 0 s: a message must not come back inside the receive that is handing it out.
+      this.arm(message, visibilitySeconds);
+      held.push(message);
+    }
+    return held;
   }
 
   lookup(handle: unknown, queue: QueueView): ReceiptLookup {
@@ -124,9 +133,10 @@ export class InFlightTable {
     return true;
   }
 
-  private handleFor(queue: QueueView, id: number): string {
-    const body = `${this.epoch}\n${queue.vhost.name}\n${queue.name}\n${id}`;
-    return `${Buffer.from(body).toString('base64url')}.${this.mac(body)}`;
+  /** `<scope>.<mac>` of one receive's handles. */
+  private scopeFor(queue: QueueView, first: number, count: number): string {
+    const scope = Buffer.from(`${this.epoch}\n${queue.vhost.name}\n${queue.name}\n${first}\n${count}`).toString('base64url');
+    return `${scope}.${this.mac(scope)}`;
   }
 
   /**
@@ -136,10 +146,8 @@ export class InFlightTable {
   private liveByHandle(handle: unknown, queue: QueueView): InFlightMessage | undefined {
     if (typeof handle !== 'string' || handle.length > 1024) return undefined;
     const dot = handle.indexOf('.');
-    if (dot < 0) return undefined;
-    const body = Buffer.from(handle.slice(0, dot), 'base64url').toString();
-    const id = Number(body.slice(body.lastIndexOf('\n') + 1));
-    const message = Number.isInteger(id) ? this.messages.get(id) : undefined;
+    const id = dot > 0 && dot <= 15 ? Number(handle.slice(0, dot)) : NaN;
+    const message = Number.isSafeInteger(id) ? this.messages.get(id) : undefined;
     if (message === undefined || message.queue !== queue || message.handle.length !== handle.length) return undefined;
     // Constant-time, so response times tell nothing of how much of a guessed handle was right.
     return timingSafeEqual(Buffer.from(message.handle), Buffer.from(handle)) ? message : undefined;
@@ -148,19 +156,20 @@ export class InFlightTable {
   private verify(handle: unknown, queue: QueueView): number {
     const invalid = (): Error => sqsError('ReceiptHandleIsInvalid', `The input receipt handle "${String(handle).slice(0, 200)}" is not a valid receipt handle.`);
     if (typeof handle !== 'string' || handle.length > 1024) throw invalid();
-    const dot = handle.indexOf('.');
-    if (dot < 0) throw invalid();
-    const body = Buffer.from(handle.slice(0, dot), 'base64url').toString();
-    const mac = Buffer.from(handle.slice(dot + 1));
-    const expected = Buffer.from(this.mac(body));
-    if (mac.length !== expected.length || !timingSafeEqual(mac, expected)) throw invalid();
-    const [epoch, vhost, name, id] = body.split('\n');
-    if (vhost !== queue.vhost.name || name !== queue.name || id === undefined) throw invalid();
-    return epoch === this.epoch ? Number(id) : 0; // 0: no message has it (stale)
+    const [idText, scope, mac, extra] = handle.split('.');
+    if (idText === undefined || scope === undefined || mac === undefined || extra !== undefined) throw invalid();
+    const given = Buffer.from(mac);
+    const expected = Buffer.from(this.mac(scope));
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid();
+    const [epoch, vhost, name, firstText, countText] = Buffer.from(scope, 'base64url').toString().split('\n');
+    const id = /^\d{1,15}$/.test(idText) ? Number(idText) : NaN;
+    const first = Number(firstText);
+    if (vhost !== queue.vhost.name || name !== queue.name || !(id >= first && id < first + Number(countText))) throw invalid();
+    return epoch === this.epoch ? id : 0; // 0: no message has it (stale)
   }
 
-  private mac(body: string): string {
-    return createHmac('sha256', this.secret).update(body).digest('base64url').slice(0, 22);
+  private mac(scope: string): string {
+    return createHmac('sha256', this.secret).update(scope).digest('base64url').slice(0, 22);
   }
 }
 

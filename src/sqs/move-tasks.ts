@@ -172,6 +172,9 @@ export class MoveTask implements MoveTaskRecord {
       return;
     }
     barriers.waitAll((lost) => {
+      // The door closed meanwhile (the store may be closed too): the originals stay, and come back with
+      // the copies after a restart (duplicated, never lost).
+      if (this.halted) return;
       if (lost) {
         this.source.requeue(taken);
         return this.fail('Moved messages could not be stored.');

@@ -31,7 +31,8 @@ interface LegacyFile {
  * follows every change (an import, a cluster peer) through the parameters' change events.
  */
 export class QueueRegistry {
-  private readonly mirror = new Map<string, SqsQueueRecord>();
+  /** vhost -> queue name -> record: two lookups, no key string built per request. */
+  private readonly mirror = new Map<string, Map<string, SqsQueueRecord>>();
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -40,14 +41,27 @@ export class QueueRegistry {
     private readonly legacyFile: string | undefined,
   ) {
     if (!parameters.hasComponent(SQS_QUEUE_COMPONENT)) parameters.registerComponent({ name: SQS_QUEUE_COMPONENT, validate: validateRecord });
-    for (const p of parameters.list({ component: SQS_QUEUE_COMPONENT })) this.mirror.set(key(p.vhost, p.name), p.value as SqsQueueRecord);
+    for (const p of parameters.list({ component: SQS_QUEUE_COMPONENT })) this.mirrorSet(p.vhost, p.name, p.value as SqsQueueRecord);
     this.unsubscribe = parameters.onChange((change) => {
       if (change.kind !== 'set' && change.kind !== 'deleted') return;
       const p = change.parameter;
       if (p.component !== SQS_QUEUE_COMPONENT) return;
-      if (change.kind === 'set') this.mirror.set(key(p.vhost, p.name), p.value as SqsQueueRecord);
-      else this.mirror.delete(key(p.vhost, p.name));
+      if (change.kind === 'set') this.mirrorSet(p.vhost, p.name, p.value as SqsQueueRecord);
+      else this.mirrorDelete(p.vhost, p.name);
     });
+  }
+
+  private mirrorSet(vhost: string, name: string, record: SqsQueueRecord): void {
+    let queues = this.mirror.get(vhost);
+    if (queues === undefined) this.mirror.set(vhost, (queues = new Map()));
+    queues.set(name, record);
+  }
+
+  private mirrorDelete(vhost: string, name: string): void {
+    const queues = this.mirror.get(vhost);
+    if (queues === undefined) return;
+    queues.delete(name);
+    if (queues.size === 0) this.mirror.delete(vhost);
   }
 
   /** Moves the records of an older version's queues.json into parameters (those not there already). */
@@ -69,7 +83,7 @@ export class QueueRegistry {
   }
 
   get(vhost: string, name: string): SqsQueueRecord | undefined {
-    return this.mirror.get(key(vhost, name));
+    return this.mirror.get(vhost)?.get(name);
   }
 
   put(vhost: string, name: string, record: SqsQueueRecord): void {
@@ -83,10 +97,6 @@ export class QueueRegistry {
   close(): void {
     this.unsubscribe();
   }
-}
-
-function key(vhost: string, name: string): string {
-  return `${vhost}\u0000${name}`;
 }
 
 /** A record set through the parameters API or an import must be what the door itself would store. */

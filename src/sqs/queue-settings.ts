@@ -30,12 +30,39 @@ export function recordOf(door: SqsDoor, queue: QueueView): SqsQueueRecord {
   return { attributes: defaultsFor(isFifo(queue)), tags: {}, created: now, modified: now };
 }
 
-export function defaultsFor(fifo: boolean): QueueAttributes {
-  return fifo ? { ...DEFAULT_ATTRIBUTES, ...FIFO_DEFAULTS } : { ...DEFAULT_ATTRIBUTES };
+const STANDARD_DEFAULTS: Readonly<QueueAttributes> = Object.freeze({ ...DEFAULT_ATTRIBUTES });
+const FIFO_QUEUE_DEFAULTS: Readonly<QueueAttributes> = Object.freeze({ ...DEFAULT_ATTRIBUTES, ...FIFO_DEFAULTS });
+
+/** What the message actions read of a queue's attributes, parsed once per request. */
+export interface MessageSettings {
+  readonly fifo: boolean;
+  readonly visibilitySeconds: number;
+  readonly waitSeconds: number;
+  readonly delaySeconds: number;
+  readonly maximumMessageSize: number;
+  readonly contentBasedDeduplication: boolean;
+  /** DeduplicationScope messageGroup: deduplication ids count per message group. */
+  readonly deduplicationPerGroup: boolean;
 }
 
-export function numberAttribute(record: SqsQueueRecord, name: keyof typeof DEFAULT_ATTRIBUTES): number {
-  return Number(record.attributes[name] ?? DEFAULT_ATTRIBUTES[name]);
+export function messageSettings(door: SqsDoor, queue: QueueView): MessageSettings {
+  const fifo = isFifo(queue);
+  // Queues made by other doors have no record: AWS's defaults, without building one.
+  const attributes = door.registry.get(queue.vhost.name, queue.name)?.attributes ?? (fifo ? FIFO_QUEUE_DEFAULTS : STANDARD_DEFAULTS);
+  const number = (name: keyof typeof DEFAULT_ATTRIBUTES): number => Number(attributes[name] ?? DEFAULT_ATTRIBUTES[name]);
+  return {
+    fifo,
+    visibilitySeconds: number('VisibilityTimeout'),
+    waitSeconds: number('ReceiveMessageWaitTimeSeconds'),
+    delaySeconds: number('DelaySeconds'),
+    maximumMessageSize: number('MaximumMessageSize'),
+    contentBasedDeduplication: attributes['ContentBasedDeduplication'] === 'true',
+    deduplicationPerGroup: attributes['DeduplicationScope'] === 'messageGroup',
+  };
+}
+
+export function defaultsFor(fifo: boolean): QueueAttributes {
+  return fifo ? { ...DEFAULT_ATTRIBUTES, ...FIFO_DEFAULTS } : { ...DEFAULT_ATTRIBUTES };
 }
 
 /** A parsed, checked RedrivePolicy: the dead-letter queue and the receives allowed before moving there. */

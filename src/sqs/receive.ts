@@ -2,6 +2,7 @@ import type { Consumer, ConsumerDetails, QueueEntry } from '../broker/front-door
 import type { ConnectionView } from '../session/views.js';
 import type { FieldTable } from '../broker/message.js';
 import type { QueueView } from '../broker/queue-view.js';
+import type { ClientGone } from './client-gone.js';
 
 /**
  * One ReceiveMessage call as a consumer of the core's queue: it can take until it holds
@@ -16,6 +17,8 @@ class ReceiveConsumer implements Consumer {
   readonly exclusive = false;
   readonly priority = 0;
   readonly arguments: FieldTable = {};
+  /** What arrives while receives wait fills one of them up to MaxNumberOfMessages, not one each. */
+  readonly fillsBatch = true;
   readonly entries: QueueEntry[] = [];
   done = false;
   cancelled = false;
@@ -51,22 +54,18 @@ class ReceiveConsumer implements Consumer {
     this.wake?.();
   }
 
-  /** Resolves on the first delivery (plus the rest of its turn), a cancel, or after `ms`. */
-  /** The abort signal, once waiting asked for it (a receive that answers at once never makes one). */
-  signal: AbortSignal | undefined;
-
-  waitFor(ms: number, abortSignal: (() => AbortSignal) | undefined): Promise<void> {
+  /** Resolves on the first delivery (plus the rest of its turn), a cancel, the client going away, or after `ms`. */
+  waitFor(ms: number, client: ClientGone | undefined): Promise<void> {
     if (this.entries.length > 0 || this.cancelled || ms <= 0) return Promise.resolve();
-    const aborted = (this.signal = abortSignal?.());
     return new Promise((resolve) => {
       const timer = setTimeout(finish, ms);
       function finish(): void {
         clearTimeout(timer);
-        aborted?.removeEventListener('abort', finish);
+        client?.stop();
         resolve();
       }
       this.wake = finish;
-      aborted?.addEventListener('abort', finish, { once: true });
+      client?.watch(finish);
     });
   }
 }
@@ -79,11 +78,10 @@ export interface ReceiveOutcome {
 
 /**
  * Receives up to `max` entries from `queue`, waiting up to `waitMs` for the first (long polling).
- * The entries come back unacked: the caller tracks their visibility. `aborted` gives the signal of the
- * client going away, asked for only when the receive has to wait; if it fires, what was received is
- * returned to the queue.
+ * The entries come back unacked: the caller tracks their visibility. If the client goes away while the
+ * receive waits, what was received is returned to the queue.
  */
-export async function receiveEntries(queue: QueueView, owner: ConnectionView, tag: string, max: number, waitMs: number, aborted?: () => AbortSignal): Promise<ReceiveOutcome> {
+export async function receiveEntries(queue: QueueView, owner: ConnectionView, tag: string, max: number, waitMs: number, client?: ClientGone): Promise<ReceiveOutcome> {
   const consumer = new ReceiveConsumer(tag, owner, max);
   queue.addConsumer(consumer); // dispatches what is receivable now, synchronously
   try {
@@ -92,12 +90,12 @@ export async function receiveEntries(queue: QueueView, owner: ConnectionView, ta
       await queue.whenHeadLoaded(false);
       queue.resumeDispatch();
     }
-    await consumer.waitFor(waitMs, aborted);
+    await consumer.waitFor(waitMs, client);
   } finally {
     consumer.done = true;
     if (!queue.deleted) queue.removeConsumer(consumer);
   }
-  if (consumer.signal?.aborted === true && consumer.entries.length > 0) {
+  if (client?.gone === true && consumer.entries.length > 0) {
     queue.requeue(consumer.entries);
     return { entries: [], cancelled: consumer.cancelled };
   }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { isLoopbackAddress } from '../auth/loopback.js';
 import type { UserRegistry } from '../auth/users.js';
@@ -8,6 +9,7 @@ import type { Broker } from '../broker/broker.js';
 import type { ConnectionView, ListenAddress, Listener } from '../session/views.js';
 import { join } from 'node:path';
 import { AccessKeyStore } from './access-keys.js';
+import { ClientGone } from './client-gone.js';
 import { SqsClients } from './clients.js';
 import { ACTIONS } from './actions/index.js';
 import type { AccountMap } from './addresses.js';
@@ -18,10 +20,13 @@ import { decodeQueryRequest, encodeXmlError, encodeXmlResult } from './protocol/
 import type { SqsRequest } from './protocol/request.js';
 import { MoveTaskStore } from './move-tasks.js';
 import { QueueRegistry } from './queue-registry.js';
+import { readBody } from './request-body.js';
 import { parseAuthorization, SigningKeyCache } from './sigv4.js';
 
 /** A SendMessageBatch of 1 MiB, form-encoded (up to 3 bytes per byte), with room for the rest. */
 const BODY_LIMIT = 4 * 1024 * 1024;
+/** Idle keep-alive sockets stay this long (the SDKs reuse theirs; Node's default of 5 s is short for them). */
+const KEEP_ALIVE_MS = 72_000;
 
 export interface SqsAccessKeyConfig {
   accessKeyId: string;
@@ -47,7 +52,8 @@ export interface SqsListenerOptions {
 }
 
 /**
- * The SQS front door: an HTTP listener (fastify) that decodes both wire protocols (JSON 1.0 with
+ * The SQS front door: an HTTP listener (node:http; every request is one call at any path, so there
+ * is nothing to route, and a framework's per-request layers were a tenth of the door's CPU) that decodes both wire protocols (JSON 1.0 with
  * X-Amz-Target, and the query protocol with XML answers), authenticates every request with SigV4
  * against the access keys of Warren users, and dispatches to one handler per action (actions/).
  * SQS has no connections (each request stands alone): /api/connections shows one row per client
@@ -59,8 +65,9 @@ export class SqsListener implements Listener {
   private readonly registry: QueueRegistry;
   private readonly moveTasks: MoveTaskStore;
   private door: SqsDoor | undefined;
-  private app: FastifyInstance | undefined;
-  private readonly waiting = new Set<AbortController>();
+  private server: Server | undefined;
+  /** Calls waiting for messages (long polls), ended when the door closes. */
+  private readonly waiting = new Set<ClientGone>();
   private blocked: string | undefined;
   private readonly signingKeys = new SigningKeyCache();
   private readonly clients = new SqsClients();
@@ -90,33 +97,33 @@ export class SqsListener implements Listener {
     this.door = new SqsDoor(this.broker, this.users, this.keys, this.registry, accounts, this.logger, this.moveTasks, earlierTasks);
     if (earlierTasks.length > 0) this.moveTasks.save(() => this.door!.moveTasks.values()); // RUNNING ones are FAILED now
     this.door.blockedReason = this.blocked;
-    const app = Fastify({
-      bodyLimit: BODY_LIMIT,
-      forceCloseConnections: true,
-      ...(this.options.tls === undefined ? {} : { https: this.options.tls }),
-    }) as unknown as FastifyInstance;
-    this.app = app;
-    app.removeAllContentTypeParsers();
-    app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
-    app.setErrorHandler((error: FastifyError, request, reply) => {
-      // Fastify's own refusals (a body over the limit, a broken stream): an SQS error in the caller's protocol.
-      const sqs = error.statusCode === 413 ? sqsError('InvalidParameterValue', `Request body too large (limit ${BODY_LIMIT} bytes).`) : sqsError('MalformedQueryString', error.message);
-      void this.sendError(request, reply, sqs, randomUUID());
+    const handler = (request: IncomingMessage, response: ServerResponse): void => void this.handle(request, response);
+    const tls = this.options.tls;
+    const server = tls === undefined ? createHttpServer(handler) : createHttpsServer({ cert: tls.cert, key: tls.key }, handler);
+    server.keepAliveTimeout = KEEP_ALIVE_MS;
+    server.requestTimeout = 0; // a long poll may wait 20 s; SigV4's 5-minute window bounds the rest
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port, this.options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-    const handler = (request: FastifyRequest, reply: FastifyReply): Promise<void> => this.handle(request, reply);
-    app.post('/', handler);
-    app.post('/*', handler);
-    app.get('/', handler);
-    app.get('/*', handler);
-    await app.listen({ host: this.options.host, port: this.options.port });
-    const address = app.server.address() as AddressInfo;
+    const address = server.address() as AddressInfo;
     return { host: this.options.host, port: address.port };
   }
 
   async close(_reason: string): Promise<void> {
-    for (const controller of this.waiting) controller.abort();
+    for (const call of [...this.waiting]) call.fire();
     this.door?.close();
-    await this.app?.close();
+    const server = this.server;
+    if (server !== undefined) {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    }
     await this.keys.flushed();
     await this.moveTasks.flushed();
     this.registry.close();
@@ -132,23 +139,12 @@ export class SqsListener implements Listener {
     return this.clients.list();
   }
 
-  private async handle(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const requestId = randomUUID();
     const door = this.door;
-    const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-    // Only a call that waits (a long poll) asks for the abort signal: most requests never pay for one.
-    let controller: AbortController | undefined;
-    const aborted = (): AbortSignal => {
-      if (controller === undefined) {
-        const made = (controller = new AbortController());
-        this.waiting.add(made);
-        reply.raw.once('close', () => {
-          if (!reply.raw.writableFinished) made.abort();
-        });
-      }
-      return controller.signal;
-    };
+    const json = request.headers['x-amz-target'] !== undefined;
     try {
+      const body = await readBody(request, BODY_LIMIT);
       if (door === undefined) throw sqsError('ServiceUnavailable', 'The SQS door is starting.');
       const decoded = decode(request, body);
       const key = authenticate(this.users, door, request, body, this.signingKeys);
@@ -170,48 +166,47 @@ export class SqsListener implements Listener {
         key: key.key,
         user: key.user,
         scheme: this.options.tls === undefined ? 'http' : 'https',
-        host: request.headers.host ?? `${this.options.host}:${(this.app!.server.address() as AddressInfo).port}`,
+        host: request.headers.host ?? `${this.options.host}:${(this.server!.address() as AddressInfo).port}`,
         owner: client,
-        get aborted() {
-          return aborted();
-        },
+        client: new ClientGone(response, this.waiting),
       };
-      let result;
-      try {
-        result = await handler(door, call);
-      } finally {
-        if (controller !== undefined) this.waiting.delete(controller);
-      }
-      reply.header('x-amzn-requestid', requestId);
+      const result = await handler(door, call);
       const encoded = decoded.protocol === 'json' ? encodeJsonResult(result) : encodeXmlResult(decoded.action, result, requestId);
       client.bytesOut += encoded.length; // characters: close enough for a gauge, without encoding twice
-      await reply.status(200).header('content-type', decoded.protocol === 'json' ? JSON_CONTENT_TYPE : 'text/xml').send(encoded);
+      response.writeHead(200, { 'x-amzn-requestid': requestId, 'content-type': decoded.protocol === 'json' ? JSON_CONTENT_TYPE : 'text/xml' });
+      response.end(encoded);
     } catch (error) {
       const sqs = toSqsError(error);
       if (sqs.status >= 500 && !(error instanceof SqsError)) this.logger?.error({ err: error }, 'SQS request failed');
-      await this.sendError(request, reply, sqs, requestId);
-    }
-  }
-
-  private async sendError(request: FastifyRequest, reply: FastifyReply, error: SqsError, requestId: string): Promise<void> {
-    reply.status(error.status).header('x-amzn-requestid', requestId);
-    if (request.headers['x-amz-target'] !== undefined) {
-      const encoded = encodeJsonError(error);
-      await reply.headers(encoded.headers).send(encoded.body);
-    } else {
-      await reply.header('content-type', 'text/xml').send(encodeXmlError(error.code, error.fault, error.message, requestId));
+      sendError(request, response, json, sqs, requestId);
     }
   }
 }
 
+/** An error in the caller's protocol; a body left unread (too large, or a broken request) closes the connection. */
+function sendError(request: IncomingMessage, response: ServerResponse, json: boolean, error: SqsError, requestId: string): void {
+  if (response.headersSent || response.destroyed) return;
+  const headers: Record<string, string> = { 'x-amzn-requestid': requestId };
+  if (!request.complete) headers['connection'] = 'close';
+  if (json) {
+    const encoded = encodeJsonError(error);
+    response.writeHead(error.status, { ...headers, ...encoded.headers });
+    response.end(encoded.body);
+  } else {
+    response.writeHead(error.status, { ...headers, 'content-type': 'text/xml' });
+    response.end(encodeXmlError(error.code, error.fault, error.message, requestId));
+  }
+}
+
 /** JSON protocol when X-Amz-Target is present; otherwise the query protocol (form body, or the URL's query for GET). */
-function decode(request: FastifyRequest, body: Buffer): SqsRequest {
+function decode(request: IncomingMessage, body: Buffer): SqsRequest {
   const target = request.headers['x-amz-target'];
   if (target !== undefined) return decodeJsonRequest(Array.isArray(target) ? (target[0] ?? '') : target, body);
-  const q = request.url.indexOf('?');
-  const decoded = decodeQueryRequest(request.method === 'GET' || body.length === 0 ? (q < 0 ? '' : request.url.slice(q + 1)) : body);
+  const url = request.url ?? '/';
+  const q = url.indexOf('?');
+  const decoded = decodeQueryRequest(request.method === 'GET' || body.length === 0 ? (q < 0 ? '' : url.slice(q + 1)) : body);
   // Older clients post to the queue URL itself and leave QueueUrl out.
-  const path = (q < 0 ? request.url : request.url.slice(0, q));
+  const path = q < 0 ? url : url.slice(0, q);
   if (decoded.params['QueueUrl'] === undefined && path.split('/').filter((p) => p !== '').length === 2) {
     return { ...decoded, params: { ...decoded.params, QueueUrl: path } };
   }
@@ -219,8 +214,8 @@ function decode(request: FastifyRequest, body: Buffer): SqsRequest {
 }
 
 /** SigV4: the key must exist (InvalidClientTokenId), belong to a user, be used from where its user may log in, and sign right. */
-function authenticate(users: UserRegistry, door: SqsDoor, request: FastifyRequest, body: Buffer, signingKeys: SigningKeyCache): { key: NonNullable<ReturnType<AccessKeyStore['get']>>; user: NonNullable<ReturnType<UserRegistry['getUser']>> } {
-  const claim = parseAuthorization({ method: request.method, url: request.url, headers: request.headers, body });
+function authenticate(users: UserRegistry, door: SqsDoor, request: IncomingMessage, body: Buffer, signingKeys: SigningKeyCache): { key: NonNullable<ReturnType<AccessKeyStore['get']>>; user: NonNullable<ReturnType<UserRegistry['getUser']>> } {
+  const claim = parseAuthorization({ method: request.method ?? 'GET', url: request.url ?? '/', headers: request.headers, body });
   const key = door.keys.get(claim.accessKeyId);
   const user = key === undefined ? undefined : users.getUser(key.user);
   if (key === undefined || user === undefined) {

@@ -62,41 +62,44 @@ export function toCoreMessage(queueName: string, message: OutgoingMessage, persi
   );
 }
 
-/** What a receive shows of a core message, whichever door published it. */
-export interface IncomingMessage {
-  messageId: string;
-  body: string;
-  attributes: Record<string, MessageAttributeValue>;
-  groupId: string | undefined;
-  deduplicationId: string | undefined;
-  traceHeader: string | undefined;
-  senderId: string | undefined;
-  sequenceNumber: string | undefined;
-  sentTimestamp: number;
+/**
+ * What a receive shows of a core message, whichever door published it, read only as far as the call
+ * asks: most receives want neither message nor system attributes.
+ */
+export function messageIdOf(entry: QueueEntry): string {
+  return entry.message.properties.messageId ?? `${entry.seq}`;
 }
 
-export function fromCoreMessage(entry: QueueEntry, fallbackId: string): IncomingMessage {
-  const message = entry.message;
-  const headers = message.properties.headers ?? {};
+/** The message attributes: the headers not starting with `x-`, typed as `x-sqs-data-types` says. */
+export function messageAttributesOf(message: Message): Record<string, MessageAttributeValue> {
+  const headers = message.properties.headers;
+  const attributes: Record<string, MessageAttributeValue> = {};
+  if (headers === undefined) return attributes;
   const typeTable = headers[DATA_TYPES_HEADER];
   const types = isFieldTable(typeTable) ? typeTable : {};
-  const attributes: Record<string, MessageAttributeValue> = {};
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name in headers) {
     if (name.startsWith('x-')) continue;
-    const attribute = attributeOf(value, types[name]);
+    const attribute = attributeOf(headers[name]!, types[name]);
     if (attribute !== undefined) attributes[name] = attribute;
   }
-  return {
-    messageId: message.properties.messageId ?? fallbackId,
-    body: message.body.toString('utf8'),
-    attributes,
-    groupId: text(headers[GROUP_HEADER]),
-    deduplicationId: text(headers[DEDUP_HEADER]),
-    traceHeader: text(headers[TRACE_HEADER]),
-    senderId: text(headers[SENDER_HEADER]),
-    sequenceNumber: text(headers[SEQUENCE_HEADER]),
-    sentTimestamp: message.publishedAt,
-  };
+  return attributes;
+}
+
+/** The system attributes the door keeps in headers. */
+export type HeaderSystemAttribute = 'SenderId' | 'SequenceNumber' | 'MessageDeduplicationId' | 'MessageGroupId' | 'AWSTraceHeader';
+
+const SYSTEM_HEADERS: Readonly<Record<HeaderSystemAttribute, string>> = {
+  SenderId: SENDER_HEADER,
+  SequenceNumber: SEQUENCE_HEADER,
+  MessageDeduplicationId: DEDUP_HEADER,
+  MessageGroupId: GROUP_HEADER,
+  AWSTraceHeader: TRACE_HEADER,
+};
+
+export function systemHeader(message: Message, name: HeaderSystemAttribute): string | undefined {
+  const value = text(message.properties.headers?.[SYSTEM_HEADERS[name]]);
+  // The deduplication header holds `group\nid` when ids count per group: SQS shows the id.
+  return name === 'MessageDeduplicationId' ? value?.split('\n').pop() : value;
 }
 
 function attributeOf(value: FieldValue, declared: FieldValue | undefined): MessageAttributeValue | undefined {

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SqsListener, type SqsListenerOptions } from '../../src/sqs/server.js';
 import { startBroker, type StartBrokerOptions, type TestBroker } from './broker.js';
@@ -60,6 +61,24 @@ export async function startSqs(options: { broker?: StartBrokerOptions; sqs?: Par
         await rm(dataDir, { recursive: true, force: true });
       })();
       return closing;
+    },
+  };
+}
+
+/** For a describe block: a door started before its tests and closed after them, and a guest SDK client. */
+export function sqsPerSuite(options: Parameters<typeof startSqs>[0] = {}): { readonly t: TestSqs; readonly sqs: SQSClient } {
+  let started: { t: TestSqs; sqs: SQSClient } | undefined;
+  before(async () => {
+    const t = await startSqs(options);
+    started = { t, sqs: t.client() };
+  });
+  after(() => started?.t.close());
+  return {
+    get t() {
+      return started!.t;
+    },
+    get sqs() {
+      return started!.sqs;
     },
   };
 }

@@ -3,7 +3,9 @@ import type { Consumer } from '../front-door.js';
 /**
  * The consumers of one queue, ordered by priority (highest first, then by arrival), with one
  * round-robin cursor per priority level. A lower level is served only while every consumer above it
- * is unable to take more (RabbitMQ's consumer priorities).
+ * is unable to take more (RabbitMQ's consumer priorities). A consumer that `fillsBatch` keeps the
+ * cursor until it is full, so entries arriving one by one fill one batch instead of spreading over
+ * every waiting consumer.
  */
 export class ConsumerSet {
   private list: Consumer[] = [];
@@ -59,7 +61,7 @@ export class ConsumerSet {
         if (index >= end) index = start;
         const consumer = list[index++]!;
         if (consumer.canTake()) {
-          this.cursors[level] = index;
+          this.cursors[level] = consumer.fillsBatch === true ? index - 1 : index;
           return consumer;
         }
       }

@@ -7,7 +7,7 @@ import { md5Hex, md5OfAttributes } from '../md5.js';
 import { attributeBytes, readMessageAttributes } from '../message-attributes.js';
 import { entryList, optionalInteger, optionalString } from '../params.js';
 import type { Params } from '../protocol/request.js';
-import { isFifo, numberAttribute, recordOf } from '../queue-settings.js';
+import { messageSettings, type MessageSettings } from '../queue-settings.js';
 import { toCoreMessage, type OutgoingMessage } from '../sqs-message.js';
 import { checkBatch } from './batch.js';
 
@@ -18,14 +18,14 @@ const ID_PATTERN = /^[\x21-\x7e]{1,128}$/;
 interface Prepared {
   message: OutgoingMessage;
   delaySeconds: number;
-  fifo: boolean;
-  result: Record<string, unknown>;
+  md5OfBody: string;
+  md5OfAttributes: string | undefined;
+  md5OfSystemAttributes: string | undefined;
 }
 
-/** Validates one message of SendMessage or a batch entry against its queue's settings. */
-function prepare(door: SqsDoor, call: SqsCall, queue: QueueView, params: Params): Prepared {
-  const record = recordOf(door, queue);
-  const fifo = isFifo(queue);
+/** Validates one message of SendMessage or a batch entry against its queue's settings (read once per request). */
+function prepare(call: SqsCall, settings: MessageSettings, params: Params): Prepared {
+  const fifo = settings.fifo;
   const body = optionalString(params, 'MessageBody');
   if (body === undefined || body === '') throw sqsError('MissingParameter', 'The request must contain the parameter MessageBody.');
   if (INVALID_BODY_CHARACTER.test(body)) {
@@ -33,11 +33,11 @@ function prepare(door: SqsDoor, call: SqsCall, queue: QueueView, params: Params)
   }
   const attributes = readMessageAttributes(params['MessageAttributes']);
   const system = readMessageAttributes(params['MessageSystemAttributes'], 'MessageSystemAttributes');
-  for (const name of Object.keys(system)) {
+  for (const name in system) {
     if (name !== 'AWSTraceHeader' || system[name]!.DataType !== 'String') throw invalidParameter(`Message system attribute name '${name}' is invalid.`);
   }
   const size = Buffer.byteLength(body) + attributeBytes(attributes);
-  const max = numberAttribute(record, 'MaximumMessageSize');
+  const max = settings.maximumMessageSize;
   if (size > max) throw invalidParameter(`One or more parameters are invalid. Reason: Message must be shorter than ${max} bytes.`);
   const perMessageDelay = optionalInteger(params, 'DelaySeconds', 0, 900, 'must be between 0 and 900.');
   if (fifo && perMessageDelay !== undefined && perMessageDelay !== 0) {
@@ -49,7 +49,7 @@ function prepare(door: SqsDoor, call: SqsCall, queue: QueueView, params: Params)
     if (groupId === undefined) throw sqsError('MissingParameter', 'The request must contain the parameter MessageGroupId.');
     if (!ID_PATTERN.test(groupId)) throw invalidParameter(`Value ${groupId} for parameter MessageGroupId is invalid.`);
     if (deduplicationId === undefined) {
-      if (record.attributes['ContentBasedDeduplication'] !== 'true') {
+      if (!settings.contentBasedDeduplication) {
         throw invalidParameter('The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly');
       }
       deduplicationId = digestHex('sha256', body);
@@ -60,16 +60,26 @@ function prepare(door: SqsDoor, call: SqsCall, queue: QueueView, params: Params)
     if (deduplicationId !== undefined) throw invalidParameter('The request include parameter MessageDeduplicationId that is not valid for this queue type');
     groupId = undefined; // accepted on standard queues (fair queues), without ordering
   }
-  // DeduplicationScope messageGroup: ids count per group.
-  const dedupKey = deduplicationId === undefined ? undefined : record.attributes['DeduplicationScope'] === 'messageGroup' ? `${groupId}\n${deduplicationId}` : deduplicationId;
+  const dedupKey = deduplicationId === undefined ? undefined : settings.deduplicationPerGroup ? `${groupId}\n${deduplicationId}` : deduplicationId;
   const traceHeader = system['AWSTraceHeader']?.StringValue;
-  const message: OutgoingMessage = { body, attributes, traceHeader, groupId, deduplicationId: dedupKey, senderId: call.key.accessKeyId };
-  const result: Record<string, unknown> = { MD5OfMessageBody: md5Hex(body) };
-  const md5Attributes = md5OfAttributes(attributes);
-  if (md5Attributes !== undefined) result['MD5OfMessageAttributes'] = md5Attributes;
-  const md5System = md5OfAttributes(system);
-  if (md5System !== undefined) result['MD5OfMessageSystemAttributes'] = md5System;
-  return { message, delaySeconds: perMessageDelay ?? numberAttribute(record, 'DelaySeconds'), fifo, result };
+  return {
+    message: { body, attributes, traceHeader, groupId, deduplicationId: dedupKey, senderId: call.key.accessKeyId },
+    delaySeconds: perMessageDelay ?? settings.delaySeconds,
+    md5OfBody: md5Hex(body),
+    md5OfAttributes: md5OfAttributes(attributes),
+    md5OfSystemAttributes: md5OfAttributes(system),
+  };
+}
+
+/** SendMessage's result (with the entry's Id in a batch), built member by member: no spreads per message. */
+function resultOf(id: string | undefined, prepared: Prepared, messageId: string, sequenceNumber: string | undefined): Record<string, unknown> {
+  const result: Record<string, unknown> = id === undefined ? {} : { Id: id };
+  result['MessageId'] = messageId;
+  result['MD5OfMessageBody'] = prepared.md5OfBody;
+  if (prepared.md5OfAttributes !== undefined) result['MD5OfMessageAttributes'] = prepared.md5OfAttributes;
+  if (prepared.md5OfSystemAttributes !== undefined) result['MD5OfMessageSystemAttributes'] = prepared.md5OfSystemAttributes;
+  if (sequenceNumber !== undefined) result['SequenceNumber'] = sequenceNumber;
+  return result;
 }
 
 /**
@@ -78,7 +88,7 @@ function prepare(door: SqsDoor, call: SqsCall, queue: QueueView, params: Params)
  * queue's own barrier, as an AMQP publisher confirm does. A delayed message waits in the vhost's
  * delay exchange (stored there, durable too) until it is due.
  */
-function publish(door: SqsDoor, queue: QueueView, prepared: Prepared, barriers: BarrierSet): Record<string, unknown> {
+function publish(door: SqsDoor, queue: QueueView, settings: MessageSettings, id: string | undefined, prepared: Prepared, barriers: BarrierSet): Record<string, unknown> {
   const dedupKey = prepared.message.deduplicationId;
   const sent = dedupKey === undefined ? undefined : door.sentBefore(queue);
   const original = sent?.get(dedupKey!);
@@ -86,9 +96,9 @@ function publish(door: SqsDoor, queue: QueueView, prepared: Prepared, barriers: 
     // A duplicate inside the interval: accepted, not delivered again, answered as the original was.
     // It waits for the same barriers, so the answer never comes before the original is durable.
     if (queue.durability !== undefined) barriers.join(queue.durability);
-    return { ...prepared.result, MessageId: original.messageId, ...(original.sequenceNumber === undefined ? {} : { SequenceNumber: original.sequenceNumber }) };
+    return resultOf(id, prepared, original.messageId, original.sequenceNumber);
   }
-  const sequenceNumber = prepared.fifo ? door.nextSequenceNumber() : undefined;
+  const sequenceNumber = settings.fifo ? door.nextSequenceNumber() : undefined;
   const delayed = prepared.delaySeconds > 0 ? { exchange: door.delayExchange(queue, prepared.delaySeconds), delayMs: prepared.delaySeconds * 1000 } : undefined;
   const core = toCoreMessage(queue.name, prepared.message, queue.durable, sequenceNumber, delayed);
   const outcome = queue.vhost.publish(core);
@@ -96,9 +106,7 @@ function publish(door: SqsDoor, queue: QueueView, prepared: Prepared, barriers: 
   if (queue.durability !== undefined) barriers.join(queue.durability);
   const messageId = core.properties.messageId!;
   sent?.set(dedupKey!, { messageId, sequenceNumber });
-  const result: Record<string, unknown> = { ...prepared.result, MessageId: messageId };
-  if (sequenceNumber !== undefined) result['SequenceNumber'] = sequenceNumber;
-  return result;
+  return resultOf(id, prepared, messageId, sequenceNumber);
 }
 
 function durable(barriers: BarrierSet): Promise<void> {
@@ -115,9 +123,10 @@ export const sendMessage: ActionHandler = async (door, call) => {
   const { queue, access } = door.queueAt(call, call.request.params['QueueUrl']);
   access.writeQueue(queue.name);
   checkNotBlocked(door);
-  const prepared = prepare(door, call, queue, call.request.params);
+  const settings = messageSettings(door, queue);
+  const prepared = prepare(call, settings, call.request.params);
   const barriers = new BarrierSet(door.broker);
-  const result = publish(door, queue, prepared, barriers);
+  const result = publish(door, queue, settings, undefined, prepared, barriers);
   await durable(barriers);
   return result;
 };
@@ -128,7 +137,8 @@ export const sendMessageBatch: ActionHandler = async (door, call) => {
   checkNotBlocked(door);
   const entries = entryList(call.request.params);
   checkBatch(entries);
-  const max = numberAttribute(recordOf(door, queue), 'MaximumMessageSize');
+  const settings = messageSettings(door, queue);
+  const max = settings.maximumMessageSize;
   let total = 0;
   for (const entry of entries) total += Buffer.byteLength(typeof entry['MessageBody'] === 'string' ? entry['MessageBody'] : '');
   if (total > max) throw sqsError('BatchRequestTooLong', `Batch requests cannot be longer than ${max} bytes. You have sent ${total} bytes.`);
@@ -138,7 +148,7 @@ export const sendMessageBatch: ActionHandler = async (door, call) => {
   for (const entry of entries) {
     const id = entry['Id'] as string;
     try {
-      successful.push({ Id: id, ...publish(door, queue, prepare(door, call, queue, entry), barriers) });
+      successful.push(publish(door, queue, settings, id, prepare(call, settings, entry), barriers));
     } catch (error) {
       failed.push(failure(id, toSqsError(error)));
     }

@@ -27,6 +27,24 @@ test('round-robin over consumers, FIFO per queue', async () => {
   }
 });
 
+test('consumers that fill batches: entries published one by one fill one consumer up to its limit, then the next', async () => {
+  const { broker, vhost, queue } = await queueWith(0);
+  try {
+    const consumers = ['a', 'b', 'c'].map((tag) => new FakeConsumer(tag, { prefetch: 4, fillsBatch: true }));
+    for (const c of consumers) queue.addConsumer(c);
+    for (let i = 0; i < 10; i++) vhost.publish(message('', 'q', String(i)));
+    assert.deepEqual(consumers.map((c) => c.bodies()), [range(0, 4), range(4, 8), range(8, 10)]);
+    consumers[0]!.ack(); // room again for a, but c holds the cursor until it is full
+    vhost.publish(message('', 'q', '10'));
+    vhost.publish(message('', 'q', '11'));
+    vhost.publish(message('', 'q', '12'));
+    assert.deepEqual(consumers[2]!.bodies(), [...range(8, 10), '10', '11']);
+    assert.deepEqual(consumers[0]!.bodies(), [...range(0, 4), '12']);
+  } finally {
+    await broker.stop();
+  }
+});
+
 test('prefetch-like canTake: a full consumer is skipped; the queue waits for resumeDispatch', async () => {
   const { broker, queue } = await queueWith(10);
   try {

@@ -19,6 +19,8 @@ export interface FakeConsumerOptions {
   owner?: SessionOwner;
   /** Most deliveries awaiting ack at once, like basic.qos; 0 = unlimited. */
   prefetch?: number;
+  /** Consumer.fillsBatch: dispatch fills it before moving on. */
+  fillsBatch?: boolean;
 }
 
 /** A consumer that records what it gets and behaves like a prefetch-limited AMQP consumer. */
@@ -28,6 +30,7 @@ export class FakeConsumer implements Consumer {
   readonly priority: number;
   readonly arguments: FieldTable = {};
   readonly owner: SessionOwner;
+  readonly fillsBatch: boolean;
   prefetch: number;
   /** Everything delivered, in order. */
   readonly received: { entry: QueueEntry; queue: Queue; redelivered: boolean; body: string }[] = [];
@@ -45,6 +48,7 @@ export class FakeConsumer implements Consumer {
     this.priority = options.priority ?? 0;
     this.owner = options.owner ?? owner();
     this.prefetch = options.prefetch ?? 0;
+    this.fillsBatch = options.fillsBatch ?? false;
   }
 
   canTake(): boolean {
