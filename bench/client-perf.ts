@@ -17,7 +17,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
+import { parseBenchArgs } from './harness/usage.js';
 import { cpuSeconds, externalBroker, startWarren, type BrokerUnderTest } from './harness/brokers.js';
 import type { ClientResult } from './clients/scenarios.js';
 
@@ -254,7 +254,7 @@ export function chooseClients(names: readonly string[]): { client: PerfClient; m
 const commaList = (values: string[] | undefined): string[] => (values ?? []).flatMap((s) => s.split(',')).filter((s) => s !== '');
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseBenchArgs(import.meta.url, {
     options: {
       client: { type: 'string', multiple: true },
       rabbitmq: { type: 'string' },

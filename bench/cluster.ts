@@ -23,7 +23,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseBenchArgs } from './harness/usage.js';
 import amqp from 'amqplib';
 import { findPostgresBinaries } from '../src/cluster/postgres/binaries.js';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../src/cluster/postgres/throwaway.js';
@@ -51,7 +51,7 @@ interface Args {
 }
 
 function parse(): Args {
-  const { values } = parseArgs({
+  const { values } = parseBenchArgs(import.meta.url, {
     options: {
       duration: { type: 'string', default: '15' },
       rounds: { type: 'string', default: '1' },

@@ -24,7 +24,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseBenchArgs } from './harness/usage.js';
 import { kafkajsProduce, kcatProduce, kcatReplay, recordFile, type Acks, type Run } from './kafka/drivers.js';
 import { startProcess, type Started } from './kafka/processes.js';
 
@@ -45,7 +45,7 @@ interface Args {
 }
 
 function parse(): Args {
-  const { values } = parseArgs({
+  const { values } = parseBenchArgs(import.meta.url, {
     options: {
       records: { type: 'string', default: '1000000' },
       sizes: { type: 'string', default: '100,1024' },

@@ -15,7 +15,7 @@
  * that consumes as well is not paused (its acks come in on the same socket).
  */
 import net from 'node:net';
-import { parseArgs } from 'node:util';
+import { parseBenchArgs } from './harness/usage.js';
 import { FrameParser, MethodId, type Frame, type FrameWriter, type Method } from '../src/amqp/codec/index.js';
 import type { BasicProperties } from '../src/broker/message.js';
 import { SASL_MECHANISMS, LOCALES, serverProperties } from '../src/amqp/server-properties.js';
@@ -332,7 +332,7 @@ export function startNullBroker(port = 0, host = '127.0.0.1'): Promise<{ port: n
 }
 
 if (process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
-  const { values } = parseArgs({ options: { port: { type: 'string', default: '0' } } });
+  const { values } = parseBenchArgs(import.meta.url, { options: { port: { type: 'string', default: '0' } } });
   const { port } = await startNullBroker(Number(values.port));
   process.stdout.write(`null broker listening on 127.0.0.1:${port}\n`);
 }

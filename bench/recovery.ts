@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
+import { parseBenchArgs } from './harness/usage.js';
 import amqp from 'amqplib';
 import { rssBytes } from './harness/brokers.js';
 
@@ -319,7 +319,7 @@ function table(outcomes: Outcome[]): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseBenchArgs(import.meta.url, {
     options: {
       messages: { type: 'string', default: '1000000' },
       size: { type: 'string', default: '1024' },

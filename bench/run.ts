@@ -20,7 +20,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseBenchArgs } from './harness/usage.js';
 import { externalBroker, startWarren, type BrokerUnderTest } from './harness/brokers.js';
 import { scenarios, type Scenario, type ScenarioOutcome } from './harness/scenarios.js';
 import { markdownTable, type Ratio, type ScenarioRow } from './harness/table.js';
@@ -41,8 +41,8 @@ interface BenchArgs {
   clients: string[];
 }
 
-function parseBenchArgs(): BenchArgs {
-  const { values } = parseArgs({
+function readBenchArgs(): BenchArgs {
+  const { values } = parseBenchArgs(import.meta.url, {
     options: {
       rabbitmq: { type: 'string' },
       baseline: { type: 'string' },
@@ -175,7 +175,7 @@ async function clientSections(args: BenchArgs, brokers: BrokerUnderTest[]): Prom
 }
 
 async function main(): Promise<void> {
-  const args = parseBenchArgs();
+  const args = readBenchArgs();
   const brokers = await brokersUnderTest(args);
   for (const b of brokers) process.stderr.write(`${b.name}: ${b.url.replace(/\/\/[^@]*@/, '//')}, pid ${b.pid ?? 'unknown'}\n`);
   const stopAll = async (): Promise<void> => {

@@ -16,7 +16,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseBenchArgs } from './harness/usage.js';
 import { externalBroker, rssBytes, startWarren, type BrokerUnderTest } from './harness/brokers.js';
 import { compact, lineChartSvg } from './harness/plot.js';
 import { DIMENSIONS, type Dimension } from './scale/dimensions.js';
@@ -139,7 +139,7 @@ function svg(dimension: Dimension, curves: Map<string, Curve>): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseBenchArgs(import.meta.url, {
     options: {
       rabbitmq: { type: 'string' },
       only: { type: 'string' },

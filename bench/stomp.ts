@@ -8,14 +8,14 @@
  * with `rabbitmq-plugins enable rabbitmq_stomp` (bench/rabbitmq.sh start); it is skipped if absent.
  */
 import { connect, type Socket } from 'node:net';
-import { parseArgs } from 'node:util';
+import { parseBenchArgs } from './harness/usage.js';
 import { MemoryStore } from '../src/store/memory-store.js';
 import { loadConfig, silentLogger, WarrenServer } from '../src/index.js';
 import { encodeFrame } from '../src/stomp/codec/encoder.js';
 import type { StompFrame } from '../src/stomp/codec/frame.js';
 import { StompParser } from '../src/stomp/codec/parser.js';
 
-const { values } = parseArgs({
+const { values } = parseBenchArgs(import.meta.url, {
   options: {
     messages: { type: 'string', default: '100000' },
     size: { type: 'string', default: '100' },

@@ -18,13 +18,13 @@
  *     [--prefetch P] [--seconds R] [--fixed-rate F] [--warren-only] [--cpu-prof DIR]
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseBenchArgs } from './harness/usage.js';
 import amqp from 'amqplib';
 import { runPerf } from '../src/perf/runner.js';
 import type { PerfOptions } from '../src/perf/options.js';
 import { externalBroker, rssBytes, startWarren } from './harness/brokers.js';
 
-const { values: args } = parseArgs({
+const { values: args } = parseBenchArgs(import.meta.url, {
   options: {
     rabbitmq: { type: 'string', default: 'amqp://guest:guest@127.0.0.1:5672' },
     messages: { type: 'string', default: '1000000' },
