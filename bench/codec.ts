@@ -6,6 +6,9 @@
  */
 import { FrameParser, FrameWriter, MethodId, encodeProperties, type Frame, type Method } from '../src/amqp/codec/index.js';
 import type { BasicProperties } from '../src/broker/message.js';
+import { exitOnHelp } from './harness/usage.js';
+
+exitOnHelp(import.meta.url);
 
 const BODY = Buffer.alloc(100, 0x61);
 const PROPERTIES: BasicProperties = { contentType: 'application/json', deliveryMode: 2, headers: { 'x-trace': 'abc123' } };

@@ -16,6 +16,9 @@ import type { DelayedMessageRouter } from '../src/broker/exchanges/delayed/delay
 import { createDelayedMessageType } from '../src/broker/exchanges/delayed/delayed-type.js';
 import { Message } from '../src/broker/message.js';
 import type { Queue } from '../src/broker/queue.js';
+import { exitOnHelp } from './harness/usage.js';
+
+exitOnHelp(import.meta.url);
 
 const total = Number(process.argv[2] ?? 1_000_000);
 const minDelay = Number(process.argv[3] ?? 10_000);

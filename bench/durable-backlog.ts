@@ -14,6 +14,9 @@ import type { Consumer, QueueEntry } from '../src/broker/front-door.js';
 import { Message } from '../src/broker/message.js';
 import type { Queue } from '../src/broker/queue/queue.js';
 import { LogStore } from '../src/store/log-store.js';
+import { exitOnHelp } from './harness/usage.js';
+
+exitOnHelp(import.meta.url);
 
 const total = Number(process.argv[2] ?? 10_000_000);
 const bodyBytes = Number(process.argv[3] ?? 1024);

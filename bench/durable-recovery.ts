@@ -14,6 +14,9 @@ import { fileURLToPath } from 'node:url';
 import { Broker } from '../src/broker/broker.js';
 import { Message } from '../src/broker/message.js';
 import { LogStore } from '../src/store/log-store.js';
+import { exitOnHelp } from './harness/usage.js';
+
+exitOnHelp(import.meta.url);
 
 const total = Number(process.argv[2] ?? 1_000_000);
 const bodyBytes = Number(process.argv[3] ?? 1024);

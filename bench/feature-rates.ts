@@ -24,6 +24,9 @@ import { cpuSeconds, startWarren } from './harness/brokers.js';
 import { PerfConnection, type DeliveryHandler, type PerfChannel } from '../src/perf/client.js';
 import { parseAmqpUrl, type AmqpEndpoint } from '../src/perf/url.js';
 import type { BasicProperties, FieldTable } from '../src/broker/message.js';
+import { exitOnHelp } from './harness/usage.js';
+
+exitOnHelp(import.meta.url);
 
 const total = Number(process.argv[2] ?? 200_000);
 const rounds = Number(process.argv[3] ?? 3);

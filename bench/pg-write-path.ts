@@ -14,6 +14,9 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../src/cluster/postgres/throwaway.js';
 import { byteaArray, copyBinary, int4Array, int8Array, type MessageRow } from './pg-binary.js';
+import { exitOnHelp } from './harness/usage.js';
+
+exitOnHelp(import.meta.url);
 
 const SECONDS = Number(process.argv[2] ?? 2);
 const ROUND_SIZES = [1, 10, 100, 1000];

@@ -5,6 +5,9 @@
  *   node dist/bench/profile-top.js <file.cpuprofile> [top=25]
  */
 import { readFileSync } from 'node:fs';
+import { exitOnHelp } from './harness/usage.js';
+
+exitOnHelp(import.meta.url);
 
 interface ProfileNode {
   id: number;

@@ -16,6 +16,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, waitForPort } from './harness/ports.js';
 import amqp from 'amqplib';
+import { exitOnHelp } from './harness/usage.js';
+
+exitOnHelp(import.meta.url);
 
 const MESSAGES = Number(process.argv[2] ?? 5000);
 const RATE = Number(process.argv[3] ?? 500);

@@ -16,6 +16,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import amqp from 'amqplib';
 import { rabbitmqMissing, startRabbit } from '../test/helpers/rabbitmq.js';
+import { exitOnHelp } from './harness/usage.js';
+
+exitOnHelp(import.meta.url);
 
 const N = Number(process.argv[2] ?? 50_000);
 const BODY = Buffer.alloc(Number(process.argv[3] ?? 256), 'x');

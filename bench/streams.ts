@@ -12,6 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import amqp from 'amqplib';
+import { exitOnHelp } from './harness/usage.js';
+
+exitOnHelp(import.meta.url);
 
 const total = Number(process.argv[2] ?? 100_000);
 const bytes = Number(process.argv[3] ?? 100);
