@@ -31,10 +31,12 @@ export interface WorkerOptions {
   concurrency?: number;
   /**
    * Warren's own: deliveries the broker may hand this worker ahead of a free slot (the channel's
-   * prefetch). Default four times `concurrency`, so a slot is refilled at once when a processor returns,
+   * prefetch). Default eight times `concurrency`, so a slot is refilled at once when a processor returns,
    * while earlier jobs' results are still being written and acked (BullMQ fetches the next job in the
-   * same round trip as the result; this is the same overlap; twice was too few to cover a take, a
-   * durable result and an ack in flight at once). Jobs waiting here keep their lock (extended).
+   * same round trip as the result; this is the same overlap). A delivery stays unacked for a take, a
+   * durable result and an ack: twice was too few to cover them, four times bound the worker once takes
+   * ran ahead of the slots (bench/jobs.ts, BENCHMARKS.md 2026-12-04). Jobs waiting here keep their lock
+   * (extended); the next `concurrency` of them are already taken (active in their records).
    */
   prefetch?: number;
   /** Milliseconds a job may run before the broker gives it to another worker, unless extended (the queue's consumer timeout). */
@@ -200,7 +202,7 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
 
   private async consume(channel: ConfirmChannel): Promise<void> {
     // Per-channel prefetch (global): covers both the plain and the grouped queue.
-    await channel.prefetch(this.opts.prefetch ?? this.concurrency * 4, true);
+    await channel.prefetch(this.opts.prefetch ?? this.concurrency * 8, true);
     const n = names(this.name);
     for (const queue of [n.queue, n.groups]) {
       const { consumerTag } = await channel.consume(queue, (message) => {

@@ -1,0 +1,47 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Queue, Worker } from '../../../src/jobs/index.js';
+import { waitFor } from '../../helpers/wait.js';
+import { type JobsBroker, jobsBrokerForFile, track } from './helpers.js';
+
+let broker: JobsBroker;
+jobsBrokerForFile((started) => (broker = started));
+
+test('a worker takes the next `concurrency` jobs ahead of a free slot, runs no more than `concurrency` at once, and gives the taken ones back on close', async () => {
+  const connection = broker.connection;
+  const queue = track(new Queue('ahead', { connection }));
+  await queue.addBulk(Array.from({ length: 6 }, (_, i) => ({ name: 'slow', data: { i } })));
+  const started: string[] = [];
+  let finish!: () => void;
+  const gate = new Promise<void>((resolve) => (finish = resolve));
+  const first = track(
+    new Worker(
+      'ahead',
+      async (job) => {
+        started.push(job.id);
+        await gate;
+      },
+      { connection, concurrency: 2 },
+    ),
+  );
+  // Two running and two taken ahead: four active records, two processor calls.
+  await waitFor(async () => (await queue.getJobCounts('active'))['active'] === 4, 'two jobs running and two taken ahead');
+  assert.equal(started.length, 2);
+
+  // Closing gives the two taken ahead back to waiting before the running ones finish.
+  const closed = first.close();
+  try {
+    await waitFor(async () => (await queue.getJobCounts('active'))['active'] === 2, 'the jobs taken ahead to go back');
+  } finally {
+    finish(); // else a failure here leaves the close (and the file's cleanup) waiting forever
+  }
+  await closed;
+  assert.deepEqual(await queue.getJobCounts('waiting', 'active', 'completed'), { waiting: 4, active: 0, completed: 2 });
+
+  // Another worker runs the other four, each once.
+  const second = track(new Worker('ahead', async (job) => void started.push(job.id), { connection, concurrency: 2 }));
+  await waitFor(async () => (await queue.getJobCounts('completed'))['completed'] === 6, 'the rest to complete');
+  await second.close();
+  assert.equal(started.length, 6);
+  assert.equal(new Set(started).size, 6);
+});
