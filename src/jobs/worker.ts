@@ -69,7 +69,7 @@ interface Delivery<D, R, N extends string> {
   channel: ConfirmChannel;
   message: ConsumeMessage;
   lock: NodeJS.Timeout;
-  taken?: Promise<Job<D, R, N> | undefined>;
+  taken: Promise<Job<D, R, N> | undefined> | undefined;
 }
 
 function keepOf(option: boolean | number | KeepJobs | undefined, fallback: number): KeepJobs | 'remove' {
@@ -105,6 +105,11 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
    */
   private readonly waiting: Delivery<D, R, N>[] = [];
   private ahead = 0;
+  /**
+   * Jobs taken ahead are going back to waiting: nothing is taken until that write is answered (a take
+   * in another POST could overtake it and leave a running job's record at waiting).
+   */
+  private returning = false;
   /** Acks per channel, batched per tick (ack-batcher.ts). */
   private readonly acks = new WeakMap<ConfirmChannel, AckBatcher>();
   /** Processor calls in progress (at most `concurrency`). */
@@ -181,12 +186,8 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
       const channel = this.link.current;
       for (const tag of this.consumerTags) await channel?.cancel(tag).catch(() => undefined);
       // Deliveries not started stay unacked: the broker gives them back when the connection closes.
-      const takenAhead = this.waiting.splice(0).map((entry) => {
-        clearInterval(entry.lock);
-        return entry.taken;
-      });
-      this.ahead = 0;
-      await this.giveBack(takenAhead);
+      await this.giveBackAhead();
+      for (const entry of this.waiting.splice(0)) clearInterval(entry.lock);
       if (force) for (const controller of this.active.values()) controller.abort(new Error('worker closed'));
       else while (this.active.size > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
       // Acks of the last jobs wait for the end of the tick: send them before the connection goes.
@@ -208,7 +209,7 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
       const { consumerTag } = await channel.consume(queue, (message) => {
         if (message === null) return;
         this.acksOf(channel).delivered(message);
-        this.waiting.push({ channel, message, lock: this.keepLock(channel, message) });
+        this.waiting.push({ channel, message, lock: this.keepLock(channel, message), taken: undefined });
         this.pump();
       });
       this.consumerTags.push(consumerTag);
@@ -244,6 +245,8 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
     const tags = this.consumerTags;
     this.consumerTags = [];
     for (const tag of tags) await channel.cancel(tag).catch(() => undefined);
+    // Paused jobs are waiting, not active: those taken ahead go back (their deliveries stay here).
+    await this.giveBackAhead();
     this.emit('paused');
   }
 
@@ -254,6 +257,7 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
    * trip, in waves). The jobs taken ahead are active in their records while they wait for a slot.
    */
   private pump(): void {
+    if (this.returning) return;
     this.startWaiting();
     this.takeAhead();
   }
@@ -288,7 +292,7 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
   private takeAhead(): void {
     while (this.ahead < Math.min(this.concurrency, this.waiting.length) && !this.paused && this.closing === undefined) {
       const entry = this.waiting[this.ahead++]!;
-      if (this.link.isClosed(entry.channel)) continue;
+      if (this.link.isClosed(entry.channel) || entry.taken !== undefined) continue;
       entry.taken = this.take(entry.channel, entry.message).catch((error: Error) => {
         this.emitError(error);
         return undefined; // left unacked: the broker gives it back
@@ -296,16 +300,28 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
     }
   }
 
-  /** Jobs taken ahead that will not run here (the worker closes): back to waiting, before their deliveries go back. */
-  private async giveBack(taken: (Promise<Job<D, R, N> | undefined> | undefined)[]): Promise<void> {
-    const jobs = await Promise.all(taken);
-    await Promise.all(
-      jobs.map((job) => {
-        if (job === undefined) return undefined;
-        job.processedOn = undefined;
-        return this.state.run({ op: 'put', key: job.id, tag: 'waiting', value: job.toRecord(), ifTagIn: ['active'] }, { durable: false }).catch(() => undefined);
-      }),
-    );
+  /** Jobs taken ahead that will not run now (a pause, a close): back to waiting (on a close, before their deliveries go back). */
+  private async giveBackAhead(): Promise<void> {
+    const front = this.waiting.slice(0, this.ahead);
+    this.ahead = 0;
+    this.returning = true;
+    try {
+      const jobs = await Promise.all(front.map((entry) => entry.taken));
+      await Promise.all(
+        front.map((entry, i) => {
+          const job = jobs[i];
+          if (job === undefined) return undefined; // settled (or left unacked): not to be taken again
+          entry.taken = undefined;
+          // A closed channel's delivery went back to the queue: another worker may be running it now.
+          if (this.link.isClosed(entry.channel)) return undefined;
+          job.processedOn = undefined;
+          return this.state.run({ op: 'put', key: job.id, tag: 'waiting', value: job.toRecord(), ifTagIn: ['active'] }, { durable: false }).catch(() => undefined);
+        }),
+      );
+    } finally {
+      this.returning = false;
+      this.pump();
+    }
   }
 
   private async resumeConsuming(channel: ConfirmChannel): Promise<void> {

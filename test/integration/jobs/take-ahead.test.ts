@@ -45,3 +45,39 @@ test('a worker takes the next `concurrency` jobs ahead of a free slot, runs no m
   assert.equal(started.length, 6);
   assert.equal(new Set(started).size, 6);
 });
+
+test('a pause puts the jobs taken ahead back to waiting; a resume runs them', async () => {
+  const connection = broker.connection;
+  const queue = track(new Queue('ahead-paused', { connection }));
+  await queue.addBulk(Array.from({ length: 6 }, (_, i) => ({ name: 'slow', data: { i } })));
+  const started: string[] = [];
+  let finish!: () => void;
+  const gate = new Promise<void>((resolve) => (finish = resolve));
+  const worker = track(
+    new Worker(
+      'ahead-paused',
+      async (job) => {
+        started.push(job.id);
+        await gate;
+      },
+      { connection, concurrency: 2 },
+    ),
+  );
+  const paused = new Promise((resolve) => worker.once('paused', resolve));
+  try {
+    await waitFor(async () => (await queue.getJobCounts('active'))['active'] === 4, 'two jobs running and two taken ahead');
+    await queue.pause();
+    await paused;
+    assert.deepEqual(await queue.getJobCounts('waiting', 'active'), { waiting: 4, active: 2 });
+  } finally {
+    finish();
+  }
+  await waitFor(async () => (await queue.getJobCounts('completed'))['completed'] === 2, 'the two running to complete');
+  assert.deepEqual(await queue.getJobCounts('waiting', 'active'), { waiting: 4, active: 0 });
+  assert.equal(started.length, 2);
+
+  await queue.resume();
+  await waitFor(async () => (await queue.getJobCounts('completed'))['completed'] === 6, 'the rest to complete after the resume');
+  await worker.close();
+  assert.equal(new Set(started).size, 6);
+});
