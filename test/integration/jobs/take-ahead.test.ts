@@ -7,23 +7,25 @@ import { type JobsBroker, jobsBrokerForFile, track } from './helpers.js';
 let broker: JobsBroker;
 jobsBrokerForFile((started) => (broker = started));
 
-test('a worker takes the next `concurrency` jobs ahead of a free slot, runs no more than `concurrency` at once, and gives the taken ones back on close', async () => {
+/** Six jobs and a worker at concurrency 2 whose processor holds every job until `finish()`. */
+async function sixJobsAndAGatedWorker(name: string): Promise<{ queue: Queue; worker: Worker; started: string[]; finish: () => void }> {
   const connection = broker.connection;
-  const queue = track(new Queue('ahead', { connection }));
+  const queue = track(new Queue(name, { connection }));
   await queue.addBulk(Array.from({ length: 6 }, (_, i) => ({ name: 'slow', data: { i } })));
   const started: string[] = [];
   let finish!: () => void;
   const gate = new Promise<void>((resolve) => (finish = resolve));
-  const first = track(
-    new Worker(
-      'ahead',
-      async (job) => {
-        started.push(job.id);
-        await gate;
-      },
-      { connection, concurrency: 2 },
-    ),
-  );
+  const processor = async (job: { id: string }): Promise<void> => {
+    started.push(job.id);
+    await gate;
+  };
+  const worker = track(new Worker(name, processor, { connection, concurrency: 2 }));
+  return { queue, worker, started, finish };
+}
+
+test('a worker takes the next `concurrency` jobs ahead of a free slot, runs no more than `concurrency` at once, and gives the taken ones back on close', async () => {
+  const connection = broker.connection;
+  const { queue, worker: first, started, finish } = await sixJobsAndAGatedWorker('ahead');
   // Two running and two taken ahead: four active records, two processor calls.
   await waitFor(async () => (await queue.getJobCounts('active'))['active'] === 4, 'two jobs running and two taken ahead');
   assert.equal(started.length, 2);
@@ -47,22 +49,7 @@ test('a worker takes the next `concurrency` jobs ahead of a free slot, runs no m
 });
 
 test('a pause puts the jobs taken ahead back to waiting; a resume runs them', async () => {
-  const connection = broker.connection;
-  const queue = track(new Queue('ahead-paused', { connection }));
-  await queue.addBulk(Array.from({ length: 6 }, (_, i) => ({ name: 'slow', data: { i } })));
-  const started: string[] = [];
-  let finish!: () => void;
-  const gate = new Promise<void>((resolve) => (finish = resolve));
-  const worker = track(
-    new Worker(
-      'ahead-paused',
-      async (job) => {
-        started.push(job.id);
-        await gate;
-      },
-      { connection, concurrency: 2 },
-    ),
-  );
+  const { queue, worker, started, finish } = await sixJobsAndAGatedWorker('ahead-paused');
   const paused = new Promise((resolve) => worker.once('paused', resolve));
   try {
     await waitFor(async () => (await queue.getJobCounts('active'))['active'] === 4, 'two jobs running and two taken ahead');
