@@ -40,7 +40,8 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
-const MAX_BATCH = Number(process.env.MB ?? 2000);
+/** Most operations of a tick in one POST (a bigger tick goes out as several POSTs at once). */
+const MAX_BATCH = 2000;
 /** The records route's limit per POST (http/routes/records.ts MAX_OPS) and page size. */
 const MAX_ATOMIC_OPS = 10_000;
 const PAGE = 10_000;

@@ -31,10 +31,12 @@ export interface WorkerOptions {
   concurrency?: number;
   /**
    * Warren's own: deliveries the broker may hand this worker ahead of a free slot (the channel's
-   * prefetch). Default four times `concurrency`, so a slot is refilled at once when a processor returns,
+   * prefetch). Default eight times `concurrency`, so a slot is refilled at once when a processor returns,
    * while earlier jobs' results are still being written and acked (BullMQ fetches the next job in the
-   * same round trip as the result; this is the same overlap; twice was too few to cover a take, a
-   * durable result and an ack in flight at once). Jobs waiting here keep their lock (extended).
+   * same round trip as the result; this is the same overlap). A delivery stays unacked for a take, a
+   * durable result and an ack: twice was too few to cover them, four times bound the worker once takes
+   * ran ahead of the slots (bench/jobs.ts, BENCHMARKS.md 2026-12-04). Jobs waiting here keep their lock
+   * (extended); the next `concurrency` of them are already taken (active in their records).
    */
   prefetch?: number;
   /** Milliseconds a job may run before the broker gives it to another worker, unless extended (the queue's consumer timeout). */
@@ -61,6 +63,14 @@ export class UnrecoverableError extends Error {
 }
 
 const RUNNABLE = ['waiting', 'delayed', 'active'];
+
+/** A delivery waiting for a slot; `taken` once its take started ahead of the slot. */
+interface Delivery<D, R, N extends string> {
+  channel: ConfirmChannel;
+  message: ConsumeMessage;
+  lock: NodeJS.Timeout;
+  taken: Promise<Job<D, R, N> | undefined> | undefined;
+}
 
 function keepOf(option: boolean | number | KeepJobs | undefined, fallback: number): KeepJobs | 'remove' {
   if (option === true) return 'remove';
@@ -89,8 +99,17 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
   private closing: Promise<void> | undefined;
   private running = false;
   private readonly idleWaiters: (() => void)[] = [];
-  /** Deliveries waiting for a free slot, with the timer that extends their lock meanwhile. */
-  private readonly waiting: { channel: ConfirmChannel; message: ConsumeMessage; lock: NodeJS.Timeout }[] = [];
+  /**
+   * Deliveries waiting for a free slot, with the timer that extends their lock meanwhile. The first
+   * `ahead` of them (at most `concurrency`) are being or were taken already (take-ahead, see pump).
+   */
+  private readonly waiting: Delivery<D, R, N>[] = [];
+  private ahead = 0;
+  /**
+   * Jobs taken ahead are going back to waiting: nothing is taken until that write is answered (a take
+   * in another POST could overtake it and leave a running job's record at waiting).
+   */
+  private returning = false;
   /** Acks per channel, batched per tick (ack-batcher.ts). */
   private readonly acks = new WeakMap<ConfirmChannel, AckBatcher>();
   /** Processor calls in progress (at most `concurrency`). */
@@ -167,6 +186,7 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
       const channel = this.link.current;
       for (const tag of this.consumerTags) await channel?.cancel(tag).catch(() => undefined);
       // Deliveries not started stay unacked: the broker gives them back when the connection closes.
+      await this.giveBackAhead();
       for (const entry of this.waiting.splice(0)) clearInterval(entry.lock);
       if (force) for (const controller of this.active.values()) controller.abort(new Error('worker closed'));
       else while (this.active.size > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
@@ -183,13 +203,13 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
 
   private async consume(channel: ConfirmChannel): Promise<void> {
     // Per-channel prefetch (global): covers both the plain and the grouped queue.
-    await channel.prefetch(this.opts.prefetch ?? this.concurrency * 4, true);
+    await channel.prefetch(this.opts.prefetch ?? this.concurrency * 8, true);
     const n = names(this.name);
     for (const queue of [n.queue, n.groups]) {
       const { consumerTag } = await channel.consume(queue, (message) => {
         if (message === null) return;
         this.acksOf(channel).delivered(message);
-        this.waiting.push({ channel, message, lock: this.keepLock(channel, message) });
+        this.waiting.push({ channel, message, lock: this.keepLock(channel, message), taken: undefined });
         this.pump();
       });
       this.consumerTags.push(consumerTag);
@@ -225,14 +245,28 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
     const tags = this.consumerTags;
     this.consumerTags = [];
     for (const tag of tags) await channel.cancel(tag).catch(() => undefined);
+    // Paused jobs are waiting, not active: those taken ahead go back (their deliveries stay here).
+    await this.giveBackAhead();
     this.emit('paused');
   }
 
-  /** Starts waiting deliveries while slots are free (not while paused or closing). */
+  /**
+   * Starts waiting deliveries while slots are free (not while paused or closing), then takes ahead the
+   * next `concurrency` of them: a slot freed by a processor starts a job already marked active, instead
+   * of holding the slot for the take's round trip (which bound a worker to `concurrency` jobs per round
+   * trip, in waves). The jobs taken ahead are active in their records while they wait for a slot.
+   */
   private pump(): void {
+    if (this.returning) return;
+    this.startWaiting();
+    this.takeAhead();
+  }
+
+  private startWaiting(): void {
     while (this.processing < this.concurrency && !this.paused && this.closing === undefined) {
       const next = this.waiting.shift();
       if (next === undefined) return;
+      if (this.ahead > 0) this.ahead--;
       // A delivery of a closed channel went back to the queue with it.
       if (this.link.isClosed(next.channel)) {
         clearInterval(next.lock);
@@ -246,12 +280,47 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
         this.processing--;
         this.pump();
       };
-      void this.handle(next.channel, next.message, release)
+      void this.handle(next, release)
         .catch((error: Error) => this.emitError(error))
         .finally(() => {
           clearInterval(next.lock);
           release();
         });
+    }
+  }
+
+  private takeAhead(): void {
+    while (this.ahead < Math.min(this.concurrency, this.waiting.length) && !this.paused && this.closing === undefined) {
+      const entry = this.waiting[this.ahead++]!;
+      if (this.link.isClosed(entry.channel) || entry.taken !== undefined) continue;
+      entry.taken = this.take(entry.channel, entry.message).catch((error: Error) => {
+        this.emitError(error);
+        return undefined; // left unacked: the broker gives it back
+      });
+    }
+  }
+
+  /** Jobs taken ahead that will not run now (a pause, a close): back to waiting (on a close, before their deliveries go back). */
+  private async giveBackAhead(): Promise<void> {
+    const front = this.waiting.slice(0, this.ahead);
+    this.ahead = 0;
+    this.returning = true;
+    try {
+      const jobs = await Promise.all(front.map((entry) => entry.taken));
+      await Promise.all(
+        front.map((entry, i) => {
+          const job = jobs[i];
+          if (job === undefined) return undefined; // settled (or left unacked): not to be taken again
+          entry.taken = undefined;
+          // A closed channel's delivery went back to the queue: another worker may be running it now.
+          if (this.link.isClosed(entry.channel)) return undefined;
+          job.processedOn = undefined;
+          return this.state.run({ op: 'put', key: job.id, tag: 'waiting', value: job.toRecord(), ifTagIn: ['active'] }, { durable: false }).catch(() => undefined);
+        }),
+      );
+    } finally {
+      this.returning = false;
+      this.pump();
     }
   }
 
@@ -274,14 +343,14 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
     this.acksOf(channel).ack(message);
   }
 
-  /** One job: take it (record to active), run it, write the result or the retry, then ack. `release` frees the slot once the processor returned. */
-  private async handle(channel: ConfirmChannel, message: ConsumeMessage, release: () => void): Promise<void> {
+  /** Marks the delivery's job active in its record; undefined when it must not run here (then it is settled, or left unacked for the broker to give back). */
+  private async take(channel: ConfirmChannel, message: ConsumeMessage): Promise<Job<D, R, N> | undefined> {
     let wire: JobWire;
     try {
       wire = JSON.parse(message.content.toString()) as JobWire;
     } catch {
       this.emitError(new Error('a message that is not a job was dropped from the job queue'));
-      return this.settle(channel, message);
+      return void this.settle(channel, message);
     }
     const job = Job.fromWire(this, wire) as Job<D, R, N>;
     job.processedOn = Date.now();
@@ -289,14 +358,23 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
     // write of this run keeps them, and getChildrenValues needs no round trip.
     if (job.opts.hasChildren === true) {
       const stored = await this.state.get<JobRecord>(job.id).catch(() => null);
-      if (stored === null) return; // state unreachable: leave the delivery unacked, the broker gives it back
+      if (stored === null) return undefined; // state unreachable: leave the delivery unacked, the broker gives it back
       job.dependencies = stored?.value.dependencies;
     }
     // Not waited for on disk: if the broker loses this write, the job's message comes back too and the
     // record still says waiting (or delayed), which a worker takes again.
     const taken = await this.state.run({ op: 'put', key: job.id, tag: 'active', value: job.toRecord(), ifTagIn: RUNNABLE }, { durable: false }).catch(() => undefined);
-    if (taken === undefined) return; // state unreachable: leave the delivery unacked, the broker gives it back
-    if (!taken.ok) return this.settle(channel, message); // removed, or already finished
+    if (taken === undefined) return undefined; // state unreachable: leave the delivery unacked, the broker gives it back
+    if (!taken.ok) return void this.settle(channel, message); // removed, or already finished
+    return job;
+  }
+
+  /** One job: take it (record to active) unless taken ahead, run it, write the result or the retry, then ack. `release` frees the slot once the processor returned. */
+  private async handle(delivery: Delivery<D, R, N>, release: () => void): Promise<void> {
+    const { channel, message } = delivery;
+    const job = await (delivery.taken ?? this.take(channel, message));
+    if (job === undefined) return;
+    job.processedOn = Date.now(); // it may have waited for this slot since its take
     publishEvent(this.link, this.name, { event: 'active', jobId: job.id });
     this.emit('active', job);
     if (job.opts.repeat !== undefined) await this.scheduleNext(job).catch((error: Error) => this.emitError(error));
