@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, waitForPort } from './harness/ports.js';
+import { exitOnHelp } from './harness/usage.js';
 
 interface Args {
   count: number;
@@ -43,6 +44,7 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
+exitOnHelp(import.meta.url);
 const ARGS = parseArgs(process.argv.slice(2));
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const loadavg = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
