@@ -87,6 +87,17 @@ function fio(dir: string, bs: string): number {
   return job.write.bw_bytes / 1e6;
 }
 
+/** The disk's own limit, measured with fio in the temp dir (where Warren's data dir is), or why not. */
+function diskFigure(): string {
+  if (!existsSync('/usr/bin/fio')) return 'fio is not installed (apt-get install fio): the disk figure is skipped';
+  const dir = mkdtempSync(join(tmpdir(), 'warren-kafka-bench-fio-'));
+  try {
+    return `fio sequential write + fdatasync per write (${tmpdir()}): bs=64k ${fmt(fio(dir, '64k'))} MB/s, bs=1m ${fmt(fio(dir, '1m'))} MB/s`;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function startWarren(dataDir: string, extra: string[]): Promise<Started & { bootstrap: string }> {
   const started = await startProcess(process.execPath, [WARREN_MAIN, 'server', '--amqp-host', '127.0.0.1', '--amqp-port', '0', '--http-host', '127.0.0.1', '--http-port', '0',
     '--data-dir', dataDir, '--kafka-host', '127.0.0.1', '--kafka-port', '0', '--kafka-auto-create-topics', 'true', ...extra], /Kafka listening on [^\s"]*:(\d+)/, { cwd: dataDir });
@@ -114,15 +125,7 @@ async function main(): Promise<void> {
   let warren: (Started & { bootstrap: string }) | undefined;
   let nullEndpoint: (Started & { bootstrap: string }) | undefined;
   try {
-    if (args.fio && !existsSync('/usr/bin/fio')) say('fio is not installed (apt-get install fio): the disk figure is skipped');
-    else if (args.fio) {
-      const fioDir = mkdtempSync(join(tmpdir(), 'warren-kafka-bench-fio-'));
-      try {
-        say(`fio sequential write + fdatasync per write (${tmpdir()}): bs=64k ${fmt(fio(fioDir, '64k'))} MB/s, bs=1m ${fmt(fio(fioDir, '1m'))} MB/s`);
-      } finally {
-        rmSync(fioDir, { recursive: true, force: true });
-      }
-    }
+    if (args.fio) say(diskFigure());
     const replayRecords = args.records;
     nullEndpoint = await startNull(replayRecords, 100);
     warren = args.target === undefined ? await startWarren(dataDir, args.warrenArgs) : { bootstrap: args.target, pid: undefined as unknown as number, stop: async () => undefined } as Started & { bootstrap: string };

@@ -13,8 +13,8 @@
  *
  *   npm run build && ulimit -n 20000 && node dist/bench/mqtt.js [--messages 100000] [--fanout-messages 3000]
  *     [--rate 2000] [--seconds 3] [--idle 19500] [--idle-processes 4] [--rabbit-idle 17500] [--rabbit-port 1883]
- *     [--only throughput,latency,memory] [--cases qos0-1to1,...] [--brokers warren,mosquitto,rabbitmq]
-     [--mosquitto-inflight 20] [--help]
+ *     [--only throughput,latency,memory] [--brokers warren,mosquitto,rabbitmq] [--mosquitto-inflight 20]
+ *     [--cases qos0-1to1,qos1-1to1,qos0-1to100,qos1-1to100,latency-qos0,latency-qos1]   (default: all cases)
  *     [--profile DIR]   (Warren runs under node --cpu-prof, profile written to DIR)
  *
  * RabbitMQ is not started here: `WARREN_RABBITMQ_PORT=5693 WARREN_RABBITMQ_MQTT_PORT=1893 bash
@@ -33,7 +33,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseBenchArgs, scriptUsage } from './harness/usage.js';
 import { encodePublish, LoadClient } from './mqtt-load.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -315,14 +315,6 @@ async function idleMemory(broker: Broker, clients: number, processes: number): P
 /** The throughput and latency cases by name, for --cases (memory is chosen by --only alone). */
 const CASES = ['qos0-1to1', 'qos1-1to1', 'qos0-1to100', 'qos1-1to100', 'latency-qos0', 'latency-qos1'] as const;
 
-const USAGE = `node dist/bench/mqtt.js [options]
-  --only throughput,latency,memory   which parts run (default: all three)
-  --cases NAME,...                   a subset of the throughput and latency cases: ${CASES.join(', ')} (default: all)
-  --brokers warren,mosquitto,rabbitmq  which brokers take turns (default: all three; RabbitMQ only if it listens)
-  --messages N (100000)  --fanout-messages N (3000)  --rate N (2000)  --seconds N (3)
-  --idle N (19500)  --idle-processes N (4)  --rabbit-idle N (17500)  --rabbit-port N (1883)
-  --mosquitto-inflight N (20)  --profile DIR (Warren under node --cpu-prof)`;
-
 /** The chosen cases, or why the list is wrong. */
 function selectedCases(list: string | undefined): Set<string> | string {
   if (list === undefined) return new Set(CASES);
@@ -333,7 +325,7 @@ function selectedCases(list: string | undefined): Set<string> | string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: {
+  const { values } = parseBenchArgs(import.meta.url, { options: {
     messages: { type: 'string', default: '100000' },
     'fanout-messages': { type: 'string', default: '3000' },
     rate: { type: 'string', default: '2000' },
@@ -349,14 +341,12 @@ async function main(): Promise<void> {
     only: { type: 'string', default: 'throughput,latency,memory' },
     // A subset of the throughput and latency cases, by name (see CASES): e.g. qos0-1to1,latency-qos1.
     cases: { type: 'string' },
-    help: { type: 'boolean', short: 'h', default: false },
     brokers: { type: 'string', default: 'warren,mosquitto,rabbitmq' },
     profile: { type: 'string' },
   } });
-  if (values.help) return void console.log(USAGE);
   const cases = selectedCases(values.cases);
   if (typeof cases === 'string') {
-    console.error(`${cases}\n${USAGE}`);
+    console.error(`${cases}\n\n${scriptUsage(import.meta.url)}`);
     process.exitCode = 2;
     return;
   }

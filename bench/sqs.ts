@@ -15,7 +15,7 @@
  * every send is answered after fdatasync), and again with `--store-sync periodic`.
  *
  *   npm run bench:sqs:emulators   # once: installs fauxqs and local-aws-sqs into bench/.emulators
- *   npx tsc -p . && node dist/bench/sqs.js [--duration 5] [--rate 1000] [--rounds 1]
+ *   npx tsc -p . && node dist/bench/sqs.js [--duration 5] [--rate 1000 (0 skips the latency phase)] [--rounds 1]
  *       [--targets warren,warren-periodic,fauxqs,local-aws-sqs] [--producers 2] [--consumers 2] [--loops 8]
  *       [--warren-args='--cpu-prof --cpu-prof-dir=/tmp/prof']   (node flags for Warren's process)
  *       [--baseline DIR]   (an earlier build, bench/baseline.sh REV DIR: targets warren-baseline, warren-baseline-periodic)
@@ -25,7 +25,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
+import { parseBenchArgs } from './harness/usage.js';
 import { Worker } from 'node:worker_threads';
 import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { LeanCredentials } from './sqs/lean-client.js';
@@ -104,16 +104,6 @@ function emulator(name: string): Target {
     },
   };
 }
-
-const HELP = `node dist/bench/sqs.js [options]   (npm run bench:sqs:emulators once for fauxqs and local-aws-sqs)
-  --duration S     seconds measured per phase (default 5); latency runs 1 s of warm-up before them, not sampled
-  --rate N         SendMessage per second in the latency phase (default 1000; 0 skips it)
-  --rounds N       rounds over the targets (default 1)
-  --targets LIST   warren,warren-periodic,fauxqs,local-aws-sqs (default all; with --baseline also
-                   warren-baseline,warren-baseline-periodic)
-  --producers N --consumers N --loops N   load worker threads and concurrent calls per thread (2, 2, 8)
-  --warren-args '...'   node flags for Warren's process (e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof')
-  --baseline DIR   an earlier Warren build (bench/baseline.sh REV DIR) to run beside this one`;
 
 const now = (): number => performance.timeOrigin + performance.now();
 
@@ -229,7 +219,7 @@ function loadavg(): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseBenchArgs(import.meta.url, {
     options: {
       duration: { type: 'string', default: '5' },
       rate: { type: 'string', default: '1000' },
@@ -240,13 +230,8 @@ async function main(): Promise<void> {
       loops: { type: 'string', default: '8' },
       'warren-args': { type: 'string', default: '' },
       baseline: { type: 'string' },
-      help: { type: 'boolean', default: false },
     },
   });
-  if (values.help) {
-    console.log(HELP);
-    return;
-  }
   const warrenNodeArgs = (): string[] => values['warren-args'].split(' ').filter((a) => a !== '');
   const targets: Record<string, Target> = {
     warren: warren('Warren', [], warrenNodeArgs),
