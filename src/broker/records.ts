@@ -98,10 +98,11 @@ export class RecordTables {
     checkName('tag', tag);
     // The condition is checked before the table is made: a refused put leaves no empty table behind
     // (a finished flow parent's dependency table stays gone when a late child reports to it).
-    const existing = this.table(vhost, table, false)?.byKey.get(key);
+    const found = this.table(vhost, table, false);
+    const existing = found?.byKey.get(key);
     if (condition.ifAbsent === true && existing !== undefined) return false;
     if (condition.ifTagIn !== undefined && (existing === undefined || !condition.ifTagIn.includes(existing.tag))) return false;
-    this.table(vhost, table, true)!.set({ key, tag, value, updatedAt: now });
+    (found ?? this.table(vhost, table, true)!).set({ key, tag, value, updatedAt: now });
     this.journal?.putDefinition('record', recordKey(vhost, table, key), { tag, value, updatedAt: now });
     return true;
   }

@@ -36,13 +36,8 @@ export function publishLength(topicLength: number, hasPacketId: boolean, propert
 export function writePublish(target: Buffer, at: number, headerByte: number, topic: Buffer, packetId: number | undefined, properties: Buffer | undefined, payload: Buffer): number {
   let i = at;
   target[i++] = headerByte;
-  let remaining = 2 + topic.length + (packetId === undefined ? 0 : 2) + (properties === undefined ? 0 : properties.length) + payload.length;
-  // The Variable Byte Integer (1.5.5), low 7 bits first.
-  while (remaining >= 128) {
-    target[i++] = (remaining & 0x7f) | 0x80;
-    remaining >>>= 7;
-  }
-  target[i++] = remaining;
+  const remaining = 2 + topic.length + (packetId === undefined ? 0 : 2) + (properties === undefined ? 0 : properties.length) + payload.length;
+  i = writeVarint(target, i, remaining);
   target[i++] = topic.length >> 8;
   target[i++] = topic.length & 0xff;
   target.set(topic, i);
@@ -57,6 +52,17 @@ export function writePublish(target: Buffer, at: number, headerByte: number, top
   }
   target.set(payload, i);
   return i + payload.length - at;
+}
+
+/** Writes a Variable Byte Integer (1.5.5, low 7 bits first; at most MAX_VARINT) at `at`; returns the offset after it. */
+export function writeVarint(target: Buffer, at: number, value: number): number {
+  let i = at;
+  while (value >= 128) {
+    target[i++] = (value & 0x7f) | 0x80;
+    value >>>= 7;
+  }
+  target[i++] = value;
+  return i;
 }
 
 /** Writes a four-byte PUBACK / PUBREC / PUBREL / PUBCOMP at `at`. */

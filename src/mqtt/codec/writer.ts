@@ -1,3 +1,4 @@
+import { writeVarint } from './direct.js';
 import { MAX_VARINT } from './reader.js';
 
 /** Builds one packet's bytes; grows as needed. */
@@ -38,12 +39,8 @@ export class Writer {
 
   varint(v: number): this {
     if (!Number.isInteger(v) || v < 0 || v > MAX_VARINT) throw new RangeError(`variable byte integer out of range: ${v}`);
-    do {
-      let byte = v % 128;
-      v = Math.floor(v / 128);
-      if (v > 0) byte |= 0x80;
-      this.u8(byte);
-    } while (v > 0);
+    this.ensure(4);
+    this.length = writeVarint(this.buffer, this.length, v);
     return this;
   }
 
