@@ -43,8 +43,13 @@ export class LogAppender {
   private lastSegment: Segment | undefined;
   private lastIndex = 0;
   private lastQueue = 0;
-  /** Queues that already hold the newest message (a repeat append to one of them is a new message). */
-  private lastQueues: number[] = [];
+  /**
+   * Queues that already hold the newest message (a repeat append to one of them is a new message): the
+   * first lastQueueCount entries. A count, not `length = 0` and push per append, which made V8 shrink and
+   * regrow the array on every message.
+   */
+  private readonly lastQueues: number[] = [];
+  private lastQueueCount = 0;
 
   private headDirty = false;
   private sealedUnsynced: Segment[] = [];
@@ -88,8 +93,8 @@ export class LogAppender {
     this.lastSegment = head;
     this.lastIndex = index;
     this.lastQueue = queueId;
-    this.lastQueues.length = 0;
-    this.lastQueues.push(queueId);
+    this.lastQueues[0] = queueId;
+    this.lastQueueCount = 1;
     return makeHandle(head.number, index);
   }
 
@@ -103,9 +108,14 @@ export class LogAppender {
     const head = this.head;
     if (this.lastSegment !== head || handle !== makeHandle(head.number, this.lastIndex)) return false;
     // A record already released by its first queue (a no-ack delivery inside the publish) is revived.
-    if (this.lastQueues.includes(queueId)) return false;
+    if (this.holdsNewest(queueId)) return false;
     this.appendFanout(queueId);
     return true;
+  }
+
+  private holdsNewest(queueId: number): boolean {
+    for (let i = 0; i < this.lastQueueCount; i++) if (this.lastQueues[i] === queueId) return true;
+    return false;
   }
 
   private appendFanout(queueId: number): void {
@@ -119,7 +129,7 @@ export class LogAppender {
     sealRecord(out, at, at + ENQUEUE_SIZE);
     head.addHolder(index, queueId, this.lastQueue);
     head.noteStream(queueId);
-    this.lastQueues.push(queueId);
+    this.lastQueues[this.lastQueueCount++] = queueId;
   }
 
   /** A Remove or Deliver record for message `index` of segment `number`. */
