@@ -22,6 +22,7 @@ import { queueHandlers } from './handlers/queue.js';
 import { txHandlers } from './handlers/tx.js';
 import type { HandlerTable } from './handlers/types.js';
 import { MethodId, methodNames, type Method } from './spec/generated.js';
+import { emptyArray } from '../util/empty-array.js';
 
 export type { ChannelHost } from './channel/host.js';
 
@@ -228,7 +229,7 @@ export class Channel implements ConsumerChannel, AckHost, ConfirmSink {
     if (reached.length !== 0) {
       this.host.publishedTo?.(reached);
       this.joinBarriers(reached);
-      reached.length = 0;
+      emptyArray(reached);
     }
     if (outcome.routed === 0 && mandatory) this.returnMessage(message, 312, 'NO_ROUTE');
     if (this.confirms !== undefined) this.confirms.accept(outcome.refused);
@@ -359,17 +360,17 @@ export class Channel implements ConsumerChannel, AckHost, ConfirmSink {
   /** AckHost: after a batch of credits, let the queues dispatch into the freed capacity. */
   afterCredit(): void {
     if (this.closed) {
-      this.queuesToResume.length = 0;
+      emptyArray(this.queuesToResume);
       return;
     }
     if (this.channelPrefetch !== 0) {
       // The shared limit may have held back every consumer of the channel.
-      this.queuesToResume.length = 0;
+      emptyArray(this.queuesToResume);
       this.resumeAllConsumers();
       return;
     }
     for (let i = 0; i < this.queuesToResume.length; i++) (this.queuesToResume[i] as QueueView).resumeDispatch();
-    this.queuesToResume.length = 0;
+    emptyArray(this.queuesToResume);
   }
 
   resumeAllConsumers(): void {

@@ -17,6 +17,7 @@ import type { StreamRecord } from '../store/store.js';
 import type { Queue } from './queue/queue.js';
 import type { QueuePlacement } from './queue-placement.js';
 import { VHost, type BrokerLimits, type VHostContext } from './vhost.js';
+import { emptyArray } from '../util/empty-array.js';
 
 export type { BrokerLimits } from './vhost.js';
 
@@ -96,7 +97,7 @@ export class Broker implements VHostContext {
     const callback = this.durableWaiters[this.durableWaitersHead];
     this.durableWaiters[this.durableWaitersHead++] = undefined;
     if (this.durableWaitersHead === this.durableWaiters.length) {
-      this.durableWaiters.length = 0;
+      emptyArray(this.durableWaiters);
       this.durableWaitersHead = 0;
     }
     if (error !== undefined) this.failStore(error);
@@ -307,7 +308,7 @@ export class Broker implements VHostContext {
   private failStore(error: Error): void {
     if (this.storeFailure !== undefined) return;
     this.storeFailure = error;
-    this.durableWaiters.length = 0;
+    emptyArray(this.durableWaiters);
     this.durableWaitersHead = 0;
     this.logger.error({ err: error }, `message store failed, nothing more can be made durable: ${error.message}`);
     this.onStoreFailure?.(error);

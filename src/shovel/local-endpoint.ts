@@ -13,6 +13,7 @@ import type { QueueView } from '../broker/queue-view.js';
 import type { VHost } from '../broker/vhost.js';
 import { PublisherConfirms } from '../session/confirms.js';
 import type { DestTarget, ShovelDestination, ShovelSource, SourceDelivery, SourceOptions } from './endpoint.js';
+import { emptyArray } from '../util/empty-array.js';
 
 function vhostOf(broker: Broker, name: string): VHost {
   const vhost = broker.getVhost(name);
@@ -181,13 +182,13 @@ export class LocalDestination implements ShovelDestination {
     try {
       refused = vhost.publish(new Message(exchange, routingKey, properties, body), reached).refused;
     } catch (error) {
-      reached.length = 0;
+      emptyArray(reached);
       onSettled?.(false);
       this.onFailure?.(error as Error); // the exchange went away: the shovel restarts and checks again
       return;
     }
     for (const queue of reached) if (queue.durability !== undefined) confirms.join(queue.durability);
-    reached.length = 0;
+    emptyArray(reached);
     // Every publish is numbered so that tags stay in step; only those with a callback are remembered.
     const tag = confirms.accept(refused);
     if (onSettled !== undefined) this.pending.set(tag, onSettled);

@@ -3,6 +3,7 @@ import { preconditionFailed } from '../../broker/errors.js';
 import type { QueueView } from '../../broker/queue-view.js';
 import type { AmqpConsumer } from './consumer.js';
 import { UnackedLedger, type UnackedVisitor } from './unacked.js';
+import { emptyArray } from '../../util/empty-array.js';
 
 /** How a delivery is settled: basic.ack, or nack/reject with or without requeue. */
 export const enum Settlement {
@@ -170,9 +171,9 @@ export class Acknowledgements implements UnackedVisitor<AmqpConsumer> {
   }
 
   private clearCollected(): void {
-    this.tags.length = 0;
-    this.entries.length = 0;
-    this.queues.length = 0;
-    this.consumers.length = 0;
+    emptyArray(this.tags);
+    emptyArray(this.entries);
+    emptyArray(this.queues);
+    emptyArray(this.consumers);
   }
 }

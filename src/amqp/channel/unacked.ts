@@ -1,5 +1,6 @@
 import type { QueueEntry } from '../../broker/front-door.js';
 import type { QueueView } from '../../broker/queue-view.js';
+import { emptyArray } from '../../util/empty-array.js';
 
 /** Receives each entry a ledger operation removes, oldest delivery tag first. */
 export interface UnackedVisitor<C> {
@@ -137,10 +138,10 @@ export class UnackedLedger<C> {
   }
 
   private clear(): void {
-    this.tags.length = 0;
-    this.entries.length = 0;
-    this.queues.length = 0;
-    this.consumers.length = 0;
+    emptyArray(this.tags);
+    emptyArray(this.entries);
+    emptyArray(this.queues);
+    emptyArray(this.consumers);
     this.head = 0;
     this.live = 0;
   }

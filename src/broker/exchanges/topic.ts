@@ -1,6 +1,7 @@
 import type { Binding, RouteSink } from '../binding.js';
 import type { Message } from '../message.js';
 import type { ExchangeRouter, ExchangeType } from './exchange-type.js';
+import { emptyArray } from '../../util/empty-array.js';
 
 /**
  * Splits a routing key or binding pattern into words the way RabbitMQ does: the empty string is zero
@@ -171,12 +172,12 @@ export class TopicTrie {
     const words = topicWords(routingKey);
     let current = this.current;
     let next = this.next;
-    current.length = 0;
+    emptyArray(current);
     this.epoch++;
     this.enter(this.root, current);
     for (let i = 0; i < words.length && current.length !== 0; i++) {
       const word = words[i]!;
-      next.length = 0;
+      emptyArray(next);
       this.epoch++;
       for (let s = 0; s < current.length; s++) {
         const node = current[s]!;
@@ -192,8 +193,8 @@ export class TopicTrie {
     }
     const matched: Binding[] = [];
     for (const node of current) node.collect(matched);
-    current.length = 0;
-    next.length = 0;
+    emptyArray(current);
+    emptyArray(next);
     return matched;
   }
 

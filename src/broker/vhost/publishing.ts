@@ -12,6 +12,7 @@ import type { ReadPacer } from '../stream/read-pacer.js';
 import { senderSelectedRecipients, type Recipients } from '../sender-selected.js';
 import { outcome, type PublishOutcome } from './declarations.js';
 import type { Topology } from './topology.js';
+import { emptyArray } from '../../util/empty-array.js';
 
 /** Routing published messages to queues, dead letters, and direct reply-to. */
 export class Publishing {
@@ -98,7 +99,7 @@ export class Publishing {
     try {
       this.collectDestinations(exchange, message, collector);
       const queues = collector.queues.slice();
-      collector.queues.length = 0;
+      emptyArray(collector.queues);
       for (const queue of queues) if (!(checkCycles && this.isCycle(message, queue))) queue.enqueue(message);
     } finally {
       this.publishDepth--;
@@ -156,7 +157,7 @@ export class Publishing {
       else refused = true;
     }
     if (reached !== undefined) for (let i = 0; i < queues.length; i++) reached.push(queues[i]!);
-    queues.length = 0;
+    emptyArray(queues);
     return outcome(routed + collector.held, refused);
   }
 
