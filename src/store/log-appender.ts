@@ -10,6 +10,8 @@ import {
   RecordType,
   SEGMENT_MAGIC,
   messageRecordSize,
+  put16,
+  put32,
   sealRecord,
   writeFileHeader,
 } from './record.js';
@@ -79,11 +81,11 @@ export class LogAppender {
     const out = this.reserve(size);
     const at = out === this.buffer ? this.bufferUsed - size : 0;
     out[at + RECORD_PREFIX] = RecordType.Message;
-    out.writeUInt32LE(index, at + Msg.index);
-    out.writeUInt16LE(0, at + Msg.flags);
-    out.writeUInt16LE(1, at + Msg.queueCount);
-    out.writeUInt32LE(header.length, at + Msg.headerLength);
-    out.writeUInt32LE(queueId, at + Msg.queues);
+    put32(out, at + Msg.index, index);
+    put16(out, at + Msg.flags, 0);
+    put16(out, at + Msg.queueCount, 1);
+    put32(out, at + Msg.headerLength, header.length);
+    put32(out, at + Msg.queues, queueId);
     header.copy(out, at + Msg.queues + 4);
     body.copy(out, at + Msg.queues + 4 + header.length);
     sealRecord(out, at, at + size);
@@ -124,8 +126,8 @@ export class LogAppender {
     const out = this.reserve(ENQUEUE_SIZE);
     const at = this.bufferUsed - ENQUEUE_SIZE;
     out[at + RECORD_PREFIX] = RecordType.Enqueue;
-    out.writeUInt32LE(queueId, at + RECORD_PREFIX + 1);
-    out.writeUInt32LE(index, at + RECORD_PREFIX + 5);
+    put32(out, at + RECORD_PREFIX + 1, queueId);
+    put32(out, at + RECORD_PREFIX + 5, index);
     sealRecord(out, at, at + ENQUEUE_SIZE);
     head.addHolder(index, queueId, this.lastQueue);
     head.noteStream(queueId);
@@ -138,9 +140,9 @@ export class LogAppender {
     const out = this.reserve(REFERENCE_SIZE);
     const at = this.bufferUsed - REFERENCE_SIZE;
     out[at + RECORD_PREFIX] = type;
-    out.writeUInt32LE(queueId, at + RECORD_PREFIX + 1);
-    out.writeUInt32LE(number, at + RECORD_PREFIX + 5);
-    out.writeUInt32LE(index, at + RECORD_PREFIX + 9);
+    put32(out, at + RECORD_PREFIX + 1, queueId);
+    put32(out, at + RECORD_PREFIX + 5, number);
+    put32(out, at + RECORD_PREFIX + 9, index);
     sealRecord(out, at, at + REFERENCE_SIZE);
     this.head.addReference(number);
   }
