@@ -4,6 +4,7 @@ import { writeFully } from './fs.js';
 import {
   ENQUEUE_SIZE,
   FILE_HEADER_SIZE,
+  MessageFlag,
   Msg,
   RECORD_PREFIX,
   REFERENCE_SIZE,
@@ -53,6 +54,18 @@ export class LogAppender {
   private readonly lastQueues: number[] = [];
   private lastQueueCount = 0;
 
+  /**
+   * The newest Message record while it is still unsealed at the end of the write buffer: its start in
+   * the buffer (-1: none), end, segment and index. Its CRC is computed when anything else touches the
+   * buffer (the next record, a flush, a read); until then a first delivery sets its delivered flag in
+   * place instead of appending a Deliver record (FORMAT.md, flags). A consumer with credit is handed a
+   * message in the same turn it is published, so most messages need no Deliver record at all.
+   */
+  private unsealedAt = -1;
+  private unsealedEnd = 0;
+  private unsealedSegment: Segment | undefined;
+  private unsealedIndex = 0;
+
   private headDirty = false;
   private sealedUnsynced: Segment[] = [];
   /** Sealed segments of each sync round in flight, oldest round first. */
@@ -88,8 +101,11 @@ export class LogAppender {
     put32(out, at + Msg.queues, queueId);
     header.copy(out, at + Msg.queues + 4);
     body.copy(out, at + Msg.queues + 4 + header.length);
-    sealRecord(out, at, at + size);
-    if (out !== this.buffer) this.writeDirect(out);
+    if (out === this.buffer) this.leaveUnsealed(at, size, head, index);
+    else {
+      sealRecord(out, at, at + size);
+      this.writeDirect(out);
+    }
     head.addMessage(index, offset, false);
     head.noteStream(queueId);
     this.lastSegment = head;
@@ -134,6 +150,31 @@ export class LogAppender {
     this.lastQueues[this.lastQueueCount++] = queueId;
   }
 
+  private leaveUnsealed(at: number, size: number, segment: Segment, index: number): void {
+    this.unsealedAt = at;
+    this.unsealedEnd = at + size;
+    this.unsealedSegment = segment;
+    this.unsealedIndex = index;
+  }
+
+  /** Computes the CRC of the newest message record if it was left unsealed. */
+  sealPending(): void {
+    if (this.unsealedAt < 0) return;
+    sealRecord(this.buffer, this.unsealedAt, this.unsealedEnd);
+    this.unsealedAt = -1;
+    this.unsealedSegment = undefined;
+  }
+
+  /**
+   * Sets the delivered flag of message `index` of `segment` in its own record when that record is the
+   * newest and still unsealed; false otherwise (the caller appends a Deliver record).
+   */
+  markDeliveredInPlace(segment: Segment, index: number): boolean {
+    if (this.unsealedAt < 0 || segment !== this.unsealedSegment || index !== this.unsealedIndex) return false;
+    put16(this.buffer, this.unsealedAt + Msg.flags, MessageFlag.delivered);
+    return true;
+  }
+
   /** A Remove or Deliver record for message `index` of segment `number`. */
   appendReference(type: number, queueId: number, number: number, index: number): void {
     if (this.head.size + REFERENCE_SIZE > this.segmentBytes) this.roll();
@@ -160,7 +201,9 @@ export class LogAppender {
 
   /** Where the record at `offset` of `segment` sits in the write buffer, or -1 when it is in the file. */
   bufferedAt(segment: Segment, offset: number): number {
-    return segment === this.head && offset >= this.bufferFilePos ? offset - this.bufferFilePos : -1;
+    if (segment !== this.head || offset < this.bufferFilePos) return -1;
+    this.sealPending();
+    return offset - this.bufferFilePos;
   }
 
   // ---- write buffer and segments -----------------------------------------------------------------
@@ -170,6 +213,7 @@ export class LogAppender {
    * advanced), or a fresh buffer for a record bigger than the write buffer (caller writes it directly).
    */
   private reserve(size: number): Buffer {
+    this.sealPending();
     if (this.bufferUsed + size > this.buffer.length) this.flushBuffer();
     this.head.size += size;
     this.headDirty = true;
@@ -184,6 +228,7 @@ export class LogAppender {
   }
 
   flushBuffer(): void {
+    this.sealPending();
     if (this.bufferUsed === 0) return;
     try {
       writeFully(this.fs, this.head.fd, this.buffer, 0, this.bufferUsed, this.bufferFilePos);

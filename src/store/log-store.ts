@@ -253,7 +253,7 @@ export class LogStore implements Store, CommitHost, LogStreamHost {
     const segment = this.segments.get(number);
     if (!segment || !segment.isLive(index) || segment.wasDelivered(index)) return;
     segment.markDelivered(index);
-    this.appender.appendReference(RecordType.Deliver, streamId, number, index);
+    if (!this.appender.markDeliveredInPlace(segment, index)) this.appender.appendReference(RecordType.Deliver, streamId, number, index);
   }
 
   /** @internal Synchronous pread (with read-ahead) under the stream's asynchronous read. */
