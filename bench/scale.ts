@@ -31,7 +31,11 @@ interface Step {
   probe: number | undefined;
 }
 
-type Curve = Step[] | Error;
+/** The steps a broker reached, and why it stopped before the last one (a broker may fail part way). */
+interface Curve {
+  steps: Step[];
+  failure?: { count: number | undefined; message: string };
+}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -43,14 +47,15 @@ function stepsFor(dimension: Dimension['name'], max: number): number[] {
 }
 
 async function measure(dimension: Dimension, broker: BrokerUnderTest, counts: number[], settleMs: number): Promise<Curve> {
+  const steps: Step[] = [];
+  let count: number | undefined;
   try {
     await sleep(settleMs);
     const baseline = rssBytes(broker.pid);
     const thing = await dimension.start(broker.url);
-    const steps: Step[] = [];
     try {
       let previous = 0;
-      for (const count of counts) {
+      for (count of counts) {
         const seconds = await thing.growTo(count);
         await sleep(settleMs);
         const rss = rssBytes(broker.pid);
@@ -64,10 +69,10 @@ async function measure(dimension: Dimension, broker: BrokerUnderTest, counts: nu
     } finally {
       await stopWithin(thing, dimension, broker);
     }
-    return steps;
+    return { steps };
   } catch (error) {
     process.stderr.write(`   ${dimension.name} on ${broker.name} failed: ${(error as Error).message}\n`);
-    return error as Error;
+    return { steps, failure: { count, message: (error as Error).message } };
   }
 }
 
@@ -99,11 +104,8 @@ function table(dimension: Dimension, curves: Map<string, Curve>): string {
   if (dimension.name === 'bindings') header.push(...names.map((n) => `${n} publish msg/s`));
   if (names.length === 2) header.push(`${names[1]} B / ${names[0]} B`);
   const rows = [header, header.map(() => '---')];
-  const counts = [...new Set(names.flatMap((n) => { const c = curves.get(n); return c instanceof Error ? [] : c!.map((s) => s.count); }))];
-  const stepOf = (name: string, count: number): Step | undefined => {
-    const c = curves.get(name);
-    return c instanceof Error ? undefined : c?.find((s) => s.count === count);
-  };
+  const counts = [...new Set(names.flatMap((n) => curves.get(n)!.steps.map((s) => s.count)))];
+  const stepOf = (name: string, count: number): Step | undefined => curves.get(name)?.steps.find((s) => s.count === count);
   for (const count of counts) {
     const line = [whole(count)];
     for (const n of names) {
@@ -120,8 +122,10 @@ function table(dimension: Dimension, curves: Map<string, Curve>): string {
     rows.push(line);
   }
   for (const n of names) {
-    const c = curves.get(n);
-    if (c instanceof Error) rows.push([`${n} failed: ${c.message}`, ...header.slice(1).map(() => '')]);
+    const failure = curves.get(n)!.failure;
+    if (failure === undefined) continue;
+    const where = failure.count === undefined ? '' : ` at ${whole(failure.count)}`;
+    rows.push([`${n} failed${where}: ${failure.message}`, ...header.slice(1).map(() => '')]);
   }
   return rows.map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
@@ -131,9 +135,9 @@ function svg(dimension: Dimension, curves: Map<string, Curve>): string {
     title: `Memory added by ${dimension.title}`,
     xLabel: `${dimension.unit}s`,
     yLabel: 'resident memory added (MiB)',
-    series: [...curves].flatMap(([name, c]) => (c instanceof Error ? [] : [{
+    series: [...curves].flatMap(([name, c]) => (c.steps.length === 0 ? [] : [{
       name,
-      points: c.filter((s) => s.addedBytes !== undefined).map((s): [number, number] => [s.count, s.addedBytes! / 2 ** 20]),
+      points: c.steps.filter((s) => s.addedBytes !== undefined).map((s): [number, number] => [s.count, s.addedBytes! / 2 ** 20]),
     }])),
   });
 }
@@ -179,7 +183,7 @@ async function main(): Promise<void> {
     const file = join(values['svg-dir'], `scale-${dimension.name}.svg`);
     writeFileSync(file, svg(dimension, curves));
     print(['', `### ${dimension.title} (${file}, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')})`, '', table(dimension, curves)]);
-    json[dimension.name] = Object.fromEntries([...curves].map(([k, v]) => [k, v instanceof Error ? { error: v.message } : v]));
+    json[dimension.name] = Object.fromEntries(curves);
     if (values.json !== undefined) writeFileSync(values.json, `${JSON.stringify(json, null, 2)}\n`);
   }
 }
