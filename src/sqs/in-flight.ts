@@ -1,6 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { QueueEntry } from '../broker/front-door.js';
 import type { QueueView } from '../broker/queue-view.js';
+import { sameInConstantTime } from './constant-time.js';
 import { sqsError } from './errors.js';
 
 /** Longest visibility timeout SQS allows: 12 hours (API reference, ChangeMessageVisibility). */
@@ -206,17 +207,6 @@ export class InFlightTable {
   private mac(scope: string): string {
     return createHmac('sha256', this.secret).update(scope).digest('base64url').slice(0, 22);
   }
-}
-
-/**
- * Whether two strings are equal, in a time that tells nothing of how much of a guessed handle was
- * right (as timingSafeEqual, without two Buffers per call). The length is not secret.
- */
-export function sameInConstantTime(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let difference = 0;
-  for (let i = 0; i < a.length; i++) difference |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return difference === 0;
 }
 
 export function readVisibility(value: number): number {

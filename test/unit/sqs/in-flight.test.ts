@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import type { QueueEntry } from '../../../src/broker/front-door.js';
 import type { QueueView } from '../../../src/broker/queue-view.js';
-import { InFlightTable, sameInConstantTime } from '../../../src/sqs/in-flight.js';
+import { InFlightTable } from '../../../src/sqs/in-flight.js';
+import { sameInConstantTime } from '../../../src/sqs/constant-time.js';
 
 /** Just what the table touches of a queue: its names, ack and reject. */
 function fakeQueue(name: string): QueueView & { acked: QueueEntry[]; rejected: QueueEntry[] } {
