@@ -6,8 +6,10 @@
  * event-loop delay (monitorEventLoopDelay p99 and max), GC pauses, and the store's fdatasync calls, each
  * timed on the main thread: only the hand-off to the thread pool runs there, so one longer than 1 ms is
  * listed with the run-queue wait and the context switches it contained (involuntary: the thread was
- * preempted; voluntary: it slept, e.g. on the thread pool's lock). Linux only; a measuring tool, not
- * part of the broker.
+ * preempted; voluntary: it slept, e.g. on the thread pool's lock). As a control, each hand-off is
+ * followed by 50 us of plain computation measured the same way: if the hand-off is preempted far more
+ * often than the control, waking the pool thread is what costs the main thread its core. Linux only;
+ * a measuring tool, not part of the broker.
  */
 import fs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
@@ -41,16 +43,36 @@ interface SlowHandOff {
 
 let handOffs = 0;
 let slow: SlowHandOff[] = [];
+/** Hand-offs and controls that contained an involuntary context switch, and that took over 1 ms. */
+const tally = { handOffs: 0, handOffPreempted: 0, handOffOver1ms: 0, controlPreempted: 0, controlOver1ms: 0 };
 const fdatasync = fs.fdatasync;
-const timed = (fd: number, callback: fs.NoParamCallback): void => {
+
+/** Runs `work` between two readings of the thread's times. */
+function measured(work: () => void): SlowHandOff {
   const before = threadTimes();
   const started = process.hrtime.bigint();
-  fdatasync(fd, callback);
+  work();
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
-  handOffs++;
-  if (wallMs <= 1) return;
   const after = threadTimes();
-  slow.push({ wallMs, waitMs: after.waitMs - before.waitMs, voluntary: after.voluntary - before.voluntary, involuntary: after.involuntary - before.involuntary });
+  return { wallMs, waitMs: after.waitMs - before.waitMs, voluntary: after.voluntary - before.voluntary, involuntary: after.involuntary - before.involuntary };
+}
+
+function spin(us: number): void {
+  const until = process.hrtime.bigint() + BigInt(us * 1000);
+  while (process.hrtime.bigint() < until);
+}
+
+const timed = (fd: number, callback: fs.NoParamCallback): void => {
+  const handOff = measured(() => fdatasync(fd, callback));
+  const control = measured(() => spin(50));
+  handOffs++;
+  tally.handOffs++;
+  if (handOff.involuntary > 0) tally.handOffPreempted++;
+  if (control.involuntary > 0) tally.controlPreempted++;
+  if (control.wallMs > 1) tally.controlOver1ms++;
+  if (handOff.wallMs <= 1) return;
+  tally.handOffOver1ms++;
+  slow.push(handOff);
 };
 (fs as { fdatasync: typeof timed }).fdatasync = timed;
 syncBuiltinESMExports(); // the store's `import * as fs from 'node:fs'` sees the timed one
@@ -79,3 +101,7 @@ setInterval(() => {
   handOffs = 0;
   last = now;
 }, 1000).unref();
+
+process.once('exit', () => {
+  fs.appendFileSync(file, `totals: ${tally.handOffs} fdatasync hand-offs, preempted ${tally.handOffPreempted}, over 1 ms ${tally.handOffOver1ms}; 50 us controls preempted ${tally.controlPreempted}, over 1 ms ${tally.controlOver1ms}\n`);
+});
