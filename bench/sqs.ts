@@ -11,8 +11,9 @@
  * The load is bench/sqs/lean-client.ts (SigV4-signed JSON 1.0 over keep-alive sockets) in worker
  * threads (bench/sqs/load-worker.ts): the SDK itself tops out at a few hundred calls per second per
  * process, which made the previous run measure the client. Every server runs in a child process of
- * its own. Warren runs as `warren server --sqs-port 0` on a temp data dir (SQS queues are durable:
- * every send is answered after fdatasync), and again with `--store-sync periodic`.
+ * its own, one after the other (in reverse order every other round). Warren runs as
+ * `warren server --sqs-port 0` on a temp data dir (SQS queues are durable: every send is answered
+ * after fdatasync), and again with `--store-sync periodic`.
  *
  *   npm run bench:sqs:emulators   # once: installs fauxqs and local-aws-sqs into bench/.emulators
  *   npx tsc -p . && node dist/bench/sqs.js [--duration 5] [--rate 1000 (0 skips the latency phase)] [--rounds 1]
@@ -251,7 +252,9 @@ async function main(): Promise<void> {
   const rows: string[] = [];
   console.log(`# SQS benchmark: ${os.cpus().length} CPUs, ${values.producers} producer + ${values.consumers} consumer worker threads x ${loops} concurrent calls, loadavg before: ${loadavg()}`);
   for (let round = 1; round <= Number(values.rounds); round++) {
-    for (const key of values.targets.split(',')) {
+    // Every other round runs the targets in reverse: on a machine whose load drifts, going first is not always the same server's luck.
+    const keys = values.targets.split(',');
+    for (const key of round % 2 === 1 ? keys : keys.reverse()) {
       const target = targets[key];
       if (target === undefined) throw new Error(`unknown target ${key}`);
       let server: Server | undefined;

@@ -44,8 +44,6 @@ export class SqsDoor {
   readonly moveTasks = new Map<string, MoveTask | MoveTaskRecord>();
   /** When each queue was last purged (PurgeQueue allows one per 60 s). */
   readonly purgedAt = new WeakMap<QueueView, number>();
-  /** First receive of each entry (ApproximateFirstReceiveTimestamp). */
-  readonly firstReceived = new WeakMap<object, number>();
   /** FIFO sends per queue by deduplication key, for 5 minutes: a duplicate gets the original's answer. */
   private readonly fifoSent = new WeakMap<QueueView, ExpiringMap<SentRecord>>();
   /** FIFO receives per queue by ReceiveRequestAttemptId, for 5 minutes: a retry gets the same messages. */

@@ -1,6 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { QueueEntry } from '../broker/front-door.js';
 import type { QueueView } from '../broker/queue-view.js';
+import { sameInConstantTime } from './constant-time.js';
 import { sqsError } from './errors.js';
 
 /** Longest visibility timeout SQS allows: 12 hours (API reference, ChangeMessageVisibility). */
@@ -12,11 +13,25 @@ export interface InFlightMessage {
   readonly queue: QueueView;
   readonly entry: QueueEntry;
   readonly receivedAt: number;
+  /** ApproximateFirstReceiveTimestamp: this receive's time, or the first receive's if the message came back. */
+  readonly firstReceivedAt: number;
   /** Its receipt handle, kept so a live handle is recognised by comparison instead of a fresh HMAC. */
   handle: string;
   /** ChangeMessageVisibility was called on it (a ReceiveRequestAttemptId retry then receives anew). */
   changed: boolean;
   deadline: number;
+  /** The timer it waits on: its receive's, shared, until a change of its visibility gives it its own. */
+  visibility: VisibilityTimer | undefined;
+}
+
+/**
+ * One timer for the messages of one receive: they share a deadline until one of them is changed, so a
+ * receive of 10 arms one timer, not 10. It fires for the members still armed on it (`live` counts them;
+ * the last one deleted clears it).
+ */
+interface VisibilityTimer {
+  readonly members: readonly InFlightMessage[];
+  live: number;
   timer: NodeJS.Timeout | undefined;
 }
 
@@ -41,6 +56,11 @@ export class InFlightTable {
   private nextId = 1;
   /** Ids restart with the process: a handle from an earlier run must never name a message of this one. */
   private readonly epoch = randomBytes(6).toString('base64url');
+  /**
+   * First receive of the entries that went back to their queue while in flight (a later receive reports
+   * it as ApproximateFirstReceiveTimestamp). Only those: a map entry per received message cost the GC.
+   */
+  private readonly firstReceived = new WeakMap<QueueEntry, number>();
 
   constructor(private readonly secret: Buffer) {}
 
@@ -63,12 +83,14 @@ export class InFlightTable {
     const held: InFlightMessage[] = [];
     for (let i = 0; i < entries.length; i++) {
       const id = first + i;
-      const message: InFlightMessage = { id, queue, entry: entries[i]!, receivedAt: now, handle: `${id}.${scope}`, changed: false, deadline: now, timer: undefined };
+      const entry = entries[i]!;
+      const firstReceivedAt = entry.deliveryCount === 1 ? now : (this.firstReceived.get(entry) ?? now);
+      const message: InFlightMessage = { id, queue, entry, receivedAt: now, firstReceivedAt, handle: `${id}.${scope}`, changed: false, deadline: now, visibility: undefined };
       this.messages.set(id, message);
-      // Even for 0 s: a message must not come back inside the receive that is handing it out.
-      this.arm(message, visibilitySeconds);
       held.push(message);
     }
+    // Even for 0 s: a message must not come back inside the receive that is handing it out.
+    this.arm(held, visibilitySeconds);
     return held;
   }
 
@@ -90,7 +112,7 @@ export class InFlightTable {
   setVisibility(message: InFlightMessage, seconds: number): void {
     message.changed = true;
     if (seconds === 0) return this.expire(message);
-    this.arm(message, seconds);
+    this.arm([message], seconds);
   }
 
   /** Still in flight under the handle it was received with, neither deleted, returned nor changed. */
@@ -100,14 +122,29 @@ export class InFlightTable {
 
   /** A ReceiveRequestAttemptId retry: the visibility timeout starts again. */
   restartVisibility(message: InFlightMessage, seconds: number): void {
-    this.arm(message, seconds);
+    this.arm([message], seconds);
   }
 
-  private arm(message: InFlightMessage, seconds: number): void {
-    if (message.timer !== undefined) clearTimeout(message.timer);
-    message.deadline = Date.now() + seconds * 1000;
-    message.timer = setTimeout(() => this.expire(message), seconds * 1000);
-    message.timer.unref();
+  /** The messages become visible again `seconds` from now, on one timer. */
+  private arm(messages: readonly InFlightMessage[], seconds: number): void {
+    const deadline = Date.now() + seconds * 1000;
+    const visibility: VisibilityTimer = { members: messages, live: messages.length, timer: undefined };
+    for (const message of messages) {
+      this.disarm(message);
+      message.deadline = deadline;
+      message.visibility = visibility;
+    }
+    visibility.timer = setTimeout(() => {
+      for (const message of visibility.members) if (message.visibility === visibility) this.expire(message);
+    }, seconds * 1000);
+    visibility.timer.unref();
+  }
+
+  private disarm(message: InFlightMessage): void {
+    const visibility = message.visibility;
+    if (visibility === undefined) return;
+    message.visibility = undefined;
+    if (--visibility.live === 0) clearTimeout(visibility.timer);
   }
 
   /** The queue was deleted or purged of what was in flight: forget its messages (the core dropped them). */
@@ -122,14 +159,14 @@ export class InFlightTable {
 
   private expire(message: InFlightMessage): void {
     if (!this.forget(message)) return;
+    this.firstReceived.set(message.entry, message.firstReceivedAt);
     message.queue.reject(message.entry, true);
   }
 
   private forget(message: InFlightMessage): boolean {
     if (this.messages.get(message.id) !== message) return false;
     this.messages.delete(message.id);
-    if (message.timer !== undefined) clearTimeout(message.timer);
-    message.timer = undefined;
+    this.disarm(message);
     return true;
   }
 
@@ -148,9 +185,8 @@ export class InFlightTable {
     const dot = handle.indexOf('.');
     const id = dot > 0 && dot <= 15 ? Number(handle.slice(0, dot)) : NaN;
     const message = Number.isSafeInteger(id) ? this.messages.get(id) : undefined;
-    if (message === undefined || message.queue !== queue || message.handle.length !== handle.length) return undefined;
-    // Constant-time, so response times tell nothing of how much of a guessed handle was right.
-    return timingSafeEqual(Buffer.from(message.handle), Buffer.from(handle)) ? message : undefined;
+    if (message === undefined || message.queue !== queue) return undefined;
+    return sameInConstantTime(message.handle, handle) ? message : undefined;
   }
 
   private verify(handle: unknown, queue: QueueView): number {

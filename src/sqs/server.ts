@@ -21,6 +21,7 @@ import type { SqsRequest } from './protocol/request.js';
 import { MoveTaskStore } from './move-tasks.js';
 import { QueueRegistry } from './queue-registry.js';
 import { readBody } from './request-body.js';
+import { respond } from './respond.js';
 import { parseAuthorization, SigningKeyCache } from './sigv4.js';
 
 /** A SendMessageBatch of 1 MiB, form-encoded (up to 3 bytes per byte), with room for the rest. */
@@ -172,9 +173,7 @@ export class SqsListener implements Listener {
       };
       const result = await handler(door, call);
       const encoded = decoded.protocol === 'json' ? encodeJsonResult(result) : encodeXmlResult(decoded.action, result, requestId);
-      client.bytesOut += encoded.length; // characters: close enough for a gauge, without encoding twice
-      response.writeHead(200, { 'x-amzn-requestid': requestId, 'content-type': decoded.protocol === 'json' ? JSON_CONTENT_TYPE : 'text/xml' });
-      response.end(encoded);
+      client.bytesOut += respond(response, 200, { 'x-amzn-requestid': requestId, 'content-type': decoded.protocol === 'json' ? JSON_CONTENT_TYPE : 'text/xml' }, encoded);
     } catch (error) {
       const sqs = toSqsError(error);
       if (sqs.status >= 500 && !(error instanceof SqsError)) this.logger?.error({ err: error }, 'SQS request failed');
@@ -190,11 +189,10 @@ function sendError(request: IncomingMessage, response: ServerResponse, json: boo
   if (!request.complete) headers['connection'] = 'close';
   if (json) {
     const encoded = encodeJsonError(error);
-    response.writeHead(error.status, { ...headers, ...encoded.headers });
-    response.end(encoded.body);
+    respond(response, error.status, { ...headers, ...encoded.headers }, encoded.body);
   } else {
-    response.writeHead(error.status, { ...headers, 'content-type': 'text/xml' });
-    response.end(encodeXmlError(error.code, error.fault, error.message, requestId));
+    headers['content-type'] = 'text/xml';
+    respond(response, error.status, headers, encodeXmlError(error.code, error.fault, error.message, requestId));
   }
 }
 

@@ -1,6 +1,7 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { digestHex } from './digest.js';
 import { sqsError } from './errors.js';
+import { sameInConstantTime } from './constant-time.js';
 
 /** How far a request's X-Amz-Date may be from the broker's clock (AWS allows 5 minutes; SigV4 docs). */
 export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
@@ -79,12 +80,11 @@ export function parseAuthorization(request: SignedRequest): SignatureClaim {
       if (Math.abs(now - at) > MAX_CLOCK_SKEW_MS) {
         throw sqsError('RequestExpired', `Request has expired: signed at ${amzDate}, more than 5 minutes from the server time.`);
       }
-      const canonical = canonicalRequest(request, signedHeaders.split(';'));
-      const stringToSign = [ALGORITHM, amzDate, `${date}/${region}/${service}/aws4_request`, sha256Hex(canonical)].join('\n');
+      const canonical = canonicalRequest(request, signedHeaders);
+      const stringToSign = `${ALGORITHM}\n${amzDate}\n${date}/${region}/${service}/aws4_request\n${sha256Hex(canonical)}`;
       const key = keys === undefined ? signingKey(secret, date, region, service) : keys.get(secret, date, region, service);
-      const expected = Buffer.from(createHmac('sha256', key).update(stringToSign).digest('hex'));
-      const given = Buffer.from(signature);
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      const expected = createHmac('sha256', key).update(stringToSign).digest('hex');
+      if (!sameInConstantTime(signature, expected)) {
         throw sqsError('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.');
       }
     },
@@ -93,12 +93,12 @@ export function parseAuthorization(request: SignedRequest): SignatureClaim {
 
 const INNER_WHITESPACE = /\s\s|[\t\n\r\f\v]/;
 
-function canonicalRequest(request: SignedRequest, signedHeaders: string[]): string {
+function canonicalRequest(request: SignedRequest, signedHeaders: string): string {
   const q = request.url.indexOf('?');
   const path = q < 0 ? request.url : request.url.slice(0, q);
   const query = q < 0 ? '' : request.url.slice(q + 1);
   let headerLines = '';
-  for (const name of signedHeaders) {
+  for (const name of signedHeaders.split(';')) {
     const value = request.headers[name];
     const joined = Array.isArray(value) ? value.join(',') : (value ?? '');
     // Sequential spaces become one (SigV4 canonical headers); most values have none, so test first.
@@ -110,7 +110,7 @@ function canonicalRequest(request: SignedRequest, signedHeaders: string[]): stri
   if (claimed !== undefined && claimed !== payload) {
     throw sqsError('SignatureDoesNotMatch', 'The x-amz-content-sha256 header does not match the request body.');
   }
-  return `${request.method}\n${canonicalUri(path)}\n${canonicalQuery(query)}\n${headerLines}\n${signedHeaders.join(';')}\n${payload}`;
+  return `${request.method}\n${canonicalUri(path)}\n${canonicalQuery(query)}\n${headerLines}\n${signedHeaders}\n${payload}`;
 }
 
 /** Each segment encoded once more, as SigV4 does for every service but S3. */

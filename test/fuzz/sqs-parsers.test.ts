@@ -6,7 +6,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, createHmac } from 'node:crypto';
 import { SqsError } from '../../src/sqs/errors.js';
 import { decodeJsonRequest } from '../../src/sqs/protocol/json.js';
 import { decodeQueryRequest } from '../../src/sqs/protocol/query.js';
@@ -16,6 +15,7 @@ import { validateAttributes } from '../../src/sqs/queue-attributes.js';
 import { parseQueueUrl } from '../../src/sqs/addresses.js';
 import { int, pick, randomBytes, randomString, testSeed, withSeed, type Rng } from '../unit/codec/random.js';
 import { startSqs } from '../helpers/sqs.js';
+import { signGuestPost } from '../helpers/sqs-sign.js';
 import { ACTIONS } from '../../src/sqs/actions/index.js';
 
 const MEMBERS = ['QueueUrl', 'QueueName', 'MessageBody', 'Attributes', 'MessageAttributes', 'Entries', 'ReceiptHandle', 'VisibilityTimeout', 'MaxNumberOfMessages', 'WaitTimeSeconds', 'DelaySeconds', 'Tags', 'TagKeys', 'AttributeNames', 'MessageGroupId', 'MessageDeduplicationId', 'NextToken', 'MaxResults'];
@@ -80,28 +80,12 @@ test('request parsers answer any input with a result or an SqsError', () => {
   });
 });
 
-/** SigV4 for a POST to '/' (the SDK tests prove the verifier agrees with the real signers). */
-function sign(host: string, headers: Record<string, string>, body: Buffer): Record<string, string> {
-  const amzDate = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '');
-  const date = amzDate.slice(0, 8);
-  const all: Record<string, string> = { ...headers, host, 'x-amz-date': amzDate };
-  const names = Object.keys(all).map((n) => n.toLowerCase()).sort();
-  const lower = Object.fromEntries(Object.entries(all).map(([k, v]) => [k.toLowerCase(), v]));
-  const canonical = ['POST', '/', '', names.map((n) => `${n}:${lower[n]!.trim()}\n`).join(''), names.join(';'), createHash('sha256').update(body).digest('hex')].join('\n');
-  const scope = `${date}/us-east-1/sqs/aws4_request`;
-  const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, createHash('sha256').update(canonical).digest('hex')].join('\n');
-  let key: Buffer = createHmac('sha256', 'AWS4guest').update(date).digest();
-  for (const part of ['us-east-1', 'sqs', 'aws4_request']) key = createHmac('sha256', key).update(part).digest();
-  const signature = createHmac('sha256', key).update(toSign).digest('hex');
-  return { ...all, authorization: `AWS4-HMAC-SHA256 Credential=guest/${scope}, SignedHeaders=${names.join(';')}, Signature=${signature}` };
-}
-
 test('signed garbage over HTTP gets a 4xx SQS error in its protocol; the door keeps working', { timeout: 60_000 }, async () => {
   const t = await startSqs();
   try {
     const host = `127.0.0.1:${t.port}`;
     const post = async (headers: Record<string, string>, body: Buffer): Promise<{ status: number; text: string; headers: Headers }> => {
-      const response = await fetch(`${t.endpoint}/`, { method: 'POST', headers: sign(host, headers, body), body });
+      const response = await fetch(`${t.endpoint}/`, { method: 'POST', headers: signGuestPost(host, headers, body), body });
       return { status: response.status, text: await response.text(), headers: response.headers };
     };
     const json = (action: string, body: Buffer) => post({ 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `AmazonSQS.${action}` }, body);

@@ -2,7 +2,7 @@ import type { QueueEntry } from '../../broker/front-door.js';
 import type { QueueView } from '../../broker/queue-view.js';
 import type { ActionHandler, SqsDoor } from '../door.js';
 import { invalidParameter } from '../errors.js';
-import { readVisibility } from '../in-flight.js';
+import { readVisibility, type InFlightMessage } from '../in-flight.js';
 import { md5Hex, md5OfAttributes } from '../md5.js';
 import { attributesForOutput, type MessageAttributeValue } from '../message-attributes.js';
 import { optionalInteger, optionalString, stringList } from '../params.js';
@@ -43,9 +43,8 @@ export const receiveMessage: ActionHandler = async (door, call) => {
   if (replay !== undefined) return { Messages: replay };
   const outcome = await receiveEntries(queue, call.owner, door.nextReceiveTag(), max, wait * 1000, call.client);
   if (outcome.entries.length === 0) return {};
-  const now = Date.now();
   const held = door.inFlight.addAll(queue, outcome.entries, visibility);
-  const messages = held.map((m) => render(door, m.entry, m.handle, wanted, now));
+  const messages = held.map((m) => render(door, m, wanted));
   if (fifo && attemptId !== undefined) door.attemptsOf(queue).set(attemptId, { held, messages, visibilitySeconds: visibility });
   return { Messages: messages };
 };
@@ -88,14 +87,12 @@ interface Wanted {
   readonly queue: QueueView;
 }
 
-function render(door: SqsDoor, entry: QueueEntry, receiptHandle: string, wanted: Wanted, now: number): Record<string, unknown> {
-  // ApproximateFirstReceiveTimestamp is kept for every message: a later receive may ask for it.
-  let first = entry.deliveryCount === 1 ? undefined : door.firstReceived.get(entry);
-  if (first === undefined) door.firstReceived.set(entry, (first = now));
+function render(door: SqsDoor, held: InFlightMessage, wanted: Wanted): Record<string, unknown> {
+  const entry = held.entry;
   const body = entry.message.body.toString('utf8');
-  const message: Record<string, unknown> = { MessageId: messageIdOf(entry), ReceiptHandle: receiptHandle, MD5OfBody: md5Hex(body), Body: body };
+  const message: Record<string, unknown> = { MessageId: messageIdOf(entry), ReceiptHandle: held.handle, MD5OfBody: md5Hex(body), Body: body };
   if (wanted.system.length > 0) {
-    const attributes = systemAttributes(door, entry, first, wanted);
+    const attributes = systemAttributes(door, entry, held.firstReceivedAt, wanted);
     if (attributes !== undefined) message['Attributes'] = attributes;
   }
   if (wanted.attributes.length > 0) {

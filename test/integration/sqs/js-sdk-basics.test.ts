@@ -132,13 +132,16 @@ describe('SQS door with @aws-sdk/client-sqs (JSON protocol)', () => {
   it('visibility: a message not deleted comes back, ChangeMessageVisibility 0 releases it at once', async () => {
     const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'visible' }));
     await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'again' }));
-    const first = await sqs.send(new ReceiveMessageCommand({ QueueUrl, VisibilityTimeout: 1 }));
+    const first = await sqs.send(new ReceiveMessageCommand({ QueueUrl, VisibilityTimeout: 1, MessageSystemAttributeNames: ['ApproximateFirstReceiveTimestamp'] }));
     assert.equal(first.Messages?.length, 1);
+    const firstReceived = first.Messages![0]!.Attributes?.ApproximateFirstReceiveTimestamp;
+    assert.ok(Math.abs(Number(firstReceived) - Date.now()) < 5000, `first receive time ${firstReceived}`);
     const started = Date.now();
-    const second = await sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 5, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }));
+    const second = await sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 5, MessageSystemAttributeNames: ['ApproximateReceiveCount', 'ApproximateFirstReceiveTimestamp'] }));
     assert.equal(second.Messages?.[0]?.Body, 'again');
     assert.ok(Date.now() - started >= 700, 'came back after its visibility timeout');
     assert.equal(second.Messages?.[0]?.Attributes?.ApproximateReceiveCount, '2');
+    assert.equal(second.Messages?.[0]?.Attributes?.ApproximateFirstReceiveTimestamp, firstReceived, 'still the first receive\'s time');
     const waiting = sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 10 }));
     await new Promise((r) => setTimeout(r, 200));
     await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl, ReceiptHandle: second.Messages![0]!.ReceiptHandle, VisibilityTimeout: 0 }));
