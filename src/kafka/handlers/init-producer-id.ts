@@ -1,6 +1,6 @@
 /**
  * InitProducerId (key 22), v0-v4 (v2+ flexible): a producer id and epoch for idempotent producers
- * (producers.ts). Transactions are not offered: a transactional id is refused with
+ * (producers.ts). A new id is answered once its block of ids is durable (producer-ids.ts). Transactions are not offered: a transactional id is refused with
  * TRANSACTIONAL_ID_AUTHORIZATION_FAILED, which clients report as "transactions not allowed" rather
  * than retrying forever.
  */
@@ -15,7 +15,7 @@ export const initProducerId: KafkaApi = {
   minVersion: 0,
   maxVersion: 4,
   flexibleFrom: 2,
-  handle(session, request): ResponseBody {
+  async handle(session, request): Promise<ResponseBody> {
     const version = request.header.apiVersion;
     const body = request.body;
     const transactionalId = body.nullableString();
@@ -30,7 +30,7 @@ export const initProducerId: KafkaApi = {
       error = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
     } else {
       const given = existing !== undefined && existing >= 0n ? existing : undefined;
-      const granted = producerRegistry(session).initProducer(given, given === undefined ? undefined : epoch);
+      const granted = await producerRegistry(session).initProducer(given, given === undefined ? undefined : epoch);
       if (granted.producerId < 0n) error = ErrorCode.INVALID_PRODUCER_EPOCH;
       producerId = granted.producerId;
       producerEpoch = granted.epoch;
