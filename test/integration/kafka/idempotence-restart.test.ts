@@ -13,7 +13,7 @@ import { TAIL_SCAN_BYTES } from '../../../src/kafka/producer-recovery.js';
 import { encodeBatch } from '../../../src/kafka/protocol/record-batch.js';
 import { startKafkaWarren, type KafkaWarren } from './harness.js';
 import {
-  answerLosingProxy, idempotentBatch, initProducerId, INVALID_PRODUCER_EPOCH, OUT_OF_ORDER_SEQUENCE_NUMBER, rawProduce, readValues,
+  answerLosingProxy, idempotentBatch, initProducerId, initProducerIds, INVALID_PRODUCER_EPOCH, OUT_OF_ORDER_SEQUENCE_NUMBER, rawProduce, readValues,
 } from './idempotence.js';
 import { waitFor } from '../../helpers/wait.js';
 
@@ -106,4 +106,15 @@ test('a producer silent while more than the tail scan budget was written is stil
   assert.deepEqual(await rawProduce(warren.kafkaPort, 'restart-quiet', idempotentBatch(quiet, 0, 2)), { error: 0, baseOffset: 0n }, 'its retry is a duplicate');
   assert.equal((await rawProduce(warren.kafkaPort, 'restart-quiet', idempotentBatch(quiet, 3, 1))).error, OUT_OF_ORDER_SEQUENCE_NUMBER);
   assert.deepEqual(await rawProduce(warren.kafkaPort, 'restart-quiet', idempotentBatch(quiet, 2, 1)), { error: 0, baseOffset: offset });
+});
+
+test('producer ids handed out faster than one a millisecond still never repeat after a restart', async () => {
+  let warren = await startKafkaWarren();
+  closers.push(() => warren.close());
+  const before = await initProducerIds(warren.kafkaPort, 3000);
+  assert.equal(new Set(before).size, before.length, 'distinct within a run');
+  warren = await restart(warren);
+  const [next] = await initProducerIds(warren.kafkaPort, 1);
+  const highest = before.reduce((a, b) => (a > b ? a : b));
+  assert.ok(next! > highest, `${next} after the restart is above ${highest}, the highest before it`);
 });

@@ -15,22 +15,25 @@ import { RawKafkaClient } from './harness.js';
 export interface AnswerLosingProxy {
   readonly port: number;
   setTarget(port: number): void;
-  /** Answers dropped so far (at most one). */
+  /** Answers dropped so far. */
   lost(): number;
+  /** The next Produce request's answer is lost too (the first one's is from the start). */
+  arm(): void;
   /** Lets held connections through to the current target. */
   release(): void;
   close(): Promise<void>;
 }
 
 /**
- * A proxy that forwards Kafka traffic but, for the first Produce request, drops the broker's answer
- * and cuts the connection: the request was appended, the client never hears so, and retries. With
+ * A proxy that forwards Kafka traffic but, for the first Produce request (and the first after each
+ * `arm()`), drops the broker's answer and cuts the connection: the request was appended, the client never hears so, and retries. With
  * `hold`, connections made after the loss wait (the client's bytes buffered) until `release()`, so a
  * test can restart the broker between the append and the retry.
  */
 export async function answerLosingProxy(options: { hold?: boolean } = {}): Promise<AnswerLosingProxy> {
   let target = 0;
   let lost = 0;
+  let armed = true;
   let held: Array<() => void> | undefined;
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
@@ -53,7 +56,7 @@ export async function answerLosingProxy(options: { hold?: boolean } = {}): Promi
     let dropCorrelation: number | undefined;
     let pending = Buffer.alloc(0);
     const fromClient = (chunk: Buffer): void => {
-      if (lost === 0 && dropCorrelation === undefined && chunk.length >= 12 && chunk.readInt16BE(4) === 0) dropCorrelation = chunk.readInt32BE(8);
+      if (armed && dropCorrelation === undefined && chunk.length >= 12 && chunk.readInt16BE(4) === 0) dropCorrelation = chunk.readInt32BE(8);
       upstream.write(chunk);
     };
     for (const chunk of early) fromClient(chunk);
@@ -65,6 +68,7 @@ export async function answerLosingProxy(options: { hold?: boolean } = {}): Promi
         pending = pending.subarray(frame.length);
         if (dropCorrelation !== undefined && frame.readInt32BE(4) === dropCorrelation) {
           lost++;
+          armed = false;
           if (options.hold === true) held = [];
           client.destroy();
           upstream.destroy();
@@ -85,6 +89,7 @@ export async function answerLosingProxy(options: { hold?: boolean } = {}): Promi
     port: (server.address() as { port: number }).port,
     setTarget: (port) => (target = port),
     lost: () => lost,
+    arm: () => (armed = true),
     release: () => {
       const waiting = held ?? [];
       held = undefined;
@@ -179,5 +184,27 @@ export async function readValues(bootstrap: string, topic: string): Promise<Arra
     }
   } finally {
     await consumer.close();
+  }
+}
+
+/** `count` InitProducerId v1 requests pipelined on one connection: the ids handed out. */
+export async function initProducerIds(port: number, count: number): Promise<bigint[]> {
+  const client = await RawKafkaClient.connect(port);
+  try {
+    const body = new Writer(false).nullableString(null).int32(60_000).toBuffer();
+    for (let i = 0; i < count; i++) client.request(22, 1, i, body);
+    const ids: bigint[] = [];
+    for (let i = 0; i < count; i++) {
+      const frame = await client.next();
+      assert.ok(frame, 'InitProducerId answered');
+      const r = new Reader(frame);
+      r.int32();
+      r.int32();
+      assert.equal(r.int16(), 0);
+      ids.push(r.int64());
+    }
+    return ids;
+  } finally {
+    client.close();
   }
 }
