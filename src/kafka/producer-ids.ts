@@ -19,9 +19,14 @@ export const PRODUCER_ID_BLOCK = 1000n;
 export interface ProducerIdStore {
   readonly records: RecordTables;
   readonly vhost: string;
-  /** Runs `callback` once what was written to the store so far is durable. */
+  /** Runs `callback` once what was written to the store so far is durable (never after a store failure). */
   whenDurable(callback: () => void): void;
+  /** The store failed: nothing becomes durable any more. */
+  failed(): boolean;
 }
+
+/** No block can be reserved: the store failed. */
+export class ProducerIdsUnavailable extends Error {}
 
 export class ProducerIds {
   private next = 0n;
@@ -32,7 +37,10 @@ export class ProducerIds {
 
   /** A producer id not handed out before, by this run or an earlier one. */
   async take(): Promise<bigint> {
-    while (this.next >= this.end) await this.reserve();
+    while (this.next >= this.end) {
+      if (this.store.failed()) throw new ProducerIdsUnavailable('the store failed: no producer ids can be reserved');
+      await this.reserve();
+    }
     return this.next++;
   }
 

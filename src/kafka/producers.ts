@@ -35,7 +35,7 @@ export class ProducerRegistry {
   constructor(door: KafkaDoor) {
     const vhost = door.settings.vhost;
     const records = door.broker.records;
-    this.ids = new ProducerIds({ records, vhost, whenDurable: (callback) => door.broker.whenDurable(callback) });
+    this.ids = new ProducerIds({ records, vhost, whenDurable: (callback) => door.broker.whenDurable(callback), failed: () => door.broker.failure !== undefined });
     this.recovery = new ProducerRecovery(this.partitions, { records, vhost, logger: door.logger });
     door.onClose(() => this.recovery.close());
   }

@@ -8,6 +8,7 @@ import type { KafkaApi, ResponseBody } from '../api.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { producerRegistry } from '../producers.js';
+import { ProducerIdsUnavailable } from '../producer-ids.js';
 
 export const initProducerId: KafkaApi = {
   key: ApiKey.InitProducerId,
@@ -30,10 +31,15 @@ export const initProducerId: KafkaApi = {
       error = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
     } else {
       const given = existing !== undefined && existing >= 0n ? existing : undefined;
-      const granted = await producerRegistry(session).initProducer(given, given === undefined ? undefined : epoch);
-      if (granted.producerId < 0n) error = ErrorCode.INVALID_PRODUCER_EPOCH;
-      producerId = granted.producerId;
-      producerEpoch = granted.epoch;
+      try {
+        const granted = await producerRegistry(session).initProducer(given, given === undefined ? undefined : epoch);
+        if (granted.producerId < 0n) error = ErrorCode.INVALID_PRODUCER_EPOCH;
+        producerId = granted.producerId;
+        producerEpoch = granted.epoch;
+      } catch (failure) {
+        if (!(failure instanceof ProducerIdsUnavailable)) throw failure;
+        error = ErrorCode.COORDINATOR_NOT_AVAILABLE; // retriable, as when Kafka's coordinator is away
+      }
     }
     return (w) => {
       w.int32(0).int16(error).int64(producerId).int16(producerEpoch);
