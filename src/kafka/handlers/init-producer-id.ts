@@ -1,6 +1,7 @@
 /**
  * InitProducerId (key 22), v0-v4 (v2+ flexible): a producer id and epoch for idempotent producers
- * (producers.ts). A new id is answered once its block of ids is durable (producer-ids.ts). Transactions are not offered: a transactional id is refused with
+ * (producers.ts); a new id is answered once its block of ids is durable (producer-ids.ts), so no
+ * restart hands it out again. Transactions are not offered: a transactional id is refused with
  * TRANSACTIONAL_ID_AUTHORIZATION_FAILED, which clients report as "transactions not allowed" rather
  * than retrying forever.
  */
