@@ -45,7 +45,8 @@ export interface RecoveryContext {
 }
 
 export class ProducerRecovery {
-  private readonly recovered = new Set<string>();
+  /** Logs whose producers are known in this run, by name. */
+  private readonly recovered = new Map<string, StreamLog>();
   private readonly pending = new Map<string, Promise<void>>();
   /** Logs whose producers are snapshotted, with the next offset their last snapshot covered. */
   private readonly snapshotted = new Map<string, { log: StreamLog; offset: number }>();
@@ -61,12 +62,18 @@ export class ProducerRecovery {
 
   /** Undefined once the log's producers are known in this run; else a promise that they are rebuilt. */
   whenRecovered(log: StreamLog): Promise<void> | undefined {
-    if (this.recovered.has(log.name)) return undefined;
+    const known = this.recovered.get(log.name);
+    if (known === log) return undefined;
+    // Another log of that name: the one recovered was deleted (over AMQP, say) and declared again.
+    if (known !== undefined) {
+      this.partitions.delete(log.name);
+      this.forget(log.name);
+    }
     let pending = this.pending.get(log.name);
     if (pending === undefined) {
       const done = (): void => {
         this.pending.delete(log.name);
-        this.recovered.add(log.name);
+        this.recovered.set(log.name, log);
       };
       pending = this.recover(log).then(done, (error: unknown) => {
         this.context.logger.warn({ log: log.name, err: error }, 'idempotent producer state could not be rebuilt from the log; its producers start afresh');
@@ -92,7 +99,9 @@ export class ProducerRecovery {
         if (next === entry.offset) continue;
         const producers = this.partitions.get(name) ?? new Map<bigint, ProducerState>();
         prune(producers, entry.log.firstOffset);
-        this.context.records.put(this.context.vhost, PRODUCER_STATE_TABLE, name, 'partition', snapshotOf(producers, next));
+        // Every stored snapshot names a batch, by which a restart tells it belongs to the log (ownsSnapshot).
+        if (producers.size === 0) this.context.records.delete(this.context.vhost, PRODUCER_STATE_TABLE, name);
+        else this.context.records.put(this.context.vhost, PRODUCER_STATE_TABLE, name, 'partition', snapshotOf(producers, next));
         entry.offset = next;
       } catch (error) {
         this.context.logger.warn({ log: name, err: error }, 'idempotent producer snapshot not written');
@@ -107,7 +116,11 @@ export class ProducerRecovery {
 
   private async recover(log: StreamLog): Promise<void> {
     const producers: PartitionProducers = new Map();
-    const snapshot = this.loadSnapshot(log, producers);
+    let snapshot = this.loadSnapshot(log, producers);
+    if (snapshot !== undefined && !(await ownsSnapshot(log, producers))) {
+      producers.clear();
+      snapshot = undefined;
+    }
     const floor = Math.max(log.firstOffset, snapshot ?? 0);
     const { batches, from } = await scanTail(log, floor, TAIL_SCAN_BYTES);
     const seen = new Set<bigint>();
@@ -150,6 +163,23 @@ export class ProducerRecovery {
     }
     return value.offset;
   }
+}
+
+/**
+ * Whether a snapshot's producers are this log's: the newest batch they name is in the log, by that
+ * producer. A log deleted and declared again under the same name leaves a snapshot that fails this.
+ */
+async function ownsSnapshot(log: StreamLog, producers: PartitionProducers): Promise<boolean> {
+  let newest: { id: bigint; baseOffset: number; firstSequence: number } | undefined;
+  for (const [id, state] of producers) {
+    const batch = state.recent[state.recent.length - 1];
+    if (batch !== undefined && (newest === undefined || batch.baseOffset > newest.baseOffset)) newest = { id, baseOffset: batch.baseOffset, firstSequence: batch.firstSequence };
+  }
+  if (newest === undefined || newest.baseOffset < log.firstOffset) return false;
+  const record = (await log.read(newest.baseOffset, 1))[0];
+  if (record?.offset !== newest.baseOffset || record.batchCount === undefined) return false;
+  const header = readBatchHeader(record.body);
+  return header.producerId === newest.id && header.baseSequence === newest.firstSequence;
 }
 
 /**

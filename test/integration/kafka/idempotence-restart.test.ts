@@ -15,7 +15,7 @@ import { startKafkaWarren, type KafkaWarren } from './harness.js';
 import {
   answerLosingProxy, idempotentBatch, initProducerId, initProducerIds, INVALID_PRODUCER_EPOCH, OUT_OF_ORDER_SEQUENCE_NUMBER, rawProduce, readValues,
 } from './idempotence.js';
-import { waitFor } from '../../helpers/wait.js';
+import { sleep, waitFor } from '../../helpers/wait.js';
 
 const closers: Array<() => Promise<unknown>> = [];
 after(async () => {
@@ -117,4 +117,20 @@ test('producer ids handed out faster than one a millisecond still never repeat a
   const [next] = await initProducerIds(warren.kafkaPort, 1);
   const highest = before.reduce((a, b) => (a > b ? a : b));
   assert.ok(next! > highest, `${next} after the restart is above ${highest}, the highest before it`);
+});
+
+test('a topic deleted over the management API and declared again does not inherit the old producers (a restart included)', async () => {
+  let warren = await startKafkaWarren();
+  closers.push(() => warren.close());
+  await createTopic(warren.bootstrap, 'restart-again');
+  const old = await initProducerId(warren.kafkaPort);
+  assert.deepEqual(await rawProduce(warren.kafkaPort, 'restart-again', idempotentBatch(old, 0, 2)), { error: 0, baseOffset: 0n });
+  await sleep(1500); // a snapshot of the old log is written
+  assert.equal((await warren.api('DELETE', '/api/queues/%2F/restart-again')).status, 204);
+  assert.equal((await warren.api('PUT', '/api/queues/%2F/restart-again', { durable: true, arguments: { 'x-queue-type': 'stream' } })).status, 201);
+  const fresh = await initProducerId(warren.kafkaPort);
+  for (let i = 0; i < 3; i++) assert.deepEqual(await rawProduce(warren.kafkaPort, 'restart-again', idempotentBatch(fresh, i, 1)), { error: 0, baseOffset: BigInt(i) });
+  warren = await restart(warren);
+  assert.deepEqual(await rawProduce(warren.kafkaPort, 'restart-again', idempotentBatch(fresh, 0, 1)), { error: 0, baseOffset: 0n }, 'the first batch of the new log again: a duplicate');
+  assert.deepEqual(await rawProduce(warren.kafkaPort, 'restart-again', idempotentBatch(fresh, 3, 1)), { error: 0, baseOffset: 3n });
 });

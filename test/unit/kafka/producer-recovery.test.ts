@@ -1,7 +1,7 @@
 /**
  * producer-recovery.ts on a MemoryStore's stream log: the bounded tail scan (newest first, whole
- * windows, oldest first out), and a snapshot that does not fit the log (past its end, or naming batches
- * the log does not hold) is not trusted.
+ * windows, oldest first out), and a snapshot that does not fit the log (past its end, or whose newest
+ * batch is not in the log) is not trusted.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -52,7 +52,7 @@ test('scanTail reads the newest batches within its budget, oldest first, up to t
   });
 });
 
-test('a snapshot past the log end is not used; batches a snapshot names past the end are not remembered', async () => {
+test('a snapshot past the log end or naming batches the log does not hold is not used; batches past the end are not remembered', async () => {
   await withLog(async (log, store) => {
     await appendBatches(store, log, 2); // offsets 0 and 2, sequences 0-1 and 2-3
     const records = new RecordTables();
@@ -73,5 +73,8 @@ test('a snapshot past the log end is not used; batches a snapshot names past the
     const ahead = await recover({ offset: 4, producers: [['8', 0, [[0, 1, 0], [2, 3, 4]]], ['7', 0, [[0, 1, 0], [2, 3, 2]]]] });
     assert.deepEqual(ahead!.get(8n), { epoch: 0, lastSequence: 1, recent: [{ firstSequence: 0, lastSequence: 1, baseOffset: 0 }] });
     assert.equal(ahead!.get(7n)!.lastSequence, 3);
+    // A snapshot whose newest batch is not that producer's in this log: another log's of that name.
+    const other = await recover({ offset: 4, producers: [['9', 0, [[0, 1, 2]]]] });
+    assert.deepEqual([...other!.keys()], [7n], 'not used: the scan alone finds producer 7');
   });
 });
