@@ -6,11 +6,12 @@
  *   written as one record (table `kafka.producer-state`, keyed by the stream log's name, in the door's
  *   vhost: broker/records.ts, durable with the store's group commit), with the log's next offset it
  *   covers; and once more when the door closes. Off the Produce path: the timer reads the in-memory
- *   state, a batch costs nothing extra.
+ *   state, a batch costs nothing extra. A snapshot is used only if the newest batch it names is in the
+ *   log, by that producer (a topic deleted and declared again under the name does not inherit it).
  * - Scan: the batches after the snapshot are read back from the stream log. Every produced batch is
  *   stored byte for byte (stored-batches.ts), so its header still says producerId, producerEpoch,
  *   baseSequence and the record count. The scan is bounded (TAIL_SCAN_BYTES, read newest first in
- *   growing windows): if the snapshot is older than that, the snapshot's producers the scan did not see
+ *   windows sized by what was read so far): if the snapshot is older than that, the snapshot's producers the scan did not see
  *   are dropped (their state may be stale, and a stale last sequence would refuse good batches), and
  *   they start afresh as new producers do.
  *
@@ -184,44 +185,58 @@ async function ownsSnapshot(log: StreamLog, producers: PartitionProducers): Prom
 
 /**
  * The batches (records with batchCount) of the log from `floor` on, at most about `budget` bytes of
- * the newest: windows of growing size are read back from the end, each older than the last, until the
- * budget would be passed or `floor` is reached. Returns them oldest first and where the scan began.
+ * the newest: windows are read back from the end, each older than the last, sized by the bytes per
+ * offset seen so far, until the budget would be passed (a window that would pass it is tried smaller,
+ * a few times) or `floor` is reached. Returns them oldest first and the offset the scan covers from.
  */
 export async function scanTail(log: StreamLog, floor: number, budget: number): Promise<{ batches: StreamRecord[]; from: number }> {
   const end = log.readableOffset;
   let covered = end;
   let window = 1;
   let bytes = 0;
+  let misses = 0;
   const windows: StreamRecord[][] = [];
   while (covered > floor) {
-    const from = Math.max(floor, covered - window);
-    const read = await readRange(log, from, covered, windows.length === 0 ? Infinity : budget - bytes);
-    if (read === undefined) break; // the window would pass the budget: the scan stops at `covered`
+    const read = await readRange(log, Math.max(floor, covered - window), covered, windows.length === 0 ? Infinity : budget - bytes);
+    if (read === undefined) {
+      if (window <= 1 || ++misses > MAX_WINDOW_MISSES) break;
+      window = Math.floor(window / 2);
+      continue;
+    }
     windows.unshift(read.batches);
     bytes += read.bytes;
-    covered = from;
-    window *= 2;
+    covered = Math.max(floor, read.start);
+    const bytesPerOffset = Math.max(1, bytes / Math.max(1, end - covered));
+    window = Math.max(1, Math.min(window * 16, Math.floor((budget - bytes) / bytesPerOffset)));
   }
   return { batches: windows.flat(), from: covered };
 }
 
-/** The batches of [from, to), or undefined once they pass `budget` bytes. */
-async function readRange(log: StreamLog, from: number, to: number, budget: number): Promise<{ batches: StreamRecord[]; bytes: number } | undefined> {
+/** Tries of a smaller window after one that would have passed the budget. */
+const MAX_WINDOW_MISSES = 3;
+
+/**
+ * The batches of [from, to) and their bytes, or undefined once they pass `budget`. A batch that begins
+ * before `from` and reaches into the window is taken whole: `start` is then its first offset.
+ */
+async function readRange(log: StreamLog, from: number, to: number, budget: number): Promise<{ batches: StreamRecord[]; bytes: number; start: number } | undefined> {
   const batches: StreamRecord[] = [];
   let bytes = 0;
+  let start = from;
   let at = from;
   while (at < to) {
     const records = await log.read(at, READ_BYTES);
     if (records.length === 0) break;
     for (const record of records) {
-      if (record.offset >= to) return { batches, bytes };
+      if (record.offset >= to) return { batches, bytes, start };
       bytes += record.body.length + record.header.length;
       if (bytes > budget) return undefined;
-      if (record.batchCount !== undefined && record.offset >= from) batches.push(record);
+      if (record.offset < start) start = record.offset;
+      if (record.batchCount !== undefined) batches.push(record);
       at = record.offset + (record.batchCount ?? 1);
     }
   }
-  return { batches, bytes };
+  return { batches, bytes, start };
 }
 
 function validSnapshot(value: SnapshotValue | undefined): value is SnapshotValue {

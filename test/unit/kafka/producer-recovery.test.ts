@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { RecordTables } from '../../../src/broker/records.js';
 import { MemoryStore } from '../../../src/store/memory-store.js';
 import type { StreamLog } from '../../../src/store/store.js';
-import { PRODUCER_STATE_TABLE, ProducerRecovery, scanTail } from '../../../src/kafka/producer-recovery.js';
+import { PRODUCER_STATE_TABLE, ProducerRecovery, scanTail, TAIL_SCAN_BYTES } from '../../../src/kafka/producer-recovery.js';
 import type { PartitionProducers } from '../../../src/kafka/producer-state.js';
 import { idempotentBatch } from '../../integration/kafka/idempotence.js';
 
@@ -76,5 +76,27 @@ test('a snapshot past the log end or naming batches the log does not hold is not
     // A snapshot whose newest batch is not that producer's in this log: another log's of that name.
     const other = await recover({ offset: 4, producers: [['9', 0, [[0, 1, 2]]]] });
     assert.deepEqual([...other!.keys()], [7n], 'not used: the scan alone finds producer 7');
+  });
+});
+
+test('when the scan cannot reach back to the snapshot, the snapshot producers it did not see are dropped', async () => {
+  await withLog(async (log, store) => {
+    await appendBatches(store, log, 1); // producer 7 at offset 0, sequences 0-1
+    const records = new RecordTables();
+    records.put('/', PRODUCER_STATE_TABLE, log.name, 'partition', { offset: 2, producers: [['7', 0, [[0, 1, 0]]]] });
+    // Producer 8 then writes more than the scan reads back.
+    for (let sequence = 0, bytes = 0; bytes <= TAIL_SCAN_BYTES; sequence += 1000) {
+      const batch = idempotentBatch({ producerId: 8n, epoch: 0 }, sequence, 1000, 1000);
+      batch.writeBigInt64BE(BigInt(log.nextOffset), 0);
+      log.appendBatch(batch, 1000);
+      bytes += batch.length;
+    }
+    await durable(store);
+    const partitions = new Map<string, PartitionProducers>();
+    const recovery = new ProducerRecovery(partitions, { records, vhost: '/', logger: pino({ level: 'silent' }) });
+    await recovery.whenRecovered(log);
+    recovery.close();
+    assert.deepEqual([...partitions.get(log.name)!.keys()], [8n], 'producer 7 may have written in the part not read: it starts afresh');
+    assert.equal(partitions.get(log.name)!.get(8n)!.recent.length, 5);
   });
 });
