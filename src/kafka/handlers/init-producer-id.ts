@@ -1,6 +1,7 @@
 /**
  * InitProducerId (key 22), v0-v4 (v2+ flexible): a producer id and epoch for idempotent producers
- * (producers.ts). Transactions are not offered: a transactional id is refused with
+ * (producers.ts); a new id is answered once its block of ids is durable (producer-ids.ts), so no
+ * restart hands it out again. Transactions are not offered: a transactional id is refused with
  * TRANSACTIONAL_ID_AUTHORIZATION_FAILED, which clients report as "transactions not allowed" rather
  * than retrying forever.
  */
@@ -8,6 +9,7 @@ import type { KafkaApi, ResponseBody } from '../api.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { producerRegistry } from '../producers.js';
+import { ProducerIdsUnavailable } from '../producer-ids.js';
 
 export const initProducerId: KafkaApi = {
   key: ApiKey.InitProducerId,
@@ -15,7 +17,7 @@ export const initProducerId: KafkaApi = {
   minVersion: 0,
   maxVersion: 4,
   flexibleFrom: 2,
-  handle(session, request): ResponseBody {
+  async handle(session, request): Promise<ResponseBody> {
     const version = request.header.apiVersion;
     const body = request.body;
     const transactionalId = body.nullableString();
@@ -30,10 +32,15 @@ export const initProducerId: KafkaApi = {
       error = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
     } else {
       const given = existing !== undefined && existing >= 0n ? existing : undefined;
-      const granted = producerRegistry(session).initProducer(given, given === undefined ? undefined : epoch);
-      if (granted.producerId < 0n) error = ErrorCode.INVALID_PRODUCER_EPOCH;
-      producerId = granted.producerId;
-      producerEpoch = granted.epoch;
+      try {
+        const granted = await producerRegistry(session).initProducer(given, given === undefined ? undefined : epoch);
+        if (granted.producerId < 0n) error = ErrorCode.INVALID_PRODUCER_EPOCH;
+        producerId = granted.producerId;
+        producerEpoch = granted.epoch;
+      } catch (failure) {
+        if (!(failure instanceof ProducerIdsUnavailable)) throw failure;
+        error = ErrorCode.COORDINATOR_NOT_AVAILABLE; // retriable, as when Kafka's coordinator is away
+      }
     }
     return (w) => {
       w.int32(0).int16(error).int64(producerId).int16(producerEpoch);

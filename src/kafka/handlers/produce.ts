@@ -62,14 +62,20 @@ export const produce: KafkaApi = {
     body.taggedFields();
     while (session.door.blockedReason !== undefined) await new Promise((resolve) => setTimeout(resolve, 100));
     const barriers = new BarrierSet(session.broker);
+    // Partitions whose idempotent producers are being rebuilt after a restart append once that is done.
+    const later: Array<Promise<unknown>> = [];
     const results: TopicResult[] = topics.map((topic) => ({
       name: topic.name,
       partitions: topic.partitions.map((data) => {
         if (acks !== 0 && acks !== 1 && acks !== -1) return failure(data.index, ErrorCode.INVALID_REQUIRED_ACKS, `acks=${acks} is not 0, 1 or -1`);
         const result = appendPartition(session, topic.name, data);
-        return result;
+        if (!(result instanceof Promise)) return result;
+        const slot = failure(data.index, ErrorCode.NONE, '');
+        later.push(result.then((appended) => Object.assign(slot, appended)));
+        return slot;
       }),
     }));
+    if (later.length > 0) await Promise.all(later);
     for (const topic of results) {
       for (const result of topic.partitions) {
         if (result.error !== ErrorCode.NONE) continue;
@@ -137,7 +143,8 @@ interface CheckedBatch {
   readonly batch: Buffer;
 }
 
-function appendPartition(session: KafkaSession, topicName: string, data: PartitionData): PartitionResult {
+/** The partition's result; a promise of it when its producers must be rebuilt first (producers.ts). */
+function appendPartition(session: KafkaSession, topicName: string, data: PartitionData): PartitionResult | Promise<PartitionResult> {
   const found = findPartition(session, topicName, data.index);
   if (!('log' in found)) return found;
   const partition = found;
@@ -148,6 +155,8 @@ function appendPartition(session: KafkaSession, topicName: string, data: Partiti
   if (!Array.isArray(checked)) return { ...failure(data.index, checked.error, checked.message) };
   const log = partition.log;
   const sequence = checkSequence(session, partition, checked.map((b) => b.header));
+  // Appended in arrival order: every batch waiting for the same rebuild runs in the order it came.
+  if (sequence.recovering !== undefined) return sequence.recovering.then(() => appendPartition(session, topicName, data));
   if (sequence.duplicateOf !== undefined) return { index: data.index, error: ErrorCode.NONE, baseOffset: sequence.duplicateOf, logStartOffset: log.firstOffset, message: null };
   if (sequence.error !== undefined) return failure(data.index, sequence.error, sequence.message ?? 'sequence error');
   const baseOffset = log.nextOffset;

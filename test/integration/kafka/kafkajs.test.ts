@@ -8,10 +8,10 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { Kafka, logLevel, CompressionTypes } from 'kafkajs';
 import { Consumer } from '@platformatic/kafka';
 import { startKafkaWarren, type KafkaWarren } from './harness.js';
+import { answerLosingProxy } from './idempotence.js';
 
 let warren: KafkaWarren;
 let kafka: Kafka;
@@ -77,56 +77,6 @@ test('kafkajs produces with keys, headers and timestamps (acks all, 1, 0; gzip) 
   assert.deepEqual(await admin.fetchTopicOffsets('kjs-records'), [{ partition: 0, offset: '5', high: '5', low: '0' }]);
   assert.deepEqual(await admin.fetchTopicOffsetsByTimestamp('kjs-records', base + 2500), [{ partition: 0, offset: '3' }]);
 });
-
-/**
- * A proxy that forwards Kafka traffic but, for the first Produce request, drops the broker's answer
- * and cuts the connection: the request was appended, the client never hears so, and retries.
- */
-async function answerLosingProxy(): Promise<{ port: number; setTarget(port: number): void; lost: () => number; close(): Promise<void> }> {
-  let target = 0;
-  let lost = 0;
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const upstream = connect(target, '127.0.0.1');
-    sockets.add(client).add(upstream);
-    let dropCorrelation: number | undefined;
-    let pending = Buffer.alloc(0);
-    client.on('data', (chunk: Buffer) => {
-      if (lost === 0 && dropCorrelation === undefined && chunk.length >= 12 && chunk.readInt16BE(4) === 0) dropCorrelation = chunk.readInt32BE(8);
-      upstream.write(chunk);
-    });
-    upstream.on('data', (chunk: Buffer) => {
-      pending = Buffer.concat([pending, chunk]);
-      while (pending.length >= 8 && pending.length >= 4 + pending.readInt32BE(0)) {
-        const frame = pending.subarray(0, 4 + pending.readInt32BE(0));
-        pending = pending.subarray(frame.length);
-        if (dropCorrelation !== undefined && frame.readInt32BE(4) === dropCorrelation) {
-          lost++;
-          client.destroy();
-          upstream.destroy();
-          return;
-        }
-        client.write(frame);
-      }
-    });
-    const end = (): void => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', end).on('close', end);
-    upstream.on('error', end).on('close', end);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as { port: number }).port,
-    setTarget: (port) => (target = port),
-    lost: () => lost,
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
 
 test('an idempotent kafkajs producer whose answer is lost retries, and the broker appends once', async () => {
   const proxy = await answerLosingProxy();
