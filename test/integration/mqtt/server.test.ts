@@ -166,3 +166,44 @@ test('queue features apply to MQTT sessions: a max-length policy on mqtt-subscri
     await data.cleanup();
   }
 });
+
+test('queue features apply to MQTT sessions: a message TTL and a dead-letter exchange by policy send expired messages to AMQP', async () => {
+  const data = await tempDataDir();
+  const running = await startServer(data.dir, { 'mqtt-port': '0' });
+  try {
+    const http = (await running.server.start()).http.port;
+    const response = await fetch(`http://127.0.0.1:${http}/api/policies/%2F/mqtt-ttl`, {
+      method: 'PUT',
+      headers: { authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ pattern: '^mqtt-subscription-', definition: { 'message-ttl': 100, 'dead-letter-exchange': 'mqtt-dead' }, 'apply-to': 'queues' }),
+    });
+    assert.ok(response.status === 201 || response.status === 204, `policy status ${response.status}`);
+    const amqp = await amqplib.connect(running.url);
+    const channel = await amqp.createChannel();
+    await channel.assertExchange('mqtt-dead', 'fanout', { durable: false });
+    const { queue: dead } = await channel.assertQueue('', { exclusive: true });
+    await channel.bindQueue(dead, 'mqtt-dead', '');
+    const url = `mqtt://127.0.0.1:${mqttPort(running)}`;
+    const options = { protocolVersion: 4 as const, clientId: 'away-too-long', clean: false };
+    const first = await connectMqtt(url, options);
+    await first.subscribeAsync('ttl/#', { qos: 1 });
+    await endMqtt(first);
+    const pub = await connectMqtt(url);
+    await pub.publishAsync('ttl/reading', 'stale soon', { qos: 1 });
+    let deadLettered: amqplib.GetMessage | false = false;
+    await waitFor(async () => (deadLettered = await channel.get(dead, { noAck: true })) !== false, 'the expired message dead-lettered', 5000);
+    const message = deadLettered as unknown as amqplib.GetMessage;
+    assert.equal(message.content.toString(), 'stale soon');
+    assert.equal(message.fields.routingKey, 'ttl.reading');
+    assert.equal((message.properties.headers?.['x-death'] as Array<{ reason: string; queue: string }>)[0]?.reason, 'expired');
+    const got: Received[] = [];
+    const back = await connectMqtt(url, options, got);
+    await sleep(200);
+    assert.deepEqual(got, [], 'nothing left for the session');
+    await amqp.close();
+    await Promise.all([endMqtt(back), endMqtt(pub)]);
+  } finally {
+    await running.server.stop();
+    await data.cleanup();
+  }
+});
