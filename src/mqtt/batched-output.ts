@@ -1,12 +1,8 @@
 /**
- * Writes gathered per socket read: every packet one chunk of input produces for a client (PUBACKs for
- * a burst of publishes, deliveries fanned out to it) leaves in one socket write when the door has
- * handled that chunk (`flushOutputs`), and what is written outside a read (acks after durability,
- * deliveries from other doors) at setImmediate. One write per packet cost half the broker's CPU in the
- * syscall alone (bench/mqtt.ts under --cpu-prof: 52% in writeBuffer). Waiting for setImmediate after a
- * read as well put the rest of the event-loop turn (microtasks, the other sockets read in that turn)
- * between a publish and its delivery: 27 us at the median, 0.2 ms at the 99th percentile at 2,000
- * msg/s (BENCHMARKS.md, 2026-12-06).
+ * Writes gathered per event-loop turn: every packet a turn produces for one client (PUBACKs for a
+ * burst of publishes, deliveries fanned out to it) leaves in one socket write at setImmediate, as the
+ * AMQP door's SocketOutput does. One write per packet cost half the broker's CPU in the syscall alone
+ * (bench/mqtt.ts under --cpu-prof: 52% in writeBuffer).
  *
  * Packets are encoded straight into an output block: `reserve(n)` gives room for n bytes at
  * `reservedAt` in the block it returns, `commit(written)` keeps what was written there. A delivery so
@@ -22,23 +18,6 @@ const MAX_BLOCK_BYTES = 64 * 1024;
 /** Ordinary writes up to this are copied into the block; longer ones are sent as they are (no copy). */
 const COPY_LIMIT = 4096;
 
-/** Outputs holding bytes not yet handed to their sockets, in the order they were first written to. */
-const unflushed: BatchedOutput[] = [];
-let immediateArmed = false;
-
-/** Hands every output's gathered bytes to its socket (after a chunk of input was handled, and at setImmediate). */
-export function flushOutputs(): void {
-  // A flush may lead to more writes (a socket that drains at once resumes dispatch): they join the
-  // list behind and are flushed in this same pass.
-  for (let i = 0; i < unflushed.length; i++) unflushed[i]!.flushListed();
-  unflushed.length = 0;
-}
-
-function flushAtImmediate(): void {
-  immediateArmed = false;
-  flushOutputs();
-}
-
 export class BatchedOutput {
   /** Filled pieces of this turn, in order (sealed block parts and long writes). */
   private chunks: Buffer[] = [];
@@ -48,8 +27,7 @@ export class BatchedOutput {
   private blockUsed = 0;
   private nextBlockBytes = MIN_BLOCK_BYTES;
   private bytes = 0;
-  /** In `unflushed`. */
-  private listed = false;
+  private scheduled = false;
 
   constructor(private readonly sink: (bytes: Buffer) => void) {}
 
@@ -107,20 +85,11 @@ export class BatchedOutput {
     this.dropBlock();
   }
 
-  /** Called by flushOutputs only: leaves the list, then flushes. */
-  flushListed(): void {
-    this.listed = false;
-    this.flush();
-  }
-
   private added(n: number): void {
     this.bytes += n;
-    if (this.listed) return;
-    this.listed = true;
-    unflushed.push(this);
-    if (immediateArmed) return;
-    immediateArmed = true;
-    setImmediate(flushAtImmediate);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(this.flushTick);
   }
 
   /** Closes this turn's part of the block into a chunk, so later bytes (in another block or chunk) follow it. */
@@ -146,4 +115,9 @@ export class BatchedOutput {
     this.blockUsed = 0;
     this.nextBlockBytes = MIN_BLOCK_BYTES;
   }
+
+  private readonly flushTick = (): void => {
+    this.scheduled = false;
+    this.flush();
+  };
 }

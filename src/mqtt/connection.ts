@@ -12,7 +12,6 @@ import { PublisherConfirms, type ConfirmSink } from '../session/confirms.js';
 import { DEFAULT_PUBLISHER_FLOW, PublisherFlow } from '../session/publisher-flow.js';
 import type { ChannelInfo, ConnectionInfo, ConnectionView } from '../session/views.js';
 import { publishLength, SHORT_ACK_BYTES, writePublish, writeShortAck, type AckKind } from './codec/direct.js';
-import { flushOutputs } from './batched-output.js';
 import { encodePacket } from './codec/encode.js';
 import type { Packet, ProtocolLevel, Will } from './codec/packets.js';
 import { MqttParser } from './codec/parser.js';
@@ -104,8 +103,6 @@ export class MqttConnection implements ConnectionView, SessionHost, ConfirmSink 
     } catch (error) {
       this.fail(error);
     }
-    // What this chunk produced (its deliveries to subscribers, its acks) leaves now, not at the end of the turn.
-    flushOutputs();
   }
 
   private handle(packet: Packet): void {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { BatchedOutput, flushOutputs } from '../../../src/mqtt/batched-output.js';
+import { BatchedOutput } from '../../../src/mqtt/batched-output.js';
 
 /** An output whose sink records every write (copied, so a later reuse of the memory would show). */
 function recorded(): { output: BatchedOutput; writes: Buffer[] } {
@@ -102,42 +102,4 @@ test('flush writes at once and discard drops what was gathered', async () => {
   assert.equal(output.pending, 0);
   await nextTurn();
   assert.deepEqual(writes.map(String), ['now']);
-});
-
-test('flushOutputs hands every output its bytes now (after a read); later writes wait for setImmediate', async () => {
-  const a = recorded();
-  const b = recorded();
-  put(a.output, pattern(10, 1));
-  put(b.output, pattern(20, 2));
-  put(a.output, pattern(30, 3));
-  flushOutputs();
-  assert.deepEqual([a.writes.length, b.writes.length], [1, 1]);
-  assert.deepEqual(a.writes[0], Buffer.concat([pattern(10, 1), pattern(30, 3)]));
-  assert.deepEqual([a.output.pending, b.output.pending], [0, 0]);
-  put(b.output, pattern(5, 4));
-  assert.equal(b.writes.length, 1, 'a write after the flush is gathered again');
-  await nextTurn();
-  assert.deepEqual(b.writes[1], pattern(5, 4));
-  assert.equal(a.writes.length, 1, 'nothing more for the other');
-});
-
-test('a write made while flushOutputs runs (a sink whose socket drained at once) leaves in the same pass', async () => {
-  const late: Buffer[] = [];
-  const other = new BatchedOutput((bytes) => late.push(Buffer.from(bytes)));
-  let first = true;
-  const writes: Buffer[] = [];
-  const output = new BatchedOutput((bytes) => {
-    writes.push(Buffer.from(bytes));
-    if (first) {
-      first = false;
-      put(other, pattern(8, 5));
-      put(output, pattern(6, 6));
-    }
-  });
-  put(output, pattern(4, 7));
-  flushOutputs();
-  assert.deepEqual(writes, [pattern(4, 7), pattern(6, 6)]);
-  assert.deepEqual(late, [pattern(8, 5)]);
-  await nextTurn();
-  assert.equal(writes.length, 2);
 });
