@@ -8,80 +8,14 @@
  *   npm run build && node dist/bench/mqtt-fan-in.js [--publishers 50] [--seconds 5] [--rounds 3]
  *     [--base DIR]   (DIR: another built checkout, e.g. from bench/baseline.sh, run beside this one)
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cpuSeconds, startMosquitto, startWarren, type Broker } from './harness/mqtt-brokers.js';
 import { parseBenchArgs } from './harness/usage.js';
 import { encodePublish, LoadClient } from './mqtt-load.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-
-interface Broker {
-  name: string;
-  port: number;
-  pid: number;
-  stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const server = net.createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => ok(port));
-    });
-  });
-}
-
-async function startWarren(name: string, main: string): Promise<Broker> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'warren-mqtt-fan-in-'));
-  const child = spawn(process.execPath, [main, 'server', '--amqp-host', '127.0.0.1', '--amqp-port', '0', '--http-port', '0', '--mqtt-port', '0', '--mqtt-host', '127.0.0.1', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'ignore'], cwd: dataDir });
-  const port = await new Promise<number>((ok, fail) => {
-    let buffered = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const match = /MQTT listening on [^:]+:(\d+)/.exec(buffered);
-      if (match !== null) ok(Number(match[1]));
-    });
-    child.once('exit', (code) => fail(new Error(`${name} exited with ${code}`)));
-  });
-  return { name, port, pid: child.pid!, stop: () => stopped(child, dataDir) };
-}
-
-async function startMosquitto(): Promise<Broker | undefined> {
-  if (!existsSync('/usr/sbin/mosquitto')) return undefined;
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'mosquitto-fan-in-'));
-  writeFileSync(join(dir, 'mosquitto.conf'), `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\n`);
-  const child = spawn('/usr/sbin/mosquitto', ['-c', join(dir, 'mosquitto.conf')], { stdio: 'ignore' });
-  for (let i = 0; i < 100; i++) {
-    const up = await new Promise<boolean>((ok) => net.connect(port, '127.0.0.1').once('connect', function (this: net.Socket) {
-      this.destroy();
-      ok(true);
-    }).once('error', () => ok(false)));
-    if (up) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { name: 'mosquitto', port, pid: child.pid!, stop: () => stopped(child, dir) };
-}
-
-function stopped(child: ReturnType<typeof spawn>, dir: string): Promise<void> {
-  return new Promise<void>((ok) => {
-    child.once('exit', () => ok());
-    child.kill('SIGTERM');
-  }).then(() => rmSync(dir, { recursive: true, force: true }));
-}
-
-/** utime + stime of a process in seconds (/proc/PID/stat fields 14 and 15). */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 async function fanIn(broker: Broker, publishers: number, seconds: number): Promise<{ rate: number; microsPerDelivery: number; complete: boolean }> {
   const sub = await LoadClient.open(broker.port, `fan-sub-${process.pid}`);
@@ -89,7 +23,7 @@ async function fanIn(broker: Broker, publishers: number, seconds: number): Promi
   const pubs: LoadClient[] = [];
   for (let i = 0; i < publishers; i++) pubs.push(await LoadClient.open(broker.port, `fan-pub-${process.pid}-${i}`));
   const packets = pubs.map((_, i) => encodePublish(`fan/${i}`, Buffer.alloc(100, 0x61), 0).bytes);
-  const cpuBefore = cpuSeconds(broker.pid);
+  const cpuBefore = cpuSeconds(broker.pid());
   const started = performance.now();
   let sent = 0;
   while (performance.now() - started < seconds * 1000) {
@@ -98,7 +32,7 @@ async function fanIn(broker: Broker, publishers: number, seconds: number): Promi
     await new Promise((r) => setTimeout(r, 2));
   }
   for (let i = 0; i < 100 && sub.received < sent; i++) await new Promise((r) => setTimeout(r, 20));
-  const cpu = cpuSeconds(broker.pid) - cpuBefore;
+  const cpu = cpuSeconds(broker.pid()) - cpuBefore;
   const received = sub.received;
   await Promise.all([sub, ...pubs].map((c) => c.end()));
   return { rate: received / seconds, microsPerDelivery: (cpu * 1e6) / Math.max(1, received), complete: received === sent };
@@ -112,9 +46,10 @@ const { values } = parseBenchArgs(import.meta.url, { options: {
 } });
 const publishers = Number(values.publishers);
 const seconds = Number(values.seconds);
-const brokers: Broker[] = [await startWarren('Warren', resolve(HERE, '../src/cli/main.js'))];
-if (values.base !== undefined) brokers.push(await startWarren('Warren (base)', resolve(values.base, 'dist/src/cli/main.js')));
-const mosquitto = await startMosquitto();
+const brokers: Broker[] = [await startWarren(resolve(HERE, '../src/cli/main.js'))];
+if (values.base !== undefined) brokers.push(await startWarren(resolve(values.base, 'dist/src/cli/main.js'), undefined, 'Warren (base)'));
+// mosquitto's default window (20 in flight) does not matter at QoS 0.
+const mosquitto = await startMosquitto(20);
 if (mosquitto !== undefined) brokers.push(mosquitto);
 console.log(`MQTT fan-in, ${publishers} publishers -> 1 subscriber, QoS 0, 100 B, one message per publisher every 2 ms, ${seconds} s; load average before: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
 console.log('| round | broker | deliveries/s | broker CPU µs per delivery |\n| --- | --- | --- | --- |');
