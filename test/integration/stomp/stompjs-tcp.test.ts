@@ -1,7 +1,8 @@
 /**
  * @stomp/stompjs over plain TCP (its own @stomp/tcp-wrapper in place of a WebSocket), against the STOMP
  * port: the path Node services take. Also RabbitMQ's rule for a CONNECT without login (guest, from the
- * local machine only), seen from a non-loopback address of this machine.
+ * local machine only), seen from a non-loopback address of this machine; prefetch-count; the vhost
+ * chosen by the host header.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -65,4 +66,38 @@ test('a CONNECT without login is guest from loopback and refused from another ad
   broker.server.users.setPermissions('remote-dev', '/', { configure: '.*', write: '.*', read: '.*' });
   const named = await tcpClient(remote!, { login: 'remote-dev', passcode: 'pw' });
   await named.deactivate();
+});
+
+test('prefetch-count 2 with ack:client-individual: two unacknowledged at most, each ACK lets the next through', async () => {
+  const client = await tcpClient('127.0.0.1', { login: 'guest', passcode: 'guest' });
+  const inbox = new Inbox();
+  client.subscribe('/queue/tcp-prefetch', inbox.push, { ack: 'client-individual', 'prefetch-count': '2' });
+  for (let i = 1; i <= 5; i++) client.publish({ destination: '/queue/tcp-prefetch', body: String(i) });
+  const queue = () => broker.server.broker.getVhost('/')?.getQueue('tcp-prefetch');
+  const first = await inbox.next();
+  const second = await inbox.next();
+  await new Promise((r) => setTimeout(r, 150));
+  assert.deepEqual([first.body, second.body], ['1', '2']);
+  assert.deepEqual([inbox.messages.length, queue()?.unackedCount(), queue()?.readyCount()], [0, 2, 3]);
+  first.ack();
+  assert.equal((await inbox.next()).body, '3');
+  second.ack();
+  assert.equal((await inbox.next()).body, '4');
+  await client.deactivate();
+});
+
+test('the host header picks the vhost: a queue there is not the one of the same name in /; an unknown vhost is refused', async () => {
+  broker.server.broker.addVhost('devices');
+  broker.server.users.addUser('fleet', 'pw');
+  broker.server.users.setPermissions('fleet', 'devices', { configure: '.*', write: '.*', read: '.*' });
+  const client = await tcpClient('127.0.0.1', { login: 'fleet', passcode: 'pw', host: 'devices' });
+  const inbox = new Inbox();
+  client.subscribe('/queue/readings', inbox.push);
+  client.publish({ destination: '/queue/readings', body: 'in devices' });
+  assert.equal((await inbox.next()).body, 'in devices');
+  assert.notEqual(broker.server.broker.getVhost('devices')?.getQueue('readings'), undefined);
+  assert.equal(broker.server.broker.getVhost('/')?.getQueue('readings'), undefined);
+  await client.deactivate();
+  await assert.rejects(tcpClient('127.0.0.1', { login: 'fleet', passcode: 'pw', host: 'nowhere' }), /Virtual host 'nowhere' access denied/);
+  await assert.rejects(tcpClient('127.0.0.1', { login: 'fleet', passcode: 'pw', host: '/' }), /Virtual host '\/' access denied/);
 });
