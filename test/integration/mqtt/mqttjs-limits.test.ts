@@ -1,7 +1,7 @@
 /**
  * MQTT.js 5.0 against the door's limits and failures: receive maximum (flow control, 3.3.4), session
  * expiry actually ending a session (3.1.2.11.2), reason strings on refusals (seen in the packets MQTT.js
- * received), and the anonymous guest refused from a non-loopback address.
+ * received), the anonymous guest refused from a non-loopback address, and assigned client ids (3.1.3.1).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,6 +9,7 @@ import type { MqttClient, Packet } from 'mqtt';
 import { nonLoopbackAddress } from '../../helpers/non-loopback.js';
 import { sleep, waitFor } from '../../helpers/wait.js';
 import { connectMqtt, endMqtt, inbox, sessionPresent, startMqttBroker, type MqttTestBroker } from './helpers.js';
+import { RawClient } from './raw-client.js';
 
 let broker: MqttTestBroker;
 const remote = nonLoopbackAddress();
@@ -114,4 +115,21 @@ test('a client without a user name is guest from loopback and refused from anoth
   broker.users.setPermissions('field-device', '/', { configure: '.*', write: '.*', read: '.*' });
   const named = await connectMqtt(url, { protocolVersion: 5, username: 'field-device', password: 'pw' });
   await endMqtt(named);
+});
+
+test('client ids: 5.0 with an empty id gets one assigned in CONNACK; 3.1.1 with an empty id needs a clean session', async () => {
+  const assigned = (await import('mqtt')).default.connect(broker.mqttUrl, { protocolVersion: 5, clientId: '', clean: true, reconnectPeriod: 0 });
+  const connack = await new Promise<Packet>((resolve, reject) => {
+    assigned.once('connect', resolve);
+    assigned.once('error', reject);
+  });
+  const id = connack.cmd === 'connack' ? connack.properties?.assignedClientIdentifier : undefined;
+  assert.match(String(id), /^warren-/);
+  assert.equal(connectionOf(String(id)).info().protocol, 'MQTT 5.0');
+  await assigned.endAsync();
+  // MQTT.js will not send that CONNECT at all ('Missing clientId for unclean clients'): the codec client does.
+  const raw = await RawClient.open(broker.mqttPort, 4);
+  const refused = await raw.connect('', { cleanStart: false });
+  assert.equal(refused.reasonCode, 0x02, '3.2.2.3: identifier rejected');
+  await raw.waitClosed();
 });
