@@ -27,12 +27,11 @@
  * (`warren server --mqtt-port 0`, LogStore in a temp dir); mosquitto with its defaults (no persistence)
  * and max_queued_messages 100000. Both are stopped and their temp dirs removed at the end.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cpuSeconds, rabbitMq, rssKiB, startMosquitto, startWarren, type Broker } from './harness/mqtt-brokers.js';
 import { parseBenchArgs, scriptUsage } from './harness/usage.js';
 import { encodePublish, LoadClient } from './mqtt-load.js';
 
@@ -40,120 +39,6 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const WARREN_MAIN = resolve(HERE, '../src/cli/main.js');
 const IDLE_CLIENTS = resolve(HERE, 'mqtt-idle-clients.js');
 const PAYLOAD_BYTES = 100;
-
-interface Broker {
-  name: string;
-  port: number;
-  pid(): number | undefined;
-  stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const server = net.createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => ok(port));
-    });
-  });
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((ok) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      ok();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
-async function startWarren(profileDir: string | undefined): Promise<Broker> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'warren-mqtt-bench-'));
-  const nodeArgs = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir];
-  const child = spawn(process.execPath, [...nodeArgs, WARREN_MAIN, 'server', '--amqp-host', '127.0.0.1', '--amqp-port', '0', '--http-port', '0', '--mqtt-port', '0', '--mqtt-host', '127.0.0.1', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'], cwd: dataDir });
-  const port = await new Promise<number>((ok, fail) => {
-    let buffered = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      // The server logs "MQTT listening on host:port" (the port chosen for 0).
-      const match = /MQTT listening on [^:]+:(\d+)/.exec(buffered);
-      if (match !== null) ok(Number(match[1]));
-    });
-    child.once('exit', (code) => fail(new Error(`warren exited with ${code}: ${buffered.slice(-2000)}`)));
-  });
-  return { name: 'Warren', port, pid: () => child.pid, stop: async () => {
-    await stopChild(child);
-    rmSync(dataDir, { recursive: true, force: true });
-  } };
-}
-
-async function startMosquitto(inflight: number): Promise<Broker | undefined> {
-  if (!existsSync('/usr/sbin/mosquitto')) return undefined;
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'mosquitto-bench-'));
-  const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\nmax_inflight_messages ${inflight}\n`);
-  // Its log goes nowhere: an unread pipe fills after ~100 connects and mosquitto blocks writing to it.
-  const child = spawn('/usr/sbin/mosquitto', ['-c', conf], { stdio: 'ignore' });
-  for (let i = 0; i < 100 && !(await canConnect(port)); i++) await new Promise((r) => setTimeout(r, 50));
-  return { name: 'mosquitto', port, pid: () => child.pid, stop: async () => {
-    await stopChild(child);
-    rmSync(dir, { recursive: true, force: true });
-  } };
-}
-
-/** RabbitMQ's MQTT plugin, if something listens on the port (never started or stopped here). */
-async function rabbitMq(port: number): Promise<Broker | undefined> {
-  if (!(await canConnect(port))) return undefined;
-  const pid = (): number | undefined => {
-    try {
-      const out = execFileSync('ss', ['-ltnpH', `sport = :${port}`]).toString();
-      const match = /pid=(\d+)/.exec(out);
-      return match === null ? undefined : Number(match[1]);
-    } catch {
-      return undefined;
-    }
-  };
-  return { name: 'RabbitMQ 3.10 mqtt', port, pid, stop: async () => undefined };
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((ok) => {
-    const socket = net.connect(port, '127.0.0.1');
-    // A listener whose accept queue is full (a stalled broker) never answers: give up after 3 s.
-    socket.setTimeout(3000, () => {
-      socket.destroy();
-      ok(false);
-    });
-    socket.once('connect', () => {
-      socket.destroy();
-      ok(true);
-    });
-    socket.once('error', () => ok(false));
-  });
-}
-
-/** utime + stime of a process in seconds (/proc/PID/stat fields 14 and 15, 100 ticks a second). */
-function cpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return NaN;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
-}
-
-function rssKiB(pid: number | undefined): number {
-  if (pid === undefined) return NaN;
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match === null ? NaN : Number(match[1]);
-}
 
 interface Throughput {
   deliveriesPerSecond: number;
@@ -356,7 +241,7 @@ async function main(): Promise<void> {
   const wanted = new Set(values.brokers.split(','));
   const loadBefore = readFileSync('/proc/loadavg', 'utf8').trim();
   const brokers: Broker[] = [];
-  if (wanted.has('warren')) brokers.push(await startWarren(values.profile));
+  if (wanted.has('warren')) brokers.push(await startWarren(WARREN_MAIN, values.profile));
   const mosquitto = wanted.has('mosquitto') ? await startMosquitto(Number(values['mosquitto-inflight'])) : undefined;
   if (mosquitto !== undefined) brokers.push(mosquitto);
   else if (wanted.has('mosquitto')) console.error('mosquitto is not installed (apt-get install mosquitto)');

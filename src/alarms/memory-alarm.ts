@@ -57,10 +57,25 @@ export class MemoryAlarm {
   }
 
   check(): void {
-    this.lastUsed = this.usedBytes();
+    const used = this.reading();
+    if (used === undefined) return;
+    this.lastUsed = used;
     const alarmed = this.lastUsed >= this.options.limitBytes;
     if (alarmed === this.alarmed) return;
     this.alarmed = alarmed;
     this.options.onChange(alarmed, this.lastUsed);
+  }
+
+  /**
+   * The used bytes, or undefined when they cannot be read now: process RSS opens /proc/self/stat, which
+   * fails with EMFILE while every descriptor is taken (a flood of connections). That must not crash
+   * the broker from a timer; the alarm keeps its state until the next reading succeeds.
+   */
+  private reading(): number | undefined {
+    try {
+      return this.usedBytes();
+    } catch {
+      return undefined;
+    }
   }
 }

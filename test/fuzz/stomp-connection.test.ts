@@ -81,3 +81,19 @@ test('STOMP 1.2 over raw TCP: escaped headers on the wire, receipts, DISCONNECT 
   assert.match(reply, /MESSAGE\n[^\0]*key\\cwith:colon\\nline\n[^\0]*\n\nbody\0/);
   assert.match(reply, /RECEIPT\nreceipt-id:bye\n\n\0$/);
 });
+
+test('invalid UTF-8 in a destination gets ERROR; a frame cut short by the client closing is not sent; the broker serves on', async () => {
+  const invalidUtf8 = Buffer.concat([Buffer.from(CONNECT + 'SEND\ndestination:/topic/a'), Buffer.from([0xc3, 0x28]), Buffer.from('\n\nx\0')]);
+  const invalidReply = await exchange(invalidUtf8);
+  assert.match(invalidReply, /^CONNECTED\n[\s\S]*ERROR\n[\s\S]*not valid UTF-8/, JSON.stringify(invalidReply.slice(0, 300)));
+  // The client closes long before the 1000 bytes its header promised: the connection ends, nothing is routed.
+  const truncated = await exchange(Buffer.from(CONNECT + 'SEND\ndestination:/queue/cut-short\ncontent-length:1000\nreceipt:r\n\nshort\0'), true);
+  assert.doesNotMatch(truncated, /RECEIPT/);
+  assert.equal(broker.server.broker.getVhost('/')?.getQueue('cut-short')?.readyCount() ?? 0, 0);
+  const healthy = await stompjsClient(broker.wsUrl);
+  const inbox = new Inbox();
+  healthy.subscribe('/queue/after-bad-utf8', inbox.push);
+  healthy.publish({ destination: '/queue/after-bad-utf8', body: 'fine' });
+  assert.equal((await inbox.next()).body, 'fine');
+  await healthy.deactivate();
+});

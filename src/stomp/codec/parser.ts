@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { unescapeHeader } from './escape.js';
 import { StompProtocolError, type HeaderEscaping, type StompFrame } from './frame.js';
 
@@ -91,7 +92,11 @@ export class StompParser {
       const blank = lf > offset && (buf[lf - 1] === LF || (buf[lf - 1] === CR && lf - 2 >= offset && buf[lf - 2] === LF));
       if (blank) {
         this.scanFrom = 0;
-        this.parseHead(buf.toString('utf8', offset, lf + 1), lf + 1);
+        // STOMP 1.2 "Value Encoding": commands and headers are UTF-8; a bad sequence is refused, not
+        // decoded into U+FFFD (a destination would silently name another queue or topic).
+        const head = buf.subarray(offset, lf + 1);
+        if (!isUtf8(head)) throw new StompProtocolError('frame command or headers are not valid UTF-8');
+        this.parseHead(head.toString('utf8'), lf + 1);
         // Body incomplete: the head is consumed all the same; the next push resumes at the body.
         return this.readBody(lf + 1) ?? lf + 1;
       }

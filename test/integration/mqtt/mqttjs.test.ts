@@ -221,3 +221,23 @@ test('permissions: publish needs write on amq.topic, subscribe needs read (5.0 r
   await assert.rejects(writer.subscribeAsync('t/#', { qos: 1 }), /Not authorized/);
   await Promise.all([endMqtt(client), endMqtt(writer)]);
 });
+
+for (const protocolVersion of [4, 5] as const) {
+  test(`MQTT ${protocolVersion === 4 ? '3.1.1' : '5.0'} UNSUBSCRIBE: the filter stops matching, the others stay; UNSUBACK${protocolVersion === 5 ? ' with 0x11 for a filter never subscribed' : ''}`, async () => {
+    const sub = await connectMqtt(broker.mqttUrl, { protocolVersion, clientId: `unsub-${protocolVersion}` });
+    const got = inbox(sub);
+    await sub.subscribeAsync(['unsub/a/+', 'unsub/b/#'], { qos: 1 });
+    const pub = await connectMqtt(broker.mqttUrl, { protocolVersion });
+    await pub.publishAsync('unsub/a/1', 'a before', { qos: 1 });
+    await waitFor(() => got.length >= 1, 'the first message');
+    const unsuback = await sub.unsubscribeAsync(['unsub/a/+', 'unsub/never']);
+    if (protocolVersion === 5) assert.deepEqual(unsuback?.cmd === 'unsuback' ? unsuback.granted : undefined, [0x00, 0x11]);
+    await pub.publishAsync('unsub/a/2', 'a after', { qos: 1 });
+    await pub.publishAsync('unsub/b/2', 'b after', { qos: 1 });
+    await waitFor(() => got.length >= 2, 'the message of the filter that stayed');
+    await sleep(100);
+    assert.deepEqual(got.map((m) => m.payload), ['a before', 'b after']);
+    assert.deepEqual([...broker.mqtt.sessions.all()].find((s) => s.subscriptions.has('unsub/b/#'))?.subscriptions.has('unsub/a/+'), false);
+    await Promise.all([endMqtt(sub), endMqtt(pub)]);
+  });
+}

@@ -28,6 +28,16 @@ async function api<T>(httpPort: number, path: string): Promise<T> {
   return (await response.json()) as T;
 }
 
+/** A policy on every MQTT session queue (`mqtt-subscription-*`), set through the management API. */
+async function sessionQueuePolicy(httpPort: number, name: string, definition: Record<string, unknown>): Promise<void> {
+  const response = await fetch(`http://127.0.0.1:${httpPort}/api/policies/%2F/${name}`, {
+    method: 'PUT',
+    headers: { authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ pattern: '^mqtt-subscription-', definition, 'apply-to': 'queues' }),
+  });
+  assert.ok(response.status === 201 || response.status === 204, `policy status ${response.status}`);
+}
+
 test('WarrenServer: MQTT on port 0, /api/connections, WebSocket at /mqtt, AMQP <-> MQTT', async () => {
   const data = await tempDataDir();
   const running = await startServer(data.dir, { 'mqtt-port': '0' });
@@ -142,12 +152,7 @@ test('queue features apply to MQTT sessions: a max-length policy on mqtt-subscri
   const running = await startServer(data.dir, { 'mqtt-port': '0' });
   try {
     const http = (await running.server.start()).http.port;
-    const response = await fetch(`http://127.0.0.1:${http}/api/policies/%2F/mqtt-cap`, {
-      method: 'PUT',
-      headers: { authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ pattern: '^mqtt-subscription-', definition: { 'max-length': 2 }, 'apply-to': 'queues' }),
-    });
-    assert.ok(response.status === 201 || response.status === 204, `policy status ${response.status}`);
+    await sessionQueuePolicy(http, 'mqtt-cap', { 'max-length': 2 });
     const url = `mqtt://127.0.0.1:${mqttPort(running)}`;
     const options = { protocolVersion: 4 as const, clientId: 'capped', clean: false };
     const first = await connectMqtt(url, options);
@@ -160,6 +165,42 @@ test('queue features apply to MQTT sessions: a max-length policy on mqtt-subscri
     await waitFor(() => got.length >= 2, 'the newest two');
     await sleep(100);
     assert.deepEqual(got.map((m) => m.payload), ['4', '5']);
+    await Promise.all([endMqtt(back), endMqtt(pub)]);
+  } finally {
+    await running.server.stop();
+    await data.cleanup();
+  }
+});
+
+test('queue features apply to MQTT sessions: a message TTL and a dead-letter exchange by policy send expired messages to AMQP', async () => {
+  const data = await tempDataDir();
+  const running = await startServer(data.dir, { 'mqtt-port': '0' });
+  try {
+    const http = (await running.server.start()).http.port;
+    await sessionQueuePolicy(http, 'mqtt-ttl', { 'message-ttl': 100, 'dead-letter-exchange': 'mqtt-dead' });
+    const amqp = await amqplib.connect(running.url);
+    const channel = await amqp.createChannel();
+    await channel.assertExchange('mqtt-dead', 'fanout', { durable: false });
+    const { queue: dead } = await channel.assertQueue('', { exclusive: true });
+    await channel.bindQueue(dead, 'mqtt-dead', '');
+    const url = `mqtt://127.0.0.1:${mqttPort(running)}`;
+    const options = { protocolVersion: 4 as const, clientId: 'away-too-long', clean: false };
+    const first = await connectMqtt(url, options);
+    await first.subscribeAsync('ttl/#', { qos: 1 });
+    await endMqtt(first);
+    const pub = await connectMqtt(url);
+    await pub.publishAsync('ttl/reading', 'stale soon', { qos: 1 });
+    let deadLettered: amqplib.GetMessage | false = false;
+    await waitFor(async () => (deadLettered = await channel.get(dead, { noAck: true })) !== false, 'the expired message dead-lettered', 5000);
+    const message = deadLettered as unknown as amqplib.GetMessage;
+    assert.equal(message.content.toString(), 'stale soon');
+    assert.equal(message.fields.routingKey, 'ttl.reading');
+    assert.equal((message.properties.headers?.['x-death'] as Array<{ reason: string; queue: string }>)[0]?.reason, 'expired');
+    const got: Received[] = [];
+    const back = await connectMqtt(url, options, got);
+    await sleep(200);
+    assert.deepEqual(got, [], 'nothing left for the session');
+    await amqp.close();
     await Promise.all([endMqtt(back), endMqtt(pub)]);
   } finally {
     await running.server.stop();

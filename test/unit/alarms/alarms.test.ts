@@ -37,3 +37,16 @@ test("the watermark is a share of the machine's memory", () => {
   assert.equal(memoryLimitBytes(0.4, 1000), 400);
   assert.equal(memoryLimitBytes(1, 4096), 4096);
 });
+
+test('a memory reading that fails (EMFILE: no descriptor left to open /proc/self/stat) keeps the last state', () => {
+  let used: number | Error = 2000;
+  const changes: Array<[boolean, number]> = [];
+  const alarm = new MemoryAlarm({ limitBytes: 1000, usedBytes: () => { if (used instanceof Error) throw used; return used; }, onChange: (a, u) => changes.push([a, u]) });
+  alarm.check();
+  used = Object.assign(new Error('EMFILE: too many open files, uv_resident_set_memory'), { code: 'EMFILE' });
+  assert.doesNotThrow(() => alarm.check());
+  assert.deepEqual([alarm.active, alarm.lastUsedBytes], [true, 2000]);
+  used = 10;
+  alarm.check();
+  assert.deepEqual(changes, [[true, 2000], [false, 10]]);
+});

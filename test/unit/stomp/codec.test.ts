@@ -80,3 +80,14 @@ test('limits: header block, header count, body size, lying content-length', () =
   assert.throws(() => parseAll(Buffer.from('SEND\ncontent-length:-1\n\n\0')), /invalid content-length/);
   assert.throws(() => parseAll(Buffer.from('SEND\nnocolon\n\n\0')), /without ':'/);
 });
+
+test('invalid UTF-8 in the command or headers is a protocol error; valid multi-byte UTF-8 is read', () => {
+  const bad = (bytes: number[]) => Buffer.concat([Buffer.from('SEND\ndestination:/topic/'), Buffer.from(bytes), Buffer.from('\n\nbody\0')]);
+  for (const bytes of [[0xc3, 0x28], [0xff], [0xe2, 0x82], [0xed, 0xa0, 0x80]]) {
+    assert.throws(() => parseAll(bad(bytes)), (error: unknown) => error instanceof StompProtocolError && /not valid UTF-8/.test(error.message), `bytes ${bytes.join(',')}`);
+  }
+  // The body is bytes, not text: invalid UTF-8 there is fine.
+  const { frames } = parseAll(Buffer.concat([Buffer.from('SEND\ndestination:/topic/caf\u00e9.\u20ac\n\n'), Buffer.from([0xff, 0xc3]), Buffer.from('\0')]));
+  assert.equal(frames[0]?.headers.get('destination'), '/topic/caf\u00e9.\u20ac');
+  assert.deepEqual(frames[0]?.body, Buffer.from([0xff, 0xc3]));
+});
