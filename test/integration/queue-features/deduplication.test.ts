@@ -43,14 +43,15 @@ test('deduplication ids last while the message is unacked; a requeue does not fo
 test('x-cache-ttl and x-cache-size: a window of remembered ids, queued or not', async (t) => {
   const s = await session(t);
   const ch = await s.channel();
-  await ch.assertQueue('timed', { arguments: { 'x-message-deduplication': true, 'x-cache-ttl': 100 } });
+  // A window long enough that a loaded machine's round trips stay inside it (100 ms was not, in CI).
+  await ch.assertQueue('timed', { arguments: { 'x-message-deduplication': true, 'x-cache-ttl': 1500 } });
   ch.sendToQueue('timed', Buffer.from('1'), id('x'));
   await roundTrip(ch);
   assert.deepEqual(await drain(ch, 'timed'), ['1']);
   ch.sendToQueue('timed', Buffer.from('2'), id('x')); // consumed, but still within the window
   await roundTrip(ch);
   assert.deepEqual(await drain(ch, 'timed'), []);
-  await sleep(150);
+  await sleep(1600);
   ch.sendToQueue('timed', Buffer.from('3'), id('x'));
   await roundTrip(ch);
   assert.deepEqual(await drain(ch, 'timed'), ['3']);
