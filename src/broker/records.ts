@@ -25,6 +25,23 @@ export interface PutCondition {
   ifTagIn?: readonly string[];
 }
 
+/** How a put changes the record (both default to false: the value replaces the record's, journalled). */
+export interface PutMode {
+  /**
+   * The value's fields are laid over the current value's (a shallow merge; a field set to null stays
+   * null), so a state change sends and parses only what changed, not the whole record again. Without a
+   * current object value the value is taken as it is.
+   */
+  merge?: boolean;
+  /**
+   * Kept in memory only: the journal keeps the record's last journalled state, which a restart brings
+   * back (or no record, if it never had one). For states that a restart makes untrue anyway: a job
+   * marked active while a worker holds its delivery (the restart gives the delivery back, the record
+   * says waiting again). A later journalled put or delete writes over it as usual.
+   */
+  transient?: boolean;
+}
+
 export interface TrimRequest {
   tag: string;
   /** Keep at most this many records of the tag, the most recently updated ones. */
@@ -92,7 +109,7 @@ export class RecordTables {
   }
 
   /** Returns whether the record was written (false: the condition did not hold). */
-  put(vhost: string, table: string, key: string, tag: string, value: unknown, condition: PutCondition = {}, now = Date.now()): boolean {
+  put(vhost: string, table: string, key: string, tag: string, value: unknown, condition: PutCondition = {}, now = Date.now(), mode: PutMode = {}): boolean {
     checkName('table', table);
     checkName('key', key);
     checkName('tag', tag);
@@ -102,8 +119,9 @@ export class RecordTables {
     const existing = found?.byKey.get(key);
     if (condition.ifAbsent === true && existing !== undefined) return false;
     if (condition.ifTagIn !== undefined && (existing === undefined || !condition.ifTagIn.includes(existing.tag))) return false;
-    (found ?? this.table(vhost, table, true)!).set({ key, tag, value, updatedAt: now });
-    this.journal?.putDefinition('record', recordKey(vhost, table, key), { tag, value, updatedAt: now });
+    const stored = mode.merge === true ? merged(existing?.value, value) : value;
+    (found ?? this.table(vhost, table, true)!).set({ key, tag, value: stored, updatedAt: now });
+    if (mode.transient !== true) this.journal?.putDefinition('record', recordKey(vhost, table, key), { tag, value: stored, updatedAt: now });
     return true;
   }
 
@@ -184,6 +202,15 @@ export class RecordTables {
     const id = `${vhost}\u0000${table}`;
     if (this.tables.get(id)?.byKey.size === 0) this.tables.delete(id);
   }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A new object (the current one may be shared with the journal's snapshot of it: never changed in place). */
+function merged(current: unknown, change: unknown): unknown {
+  return isPlainObject(current) && isPlainObject(change) ? { ...current, ...change } : change;
 }
 
 function recordKey(vhost: string, table: string, key: string): string {

@@ -47,7 +47,7 @@ interface PublishSpec {
  * its dependency list, the children) are applied together and made durable by one group commit.
  */
 type RecordOp = { table?: string } & (
-  | { op: 'put'; key: string; tag: string; value?: unknown; ifAbsent?: boolean; ifTagIn?: string[]; publish?: PublishSpec }
+  | { op: 'put'; key: string; tag: string; value?: unknown; ifAbsent?: boolean; ifTagIn?: string[]; merge?: boolean; transient?: boolean; publish?: PublishSpec }
   | { op: 'delete'; key: string; ifTagIn?: string[] }
   | { op: 'get'; key: string }
   | { op: 'trim'; tag: string; keep?: number; maxAgeMs?: number; limit?: number }
@@ -105,6 +105,9 @@ function parseOps(body: unknown): RecordOp[] {
       case 'put':
         strings(['key', 'tag']);
         checkTags(op['ifTagIn'], i);
+        for (const name of ['ifAbsent', 'merge', 'transient']) {
+          if (op[name] !== undefined && typeof op[name] !== 'boolean') throw badRequest(`ops[${i}].${name} must be a boolean`);
+        }
         if (op['publish'] !== undefined) parsePublish(op['publish'], i);
         return op as RecordOp;
       case 'delete':
@@ -134,7 +137,8 @@ function runOp(context: ManagementContext, vhost: string, pathTable: string, op:
   switch (op.op) {
     case 'put': {
       const condition = { ...(op.ifAbsent === true ? { ifAbsent: true } : {}), ...(op.ifTagIn === undefined ? {} : { ifTagIn: op.ifTagIn }) };
-      const written = records.put(vhost, table, op.key, op.tag, op.value ?? null, condition);
+      const mode = { merge: op.merge === true, transient: op.transient === true };
+      const written = records.put(vhost, table, op.key, op.tag, op.value ?? null, condition, Date.now(), mode);
       if (written && op.publish !== undefined) return { ok: true, routed: publish(context, vhost, op.publish, reached) };
       const current = records.get(vhost, table, op.key);
       return { ok: written, ...(written || current === undefined ? {} : { current: recordJson(current) }) };
@@ -154,8 +158,19 @@ function runOp(context: ManagementContext, vhost: string, pathTable: string, op:
 
 function publish(context: ManagementContext, vhostName: string, spec: PublishSpec, reached: QueueView[]): boolean {
   const vhost = requireVhost(context, vhostName);
-  const message = new Message(spec.exchange, spec.routing_key, jsonToProperties(spec.properties), Buffer.from(spec.payload, 'utf8'));
+  const message = new Message(spec.exchange, spec.routing_key, jsonToProperties(spec.properties), exactBytes(spec.payload));
   return vhost.publish(message, reached).routed > 0;
+}
+
+/**
+ * The payload in a buffer of its own. Buffer.from(string) cuts small strings out of a shared 8 KiB
+ * pool, and a queued message would keep its whole slab alive (with whatever else was cut from it): at
+ * 30,000 queued jobs that was 26 MB of slabs for 9 MB of bodies.
+ */
+function exactBytes(payload: string): Buffer {
+  const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(payload, 'utf8'));
+  bytes.write(payload, 0, 'utf8');
+  return bytes;
 }
 
 export function registerRecordRoutes(app: FastifyInstance, context: ManagementContext): void {
