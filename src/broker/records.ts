@@ -66,6 +66,17 @@ const MAX_KEY_LENGTH = 1024;
 class RecordTable {
   readonly byKey = new Map<string, StoredRecord>();
   readonly byTag = new Map<string, Map<string, StoredRecord>>();
+  /** `["vhost","table",` of the journal keys: the array is not stringified again for every write. */
+  private readonly journalPrefix: string;
+
+  constructor(vhost: string, table: string) {
+    this.journalPrefix = `${JSON.stringify([vhost, table]).slice(0, -1)},`;
+  }
+
+  /** The record's key in the definitions journal: JSON.stringify([vhost, table, key]), as restore reads it. */
+  journalKey(key: string): string {
+    return `${this.journalPrefix}${JSON.stringify(key)}]`;
+  }
 
   set(record: StoredRecord): void {
     this.remove(record.key);
@@ -120,8 +131,9 @@ export class RecordTables {
     if (condition.ifAbsent === true && existing !== undefined) return false;
     if (condition.ifTagIn !== undefined && (existing === undefined || !condition.ifTagIn.includes(existing.tag))) return false;
     const stored = mode.merge === true ? merged(existing?.value, value) : value;
-    (found ?? this.table(vhost, table, true)!).set({ key, tag, value: stored, updatedAt: now });
-    if (mode.transient !== true) this.journal?.putDefinition('record', recordKey(vhost, table, key), { tag, value: stored, updatedAt: now });
+    const records = found ?? this.table(vhost, table, true)!;
+    records.set({ key, tag, value: stored, updatedAt: now });
+    if (mode.transient !== true) this.journal?.putDefinition('record', records.journalKey(key), { tag, value: stored, updatedAt: now });
     return true;
   }
 
@@ -131,7 +143,7 @@ export class RecordTables {
     const existing = records?.byKey.get(key);
     if (existing === undefined || (condition.ifTagIn !== undefined && !condition.ifTagIn.includes(existing.tag))) return false;
     records!.remove(key);
-    this.journal?.deleteDefinition('record', recordKey(vhost, table, key));
+    this.journal?.deleteDefinition('record', records!.journalKey(key));
     this.dropIfEmpty(vhost, table);
     return true;
   }
@@ -194,7 +206,7 @@ export class RecordTables {
   private table(vhost: string, table: string, create: boolean): RecordTable | undefined {
     const id = `${vhost}\u0000${table}`;
     let records = this.tables.get(id);
-    if (records === undefined && create) this.tables.set(id, (records = new RecordTable()));
+    if (records === undefined && create) this.tables.set(id, (records = new RecordTable(vhost, table)));
     return records;
   }
 
@@ -213,9 +225,6 @@ function merged(current: unknown, change: unknown): unknown {
   return isPlainObject(current) && isPlainObject(change) ? { ...current, ...change } : change;
 }
 
-function recordKey(vhost: string, table: string, key: string): string {
-  return JSON.stringify([vhost, table, key]);
-}
 
 function checkName(what: string, name: string): void {
   if (typeof name !== 'string' || name.length === 0 || name.length > MAX_KEY_LENGTH) {

@@ -139,9 +139,9 @@ function runOp(context: ManagementContext, vhost: string, pathTable: string, op:
       const condition = { ...(op.ifAbsent === true ? { ifAbsent: true } : {}), ...(op.ifTagIn === undefined ? {} : { ifTagIn: op.ifTagIn }) };
       const mode = { merge: op.merge === true, transient: op.transient === true };
       const written = records.put(vhost, table, op.key, op.tag, op.value ?? null, condition, Date.now(), mode);
-      if (written && op.publish !== undefined) return { ok: true, routed: publish(context, vhost, op.publish, reached) };
+      if (written) return op.publish === undefined ? { ok: true } : { ok: true, routed: publish(context, vhost, op.publish, reached) };
       const current = records.get(vhost, table, op.key);
-      return { ok: written, ...(written || current === undefined ? {} : { current: recordJson(current) }) };
+      return current === undefined ? { ok: false } : { ok: false, current: recordJson(current) };
     }
     case 'delete':
       return { ok: records.delete(vhost, table, op.key, op.ifTagIn === undefined ? {} : { ifTagIn: op.ifTagIn }) };
