@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { User } from '../../auth/users.js';
 import type { StoredRecord } from '../../broker/records.js';
-import { Message } from '../../broker/message.js';
+import { Message, type BasicProperties } from '../../broker/message.js';
 import type { QueueView } from '../../broker/queue-view.js';
 import { BarrierSet } from '../../session/durability.js';
 import { accessAs, isAdministrator } from '../auth.js';
@@ -72,12 +72,16 @@ function whenDurable(context: ManagementContext, reached: readonly QueueView[] =
   return new Promise((resolve) => barriers.waitAll((lost) => resolve(!lost)));
 }
 
+/** Each publish's properties as checked by parseOps, used again by publish (parsed once per request). */
+const checkedProperties = new WeakMap<PublishSpec, BasicProperties>();
+
 function parsePublish(value: unknown, i: number): PublishSpec {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw badRequest(`ops[${i}].publish must be an object`);
   const spec = value as Record<string, unknown>;
   for (const name of ['exchange', 'routing_key', 'payload']) if (typeof spec[name] !== 'string') throw badRequest(`ops[${i}].publish.${name} must be a string`);
-  if (spec['properties'] !== undefined) jsonToProperties(spec['properties']);
-  return spec as unknown as PublishSpec;
+  const checked = spec as unknown as PublishSpec;
+  checkedProperties.set(checked, jsonToProperties(spec['properties']));
+  return checked;
 }
 
 function numberParam(value: string | undefined, name: string, max: number): number | undefined {
@@ -158,7 +162,7 @@ function runOp(context: ManagementContext, vhost: string, pathTable: string, op:
 
 function publish(context: ManagementContext, vhostName: string, spec: PublishSpec, reached: QueueView[]): boolean {
   const vhost = requireVhost(context, vhostName);
-  const message = new Message(spec.exchange, spec.routing_key, jsonToProperties(spec.properties), exactBytes(spec.payload));
+  const message = new Message(spec.exchange, spec.routing_key, checkedProperties.get(spec) ?? jsonToProperties(spec.properties), exactBytes(spec.payload));
   return vhost.publish(message, reached).routed > 0;
 }
 
