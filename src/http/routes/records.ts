@@ -45,6 +45,8 @@ interface PublishSpec {
  * One operation of POST /api/records/{vhost}/{table}: a batch runs in order, in one turn. An op's own
  * `table` (same vhost) overrides the path's, so that writes to several tables (a job flow: the parent,
  * its dependency list, the children) are applied together and made durable by one group commit.
+ * A put's `merge` and `transient` are broker/records.ts's PutMode (only the changed fields are sent;
+ * kept in memory only).
  */
 type RecordOp = { table?: string } & (
   | { op: 'put'; key: string; tag: string; value?: unknown; ifAbsent?: boolean; ifTagIn?: string[]; merge?: boolean; transient?: boolean; publish?: PublishSpec }
