@@ -169,11 +169,14 @@ export class RecordTables {
     const records = this.table(vhost, table, false);
     if (records === undefined) return [];
     const source = request.tag === undefined ? records.byKey : records.byTag.get(request.tag);
-    if (source === undefined) return [];
-    const all = [...source.values()];
-    if (request.ascending !== true) all.reverse();
     const offset = Math.max(0, request.offset ?? 0);
-    return all.slice(offset, request.limit === undefined ? undefined : offset + Math.max(0, request.limit));
+    const limit = request.limit === undefined ? Infinity : Math.max(0, request.limit);
+    // A count-only read (getJobCounts asks for no items) or a page past the end copies nothing.
+    if (source === undefined || limit === 0 || offset >= source.size) return [];
+    if (request.ascending === true) return pageOf(source.values(), offset, limit);
+    const all = [...source.values()];
+    all.reverse();
+    return all.slice(offset, offset + limit);
   }
 
   counts(vhost: string, table: string): Record<string, number> {
@@ -214,6 +217,18 @@ export class RecordTables {
     const id = `${vhost}\u0000${table}`;
     if (this.tables.get(id)?.byKey.size === 0) this.tables.delete(id);
   }
+}
+
+/** Items `offset` to `offset + limit` of an iteration, without copying the ones before. */
+function pageOf(values: IterableIterator<StoredRecord>, offset: number, limit: number): StoredRecord[] {
+  const page: StoredRecord[] = [];
+  let index = 0;
+  for (const value of values) {
+    if (index++ < offset) continue;
+    page.push(value);
+    if (page.length >= limit) break;
+  }
+  return page;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

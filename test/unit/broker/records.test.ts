@@ -133,3 +133,15 @@ test('records: a transient put is seen at once but not journalled; a restart bri
   assert.deepEqual(restored.get('/', 'jobs', 'finished')?.value, { n: 2, processedOn: 9, finishedOn: 10 });
   assert.equal(restored.get('/', 'jobs', 'only-in-memory'), undefined);
 });
+
+test('records: pages in both orders, an empty page for limit 0 or an offset past the end', () => {
+  const records = new RecordTables();
+  for (let i = 0; i < 5; i++) records.put('/', 't', `k${i}`, 'waiting', i, {}, i);
+  const keys = (request: Parameters<RecordTables['list']>[2]) => records.list('/', 't', request).map((r) => r.key);
+  assert.deepEqual(keys({ ascending: true, offset: 1, limit: 2 }), ['k1', 'k2']);
+  assert.deepEqual(keys({ offset: 1, limit: 2 }), ['k3', 'k2']);
+  assert.deepEqual(keys({ tag: 'waiting', ascending: true, offset: 3 }), ['k3', 'k4']);
+  assert.deepEqual(keys({ limit: 0 }), []);
+  assert.deepEqual(keys({ offset: 5 }), []);
+  assert.deepEqual(keys({ ascending: true, offset: 4, limit: 10 }), ['k4']);
+});
