@@ -11,7 +11,7 @@ const script = (name: string): string => fileURLToPath(new URL(`../../../bench/$
 const run = (name: string, ...args: string[]) => spawnSync(process.execPath, [script(name), ...args], { encoding: 'utf8', timeout: 30_000 });
 
 test('--help prints the script usage and exits 0', () => {
-  for (const name of ['run', 'kafka', 'scale', 'client-perf', 'null-broker', 'mqtt', 'sqs', 'jobs', 'push']) {
+  for (const name of ['run', 'kafka', 'scale', 'client-perf', 'null-broker', 'mqtt', 'sqs', 'jobs', 'push', 'records-journal']) {
     const result = run(name, '--help');
     assert.equal(result.status, 0, `${name}: ${result.stderr}`);
     assert.match(result.stdout, /node dist\/bench\/|npm run bench/, name);
