@@ -11,7 +11,7 @@ const script = (name: string): string => fileURLToPath(new URL(`../../../bench/$
 const run = (name: string, ...args: string[]) => spawnSync(process.execPath, [script(name), ...args], { encoding: 'utf8', timeout: 30_000 });
 
 test('--help prints the script usage and exits 0', () => {
-  for (const name of ['run', 'kafka', 'scale', 'client-perf', 'null-broker', 'mqtt', 'sqs', 'jobs', 'push', 'records-journal']) {
+  for (const name of ['run', 'kafka', 'scale', 'client-perf', 'null-broker', 'mqtt', 'sqs', 'jobs', 'push']) {
     const result = run(name, '--help');
     assert.equal(result.status, 0, `${name}: ${result.stderr}`);
     assert.match(result.stdout, /node dist\/bench\/|npm run bench/, name);
@@ -24,4 +24,13 @@ test('an unknown option prints the error and the usage and exits 2', () => {
   assert.equal(result.status, 2);
   assert.match(result.stderr, /Unknown option '--no-such-option'/);
   assert.match(result.stderr, /npm run bench/);
+});
+
+test('records-journal: --help prints its usage; an unknown option exits 2 with the usage', () => {
+  const help = run('records-journal', '--help');
+  assert.equal(help.status, 0, help.stderr);
+  assert.match(help.stdout, /node dist\/bench\/records-journal\.js/);
+  const unknown = run('records-journal', '--no-such-option');
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stderr, /Unknown option '--no-such-option'/);
 });
