@@ -25,6 +25,23 @@ export interface PutCondition {
   ifTagIn?: readonly string[];
 }
 
+/** How a put changes the record (both default to false: the value replaces the record's, journalled). */
+export interface PutMode {
+  /**
+   * The value's fields are laid over the current value's (a shallow merge; a field set to null stays
+   * null), so a state change sends and parses only what changed, not the whole record again. Without a
+   * current object value the value is taken as it is.
+   */
+  merge?: boolean;
+  /**
+   * Kept in memory only: the journal keeps the record's last journalled state, which a restart brings
+   * back (or no record, if it never had one). For states that a restart makes untrue anyway: a job
+   * marked active while a worker holds its delivery (the restart gives the delivery back, the record
+   * says waiting again). A later journalled put or delete writes over it as usual.
+   */
+  transient?: boolean;
+}
+
 export interface TrimRequest {
   tag: string;
   /** Keep at most this many records of the tag, the most recently updated ones. */
@@ -49,6 +66,17 @@ const MAX_KEY_LENGTH = 1024;
 class RecordTable {
   readonly byKey = new Map<string, StoredRecord>();
   readonly byTag = new Map<string, Map<string, StoredRecord>>();
+  /** `["vhost","table",` of the journal keys: the array is not stringified again for every write. */
+  private readonly journalPrefix: string;
+
+  constructor(vhost: string, table: string) {
+    this.journalPrefix = `${JSON.stringify([vhost, table]).slice(0, -1)},`;
+  }
+
+  /** The record's key in the definitions journal: JSON.stringify([vhost, table, key]), as restore reads it. */
+  journalKey(key: string): string {
+    return `${this.journalPrefix}${JSON.stringify(key)}]`;
+  }
 
   set(record: StoredRecord): void {
     this.remove(record.key);
@@ -92,7 +120,7 @@ export class RecordTables {
   }
 
   /** Returns whether the record was written (false: the condition did not hold). */
-  put(vhost: string, table: string, key: string, tag: string, value: unknown, condition: PutCondition = {}, now = Date.now()): boolean {
+  put(vhost: string, table: string, key: string, tag: string, value: unknown, condition: PutCondition = {}, now = Date.now(), mode: PutMode = {}): boolean {
     checkName('table', table);
     checkName('key', key);
     checkName('tag', tag);
@@ -102,8 +130,10 @@ export class RecordTables {
     const existing = found?.byKey.get(key);
     if (condition.ifAbsent === true && existing !== undefined) return false;
     if (condition.ifTagIn !== undefined && (existing === undefined || !condition.ifTagIn.includes(existing.tag))) return false;
-    (found ?? this.table(vhost, table, true)!).set({ key, tag, value, updatedAt: now });
-    this.journal?.putDefinition('record', recordKey(vhost, table, key), { tag, value, updatedAt: now });
+    const stored = mode.merge === true ? merged(existing?.value, value) : value;
+    const records = found ?? this.table(vhost, table, true)!;
+    records.set({ key, tag, value: stored, updatedAt: now });
+    if (mode.transient !== true) this.journal?.putDefinition('record', records.journalKey(key), { tag, value: stored, updatedAt: now });
     return true;
   }
 
@@ -113,7 +143,7 @@ export class RecordTables {
     const existing = records?.byKey.get(key);
     if (existing === undefined || (condition.ifTagIn !== undefined && !condition.ifTagIn.includes(existing.tag))) return false;
     records!.remove(key);
-    this.journal?.deleteDefinition('record', recordKey(vhost, table, key));
+    this.journal?.deleteDefinition('record', records!.journalKey(key));
     this.dropIfEmpty(vhost, table);
     return true;
   }
@@ -139,11 +169,14 @@ export class RecordTables {
     const records = this.table(vhost, table, false);
     if (records === undefined) return [];
     const source = request.tag === undefined ? records.byKey : records.byTag.get(request.tag);
-    if (source === undefined) return [];
-    const all = [...source.values()];
-    if (request.ascending !== true) all.reverse();
     const offset = Math.max(0, request.offset ?? 0);
-    return all.slice(offset, request.limit === undefined ? undefined : offset + Math.max(0, request.limit));
+    const limit = request.limit === undefined ? Infinity : Math.max(0, request.limit);
+    // A count-only read (getJobCounts asks for no items) or a page past the end copies nothing.
+    if (source === undefined || limit === 0 || offset >= source.size) return [];
+    if (request.ascending === true) return pageOf(source.values(), offset, limit);
+    const all = [...source.values()];
+    all.reverse();
+    return all.slice(offset, offset + limit);
   }
 
   counts(vhost: string, table: string): Record<string, number> {
@@ -176,7 +209,7 @@ export class RecordTables {
   private table(vhost: string, table: string, create: boolean): RecordTable | undefined {
     const id = `${vhost}\u0000${table}`;
     let records = this.tables.get(id);
-    if (records === undefined && create) this.tables.set(id, (records = new RecordTable()));
+    if (records === undefined && create) this.tables.set(id, (records = new RecordTable(vhost, table)));
     return records;
   }
 
@@ -186,9 +219,27 @@ export class RecordTables {
   }
 }
 
-function recordKey(vhost: string, table: string, key: string): string {
-  return JSON.stringify([vhost, table, key]);
+/** Items `offset` to `offset + limit` of an iteration, without copying the ones before. */
+function pageOf(values: IterableIterator<StoredRecord>, offset: number, limit: number): StoredRecord[] {
+  const page: StoredRecord[] = [];
+  let index = 0;
+  for (const value of values) {
+    if (index++ < offset) continue;
+    page.push(value);
+    if (page.length >= limit) break;
+  }
+  return page;
 }
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A new object (the current one may be shared with the journal's snapshot of it: never changed in place). */
+function merged(current: unknown, change: unknown): unknown {
+  return isPlainObject(current) && isPlainObject(change) ? { ...current, ...change } : change;
+}
+
 
 function checkName(what: string, name: string): void {
   if (typeof name !== 'string' || name.length === 0 || name.length > MAX_KEY_LENGTH) {

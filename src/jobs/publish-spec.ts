@@ -12,7 +12,9 @@ export function jobPublishSpec(queue: string, wire: JobWire, delay: number): Pub
   const headers: Record<string, unknown> = {};
   if (grouped) headers[GROUP_HEADER] = wire.opts.group!.id;
   if (delay > 0) headers['x-delay'] = delay;
-  const properties: Record<string, unknown> = { delivery_mode: 2, message_id: wire.id, content_type: 'application/json', headers };
+  // No headers property when there are none: the broker would keep an empty table per queued job.
+  const properties: Record<string, unknown> = { delivery_mode: 2, message_id: wire.id, content_type: 'application/json' };
+  if (Object.keys(headers).length > 0) properties['headers'] = headers;
   if (!grouped) properties['priority'] = amqpPriority(wire.opts.priority);
   const payload = JSON.stringify(wire);
   if (delay > 0) return { exchange: n.delayed, routing_key: grouped ? 'group' : 'job', payload, properties };

@@ -20,7 +20,7 @@ export interface PublishSpec {
 
 /** `table`: another table of the same vhost (one batch may write to several: a flow). */
 export type RecordOp = { table?: string } & (
-  | { op: 'put'; key: string; tag: string; value?: unknown; ifAbsent?: boolean; ifTagIn?: string[]; publish?: PublishSpec }
+  | { op: 'put'; key: string; tag: string; value?: unknown; ifAbsent?: boolean; ifTagIn?: string[]; merge?: boolean; transient?: boolean; publish?: PublishSpec }
   | { op: 'delete'; key: string; ifTagIn?: string[] }
   | { op: 'get'; key: string }
   | { op: 'trim'; tag: string; keep?: number; maxAgeMs?: number; limit?: number }

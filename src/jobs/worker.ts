@@ -10,7 +10,7 @@ import { updateQueueLimits, type RateLimiterOptions } from './limits.js';
 import { jobPublishSpec } from './publish-spec.js';
 import { publishEvent, publishJob, scheduleSlot } from './queue.js';
 import { nextSlot, schedulerKey, type SchedulerRecord } from './schedulers.js';
-import { StateClient } from './state-client.js';
+import { StateClient, type RecordOp } from './state-client.js';
 import { declareTopology } from './topology.js';
 import {
   DEFAULT_KEEP_COMPLETED,
@@ -315,7 +315,8 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
           // A closed channel's delivery went back to the queue: another worker may be running it now.
           if (this.link.isClosed(entry.channel)) return undefined;
           job.processedOn = undefined;
-          return this.state.run({ op: 'put', key: job.id, tag: 'waiting', value: job.toRecord(), ifTagIn: ['active'] }, { durable: false }).catch(() => undefined);
+          // Transient like the take it undoes: the journal still has the record as it was before the take.
+          return this.state.run({ op: 'put', key: job.id, tag: 'waiting', value: job.toRecord(), ifTagIn: ['active'], transient: true }, { durable: false }).catch(() => undefined);
         }),
       );
     } finally {
@@ -361,9 +362,12 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
       if (stored === null) return undefined; // state unreachable: leave the delivery unacked, the broker gives it back
       job.dependencies = stored?.value.dependencies;
     }
-    // Not waited for on disk: if the broker loses this write, the job's message comes back too and the
-    // record still says waiting (or delayed), which a worker takes again.
-    const taken = await this.state.run({ op: 'put', key: job.id, tag: 'active', value: job.toRecord(), ifTagIn: RUNNABLE }, { durable: false }).catch(() => undefined);
+    // Kept in the broker's memory only (transient) and answered at once: active is true only while this
+    // worker holds the delivery, and a broker restart gives the delivery back, so the journal keeps the
+    // state from before (waiting, or delayed) that a worker takes again. Only the changed field is sent
+    // (merge): the broker neither parses the record again nor writes it to the journal.
+    const take: RecordOp = { op: 'put', key: job.id, tag: 'active', value: { processedOn: job.processedOn }, merge: true, transient: true, ifTagIn: RUNNABLE };
+    const taken = await this.state.run(take, { durable: false }).catch(() => undefined);
     if (taken === undefined) return undefined; // state unreachable: leave the delivery unacked, the broker gives it back
     if (!taken.ok) return void this.settle(channel, message); // removed, or already finished
     return job;
@@ -440,7 +444,12 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
     if (keep === 'remove') await this.state.run({ op: 'delete', key: job.id });
     else {
       // The result and the retention trim go in the same batch (one round trip, one group commit).
-      const [stored] = await Promise.all([this.state.run({ op: 'put', key: job.id, tag: 'completed', value: job.toRecord(), ifTagIn: ['active'] }), this.trim('completed', keep)]);
+      // Only the fields a completion sets (merge): the rest of the record (data, options, a previous
+      // attempt's failedReason, as BullMQ keeps them) stays as the broker has it.
+      const result: Partial<JobRecord> = { processedOn: job.processedOn!, finishedOn: job.finishedOn };
+      if (job.returnvalue !== undefined) result.returnvalue = job.returnvalue;
+      const done: RecordOp = { op: 'put', key: job.id, tag: 'completed', value: result, merge: true, ifTagIn: ['active'] };
+      const [stored] = await Promise.all([this.state.run(done), this.trim('completed', keep)]);
       if (!stored.ok) return; // removed while it ran
     }
     publishEvent(this.link, this.name, { event: 'completed', jobId: job.id, returnvalue: result });

@@ -42,14 +42,21 @@ interface Compaction {
 
 /** A journal smaller than this is never compacted while running (only at open). */
 export const COMPACT_MIN_BYTES = 4 * 1024 * 1024;
+/** A larger journal is compacted while running once it is this many times the live data (see DefinitionsLog). */
+export const COMPACT_LIVE_FACTOR = 3;
 
 /**
  * Durable definitions and the queue-name <-> stream-id table, journalled in one small file. On open the
  * journal is replayed and rewritten as a snapshot (temp file, sync, rename), so it never carries a torn
  * tail or dead records for long. Writes are buffered and flushed/synced by the store's group commit.
  *
- * While running, the journal is compacted once it is over COMPACT_MIN_BYTES and more than twice the
- * live definitions (record tables of a job queue put and delete all the time): a snapshot is written to
+ * While running, the journal is compacted once it is over COMPACT_MIN_BYTES and its garbage is more
+ * than twice the live definitions (record tables of a job queue put and delete all the time). A
+ * snapshot stringifies every live record again, so with the trigger at twice the live size (garbage
+ * equal to it) each journalled byte was paid for once more, and a job queue draining a backlog (live
+ * data shrinking while the journal grows) was compacted over and over: 14-20% of the broker's busy
+ * time in bench/jobs.ts's process phase. At three times, a snapshot byte costs half a byte written
+ * at most, for a journal up to three times the live data on disk. A snapshot is written to
  * a temp file, and from then on every flush goes to both files, both synced by the group commit, until
  * the round that first synced the snapshot is done; then the temp file is renamed over the journal (the
  * data directory is synced with the next round) and the old descriptor is closed once no round still
@@ -271,7 +278,7 @@ export class DefinitionsLog {
     }
     this.pendingUsed = 0;
     this.dirty = true;
-    if (compaction === undefined && this.fileSize > COMPACT_MIN_BYTES && this.fileSize > 2 * (this.liveBytes + FILE_HEADER_SIZE)) this.startCompaction();
+    if (compaction === undefined && this.fileSize > COMPACT_MIN_BYTES && this.fileSize > COMPACT_LIVE_FACTOR * (this.liveBytes + FILE_HEADER_SIZE)) this.startCompaction();
     return true;
   }
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { User } from '../../auth/users.js';
 import type { StoredRecord } from '../../broker/records.js';
-import { Message } from '../../broker/message.js';
+import { Message, type BasicProperties } from '../../broker/message.js';
 import type { QueueView } from '../../broker/queue-view.js';
 import { BarrierSet } from '../../session/durability.js';
 import { accessAs, isAdministrator } from '../auth.js';
@@ -45,9 +45,11 @@ interface PublishSpec {
  * One operation of POST /api/records/{vhost}/{table}: a batch runs in order, in one turn. An op's own
  * `table` (same vhost) overrides the path's, so that writes to several tables (a job flow: the parent,
  * its dependency list, the children) are applied together and made durable by one group commit.
+ * A put's `merge` and `transient` are broker/records.ts's PutMode (only the changed fields are sent;
+ * kept in memory only).
  */
 type RecordOp = { table?: string } & (
-  | { op: 'put'; key: string; tag: string; value?: unknown; ifAbsent?: boolean; ifTagIn?: string[]; publish?: PublishSpec }
+  | { op: 'put'; key: string; tag: string; value?: unknown; ifAbsent?: boolean; ifTagIn?: string[]; merge?: boolean; transient?: boolean; publish?: PublishSpec }
   | { op: 'delete'; key: string; ifTagIn?: string[] }
   | { op: 'get'; key: string }
   | { op: 'trim'; tag: string; keep?: number; maxAgeMs?: number; limit?: number }
@@ -72,12 +74,16 @@ function whenDurable(context: ManagementContext, reached: readonly QueueView[] =
   return new Promise((resolve) => barriers.waitAll((lost) => resolve(!lost)));
 }
 
+/** Each publish's properties as checked by parseOps, used again by publish (parsed once per request). */
+const checkedProperties = new WeakMap<PublishSpec, BasicProperties>();
+
 function parsePublish(value: unknown, i: number): PublishSpec {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw badRequest(`ops[${i}].publish must be an object`);
   const spec = value as Record<string, unknown>;
   for (const name of ['exchange', 'routing_key', 'payload']) if (typeof spec[name] !== 'string') throw badRequest(`ops[${i}].publish.${name} must be a string`);
-  if (spec['properties'] !== undefined) jsonToProperties(spec['properties']);
-  return spec as unknown as PublishSpec;
+  const checked = spec as unknown as PublishSpec;
+  checkedProperties.set(checked, jsonToProperties(spec['properties']));
+  return checked;
 }
 
 function numberParam(value: string | undefined, name: string, max: number): number | undefined {
@@ -105,6 +111,9 @@ function parseOps(body: unknown): RecordOp[] {
       case 'put':
         strings(['key', 'tag']);
         checkTags(op['ifTagIn'], i);
+        for (const name of ['ifAbsent', 'merge', 'transient']) {
+          if (op[name] !== undefined && typeof op[name] !== 'boolean') throw badRequest(`ops[${i}].${name} must be a boolean`);
+        }
         if (op['publish'] !== undefined) parsePublish(op['publish'], i);
         return op as RecordOp;
       case 'delete':
@@ -134,10 +143,11 @@ function runOp(context: ManagementContext, vhost: string, pathTable: string, op:
   switch (op.op) {
     case 'put': {
       const condition = { ...(op.ifAbsent === true ? { ifAbsent: true } : {}), ...(op.ifTagIn === undefined ? {} : { ifTagIn: op.ifTagIn }) };
-      const written = records.put(vhost, table, op.key, op.tag, op.value ?? null, condition);
-      if (written && op.publish !== undefined) return { ok: true, routed: publish(context, vhost, op.publish, reached) };
+      const mode = { merge: op.merge === true, transient: op.transient === true };
+      const written = records.put(vhost, table, op.key, op.tag, op.value ?? null, condition, Date.now(), mode);
+      if (written) return op.publish === undefined ? { ok: true } : { ok: true, routed: publish(context, vhost, op.publish, reached) };
       const current = records.get(vhost, table, op.key);
-      return { ok: written, ...(written || current === undefined ? {} : { current: recordJson(current) }) };
+      return current === undefined ? { ok: false } : { ok: false, current: recordJson(current) };
     }
     case 'delete':
       return { ok: records.delete(vhost, table, op.key, op.ifTagIn === undefined ? {} : { ifTagIn: op.ifTagIn }) };
@@ -154,8 +164,19 @@ function runOp(context: ManagementContext, vhost: string, pathTable: string, op:
 
 function publish(context: ManagementContext, vhostName: string, spec: PublishSpec, reached: QueueView[]): boolean {
   const vhost = requireVhost(context, vhostName);
-  const message = new Message(spec.exchange, spec.routing_key, jsonToProperties(spec.properties), Buffer.from(spec.payload, 'utf8'));
+  const message = new Message(spec.exchange, spec.routing_key, checkedProperties.get(spec) ?? jsonToProperties(spec.properties), exactBytes(spec.payload));
   return vhost.publish(message, reached).routed > 0;
+}
+
+/**
+ * The payload in a buffer of its own. Buffer.from(string) cuts small strings out of a shared 8 KiB
+ * pool, and a queued message would keep its whole slab alive (with whatever else was cut from it): at
+ * 30,000 queued jobs that was 26 MB of slabs for 9 MB of bodies.
+ */
+function exactBytes(payload: string): Buffer {
+  const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(payload, 'utf8'));
+  bytes.write(payload, 0, 'utf8');
+  return bytes;
 }
 
 export function registerRecordRoutes(app: FastifyInstance, context: ManagementContext): void {

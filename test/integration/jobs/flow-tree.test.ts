@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { isDeepStrictEqual } from 'node:util';
 import { FlowProducer, Queue, UnrecoverableError, Worker, type Job, type JobNode } from '../../../src/jobs/index.js';
 import { waitFor } from '../../helpers/wait.js';
 import { api, type JobsBroker, jobsBrokerForFile, track } from './helpers.js';
@@ -52,8 +53,12 @@ test('getFlow: the tree as added (depth and maxChildren limit it), then as finis
   await waitFor(async () => (await roots.getJobState(root.id)) === 'completed', 'the root completed');
   // Finished parents keep their dependencies in their records: the same tree, every job completed.
   const done = (name: string, queue = 'tree-leaves') => ({ job: `${queue}/${name}(completed)` });
+  const expected = { job: 'tree-roots/root(completed)', children: [done('a'), done('b'), { ...done('mid', 'tree-mids'), children: [done('c')] }] };
+  // A child reports to its parent before it writes its own result (flow-deps.ts), so the root may
+  // complete a moment before its last child's record says completed: wait for that write too.
+  await waitFor(async () => isDeepStrictEqual(await shape((await flows.getFlow(root))!), expected), 'every child completed');
   const finished = (await flows.getFlow(root))!;
-  assert.deepEqual(await shape(finished), { job: 'tree-roots/root(completed)', children: [done('a'), done('b'), { ...done('mid', 'tree-mids'), children: [done('c')] }] });
+  assert.deepEqual(await shape(finished), expected);
   assert.equal(finished.job.returnvalue, 'root done');
   assert.deepEqual(await dependencyTables('tree-'), []);
   await Promise.all(workers.map((worker) => worker.close()));

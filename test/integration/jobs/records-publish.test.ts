@@ -46,3 +46,32 @@ test("a records put with `publish` publishes only when the put held, in the same
     await connection.close();
   }
 });
+
+test('a put with `merge` sends only the fields it changes; a `transient` one is undone by a broker restart; non-booleans are refused', async () => {
+  const post = (ops: unknown[], durable = true) => api(broker, 'POST', '/api/records/%2F/modes', { ops, ...(durable ? {} : { durable: false }) });
+  assert.equal((await post([{ op: 'put', key: 'j', tag: 'waiting', value: { name: 'email', data: { to: 'a' } }, ifAbsent: true }])).status, 200);
+  const taken = await post([{ op: 'put', key: 'j', tag: 'active', value: { processedOn: 5 }, merge: true, transient: true, ifTagIn: ['waiting'] }], false);
+  assert.deepEqual(taken.json.results, [{ ok: true }]);
+  const active = await api(broker, 'GET', '/api/records/%2F/modes/j');
+  assert.equal(active.json.tag, 'active');
+  assert.deepEqual(active.json.value, { name: 'email', data: { to: 'a' }, processedOn: 5 });
+  // A second record finishes after its transient take: the journalled completion carries both merges.
+  await post([{ op: 'put', key: 'k', tag: 'waiting', value: { name: 'k' } }]);
+  await post([{ op: 'put', key: 'k', tag: 'active', value: { processedOn: 6 }, merge: true, transient: true }], false);
+  await post([{ op: 'put', key: 'k', tag: 'completed', value: { finishedOn: 7 }, merge: true, ifTagIn: ['active'] }]);
+
+  await broker.restart();
+  const afterRestart = await api(broker, 'GET', '/api/records/%2F/modes/j');
+  assert.equal(afterRestart.json.tag, 'waiting');
+  assert.deepEqual(afterRestart.json.value, { name: 'email', data: { to: 'a' } });
+  const finished = await api(broker, 'GET', '/api/records/%2F/modes/k');
+  assert.equal(finished.json.tag, 'completed');
+  assert.deepEqual(finished.json.value, { name: 'k', processedOn: 6, finishedOn: 7 });
+
+  for (const name of ['merge', 'transient', 'ifAbsent']) {
+    const refused = await post([{ op: 'put', key: 'j', tag: 'x', value: {}, [name]: 'yes' }]);
+    assert.equal(refused.status, 400);
+    assert.match(refused.json.reason, new RegExp(`ops\\[0\\]\\.${name} must be a boolean`));
+  }
+  assert.equal((await api(broker, 'GET', '/api/records/%2F/modes/j')).json.tag, 'waiting');
+});

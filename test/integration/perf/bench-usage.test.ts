@@ -25,3 +25,12 @@ test('an unknown option prints the error and the usage and exits 2', () => {
   assert.match(result.stderr, /Unknown option '--no-such-option'/);
   assert.match(result.stderr, /npm run bench/);
 });
+
+test('records-journal: --help prints its usage; an unknown option exits 2 with the usage', () => {
+  const help = run('records-journal', '--help');
+  assert.equal(help.status, 0, help.stderr);
+  assert.match(help.stdout, /node dist\/bench\/records-journal\.js/);
+  const unknown = run('records-journal', '--no-such-option');
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stderr, /Unknown option '--no-such-option'/);
+});

@@ -84,3 +84,64 @@ test('records: a conditional delete (ifTagIn) removes the record only in one of 
   assert.equal(records.delete('/', 't', 'child', { ifTagIn: ['waiting', 'delayed'] }), false);
   assert.deepEqual(records.tablesOf('/'), []);
 });
+
+test('records: a merge put lays its fields over the current value without changing the object the journal holds', async () => {
+  const image = new MemoryImage();
+  const store = new MemoryStore({ image });
+  await store.open();
+  const records = new RecordTables();
+  records.persistTo(store);
+  records.put('/', 'jobs', 'j', 'waiting', { name: 'email', attemptsMade: 0 }, {}, 1);
+  const before = records.get('/', 'jobs', 'j')!.value;
+  assert.equal(records.put('/', 'jobs', 'j', 'completed', { finishedOn: 5, attemptsMade: 1 }, { ifTagIn: ['waiting'] }, 2, { merge: true }), true);
+  assert.deepEqual(records.get('/', 'jobs', 'j')?.value, { name: 'email', attemptsMade: 1, finishedOn: 5 });
+  assert.deepEqual(before, { name: 'email', attemptsMade: 0 });
+  // Nothing to merge into (no record, or a value that is not an object): the value is taken as it is.
+  records.put('/', 'jobs', 'k', 'waiting', 7, {}, 3);
+  records.put('/', 'jobs', 'k', 'waiting', { a: 1 }, {}, 4, { merge: true });
+  records.put('/', 'jobs', 'new', 'waiting', [1, 2], {}, 5, { merge: true });
+  assert.deepEqual(records.get('/', 'jobs', 'k')?.value, { a: 1 });
+  assert.deepEqual(records.get('/', 'jobs', 'new')?.value, [1, 2]);
+  // A refused merge changes nothing.
+  assert.equal(records.put('/', 'jobs', 'j', 'active', { x: 1 }, { ifTagIn: ['waiting'] }, 6, { merge: true }), false);
+  assert.deepEqual(records.get('/', 'jobs', 'j')?.value, { name: 'email', attemptsMade: 1, finishedOn: 5 });
+  await store.close();
+  const restored = new RecordTables();
+  restored.restore((await new MemoryStore({ image }).open()).definitions);
+  assert.deepEqual(restored.get('/', 'jobs', 'j'), { key: 'j', tag: 'completed', value: { name: 'email', attemptsMade: 1, finishedOn: 5 }, updatedAt: 2 });
+});
+
+test('records: a transient put is seen at once but not journalled; a restart brings back the last journalled state', async () => {
+  const image = new MemoryImage();
+  const store = new MemoryStore({ image });
+  await store.open();
+  const records = new RecordTables();
+  records.persistTo(store);
+  records.put('/', 'jobs', 'taken', 'waiting', { n: 1 }, {}, 1);
+  records.put('/', 'jobs', 'finished', 'waiting', { n: 2 }, {}, 1);
+  records.put('/', 'jobs', 'taken', 'active', { processedOn: 9 }, { ifTagIn: ['waiting'] }, 2, { merge: true, transient: true });
+  records.put('/', 'jobs', 'finished', 'active', { processedOn: 9 }, { ifTagIn: ['waiting'] }, 2, { merge: true, transient: true });
+  records.put('/', 'jobs', 'finished', 'completed', { finishedOn: 10 }, { ifTagIn: ['active'] }, 3, { merge: true });
+  records.put('/', 'jobs', 'only-in-memory', 'active', {}, {}, 4, { transient: true });
+  assert.deepEqual(records.counts('/', 'jobs'), { active: 2, completed: 1 });
+  assert.deepEqual(records.get('/', 'jobs', 'taken')?.value, { n: 1, processedOn: 9 });
+  await store.close();
+  const restored = new RecordTables();
+  restored.restore((await new MemoryStore({ image }).open()).definitions);
+  assert.deepEqual(restored.get('/', 'jobs', 'taken'), { key: 'taken', tag: 'waiting', value: { n: 1 }, updatedAt: 1 });
+  // The journalled put after the transient one carries what the transient one merged in.
+  assert.deepEqual(restored.get('/', 'jobs', 'finished')?.value, { n: 2, processedOn: 9, finishedOn: 10 });
+  assert.equal(restored.get('/', 'jobs', 'only-in-memory'), undefined);
+});
+
+test('records: pages in both orders, an empty page for limit 0 or an offset past the end', () => {
+  const records = new RecordTables();
+  for (let i = 0; i < 5; i++) records.put('/', 't', `k${i}`, 'waiting', i, {}, i);
+  const keys = (request: Parameters<RecordTables['list']>[2]) => records.list('/', 't', request).map((r) => r.key);
+  assert.deepEqual(keys({ ascending: true, offset: 1, limit: 2 }), ['k1', 'k2']);
+  assert.deepEqual(keys({ offset: 1, limit: 2 }), ['k3', 'k2']);
+  assert.deepEqual(keys({ tag: 'waiting', ascending: true, offset: 3 }), ['k3', 'k4']);
+  assert.deepEqual(keys({ limit: 0 }), []);
+  assert.deepEqual(keys({ offset: 5 }), []);
+  assert.deepEqual(keys({ ascending: true, offset: 4, limit: 10 }), ['k4']);
+});
