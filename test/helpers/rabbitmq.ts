@@ -53,6 +53,21 @@ function alive(pid: number): boolean {
   }
 }
 
+/**
+ * A node that did not come up: its start script's process group (spawned detached, so the group is
+ * its own) and the beam process if it already listens, so a failed start leaves no node running.
+ */
+function killGroup(groupLeader: number | undefined, beam: number | undefined): void {
+  for (const target of [groupLeader === undefined ? undefined : -groupLeader, beam]) {
+    if (target === undefined) continue;
+    try {
+      process.kill(target, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
 /** The PID listening on a TCP port of 127.0.0.1 (ss -ltnp), if any. */
 function listenerPid(port: number): number | undefined {
   try {
@@ -107,10 +122,14 @@ export async function startRabbit(options: { plugins?: string[] } = {}): Promise
     const child = spawn(SERVER, [], { env, cwd: dir, stdio: ['ignore', out, out], detached: true });
     child.unref();
     closeSync(out);
-    const until = Date.now() + 60_000;
+    // A loaded machine can take a minute to boot a node; past two, give up and leave nothing behind.
+    const until = Date.now() + 120_000;
     // Ready when the management API answers (it starts after the AMQP listener and the plugins).
     while (!(await listening(httpPort)) || !(await listening(port))) {
-      if (Date.now() > until) throw new Error(`RabbitMQ did not start; see ${join(dir, 'console.log')}`);
+      if (Date.now() > until) {
+        killGroup(child.pid, listenerPid(port));
+        throw new Error(`RabbitMQ did not start within 120 s (stopped); see ${join(dir, 'console.log')}`);
+      }
       if (child.exitCode !== null) throw new Error(`RabbitMQ exited with ${child.exitCode}; see ${join(dir, 'console.log')}`);
       await sleep(200);
     }
