@@ -68,6 +68,15 @@ function killGroup(groupLeader: number | undefined, beam: number | undefined): v
   }
 }
 
+/** The end of a node's console output, for an error message (the temp dir may be gone when it is read). */
+function consoleTail(dir: string): string {
+  try {
+    return readFileSync(join(dir, 'console.log'), 'utf8').trim().split('\n').slice(-15).join(' | ') || '(nothing)';
+  } catch {
+    return '(no console.log)';
+  }
+}
+
 /** The PID listening on a TCP port of 127.0.0.1 (ss -ltnp), if any. */
 function listenerPid(port: number): number | undefined {
   try {
@@ -128,9 +137,9 @@ export async function startRabbit(options: { plugins?: string[] } = {}): Promise
     while (!(await listening(httpPort)) || !(await listening(port))) {
       if (Date.now() > until) {
         killGroup(child.pid, listenerPid(port));
-        throw new Error(`RabbitMQ did not start within 120 s (stopped); see ${join(dir, 'console.log')}`);
+        throw new Error(`RabbitMQ did not start within 120 s (stopped); its console said: ${consoleTail(dir)}`);
       }
-      if (child.exitCode !== null) throw new Error(`RabbitMQ exited with ${child.exitCode}; see ${join(dir, 'console.log')}`);
+      if (child.exitCode !== null) throw new Error(`RabbitMQ exited with ${child.exitCode}; its console said: ${consoleTail(dir)}`);
       await sleep(200);
     }
     beam = Number(readFileSync(join(dir, 'pid'), 'utf8').trim()) || listenerPid(port);
