@@ -6,10 +6,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Kafka, logLevel } from 'kafkajs';
-import { Reader } from '../../../src/kafka/protocol/reader.js';
-import { Writer } from '../../../src/kafka/protocol/writer.js';
 import { encodeBatch } from '../../../src/kafka/protocol/record-batch.js';
-import { RawKafkaClient, startKafkaWarren, type KafkaWarren } from './harness.js';
+import { startKafkaWarren, type KafkaWarren } from './harness.js';
+import { rawProduce as rawProduceTo } from './idempotence.js';
 
 let warren: KafkaWarren;
 let kafka: Kafka;
@@ -24,24 +23,7 @@ after(async () => {
 });
 
 /** A Produce v7 of `records` to topic/partition 0 over a raw socket; the partition's error code and base offset. */
-async function rawProduce(topic: string, records: Buffer): Promise<{ error: number; baseOffset: bigint }> {
-  const client = await RawKafkaClient.connect(warren.kafkaPort);
-  try {
-    const body = new Writer(false).nullableString(null).int16(-1).int32(5000).arrayLength(1).string(topic).arrayLength(1).int32(0).bytes(records).toBuffer();
-    client.request(0, 7, 9, body);
-    const frame = await client.next();
-    assert.ok(frame, 'answered, not dropped');
-    const r = new Reader(frame);
-    r.int32(); // correlation id
-    r.classicArrayLength();
-    r.classicString();
-    r.classicArrayLength();
-    r.int32();
-    return { error: r.int16(), baseOffset: r.int64() };
-  } finally {
-    client.close();
-  }
-}
+const rawProduce = (topic: string, records: Buffer) => rawProduceTo(warren.kafkaPort, topic, records);
 
 test('unknown topics, bad partition counts and existing topics are Kafka error codes', async () => {
   const admin = kafka.admin();
