@@ -13,6 +13,7 @@ import type { ProtocolLevel, QoS } from './codec/packets.js';
 import { messageProperties, publishedQos, publishedRetained, remainingExpirySeconds } from './message-mapping.js';
 import type { MqttSession, Subscription } from './session.js';
 import type { PublishEncodings } from './publish-encodings.js';
+import { emptyArray } from '../util/empty-array.js';
 
 export interface OutboundSink {
   readonly level: ProtocolLevel;
@@ -140,8 +141,8 @@ export class Outbound {
     const queues = this.settleQueues;
     // An ack may dispatch again and add entries: they are settled in this pass too.
     for (let i = 0; i < entries.length; i++) queues[i]!.ack(entries[i]!);
-    entries.length = 0;
-    queues.length = 0;
+    emptyArray(entries);
+    emptyArray(queues);
     this.settleScheduled = false;
   };
 

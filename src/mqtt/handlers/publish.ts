@@ -9,6 +9,7 @@ import { MqttProtocolError, Reason } from '../codec/reason-codes.js';
 import type { MqttConnection } from '../connection.js';
 import { publishToMessage } from '../message-mapping.js';
 import { joinBarriers, routeMessage } from '../publishing.js';
+import { emptyArray } from '../../util/empty-array.js';
 
 function resolveTopic(c: MqttConnection, packet: PublishPacket): string {
   const alias = packet.properties.topicAlias;
@@ -46,7 +47,7 @@ export function handlePublish(c: MqttConnection, packet: PublishPacket): void {
   try {
     routed = routeMessage(c.vhost!, c.access, message, retained, reached);
   } catch (error) {
-    if (reached.length !== 0) reached.length = 0;
+    emptyArray(reached);
     if (packet.qos === 0 || !c.v5) throw error;
     // 5.0: a refused QoS 1/2 publish is answered with its reason (3.4.2.1), the connection stays.
     const reasonCode = error instanceof Error && 'kind' in error && error.kind === 'access-refused' ? Reason.NotAuthorized : Reason.UnspecifiedError;
@@ -59,8 +60,7 @@ export function handlePublish(c: MqttConnection, packet: PublishPacket): void {
     c.awaitDurable(packet.packetId!, packet.qos === 1 ? 'puback' : 'pubrec', routed.routed > 0, routed.refused);
     joinBarriers(reached, retained, c.confirms!);
   } finally {
-    // (Setting length is a runtime call, even to the same value.)
-    if (reached.length !== 0) reached.length = 0;
+    emptyArray(reached);
   }
   // The id must be on disk before PUBREC: after a restart a re-sent PUBLISH is still recognised (4.3.3).
   const stateBarrier = packet.qos === 2 ? session.persistQos2() : undefined;
